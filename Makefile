@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything else here is a step of those two, or a separate, slower job.
+
+CARGO ?= cargo
+
+.PHONY: run test bootstrap build fmt-check lint unit bench soak clean
+
+## Set up this machine, build everything and run the foundation demo
+## (until weft-baas exists): an org CA issues certificates, a client signs
+## transactions, blocks are committed to a RocksDB ledger in ./weft-data,
+## and a state snapshot is exported and re-imported.
+run: bootstrap
+	$(CARGO) build --workspace
+	$(CARGO) run -p weft-ledger --example foundation_demo -- --data-dir ./weft-data
+
+## Everything CI runs: set-up, formatting, lints, all tests.
+test: bootstrap fmt-check lint unit
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+## Criterion benchmarks (not part of `make test`); figures go to docs/BENCHMARKS.md.
+bench:
+	$(CARGO) bench -p weft-ledger --bench ledger_commit
+	$(CARGO) bench -p weft-identity --bench signature_verify
+
+## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
+soak:
+	WEFT_CRASH_KILLS=1000 $(CARGO) test -p weft-ledger --test crash_recovery -- --nocapture
+
+clean:
+	$(CARGO) clean

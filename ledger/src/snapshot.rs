@@ -1,0 +1,204 @@
+//! State snapshots: a channel's world state at its current height, written
+//! to a file another peer imports to join without replaying every block.
+//!
+//! File format: length-prefixed records (`len u32 BE ‖ protobuf`), first a
+//! `SnapshotHeader`, then `entry_count` `SnapshotEntry` records in key order.
+
+use std::io::{Read, Write};
+
+use prost::Message;
+use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, WriteOptions};
+use sha2::{Digest, Sha256};
+use weft_proto::{ChannelId, Savepoint, SnapshotEntry, SnapshotHeader, VersionedValue};
+
+use crate::channel::{channel_is_empty, ChannelLedger};
+use crate::keys::{channel_prefix, savepoint_key, split_state_key, state_key, CF_META, CF_STATE};
+use crate::{Ledger, LedgerError};
+
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+/// Largest record accepted on import, so a corrupt length cannot make us
+/// allocate gigabytes.
+const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Running sha256 over state entries in key order.
+#[derive(Default)]
+pub struct StateHasher {
+    hasher: Sha256,
+    count: u64,
+}
+
+impl StateHasher {
+    pub fn add(&mut self, namespace: &str, key: &str, value: &VersionedValue) {
+        let version = value.version.unwrap_or_default();
+        for part in [namespace.as_bytes(), key.as_bytes(), &value.value] {
+            self.hasher.update((part.len() as u64).to_be_bytes());
+            self.hasher.update(part);
+        }
+        self.hasher.update(version.block_num.to_be_bytes());
+        self.hasher.update(version.tx_num.to_be_bytes());
+        self.count += 1;
+    }
+
+    pub fn finish(self) -> ([u8; 32], u64) {
+        (self.hasher.finalize().into(), self.count)
+    }
+}
+
+impl ChannelLedger {
+    /// Visits every state entry of the channel in key order, from one
+    /// consistent RocksDB snapshot.
+    fn for_each_entry(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+        mut f: impl FnMut(String, String, VersionedValue) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let db = self.db();
+        let cf = db.cf_handle(CF_STATE).expect("state column family exists");
+        let mut opts = ReadOptions::default();
+        opts.set_snapshot(snapshot);
+        let prefix = self.prefix();
+        for item in db.iterator_cf_opt(&cf, opts, IteratorMode::From(prefix, Direction::Forward)) {
+            let (k, v) = item?;
+            let Some(rest) = k.strip_prefix(prefix) else { break };
+            let (ns, key) =
+                split_state_key(rest).ok_or_else(|| LedgerError::Corruption("malformed state key".into()))?;
+            let value = VersionedValue::decode(v.as_ref())
+                .map_err(|source| LedgerError::Decode { what: "state value", source })?;
+            f(ns, key, value)?;
+        }
+        Ok(())
+    }
+
+    /// sha256 over the whole world state; equal on every peer at one height.
+    pub fn state_hash(&self) -> Result<[u8; 32], LedgerError> {
+        let snapshot = self.db().snapshot();
+        let mut hasher = StateHasher::default();
+        self.for_each_entry(&snapshot, |ns, key, value| {
+            hasher.add(&ns, &key, &value);
+            Ok(())
+        })?;
+        Ok(hasher.finish().0)
+    }
+
+    /// Writes the state at the current height to `out`; returns the header.
+    pub fn export_snapshot(&self, mut out: impl Write) -> Result<SnapshotHeader, LedgerError> {
+        // Two passes over one RocksDB snapshot: the header, written first,
+        // carries the count and hash so an importer can check as it reads.
+        let snapshot = self.db().snapshot();
+        let mut hasher = StateHasher::default();
+        self.for_each_entry(&snapshot, |ns, key, value| {
+            hasher.add(&ns, &key, &value);
+            Ok(())
+        })?;
+        let (hash, count) = hasher.finish();
+        let header = SnapshotHeader {
+            format_version: SNAPSHOT_FORMAT_VERSION,
+            channel_id: self.channel_id().to_string(),
+            height: self.height(),
+            last_block_hash: self.last_block_hash().to_vec(),
+            entry_count: count,
+            state_hash: hash.to_vec(),
+        };
+        write_record(&mut out, &header)?;
+        self.for_each_entry(&snapshot, |namespace, key, value| {
+            write_record(&mut out, &SnapshotEntry { namespace, key, value: Some(value) })
+        })?;
+        out.flush().map_err(|source| LedgerError::Io { context: "flushing the snapshot", source })?;
+        Ok(header)
+    }
+}
+
+impl Ledger {
+    /// Imports a snapshot into an empty channel of this ledger; the channel
+    /// then continues from the snapshot's height. The count and hash are
+    /// checked before anything is written.
+    pub fn import_snapshot(&self, mut input: impl Read) -> Result<ChannelLedger, LedgerError> {
+        let header: SnapshotHeader =
+            read_record(&mut input)?.ok_or_else(|| LedgerError::BadSnapshot("the file is empty".into()))?;
+        if header.format_version != SNAPSHOT_FORMAT_VERSION {
+            return Err(LedgerError::BadSnapshot(format!(
+                "format version {} is not supported (expected {SNAPSHOT_FORMAT_VERSION})",
+                header.format_version
+            )));
+        }
+        let channel = ChannelId::new(header.channel_id.clone()).map_err(LedgerError::BadSnapshot)?;
+        let guard = self.claim(&channel)?;
+        let prefix = channel_prefix(&channel);
+        if !channel_is_empty(&self.db, &prefix)? {
+            return Err(LedgerError::NotEmpty(channel.to_string()));
+        }
+        let state_cf = self.db.cf_handle(CF_STATE).expect("state column family exists");
+        let mut batch = WriteBatch::default();
+        let mut hasher = StateHasher::default();
+        let mut last_key: Option<(String, String)> = None;
+        for i in 0..header.entry_count {
+            let entry: SnapshotEntry = read_record(&mut input)?
+                .ok_or_else(|| LedgerError::BadSnapshot(format!("ends after {i} of {} entries", header.entry_count)))?;
+            let value = entry.value.unwrap_or_default();
+            let current = (entry.namespace, entry.key);
+            if last_key
+                .as_ref()
+                .is_some_and(|last| state_key(&prefix, &last.0, &last.1) >= state_key(&prefix, &current.0, &current.1))
+            {
+                return Err(LedgerError::BadSnapshot(format!("entry {i} is out of order")));
+            }
+            hasher.add(&current.0, &current.1, &value);
+            batch.put_cf(&state_cf, state_key(&prefix, &current.0, &current.1), value.encode_to_vec());
+            last_key = Some(current);
+        }
+        if read_record::<SnapshotEntry>(&mut input)?.is_some() {
+            return Err(LedgerError::BadSnapshot(format!(
+                "more than the {} entries the header declares",
+                header.entry_count
+            )));
+        }
+        let (hash, _) = hasher.finish();
+        if hash.as_slice() != header.state_hash {
+            return Err(LedgerError::BadSnapshot("state hash does not match the entries".into()));
+        }
+        let savepoint = Savepoint {
+            height: header.height,
+            last_block_hash: header.last_block_hash.clone(),
+            base_height: header.height,
+            base_previous_hash: header.last_block_hash,
+        };
+        let meta_cf = self.db.cf_handle(CF_META).expect("meta column family exists");
+        batch.put_cf(&meta_cf, savepoint_key(&prefix), savepoint.encode_to_vec());
+        let mut opts = WriteOptions::default();
+        opts.set_sync(self.options.sync_writes);
+        self.db.write_opt(batch, &opts)?;
+        Ok(ChannelLedger::from_parts(self.db.clone(), channel, self.options.sync_writes, savepoint, guard))
+    }
+}
+
+fn write_record(out: &mut impl Write, msg: &impl Message) -> Result<(), LedgerError> {
+    let bytes = msg.encode_to_vec();
+    let len = u32::try_from(bytes.len()).map_err(|_| LedgerError::BadSnapshot("record over 4 GiB".into()))?;
+    out.write_all(&len.to_be_bytes())
+        .and_then(|_| out.write_all(&bytes))
+        .map_err(|source| LedgerError::Io { context: "writing the snapshot", source })
+}
+
+/// The next record, or None at a clean end of input.
+fn read_record<M: Message + Default>(input: &mut impl Read) -> Result<Option<M>, LedgerError> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match input.read(&mut len[got..]) {
+            Ok(0) if got == 0 => return Ok(None),
+            Ok(0) => return Err(LedgerError::BadSnapshot("truncated record length".into())),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(LedgerError::Io { context: "reading the snapshot", source }),
+        }
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_RECORD_BYTES {
+        return Err(LedgerError::BadSnapshot(format!(
+            "record of {len} bytes exceeds the {MAX_RECORD_BYTES}-byte limit"
+        )));
+    }
+    let mut buf = vec![0u8; len];
+    input.read_exact(&mut buf).map_err(|_| LedgerError::BadSnapshot("truncated record".into()))?;
+    M::decode(buf.as_slice()).map(Some).map_err(|e| LedgerError::BadSnapshot(format!("undecodable record: {e}")))
+}

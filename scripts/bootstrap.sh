@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything a fresh Debian machine needs to build and test Weft.
+# Idempotent: every step checks first and does nothing when already done.
+set -euo pipefail
+
+log() { printf '[bootstrap] %s\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Debian packages: clang/libclang for bindgen (librocksdb-sys), protoc for
+# prost-build, iproute2 for the multi-host tests' network namespaces.
+DEBS=(clang libclang-dev protobuf-compiler pkg-config iproute2)
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages present: ${DEBS[*]}"
+fi
+
+if ! command -v rustup >/dev/null 2>&1; then
+  log "rustup not found: install the Rust toolchain (rustup) first" >&2
+  exit 1
+fi
+for comp in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^${comp}"; then
+    log "adding rustup component ${comp}"
+    rustup component add "$comp"
+  fi
+done
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding Rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+else
+  log "Rust target wasm32-unknown-unknown present"
+fi
+log "done"
