@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use prost::Message;
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, WriteOptions, DB};
-use weft_proto::{Block, ChannelId, Savepoint, TxId, TxLocation, TxRwSet, TxValidationCode, Version, VersionedValue};
+use weft_proto::{
+    Block, BlockHeader, ChannelId, Savepoint, TxId, TxLocation, TxRwSet, TxValidationCode, Version, VersionedValue,
+};
 
 use crate::block_hash::{block_hash, data_hash};
-use crate::envelope::{decode_envelope, TxBody};
+use crate::envelope::{decode_envelope, DecodedTx, TxBody};
 use crate::keys::{
     block_key, channel_prefix, savepoint_key, state_key, tx_key, CF_BLOCKS, CF_META, CF_STATE, CF_TX_INDEX,
     MAX_NAMESPACE_LEN,
@@ -18,6 +20,21 @@ use crate::mvcc::{validate_block, MvccTx};
 use crate::state_view::DbState;
 use crate::store::OpenGuard;
 use crate::LedgerError;
+
+/// Per transaction of a block being committed: what it is, its final code,
+/// and whether it is the first occurrence of its tx id (and so indexed).
+struct Verdicts {
+    txs: Vec<Option<DecodedTx>>,
+    codes: Vec<TxValidationCode>,
+    indexed: Vec<bool>,
+}
+
+fn rwset_of(tx: &DecodedTx) -> Option<&TxRwSet> {
+    match &tx.body {
+        TxBody::Endorser(rwset) => Some(rwset),
+        TxBody::Config => None,
+    }
+}
 
 /// What a commit did.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,84 +181,21 @@ impl ChannelLedger {
         block: &Block,
         pre_codes: Option<&[TxValidationCode]>,
     ) -> Result<CommitSummary, LedgerError> {
-        let header = block.header.as_ref().ok_or_else(|| LedgerError::MalformedBlock("block has no header".into()))?;
+        let (header, envelopes) = self.check_extends(block)?;
         let number = header.number;
-        if number != self.savepoint.height {
-            return Err(LedgerError::WrongBlockNumber {
-                channel: self.channel.to_string(),
-                expected: self.savepoint.height,
-                got: number,
-            });
-        }
-        if header.previous_hash != self.savepoint.last_block_hash {
-            return Err(LedgerError::PreviousHashMismatch {
-                channel: self.channel.to_string(),
-                number,
-                expected: hex(&self.savepoint.last_block_hash),
-                got: hex(&header.previous_hash),
-            });
-        }
-        let data = block.data.clone().unwrap_or_default();
-        if header.data_hash != data_hash(&data) {
-            return Err(LedgerError::DataHashMismatch { channel: self.channel.to_string(), number });
-        }
-        let n = data.envelopes.len();
-        let pre: Vec<TxValidationCode> = match pre_codes {
-            Some(codes) if codes.len() != n => {
+        let pre = match pre_codes {
+            Some(codes) if codes.len() != envelopes.len() => {
                 return Err(LedgerError::CodeCountMismatch {
                     channel: self.channel.to_string(),
                     number,
-                    envelopes: n,
+                    envelopes: envelopes.len(),
                     codes: codes.len(),
                 })
             }
             Some(codes) => codes.to_vec(),
-            None => vec![TxValidationCode::Valid; n],
+            None => vec![TxValidationCode::Valid; envelopes.len()],
         };
-
-        let decoded: Vec<Option<(TxId, Option<TxRwSet>)>> = data
-            .envelopes
-            .iter()
-            .map(|env| {
-                decode_envelope(env).ok().map(|tx| match tx.body {
-                    TxBody::Endorser(rwset) => (tx.tx_id, Some(rwset)),
-                    TxBody::Config => (tx.tx_id, None),
-                })
-            })
-            .collect();
-        let mut codes = pre;
-        let mut seen = HashSet::new();
-        let mut first_occurrence = vec![false; n];
-        for (i, tx) in decoded.iter().enumerate() {
-            match tx {
-                None => {
-                    if codes[i] == TxValidationCode::Valid {
-                        codes[i] = TxValidationCode::BadPayload;
-                    }
-                }
-                Some((tx_id, rwset)) => {
-                    let duplicate = !seen.insert(*tx_id) || self.tx_location(tx_id)?.is_some();
-                    first_occurrence[i] = !duplicate;
-                    if codes[i] == TxValidationCode::Valid {
-                        if duplicate {
-                            codes[i] = TxValidationCode::DuplicateTxid;
-                        } else if rwset.as_ref().is_some_and(|r| !rwset_well_formed(r)) {
-                            codes[i] = TxValidationCode::BadRwset;
-                        }
-                    }
-                }
-            }
-        }
-        let mvcc_input: Vec<MvccTx> = decoded
-            .iter()
-            .zip(&codes)
-            .map(|(tx, code)| MvccTx { rwset: tx.as_ref().and_then(|(_, r)| r.as_ref()), code: *code })
-            .collect();
-        let codes = validate_block(number, &mvcc_input, &self.state())?;
-
-        let mut stored = block.clone();
-        stored.metadata.get_or_insert_with(Default::default).validation_codes =
-            codes.iter().map(|c| *c as i32).collect();
+        let verdicts = self.judge(number, envelopes, pre)?;
         let hash = block_hash(header);
         let savepoint = Savepoint {
             height: number + 1,
@@ -249,21 +203,95 @@ impl ChannelLedger {
             base_height: self.savepoint.base_height,
             base_previous_hash: self.savepoint.base_previous_hash.clone(),
         };
+        self.write(block, &verdicts, &savepoint)?;
+        self.savepoint = savepoint;
+        Ok(CommitSummary { number, hash, codes: verdicts.codes })
+    }
 
+    /// The block's header and envelopes, if it is the next link of this chain.
+    fn check_extends<'b>(&self, block: &'b Block) -> Result<(&'b BlockHeader, &'b [Vec<u8>]), LedgerError> {
+        let header = block.header.as_ref().ok_or_else(|| LedgerError::MalformedBlock("block has no header".into()))?;
+        let channel = || self.channel.to_string();
+        let number = header.number;
+        if number != self.savepoint.height {
+            return Err(LedgerError::WrongBlockNumber {
+                channel: channel(),
+                expected: self.savepoint.height,
+                got: number,
+            });
+        }
+        if header.previous_hash != self.savepoint.last_block_hash {
+            return Err(LedgerError::PreviousHashMismatch {
+                channel: channel(),
+                number,
+                expected: hex(&self.savepoint.last_block_hash),
+                got: hex(&header.previous_hash),
+            });
+        }
+        let data = block.data.as_ref().ok_or_else(|| LedgerError::MalformedBlock("block has no data".into()))?;
+        if header.data_hash != data_hash(data) {
+            return Err(LedgerError::DataHashMismatch { channel: channel(), number });
+        }
+        Ok((header, &data.envelopes))
+    }
+
+    /// Final codes: the node's verdicts, then decoding, duplicate tx ids,
+    /// rwset shape and MVCC for those still VALID.
+    fn judge(
+        &self,
+        number: u64,
+        envelopes: &[Vec<u8>],
+        mut codes: Vec<TxValidationCode>,
+    ) -> Result<Verdicts, LedgerError> {
+        let txs: Vec<Option<DecodedTx>> = envelopes.iter().map(|env| decode_envelope(env).ok()).collect();
+        let mut seen = HashSet::new();
+        let mut indexed = vec![false; txs.len()];
+        for (i, tx) in txs.iter().enumerate() {
+            let valid = codes[i] == TxValidationCode::Valid;
+            let Some(tx) = tx else {
+                if valid {
+                    codes[i] = TxValidationCode::BadPayload;
+                }
+                continue;
+            };
+            let duplicate = !seen.insert(tx.tx_id) || self.tx_location(&tx.tx_id)?.is_some();
+            indexed[i] = !duplicate;
+            if valid && duplicate {
+                codes[i] = TxValidationCode::DuplicateTxid;
+            } else if valid && rwset_of(tx).is_some_and(|r| !rwset_well_formed(r)) {
+                codes[i] = TxValidationCode::BadRwset;
+            }
+        }
+        let mvcc_input: Vec<MvccTx> = txs
+            .iter()
+            .zip(&codes)
+            .map(|(tx, code)| MvccTx { rwset: tx.as_ref().and_then(rwset_of), code: *code })
+            .collect();
+        let codes = validate_block(number, &mvcc_input, &self.state())?;
+        Ok(Verdicts { txs, codes, indexed })
+    }
+
+    /// One atomic batch: block with codes, tx index, valid writes, savepoint.
+    fn write(&self, block: &Block, verdicts: &Verdicts, savepoint: &Savepoint) -> Result<(), LedgerError> {
+        let number = savepoint.height - 1;
         let cf = |name| self.db.cf_handle(name).expect("column family exists");
         let mut batch = WriteBatch::default();
+        let mut stored = block.clone();
+        stored.metadata.get_or_insert_with(Default::default).validation_codes =
+            verdicts.codes.iter().map(|c| *c as i32).collect();
         batch.put_cf(&cf(CF_BLOCKS), block_key(&self.prefix, number), stored.encode_to_vec());
-        for (tx_num, tx) in decoded.iter().enumerate() {
-            let Some((tx_id, rwset)) = tx else { continue };
-            if first_occurrence[tx_num] {
-                let loc = TxLocation { block_num: number, tx_num: tx_num as u64, code: codes[tx_num] as i32 };
-                batch.put_cf(&cf(CF_TX_INDEX), tx_key(&self.prefix, &tx_id.0), loc.encode_to_vec());
+        for (tx_num, tx) in verdicts.txs.iter().enumerate() {
+            let Some(tx) = tx else { continue };
+            let code = verdicts.codes[tx_num];
+            if verdicts.indexed[tx_num] {
+                let loc = TxLocation { block_num: number, tx_num: tx_num as u64, code: code as i32 };
+                batch.put_cf(&cf(CF_TX_INDEX), tx_key(&self.prefix, &tx.tx_id.0), loc.encode_to_vec());
             }
-            if codes[tx_num] != TxValidationCode::Valid {
+            if code != TxValidationCode::Valid {
                 continue;
             }
             let version = Version { block_num: number, tx_num: tx_num as u64 };
-            for ns in rwset.iter().flat_map(|r| &r.ns_rwsets) {
+            for ns in rwset_of(tx).iter().flat_map(|r| &r.ns_rwsets) {
                 for w in &ns.writes {
                     let key = state_key(&self.prefix, &ns.namespace, &w.key);
                     if w.is_delete {
@@ -279,8 +307,7 @@ impl ChannelLedger {
         let mut write_opts = WriteOptions::default();
         write_opts.set_sync(self.sync_writes);
         self.db.write_opt(batch, &write_opts)?;
-        self.savepoint = savepoint;
-        Ok(CommitSummary { number, hash, codes })
+        Ok(())
     }
 
     /// A committed block with its validation codes.

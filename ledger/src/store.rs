@@ -50,6 +50,17 @@ impl Ledger {
         ChannelLedger::open(self.db.clone(), id.clone(), self.options.sync_writes, guard)
     }
 
+    /// Writes memtables to SST files and syncs the WAL, e.g. before copying
+    /// the directory for a backup.
+    pub fn flush(&self) -> Result<(), LedgerError> {
+        for name in ALL_CFS {
+            let cf = self.db.cf_handle(name).expect("column family created on open");
+            self.db.flush_cf(&cf)?;
+        }
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
     pub(crate) fn claim(&self, id: &ChannelId) -> Result<OpenGuard, LedgerError> {
         let mut open = self.open_channels.lock().expect("open-channel set poisoned");
         if !open.insert(id.clone()) {

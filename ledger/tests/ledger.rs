@@ -205,26 +205,16 @@ fn corrupted_database_file_is_a_typed_error_and_is_left_alone() {
         let ledger = open(dir.path());
         let mut ch = ledger.channel(&channel()).unwrap();
         commit_workload(&mut ch, 20);
+        ledger.flush().unwrap();
     }
-    // Reopen once so RocksDB flushes the memtables into SST files.
-    drop(open(dir.path()));
     let ssts: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "sst"))
         .collect();
-    if ssts.is_empty() {
-        // Data only in the WAL: corrupt the log instead.
-        let log = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "log"))
-            .expect("a WAL file");
-        corrupt_middle(&log);
-    } else {
-        for sst in &ssts {
-            corrupt_middle(sst);
-        }
+    assert!(!ssts.is_empty(), "flush wrote no SST files");
+    for sst in &ssts {
+        corrupt_middle(sst);
     }
     let snapshot_of_files = files_digest(dir.path(), "sst");
     let result = Ledger::open(dir.path(), LedgerOptions::default()).and_then(|l| l.channel(&channel()).map(|_| ()));
