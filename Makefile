@@ -2,6 +2,11 @@
 # Everything else here is a step of those two, or a separate, slower job.
 
 CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+
+# Every cargo call below selects the whole workspace with all targets. Cargo
+# unifies build-script dependency features per selection, so `-p some-crate`
+# can give bindgen/cc another hash and rebuild RocksDB's C++ (minutes).
 
 .PHONY: run test bootstrap build fmt-check lint unit bench soak clean
 
@@ -9,9 +14,8 @@ CARGO ?= cargo
 ## (until weft-baas exists): an org CA issues certificates, a client signs
 ## transactions, blocks are committed to a RocksDB ledger in ./weft-data,
 ## and a state snapshot is exported and re-imported.
-run: bootstrap
-	$(CARGO) build --workspace
-	$(CARGO) run -p weft-ledger --example foundation_demo -- --data-dir ./weft-data
+run: bootstrap build
+	$(TARGET_DIR)/debug/examples/foundation_demo --data-dir ./weft-data
 
 ## Everything CI runs: set-up, formatting, lints, all tests.
 test: bootstrap fmt-check lint unit
@@ -33,12 +37,11 @@ unit:
 
 ## Criterion benchmarks (not part of `make test`); figures go to docs/BENCHMARKS.md.
 bench:
-	$(CARGO) bench -p weft-ledger --bench ledger_commit
-	$(CARGO) bench -p weft-identity --bench signature_verify
+	$(CARGO) bench --workspace --bench ledger_commit --bench signature_verify
 
 ## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
 soak:
-	WEFT_CRASH_KILLS=1000 $(CARGO) test -p weft-ledger --test crash_recovery -- --nocapture
+	WEFT_CRASH_KILLS=1000 $(CARGO) test --workspace --test crash_recovery -- --nocapture
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,6 @@
 //! Ed25519 verification: one at a time versus batches.
 //!
-//! Run: `cargo bench -p weft-identity --bench signature_verify`
+//! Run: `cargo bench --workspace --bench signature_verify`
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use weft_identity::{verify_batch, PublicKey, SignatureCheck, SigningKeyPair};

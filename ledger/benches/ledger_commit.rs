@@ -1,7 +1,7 @@
 //! Commit throughput: blocks of 500 transactions with 2 writes each, into a
 //! RocksDB ledger on disk, with and without fsync per block.
 //!
-//! Run: `cargo bench -p weft-ledger --bench ledger_commit`
+//! Run: `cargo bench --workspace --bench ledger_commit`
 
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,8 @@
 //! signatures are batch-verified against the org's MSP, blocks are committed
 //! to a RocksDB ledger, and a state snapshot is exported and imported.
 //!
-//! Run: `cargo run -p weft-ledger --example foundation_demo -- --data-dir ./weft-data [--blocks 20]`
+//! Run: `make run`, or after `cargo build --workspace --all-targets`:
+//! `target/debug/examples/foundation_demo --data-dir ./weft-data [--blocks 20]`
 //! Rerun with the same directory and the chain continues where it stopped.
 
 use std::path::PathBuf;
