@@ -71,13 +71,17 @@ impl ChannelLedger {
 
     /// sha256 over the whole world state; equal on every peer at one height.
     pub fn state_hash(&self) -> Result<[u8; 32], LedgerError> {
-        let snapshot = self.db().snapshot();
+        Ok(self.hash_entries(&self.db().snapshot())?.0)
+    }
+
+    /// State hash and entry count as of `snapshot`.
+    fn hash_entries(&self, snapshot: &rocksdb::Snapshot<'_>) -> Result<([u8; 32], u64), LedgerError> {
         let mut hasher = StateHasher::default();
-        self.for_each_entry(&snapshot, |ns, key, value| {
+        self.for_each_entry(snapshot, |ns, key, value| {
             hasher.add(&ns, &key, &value);
             Ok(())
         })?;
-        Ok(hasher.finish().0)
+        Ok(hasher.finish())
     }
 
     /// Writes the state at the current height to `out`; returns the header.
@@ -85,12 +89,7 @@ impl ChannelLedger {
         // Two passes over one RocksDB snapshot: the header, written first,
         // carries the count and hash so an importer can check as it reads.
         let snapshot = self.db().snapshot();
-        let mut hasher = StateHasher::default();
-        self.for_each_entry(&snapshot, |ns, key, value| {
-            hasher.add(&ns, &key, &value);
-            Ok(())
-        })?;
-        let (hash, count) = hasher.finish();
+        let (hash, count) = self.hash_entries(&snapshot)?;
         let header = SnapshotHeader {
             format_version: SNAPSHOT_FORMAT_VERSION,
             channel_id: self.channel_id().to_string(),
