@@ -3,7 +3,7 @@
 //! Pure: the caller passes the time, so validation is deterministic and a
 //! block validated on two peers gets the same verdict.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::certificate::ParsedCrl;
 use crate::{IdentityError, IdentityId, ParsedCertificate, PublicKey, Role};
@@ -24,8 +24,8 @@ pub struct Identity {
 pub struct Msp {
     org: String,
     roots: Vec<ParsedCertificate>,
-    // (issuer name DER, serial) so that two roots' serials cannot collide.
-    revoked: HashSet<(Vec<u8>, Vec<u8>)>,
+    // Revoked serials per issuer name (DER), so two roots' serials cannot collide.
+    revoked: HashMap<Vec<u8>, HashSet<Vec<u8>>>,
 }
 
 impl Msp {
@@ -46,12 +46,10 @@ impl Msp {
             }
             roots.push(root);
         }
-        let mut revoked = HashSet::new();
+        let mut revoked: HashMap<Vec<u8>, HashSet<Vec<u8>>> = HashMap::new();
         for der in crl_ders {
             let crl = ParsedCrl::parse_and_verify(der, &roots, org)?;
-            for serial in crl.revoked_serials {
-                revoked.insert((crl.issuer_raw.clone(), serial));
-            }
+            revoked.entry(crl.issuer_raw).or_default().extend(crl.revoked_serials);
         }
         Ok(Msp { org: org.to_owned(), roots, revoked })
     }
@@ -88,7 +86,7 @@ impl Msp {
                 return Err(IdentityError::Expired { subject: c.common_name.clone(), not_after: c.not_after });
             }
         }
-        if self.revoked.contains(&(cert.issuer_raw.clone(), cert.serial.clone())) {
+        if self.revoked.get(&cert.issuer_raw).is_some_and(|serials| serials.contains(&cert.serial)) {
             return Err(IdentityError::Revoked { subject, serial: hex::encode(&cert.serial), org: self.org.clone() });
         }
         let found_org = cert.org.clone().unwrap_or_default();

@@ -131,8 +131,8 @@ impl ChannelLedger {
             if header.previous_hash != expected_prev {
                 return Err(self.corrupt(number, "previous hash does not match the block before it"));
             }
-            let data = block.data.clone().unwrap_or_default();
-            if header.data_hash != data_hash(&data) {
+            let data = block.data.as_ref().ok_or_else(|| self.corrupt(number, "no data"))?;
+            if header.data_hash != data_hash(data) {
                 return Err(self.corrupt(number, "data hash does not match its transactions"));
             }
             let codes = block.metadata.as_ref().map_or(0, |m| m.validation_codes.len());
