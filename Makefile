@@ -29,15 +29,21 @@ build:
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
+# Contracts are also linted as what they really are: wasm32 code (the SDK's
+# guest side exists only there). No RocksDB in this selection, so -p is cheap.
+WASM_CRATES := -p weft-contract-sdk -p weft-example-kv -p weft-example-asset-transfer \
+	-p weft-example-notary -p weft-fixture-testbed
+
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --target wasm32-unknown-unknown $(WASM_CRATES) -- -D warnings
 
 unit:
 	$(CARGO) test --workspace
 
 ## Criterion benchmarks (not part of `make test`); figures go to docs/BENCHMARKS.md.
 bench:
-	$(CARGO) bench --workspace --bench ledger_commit --bench signature_verify
+	$(CARGO) bench --workspace --bench ledger_commit --bench signature_verify --bench contract_invoke
 
 ## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
 soak:
