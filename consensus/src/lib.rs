@@ -1,0 +1,90 @@
+//! weft-consensus: ordering engines as pure state machines.
+//!
+//! An engine takes inputs (envelopes to order, messages from other orderers,
+//! ticks of a logical clock) and returns [`Action`]s for the node's driver to
+//! carry out: send a message, or hand over an ordered [`Batch`]. The driver
+//! turns batch `n` into block `n` (number, previous hash, data hash) with
+//! `weft_ledger::new_block`, so every engine orders batches and none of them
+//! hashes blocks or touches a disk, a socket or a clock. That is what lets a
+//! seeded simulator run them under faults.
+//!
+//! Engines: [`Solo`] (one orderer, for development and single-org chains).
+//! Raft and PBFT implement the same trait.
+
+mod batch_cutter;
+mod solo;
+
+pub use batch_cutter::{BatchCutter, BatchLimits, Cut};
+pub use solo::Solo;
+
+use thiserror::Error;
+
+/// An orderer's id, as in the channel configuration's `NodeConfig.node_id`.
+pub type NodeId = String;
+
+/// Envelopes ordered at one position of the chain: block `seq` will carry
+/// exactly these, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub seq: u64,
+    pub envelopes: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// An envelope a client submitted; `request` is the driver's handle for
+    /// telling that client the outcome.
+    Submit { request: u64, envelope: Vec<u8> },
+    /// A message from another orderer (unused by solo).
+    Message { from: NodeId, payload: Vec<u8> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// The engine took `request` and will order it (or has).
+    Accepted { request: u64 },
+    /// The engine will not order `request`; tell the client why.
+    Rejected { request: u64, reason: RejectReason },
+    /// The next batch of the chain; the driver builds, persists and
+    /// distributes block `batch.seq` from it.
+    Ordered(Batch),
+    /// Send `payload` to another orderer.
+    Send { to: NodeId, payload: Vec<u8> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RejectReason {
+    #[error("envelope is {size} bytes, over the channel's absolute_max_bytes of {limit}; send smaller transactions or raise the batch limit by a config update")]
+    TooLarge { size: usize, limit: usize },
+    #[error("this orderer is not the leader; send to {leader:?}")]
+    NotLeader { leader: Option<NodeId> },
+    #[error("the orderer is draining for shutdown or upgrade; retry on another orderer")]
+    Draining,
+}
+
+/// What an engine reports for admin status and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub engine: &'static str,
+    pub leader: Option<NodeId>,
+    /// Sequence number the next ordered batch will have.
+    pub next_seq: u64,
+    /// Envelopes waiting for the current batch to be cut.
+    pub pending: usize,
+}
+
+/// An ordering engine. Each method returns the actions the driver must take,
+/// in order. Implementations are deterministic: the same inputs and ticks in
+/// the same order give the same actions.
+pub trait Consensus {
+    fn step(&mut self, input: Input) -> Vec<Action>;
+
+    /// One tick of the logical clock (the driver ticks at the channel's
+    /// configured interval).
+    fn tick(&mut self) -> Vec<Action>;
+
+    /// Stop accepting envelopes and order what is pending.
+    fn drain(&mut self) -> Vec<Action>;
+
+    fn status(&self) -> Status;
+}
