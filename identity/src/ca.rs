@@ -2,8 +2,8 @@
 //! role certificates and signs CRLs.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, IsCa, Issuer,
-    KeyIdMethod, KeyUsagePurpose, RevokedCertParams, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, RevokedCertParams, SanType, SerialNumber,
 };
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -43,6 +43,27 @@ fn key_id(key: &impl rcgen::PublicKeyData) -> KeyIdMethod {
     // RFC 7093 method 1 (truncated sha256 of the SPKI), computed here because
     // rcgen only hashes with a ring/aws-lc backend we do not otherwise need.
     KeyIdMethod::PreSpecified(Sha256::digest(key.subject_public_key_info())[..20].to_vec())
+}
+
+fn san(host: &str) -> Result<SanType, IdentityError> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(SanType::IpAddress(ip));
+    }
+    let bad = || {
+        IdentityError::MalformedCertificate(format!(
+            "'{host}' is neither an IP address nor a host name (letters, digits, '-' and '.')"
+        ))
+    };
+    if !is_host_name(host) {
+        return Err(bad());
+    }
+    host.to_string().try_into().map(SanType::DnsName).map_err(|_| bad())
+}
+
+fn is_host_name(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 fn random_serial() -> SerialNumber {
@@ -127,6 +148,20 @@ impl CertificateAuthority {
         public_key: &PublicKey,
         validity: Validity,
     ) -> Result<Vec<u8>, IdentityError> {
+        self.issue_for_hosts(common_name, role, public_key, validity, &[])
+    }
+
+    /// Like [`issue`](Self::issue), and also usable as a TLS server and
+    /// client certificate for `hosts` (DNS names or IP addresses, put in the
+    /// subject alternative names). Nodes use one key for signing and TLS.
+    pub fn issue_for_hosts(
+        &self,
+        common_name: &str,
+        role: Role,
+        public_key: &PublicKey,
+        validity: Validity,
+        hosts: &[String],
+    ) -> Result<Vec<u8>, IdentityError> {
         let subject_key = SubjectKey(public_key.to_bytes());
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, common_name);
@@ -141,6 +176,10 @@ impl CertificateAuthority {
         params.serial_number = Some(random_serial());
         params.key_identifier_method = key_id(&subject_key);
         params.use_authority_key_identifier_extension = true;
+        if !hosts.is_empty() {
+            params.subject_alt_names = hosts.iter().map(|h| san(h)).collect::<Result<_, _>>()?;
+            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        }
         Ok(params.signed_by(&subject_key, &self.issuer)?.der().to_vec())
     }
 

@@ -36,6 +36,27 @@ fn issued_certificate_validates_with_role_and_org() {
 }
 
 #[test]
+fn a_certificate_for_hosts_names_them_and_still_validates() {
+    let org1 = org("Org1");
+    let msp = Msp::new("Org1", &[org1.ca.certificate_der().to_vec()], &[]).unwrap();
+    let key = SigningKeyPair::generate();
+    let hosts = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    let cert = org1
+        .ca
+        .issue_for_hosts("peer0.org1", Role::Peer, &key.public_key(), Validity::days_from_now(30), &hosts)
+        .unwrap();
+    assert_eq!(msp.validate(&cert, now()).unwrap().role, Role::Peer);
+    let (_, parsed) = x509_parser::parse_x509_certificate(&cert).unwrap();
+    let san = parsed.subject_alternative_name().unwrap().expect("has SANs").value;
+    let names: Vec<String> = san.general_names.iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, ["DNSName(localhost)", "IPAddress(7f:00:00:01)"]);
+    assert!(parsed.extended_key_usage().unwrap().expect("has EKU").value.server_auth);
+    let bad =
+        org1.ca.issue_for_hosts("x", Role::Peer, &key.public_key(), Validity::days_from_now(1), &["bad host!".into()]);
+    assert!(bad.is_err());
+}
+
+#[test]
 fn certificate_rules_table() {
     let org1 = org("Org1");
     let org2 = org("Org2");

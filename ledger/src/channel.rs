@@ -10,7 +10,6 @@ use weft_proto::{
     Block, BlockHeader, ChannelId, Savepoint, TxId, TxLocation, TxRwSet, TxValidationCode, Version, VersionedValue,
 };
 
-use crate::block_hash::{block_hash, data_hash};
 use crate::envelope::{decode_envelope, DecodedTx, TxBody};
 use crate::keys::{
     block_key, channel_prefix, savepoint_key, state_key, tx_key, CF_BLOCKS, CF_META, CF_STATE, CF_TX_INDEX,
@@ -20,6 +19,7 @@ use crate::mvcc::{validate_block, MvccTx};
 use crate::state_view::DbState;
 use crate::store::OpenGuard;
 use crate::LedgerError;
+use weft_proto::{block_hash, data_hash};
 
 /// Per transaction of a block being committed: what it is, its final code,
 /// and whether it is the first occurrence of its tx id (and so indexed).

@@ -9,7 +9,6 @@
 //! Knows nothing of the network, signatures or policies: the node checks
 //! those and passes its verdicts in as pre-validation codes.
 
-mod block_hash;
 mod channel;
 mod envelope;
 mod error;
@@ -21,10 +20,11 @@ mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use block_hash::{block_hash, data_hash, new_block};
 pub use channel::{ChannelLedger, CommitSummary};
 pub use envelope::{decode_envelope, DecodedTx, TxBody};
 pub use error::LedgerError;
 pub use keys::MAX_NAMESPACE_LEN;
 pub use snapshot::{StateHasher, SNAPSHOT_FORMAT_VERSION};
 pub use store::{Ledger, LedgerOptions};
+/// Re-exported from weft-proto, where block hashing is defined.
+pub use weft_proto::{block_hash, data_hash, new_block};

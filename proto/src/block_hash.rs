@@ -1,7 +1,7 @@
 //! The hashes that chain blocks together.
 
-use sha2::{Digest, Sha256};
 use crate::{Block, BlockData, BlockHeader, BlockMetadata};
+use sha2::{Digest, Sha256};
 
 /// sha256(number u64 BE ‖ previous_hash ‖ data_hash): fixed-width fields, so
 /// the hash does not depend on how protobuf encodes the header.

@@ -3,9 +3,11 @@
 //! blocks, channel configuration, ledger records) and the Rust types prost
 //! generates from them.
 //!
-//! This crate holds data shapes only (plus the syntax rule for a channel id):
-//! no hashing, policy or I/O. Field
-//! numbers are never reused; retire a field by reserving it.
+//! This crate holds data shapes and the rules that are part of a format: the
+//! syntax of a channel id and how a block is hashed and chained (so that
+//! whoever builds blocks — orderers, provisioning's genesis — need not link
+//! the ledger). No policy, no I/O. Field numbers are never reused; retire a
+//! field by reserving it.
 
 #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
 
@@ -13,8 +15,10 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/weft.rs"));
 }
 
+mod block_hash;
 mod ids;
 
+pub use block_hash::{block_hash, data_hash, new_block};
 pub use generated::*;
 pub use ids::{BlockNumber, ChannelId, TxId};
 pub use prost::Message;
