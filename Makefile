@@ -6,7 +6,9 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 # Every cargo call below selects the whole workspace with all targets. Cargo
 # unifies build-script dependency features per selection, so `-p some-crate`
-# can give bindgen/cc another hash and rebuild RocksDB's C++ (minutes).
+# can give bindgen/cc another hash and rebuild RocksDB's C++ (minutes). The
+# same goes for `--workspace --test NAME`: build everything with
+# `cargo test --workspace --no-run` and run the one test binary directly.
 
 .PHONY: run test bootstrap build fmt-check lint unit bench soak clean
 

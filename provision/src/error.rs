@@ -1,0 +1,28 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ProvisionError {
+    #[error("template {path}: {message}")]
+    Template { path: String, message: String },
+    #[error("{path} already exists and is not empty; choose another --out directory or delete it first")]
+    OutputNotEmpty { path: PathBuf },
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("no free TCP port on {host}: {source}")]
+    NoFreePort {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Identity(#[from] weft_identity::IdentityError),
+}

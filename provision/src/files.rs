@@ -1,0 +1,59 @@
+//! Writing and reading the files a network is made of. Private keys are
+//! written owner-only.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::ProvisionError;
+
+pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ProvisionError {
+    let path = path.to_path_buf();
+    move |source| ProvisionError::Io { action, path, source }
+}
+
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), ProvisionError> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io("creating", dir))?;
+    }
+    fs::write(path, bytes).map_err(io("writing", path))
+}
+
+pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), ProvisionError> {
+    write(path, bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io("restricting", path))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn read_to_string(path: &Path) -> Result<String, ProvisionError> {
+    fs::read_to_string(path).map_err(io("reading", path))
+}
+
+pub(crate) fn cert_pem(der: &[u8]) -> String {
+    pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
+}
+
+/// The DER of the first certificate in a PEM file.
+pub fn read_cert_pem(path: &Path) -> Result<Vec<u8>, ProvisionError> {
+    let text = read_to_string(path)?;
+    let parsed = pem::parse(&text).map_err(|e| ProvisionError::Parse { path: path.into(), message: e.to_string() })?;
+    if parsed.tag() != "CERTIFICATE" {
+        return Err(ProvisionError::Parse {
+            path: path.into(),
+            message: format!("expected a CERTIFICATE, found {}", parsed.tag()),
+        });
+    }
+    Ok(parsed.contents().to_vec())
+}
+
+/// `path` relative to `base` when it is relative.
+pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}

@@ -1,0 +1,66 @@
+//! The genesis block: block 0, one CONFIG transaction carrying the channel's
+//! first configuration, signed by every org's admin.
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use weft_identity::SigningKeyPair;
+use weft_proto::{
+    new_block, payload, Block, ChannelConfig, ChannelHeader, ConfigUpdateEnvelope, Envelope, HeaderType, Payload,
+    SerializedIdentity, SignatureWithIdentity,
+};
+
+/// An org admin who signs the genesis configuration.
+pub struct GenesisSigner<'a> {
+    pub identity: SerializedIdentity,
+    pub key: &'a SigningKeyPair,
+}
+
+/// Block 0 of `config.channel_id`. The first signer is the transaction's
+/// creator; every signer signs the configuration bytes.
+pub fn genesis_block(config: &ChannelConfig, signers: &[GenesisSigner<'_>], timestamp_unix_ms: u64) -> Block {
+    let creator = signers.first().expect("a genesis block needs at least one admin signature");
+    let config_bytes = config.encode_to_vec();
+    let signatures = signers
+        .iter()
+        .map(|s| SignatureWithIdentity {
+            signer: Some(s.identity.clone()),
+            signature: s.key.sign(&config_bytes).to_bytes().to_vec(),
+        })
+        .collect();
+    let nonce: [u8; 24] = rand::random();
+    let tx_id = Sha256::new().chain_update(nonce).chain_update(&creator.identity.certificate_der).finalize().to_vec();
+    let payload = Payload {
+        header: Some(ChannelHeader {
+            r#type: HeaderType::Config as i32,
+            channel_id: config.channel_id.clone(),
+            tx_id,
+            timestamp_unix_ms,
+            creator: Some(creator.identity.clone()),
+            nonce: nonce.to_vec(),
+        }),
+        body: Some(payload::Body::ConfigUpdate(ConfigUpdateEnvelope { config_bytes, signatures })),
+    }
+    .encode_to_vec();
+    let signature = creator.key.sign(&payload).to_bytes().to_vec();
+    new_block(0, &[], vec![Envelope { payload, signature }.encode_to_vec()])
+}
+
+/// The channel configuration a genesis block carries.
+pub fn read_genesis_config(block: &Block) -> Result<ChannelConfig, String> {
+    let header = block.header.as_ref().ok_or("block has no header")?;
+    if header.number != 0 {
+        return Err(format!("block {} is not a genesis block", header.number));
+    }
+    let data = block.data.as_ref().ok_or("block has no data")?;
+    let [env] = data.envelopes.as_slice() else {
+        return Err(format!("a genesis block carries exactly 1 transaction, this one {}", data.envelopes.len()));
+    };
+    let env = Envelope::decode(env.as_slice()).map_err(|e| format!("envelope: {e}"))?;
+    let payload = Payload::decode(env.payload.as_slice()).map_err(|e| format!("payload: {e}"))?;
+    match payload.body {
+        Some(payload::Body::ConfigUpdate(update)) => {
+            ChannelConfig::decode(update.config_bytes.as_slice()).map_err(|e| format!("channel config: {e}"))
+        }
+        _ => Err("the genesis transaction is not a configuration transaction".into()),
+    }
+}

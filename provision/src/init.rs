@@ -1,0 +1,231 @@
+//! `weft network init`: a template in, a network directory out.
+//!
+//! ```text
+//! OUT/network.toml               manifest (nodes, ports, credentials)
+//! OUT/genesis.block              block 0 with the channel configuration
+//! OUT/orgs/<Org>/ca/             org CA certificate and key
+//! OUT/orgs/<Org>/admin/          admin certificate and key
+//! OUT/orgs/<Org>/client/         a client (application) certificate and key
+//! OUT/nodes/<node>/node.toml     weft-node --config …
+//! OUT/nodes/<node>/{cert,key}.pem
+//! ```
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use weft_identity::{CertificateAuthority, Role, SigningKeyPair, Validity};
+use weft_proto::{ChannelConfig, NodeRole, OrgConfig, Policy, SerializedIdentity};
+
+use crate::files::{cert_pem, io, write, write_secret};
+use crate::genesis::{genesis_block, GenesisSigner};
+use crate::{Listen, Manifest, ManifestNode, ManifestOrg, NodeConfig, NodeRoleName, ProvisionError, Template};
+
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The address nodes listen on and are reached at.
+    pub host: String,
+    /// Node `i` gets ports `base + 10 i` (gRPC), `+1` (p2p), `+2` (metrics);
+    /// `None` picks free ports now.
+    pub base_port: Option<u16>,
+    /// Validity of node, admin and client certificates (CAs get ten years).
+    pub cert_validity_days: i64,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        InitOptions { host: "127.0.0.1".into(), base_port: Some(7050), cert_validity_days: 365 }
+    }
+}
+
+/// Generates the network `template` describes into `out`, which must not
+/// exist or be empty. On failure, nothing is left behind.
+pub fn init(template: &Template, out: &Path, options: &InitOptions) -> Result<Manifest, ProvisionError> {
+    if out.exists() {
+        let mut entries = std::fs::read_dir(out).map_err(io("listing", out))?;
+        if entries.next().is_some() {
+            return Err(ProvisionError::OutputNotEmpty { path: out.to_path_buf() });
+        }
+    }
+    let result = generate(template, out, options);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(out);
+    }
+    result
+}
+
+struct OrgMaterial {
+    id: String,
+    admin_key: SigningKeyPair,
+    admin_cert: Vec<u8>,
+    ca_cert: Vec<u8>,
+}
+
+fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Manifest, ProvisionError> {
+    std::fs::create_dir_all(out).map_err(io("creating", out))?;
+    let validity = Validity::days_from_now(options.cert_validity_days);
+    let ports = ports(template.node_count() as usize, options)?;
+
+    let mut orgs = Vec::new();
+    let mut manifest_orgs = Vec::new();
+    for org in &template.orgs {
+        let ca = CertificateAuthority::create(&org.id, Validity::days_from_now(3650))?;
+        let dir = PathBuf::from("orgs").join(&org.id);
+        let (admin_key, admin_cert) =
+            ca.issue_new(&format!("admin.{}", org.id.to_lowercase()), Role::Admin, validity)?;
+        let (client_key, client_cert) =
+            ca.issue_new(&format!("client.{}", org.id.to_lowercase()), Role::Client, validity)?;
+        let m = ManifestOrg {
+            id: org.id.clone(),
+            ca_certificate: dir.join("ca/cert.pem"),
+            ca_key: dir.join("ca/key.pem"),
+            admin_certificate: dir.join("admin/cert.pem"),
+            admin_key: dir.join("admin/key.pem"),
+            client_certificate: dir.join("client/cert.pem"),
+            client_key: dir.join("client/key.pem"),
+        };
+        write(&out.join(&m.ca_certificate), cert_pem(ca.certificate_der()).as_bytes())?;
+        write_secret(&out.join(&m.ca_key), ca.key().to_pkcs8_pem().as_bytes())?;
+        write(&out.join(&m.admin_certificate), cert_pem(&admin_cert).as_bytes())?;
+        write_secret(&out.join(&m.admin_key), admin_key.to_pkcs8_pem().as_bytes())?;
+        write(&out.join(&m.client_certificate), cert_pem(&client_cert).as_bytes())?;
+        write_secret(&out.join(&m.client_key), client_key.to_pkcs8_pem().as_bytes())?;
+        manifest_orgs.push(m);
+        let ca_cert = ca.certificate_der().to_vec();
+        orgs.push((ca, OrgMaterial { id: org.id.clone(), admin_key, admin_cert, ca_cert }));
+    }
+    let ca_paths: Vec<PathBuf> = manifest_orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect();
+
+    let mut hosts = vec!["localhost".to_string()];
+    if options.host != "localhost" {
+        hosts.push(options.host.clone());
+    }
+    let mut nodes = Vec::new();
+    let mut node_protos = Vec::new();
+    let mut ports = ports.into_iter();
+    for (org, (ca, _)) in template.orgs.iter().zip(&orgs) {
+        let mut roles = org.roles.clone();
+        roles.sort();
+        roles.dedup();
+        // One certificate per node; a node that endorses is a 'peer' in policies.
+        let cert_role = if roles.contains(&NodeRoleName::Peer) { Role::Peer } else { Role::Orderer };
+        for i in 0..org.nodes {
+            let id = format!("node{i}.{}", org.id.to_lowercase());
+            let (grpc, p2p, metrics) = ports.next().expect("one port triple per node");
+            let key = SigningKeyPair::generate();
+            let cert = ca.issue_for_hosts(&id, cert_role, &key.public_key(), validity, &hosts)?;
+            let dir = PathBuf::from("nodes").join(&id);
+            write_secret(&out.join(&dir).join("key.pem"), key.to_pkcs8_pem().as_bytes())?;
+            write(&out.join(&dir).join("cert.pem"), cert_pem(&cert).as_bytes())?;
+            let listen = Listen {
+                grpc: format!("{}:{grpc}", options.host),
+                p2p: format!("/ip4/{}/tcp/{p2p}", options.host),
+                metrics: format!("{}:{metrics}", options.host),
+            };
+            let config = NodeConfig {
+                node_id: id.clone(),
+                org_id: org.id.clone(),
+                roles: roles.clone(),
+                channel: template.channel.clone(),
+                data_dir: "data".into(),
+                genesis_block: "../../genesis.block".into(),
+                key: "key.pem".into(),
+                certificate: "cert.pem".into(),
+                ca_certificates: ca_paths.clone(),
+                listen: listen.clone(),
+                resources: template.resources_of(org),
+                log_level: "info".into(),
+            };
+            config.save(&out.join(&dir).join("node.toml"))?;
+            node_protos.push(weft_proto::NodeConfig {
+                node_id: id.clone(),
+                org_id: org.id.clone(),
+                roles: roles
+                    .iter()
+                    .map(|r| match r {
+                        NodeRoleName::Peer => NodeRole::Peer as i32,
+                        NodeRoleName::Orderer => NodeRole::Orderer as i32,
+                    })
+                    .collect(),
+                p2p_address: listen.p2p.clone(),
+                grpc_address: listen.grpc.clone(),
+                certificate_der: cert,
+            });
+            nodes.push(ManifestNode {
+                id,
+                org: org.id.clone(),
+                roles: roles.clone(),
+                config: dir.join("node.toml"),
+                grpc: listen.grpc,
+                p2p: listen.p2p,
+                metrics: listen.metrics,
+                resources: template.resources_of(org),
+            });
+        }
+    }
+
+    let config = ChannelConfig {
+        channel_id: template.channel.clone(),
+        sequence: 0,
+        orgs: orgs
+            .iter()
+            .map(|(_, m)| OrgConfig { org_id: m.id.clone(), root_certs: vec![m.ca_cert.clone()], crls: vec![] })
+            .collect(),
+        nodes: node_protos,
+        policies: template
+            .policies
+            .named()
+            .iter()
+            .map(|(name, rule)| Policy { name: name.to_string(), rule: rule.to_string() })
+            .collect(),
+        consensus: Some(template.consensus_config()),
+        batch: Some(template.batch_config()),
+    };
+    let signers: Vec<GenesisSigner<'_>> = orgs
+        .iter()
+        .map(|(_, m)| GenesisSigner {
+            identity: SerializedIdentity { org_id: m.id.clone(), certificate_der: m.admin_cert.clone() },
+            key: &m.admin_key,
+        })
+        .collect();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let block = genesis_block(&config, &signers, now.as_millis() as u64);
+    write(&out.join("genesis.block"), &prost::Message::encode_to_vec(&block))?;
+
+    let manifest = Manifest {
+        template: template.name.clone(),
+        channel: template.channel.clone(),
+        consensus: template.consensus,
+        created_unix: now.as_secs() as i64,
+        genesis_block: "genesis.block".into(),
+        orgs: manifest_orgs,
+        nodes,
+    };
+    manifest.save(out)?;
+    Ok(manifest)
+}
+
+/// (gRPC, p2p, metrics) for each of `n` nodes.
+fn ports(n: usize, options: &InitOptions) -> Result<Vec<(u16, u16, u16)>, ProvisionError> {
+    if let Some(base) = options.base_port {
+        let last = base as usize + 10 * n.saturating_sub(1) + 2;
+        if last > u16::MAX as usize {
+            return Err(ProvisionError::Template {
+                path: "--base-port".into(),
+                message: format!("{n} nodes need ports up to {last}; choose a base port below {}", 65535 - 10 * n),
+            });
+        }
+        return Ok((0..n as u16).map(|i| (base + 10 * i, base + 10 * i + 1, base + 10 * i + 2)).collect());
+    }
+    // Hold every listener until all are chosen so no port is handed out twice.
+    let listeners = (0..3 * n)
+        .map(|_| TcpListener::bind((options.host.as_str(), 0)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| ProvisionError::NoFreePort { host: options.host.clone(), source })?;
+    let ports: Vec<u16> = listeners
+        .iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect::<Result<_, _>>()
+        .map_err(|source| ProvisionError::NoFreePort { host: options.host.clone(), source })?;
+    Ok(ports.chunks(3).map(|c| (c[0], c[1], c[2])).collect())
+}

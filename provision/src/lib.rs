@@ -1,0 +1,27 @@
+//! weft-provision: turns a network template into a network on disk.
+//!
+//! [`Template`] is what a user picks (consensus, orgs, nodes per org, per-node
+//! resources); [`init`] generates every org's CA, admin and client
+//! certificates, each node's key and certificate (also its TLS certificate),
+//! the genesis block carrying the channel configuration, one
+//! [`NodeConfig`] per node and a [`Manifest`] that `weft network up|down|
+//! status` and the BaaS read.
+//!
+//! Holds no BaaS state and starts no processes; it writes files and reads
+//! them back.
+
+mod error;
+mod files;
+mod genesis;
+mod init;
+mod manifest;
+mod node_config;
+mod template;
+
+pub use error::ProvisionError;
+pub use files::read_cert_pem;
+pub use genesis::{genesis_block, read_genesis_config};
+pub use init::{init, InitOptions};
+pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
+pub use node_config::{Listen, NodeConfig};
+pub use template::{ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

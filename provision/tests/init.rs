@@ -1,0 +1,152 @@
+//! Templates in, network directories out: every template is valid, and what
+//! `init` writes is a consistent network a node can start from.
+
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+use weft_identity::{Membership, PublicKey, Role, Signature, SigningKeyPair};
+use weft_proto::{payload, Block, ConsensusType, Envelope, Payload};
+use weft_provision::{
+    init, read_cert_pem, read_genesis_config, InitOptions, Manifest, NodeConfig, ProvisionError, Template,
+};
+
+fn templates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/templates")
+}
+
+fn template(name: &str) -> Template {
+    Template::load(&templates_dir().join(format!("{name}.toml"))).unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn every_shipped_template_is_valid_and_sized_as_named() {
+    let expect = [("solo-1", 1, 1), ("raft-3", 3, 3), ("raft-5", 5, 5), ("pbft-4", 4, 4), ("pbft-7", 7, 7)];
+    for (name, nodes, orderers) in expect {
+        let t = template(name);
+        assert_eq!(t.name, name);
+        assert_eq!((t.node_count(), t.orderer_count()), (nodes, orderers), "{name}");
+    }
+    let count = std::fs::read_dir(templates_dir()).unwrap().count();
+    assert_eq!(count, expect.len(), "a template was added without a test row");
+}
+
+#[test]
+fn init_writes_a_network_a_node_can_start_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("net");
+    let manifest = init(&template("raft-3"), &out, &InitOptions { base_port: None, ..Default::default() }).unwrap();
+    assert_eq!(manifest, Manifest::load(&out).unwrap());
+    assert_eq!(manifest.nodes.len(), 3);
+
+    // The genesis block is a valid block 0 the ledger accepts.
+    let block = Block::decode(std::fs::read(out.join(&manifest.genesis_block)).unwrap().as_slice()).unwrap();
+    let config = read_genesis_config(&block).unwrap();
+    assert_eq!(config.channel_id, "weft");
+    assert_eq!(config.consensus.unwrap().r#type, ConsensusType::Raft as i32);
+    let ledger_dir = tempfile::tempdir().unwrap();
+    let ledger = weft_ledger::Ledger::open(ledger_dir.path(), Default::default()).unwrap();
+    let mut channel = ledger.channel(&weft_proto::ChannelId::new("weft").unwrap()).unwrap();
+    channel.commit(&block, None).unwrap();
+    assert_eq!(channel.height(), 1);
+
+    // Every node certificate in the configuration validates against its org
+    // with the peer role, and every node's files agree with it.
+    let membership = Membership::from_orgs(&config.orgs).unwrap();
+    for (node, m) in config.nodes.iter().zip(&manifest.nodes) {
+        let identity = weft_proto::SerializedIdentity {
+            org_id: node.org_id.clone(),
+            certificate_der: node.certificate_der.clone(),
+        };
+        assert_eq!(membership.validate(&identity, now()).unwrap().role, Role::Peer);
+        let cfg = NodeConfig::load(&out.join(&m.config)).unwrap();
+        assert_eq!(
+            (cfg.node_id.as_str(), cfg.listen.grpc.as_str()),
+            (node.node_id.as_str(), node.grpc_address.as_str())
+        );
+        assert!(cfg.is_peer() && cfg.is_orderer());
+        assert_eq!(read_cert_pem(&cfg.certificate).unwrap(), node.certificate_der);
+        let key = SigningKeyPair::from_pkcs8_pem(&std::fs::read_to_string(&cfg.key).unwrap()).unwrap();
+        assert_eq!(key.public_key(), membership.validate(&identity, now()).unwrap().public_key);
+        assert!(cfg.genesis_block.exists() && cfg.ca_certificates.iter().all(|c| c.exists()));
+        assert_eq!(cfg.ca_certificates.len(), 3, "TLS trusts every org's CA");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&cfg.key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let ports: std::collections::BTreeSet<&str> =
+        manifest.nodes.iter().flat_map(|n| [n.grpc.as_str(), n.metrics.as_str()]).collect();
+    assert_eq!(ports.len(), 6, "every node gets its own ports");
+
+    // The config transaction is signed by its creator and by every org admin.
+    let env = Envelope::decode(block.data.unwrap().envelopes[0].as_slice()).unwrap();
+    let payload = Payload::decode(env.payload.as_slice()).unwrap();
+    let creator = payload.header.unwrap().creator.unwrap();
+    let creator_key = membership.validate(&creator, now()).unwrap();
+    assert_eq!(creator_key.role, Role::Admin);
+    creator_key.public_key.verify(&env.payload, &Signature::from_bytes(&env.signature).unwrap()).unwrap();
+    let Some(payload::Body::ConfigUpdate(update)) = payload.body else { panic!("config body") };
+    assert_eq!(update.signatures.len(), 3);
+    for s in &update.signatures {
+        let id = membership.validate(s.signer.as_ref().unwrap(), now()).unwrap();
+        let pk: PublicKey = id.public_key;
+        pk.verify(&update.config_bytes, &Signature::from_bytes(&s.signature).unwrap()).unwrap();
+    }
+
+    // Admin and client credentials are the roles they claim.
+    for org in &manifest.orgs {
+        let admin = read_cert_pem(&out.join(&org.admin_certificate)).unwrap();
+        let client = read_cert_pem(&out.join(&org.client_certificate)).unwrap();
+        let id = |der: Vec<u8>| weft_proto::SerializedIdentity { org_id: org.id.clone(), certificate_der: der };
+        assert_eq!(membership.validate(&id(admin), now()).unwrap().role, Role::Admin);
+        assert_eq!(membership.validate(&id(client), now()).unwrap().role, Role::Client);
+    }
+}
+
+#[test]
+fn fixed_base_ports_are_laid_out_per_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let m =
+        init(&template("pbft-4"), dir.path(), &InitOptions { base_port: Some(20000), ..Default::default() }).unwrap();
+    let grpc: Vec<&str> = m.nodes.iter().map(|n| n.grpc.as_str()).collect();
+    assert_eq!(grpc, ["127.0.0.1:20000", "127.0.0.1:20010", "127.0.0.1:20020", "127.0.0.1:20030"]);
+    assert_eq!(m.nodes[1].p2p, "/ip4/127.0.0.1/tcp/20011");
+    let err =
+        init(&template("pbft-7"), &dir.path().join("x"), &InitOptions { base_port: Some(65500), ..Default::default() });
+    assert!(err.unwrap_err().to_string().contains("choose a base port below"));
+    assert!(!dir.path().join("x").exists(), "a failed init leaves nothing behind");
+}
+
+#[test]
+fn init_refuses_a_directory_that_holds_something() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "mine").unwrap();
+    let err = init(&template("solo-1"), dir.path(), &InitOptions::default()).unwrap_err();
+    assert!(matches!(err, ProvisionError::OutputNotEmpty { .. }));
+    assert!(err.to_string().contains("choose another --out"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("keep.txt")).unwrap(), "mine");
+}
+
+#[test]
+fn bad_templates_say_what_is_wrong() {
+    let base = std::fs::read_to_string(templates_dir().join("solo-1.toml")).unwrap();
+    let cases = [
+        (base.replace("consensus = \"solo\"", "consensus = \"paxos\""), "unknown variant `paxos`"),
+        (base.replace("nodes = 1", "nodes = 2"), "solo ordering needs exactly 1 orderer"),
+        (base.replace("consensus = \"solo\"", "consensus = \"pbft\""), "pbft needs at least 4 orderers"),
+        (base.replace("id = \"Org1\"", "id = \"Org.1\""), "may contain only letters"),
+        (base.replace("roles = [\"peer\", \"orderer\"]", "roles = [\"orderer\"]"), "needs at least one peer"),
+        (base.replace("channel = \"weft\"", "channel = \"\""), "`channel`"),
+        (format!("{base}\n[policies]\nendorsement = \"AND('Org1.peer'\"\n"), "policy Endorsement"),
+        (base.replace("cpu = 1.0", "cpu = 0.0"), "must be > 0"),
+        (base.replace("disk_gb = 10", "disk_gb = 10\ndisks = 2"), "unknown field `disks`"),
+        (format!("{base}\n[[orgs]]\nid = \"org1\"\nnodes = 1\nroles = [\"peer\"]\n"), "appears twice"),
+    ];
+    for (text, want) in cases {
+        let err = Template::parse(&text, "test.toml").unwrap_err().to_string();
+        assert!(err.starts_with("template test.toml: "), "{err}");
+        assert!(err.contains(want), "expected {want:?} in: {err}");
+    }
+}
