@@ -1,0 +1,156 @@
+//! What a committing peer checks about each transaction before MVCC: the
+//! envelope decodes, belongs to this channel, has the tx id its nonce and
+//! creator imply, was signed by a valid, unrevoked, unexpired member, and
+//! carries endorsements that satisfy the contract's endorsement policy. A
+//! configuration transaction must be signed as the Admins policy requires.
+//!
+//! Every signature in the block is checked in one batch (`verify_batch`),
+//! the costliest part of validation; the rest is lookups.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use weft_identity::{verify_batch, Identity, IdentityError, Membership, Policy, SignatureCheck, Signer};
+use weft_proto::{
+    payload, ChannelHeader, Envelope, HeaderType, Payload, ProposalResult, SerializedIdentity, TxValidationCode,
+};
+
+/// The channel state the checks depend on.
+pub struct TxRules<'a> {
+    pub channel_id: &'a str,
+    pub membership: &'a Membership,
+    /// Org ids of the channel, for MAJORITY/ANY/ALL.
+    pub channel_orgs: &'a [String],
+    /// Endorsement policy of each contract deployed on the channel.
+    pub endorsement_policies: &'a BTreeMap<String, Policy>,
+    /// Who must sign a configuration update.
+    pub admins: &'a Policy,
+    /// Certificates are judged at this time (the block's, not the wall clock).
+    pub now_unix: i64,
+}
+
+/// A signature to check and who made it.
+struct Claim {
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    signer: Identity,
+}
+
+enum Kind {
+    Endorser { contract: String },
+    Config,
+}
+
+/// A transaction that passed the structural checks, waiting for signatures.
+struct Pending {
+    creator: Claim,
+    kind: Kind,
+    /// Endorsements (or config signatures) whose certificates are valid.
+    approvals: Vec<Claim>,
+}
+
+/// One code per envelope, in order. `VALID` means "passed these checks";
+/// the ledger then applies duplicate-tx-id and MVCC checks.
+pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidationCode> {
+    let parsed: Vec<Result<Pending, TxValidationCode>> = envelopes.iter().map(|e| parse(e, rules)).collect();
+
+    let claims: Vec<&Claim> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok())
+        .flat_map(|p| std::iter::once(&p.creator).chain(&p.approvals))
+        .collect();
+    let checks: Vec<SignatureCheck<'_>> = claims
+        .iter()
+        .map(|c| SignatureCheck { message: &c.message, signature: &c.signature, public_key: &c.signer.public_key })
+        .collect();
+    let mut verdicts = verify_batch(&checks).into_iter();
+
+    parsed
+        .into_iter()
+        .map(|p| {
+            let p = p?;
+            let creator_ok = verdicts.next().expect("one verdict per claim");
+            let signers: Vec<Signer> = p
+                .approvals
+                .iter()
+                .zip(verdicts.by_ref())
+                .filter(|(_, ok)| *ok)
+                .map(|(c, _)| Signer { id: c.signer.id, org: c.signer.org.clone(), role: c.signer.role })
+                .collect();
+            if !creator_ok {
+                return Err(TxValidationCode::BadCreatorSignature);
+            }
+            match p.kind {
+                Kind::Endorser { contract } => {
+                    let policy = rules.endorsement_policies.get(&contract).ok_or(TxValidationCode::UnknownContract)?;
+                    if !policy.is_satisfied_by(&signers, rules.channel_orgs) {
+                        return Err(TxValidationCode::EndorsementPolicyFailure);
+                    }
+                }
+                Kind::Config => {
+                    if !rules.admins.is_satisfied_by(&signers, rules.channel_orgs) {
+                        return Err(TxValidationCode::InvalidConfigTransaction);
+                    }
+                }
+            }
+            Ok(TxValidationCode::Valid)
+        })
+        .map(|r: Result<TxValidationCode, TxValidationCode>| r.unwrap_or_else(|code| code))
+        .collect()
+}
+
+fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode> {
+    use TxValidationCode as Code;
+    if bytes.is_empty() {
+        return Err(Code::NilEnvelope);
+    }
+    let env = Envelope::decode(bytes).map_err(|_| Code::BadPayload)?;
+    let payload = Payload::decode(env.payload.as_slice()).map_err(|_| Code::BadPayload)?;
+    let header: ChannelHeader = payload.header.ok_or(Code::BadPayload)?;
+    if header.channel_id != rules.channel_id {
+        return Err(Code::BadChannel);
+    }
+    let creator_id: SerializedIdentity = header.creator.ok_or(Code::BadPayload)?;
+    let creator = rules.membership.validate(&creator_id, rules.now_unix).map_err(|e| match e {
+        IdentityError::Expired { .. } | IdentityError::NotYetValid { .. } => Code::ExpiredCreator,
+        IdentityError::Revoked { .. } => Code::RevokedCreator,
+        _ => Code::BadCreatorSignature,
+    })?;
+    let expected_tx_id = Sha256::new().chain_update(&header.nonce).chain_update(&creator_id.certificate_der).finalize();
+    if header.tx_id != expected_tx_id.as_slice() {
+        return Err(Code::BadProposalTxid);
+    }
+    let creator = Claim { message: env.payload.clone(), signature: env.signature, signer: creator };
+    match (HeaderType::try_from(header.r#type), payload.body) {
+        (Ok(HeaderType::EndorserTransaction), Some(payload::Body::Transaction(tx))) => {
+            let result = ProposalResult::decode(tx.result_bytes.as_slice()).map_err(|_| Code::BadPayload)?;
+            let approvals = tx
+                .endorsements
+                .into_iter()
+                .filter_map(|e| {
+                    let endorser = e.endorser?;
+                    let signer = rules.membership.validate(&endorser, rules.now_unix).ok()?;
+                    let message = [tx.result_bytes.as_slice(), endorser.certificate_der.as_slice()].concat();
+                    Some(Claim { message, signature: e.signature, signer })
+                })
+                .collect();
+            Ok(Pending { creator, kind: Kind::Endorser { contract: result.contract }, approvals })
+        }
+        (Ok(HeaderType::Config), Some(payload::Body::ConfigUpdate(update))) => {
+            let approvals = update
+                .signatures
+                .into_iter()
+                .filter_map(|s| {
+                    let signer = rules.membership.validate(s.signer.as_ref()?, rules.now_unix).ok()?;
+                    Some(Claim { message: update.config_bytes.clone(), signature: s.signature, signer })
+                })
+                .collect();
+            Ok(Pending { creator, kind: Kind::Config, approvals })
+        }
+        _ => Err(Code::BadPayload),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! One row per way a transaction can fail the committer's checks, with real
+//! certificates and signatures.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use weft_identity::{CertificateAuthority, Membership, Policy, Revocation, Role, SigningKeyPair, Validity};
+use weft_proto::{
+    payload, ChannelHeader, ConfigUpdateEnvelope, EndorsedTransaction, Endorsement, Envelope, HeaderType, OrgConfig,
+    Payload, ProposalResult, SerializedIdentity, SignatureWithIdentity, TxValidationCode as Code,
+};
+
+use super::{prevalidate, TxRules};
+
+const CH: &str = "weft";
+
+struct Member {
+    key: SigningKeyPair,
+    id: SerializedIdentity,
+}
+
+struct World {
+    membership: Membership,
+    orgs: Vec<String>,
+    policies: BTreeMap<String, Policy>,
+    admins: Policy,
+    client: Member,
+    revoked: Member,
+    peer1: Member,
+    peer2: Member,
+    admin1: Member,
+    admin2: Member,
+    expires_at: i64,
+}
+
+fn member(ca: &CertificateAuthority, name: &str, role: Role, days: i64) -> Member {
+    let (key, cert) = ca.issue_new(name, role, Validity::days_from_now(days)).unwrap();
+    Member { key, id: SerializedIdentity { org_id: ca.org().into(), certificate_der: cert } }
+}
+
+fn world() -> World {
+    let ca1 = CertificateAuthority::create("Org1", Validity::days_from_now(3650)).unwrap();
+    let ca2 = CertificateAuthority::create("Org2", Validity::days_from_now(3650)).unwrap();
+    let revoked = member(&ca1, "mallory", Role::Client, 30);
+    let serial = weft_identity::ParsedCertificate::parse(&revoked.id.certificate_der).unwrap().serial;
+    let now = OffsetDateTime::now_utc();
+    let crl = ca1.crl(&[Revocation { serial, revoked_at: now }], 1, now, now + time::Duration::days(30)).unwrap();
+    let orgs = [
+        OrgConfig { org_id: "Org1".into(), root_certs: vec![ca1.certificate_der().to_vec()], crls: vec![crl] },
+        OrgConfig { org_id: "Org2".into(), root_certs: vec![ca2.certificate_der().to_vec()], crls: vec![] },
+    ];
+    let client = member(&ca1, "client", Role::Client, 30);
+    let expires_at = weft_identity::ParsedCertificate::parse(&client.id.certificate_der).unwrap().not_after;
+    World {
+        membership: Membership::from_orgs(&orgs).unwrap(),
+        orgs: vec!["Org1".into(), "Org2".into()],
+        policies: BTreeMap::from([("asset".to_string(), Policy::parse("AND('Org1.peer', 'Org2.peer')").unwrap())]),
+        admins: Policy::parse("MAJORITY(admin)").unwrap(),
+        client,
+        revoked,
+        peer1: member(&ca1, "peer0.org1", Role::Peer, 30),
+        peer2: member(&ca2, "peer0.org2", Role::Peer, 30),
+        admin1: member(&ca1, "admin.org1", Role::Admin, 30),
+        admin2: member(&ca2, "admin.org2", Role::Admin, 30),
+        expires_at,
+    }
+}
+
+fn header(creator: &Member, kind: HeaderType, nonce: &[u8]) -> ChannelHeader {
+    let tx_id = Sha256::new().chain_update(nonce).chain_update(&creator.id.certificate_der).finalize().to_vec();
+    ChannelHeader {
+        r#type: kind as i32,
+        channel_id: CH.into(),
+        tx_id,
+        timestamp_unix_ms: 0,
+        creator: Some(creator.id.clone()),
+        nonce: nonce.to_vec(),
+    }
+}
+
+fn sign_envelope(creator: &Member, payload: Payload) -> Vec<u8> {
+    let payload = payload.encode_to_vec();
+    let signature = creator.key.sign(&payload).to_bytes().to_vec();
+    Envelope { payload, signature }.encode_to_vec()
+}
+
+fn endorsed(creator: &Member, contract: &str, endorsers: &[&Member], edit: impl FnOnce(&mut Payload)) -> Vec<u8> {
+    let result_bytes = ProposalResult { contract: contract.into(), ..Default::default() }.encode_to_vec();
+    let endorsements = endorsers
+        .iter()
+        .map(|e| Endorsement {
+            endorser: Some(e.id.clone()),
+            signature: e.key.sign(&[result_bytes.as_slice(), &e.id.certificate_der].concat()).to_bytes().to_vec(),
+        })
+        .collect();
+    let mut payload = Payload {
+        header: Some(header(creator, HeaderType::EndorserTransaction, b"nonce-1")),
+        body: Some(payload::Body::Transaction(EndorsedTransaction {
+            proposal_bytes: vec![],
+            result_bytes,
+            endorsements,
+        })),
+    };
+    edit(&mut payload);
+    sign_envelope(creator, payload)
+}
+
+fn config(creator: &Member, signers: &[&Member]) -> Vec<u8> {
+    let config_bytes = b"new channel config".to_vec();
+    let signatures = signers
+        .iter()
+        .map(|s| SignatureWithIdentity {
+            signer: Some(s.id.clone()),
+            signature: s.key.sign(&config_bytes).to_bytes().to_vec(),
+        })
+        .collect();
+    sign_envelope(
+        creator,
+        Payload {
+            header: Some(header(creator, HeaderType::Config, b"cfg")),
+            body: Some(payload::Body::ConfigUpdate(ConfigUpdateEnvelope { config_bytes, signatures })),
+        },
+    )
+}
+
+fn rules(w: &World, now: i64) -> TxRules<'_> {
+    TxRules {
+        channel_id: CH,
+        membership: &w.membership,
+        channel_orgs: &w.orgs,
+        endorsement_policies: &w.policies,
+        admins: &w.admins,
+        now_unix: now,
+    }
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[test]
+fn each_way_to_fail_gets_its_code_and_the_rest_stay_valid() {
+    let w = world();
+    let (p1, p2) = (&w.peer1, &w.peer2);
+    let mut tampered = Envelope::decode(endorsed(&w.client, "asset", &[p1, p2], |_| {}).as_slice()).unwrap();
+    tampered.signature[0] ^= 1;
+    let mut forged_endorsement = endorsed(&w.client, "asset", &[p1, p2], |p| {
+        if let Some(payload::Body::Transaction(tx)) = &mut p.body {
+            tx.endorsements[1].signature[5] ^= 1;
+        }
+    });
+    // Re-sign so only the endorsement is wrong, not the creator signature.
+    let inner = Envelope::decode(forged_endorsement.as_slice()).unwrap();
+    forged_endorsement = sign_envelope(&w.client, Payload::decode(inner.payload.as_slice()).unwrap());
+
+    let table: Vec<(&str, Vec<u8>, Code)> = vec![
+        ("valid", endorsed(&w.client, "asset", &[p1, p2], |_| {}), Code::Valid),
+        (
+            "one endorsement for AND(Org1, Org2)",
+            endorsed(&w.client, "asset", &[p1], |_| {}),
+            Code::EndorsementPolicyFailure,
+        ),
+        ("same peer twice", endorsed(&w.client, "asset", &[p1, p1], |_| {}), Code::EndorsementPolicyFailure),
+        ("forged endorsement", forged_endorsement, Code::EndorsementPolicyFailure),
+        ("tampered creator signature", tampered.encode_to_vec(), Code::BadCreatorSignature),
+        ("unknown contract", endorsed(&w.client, "nope", &[p1, p2], |_| {}), Code::UnknownContract),
+        (
+            "tx id not from nonce and creator",
+            endorsed(&w.client, "asset", &[p1, p2], |p| p.header.as_mut().unwrap().tx_id = vec![7; 32]),
+            Code::BadProposalTxid,
+        ),
+        (
+            "other channel",
+            endorsed(&w.client, "asset", &[p1, p2], |p| p.header.as_mut().unwrap().channel_id = "other".into()),
+            Code::BadChannel,
+        ),
+        ("revoked creator", endorsed(&w.revoked, "asset", &[p1, p2], |_| {}), Code::RevokedCreator),
+        ("garbage", b"\xff\xff\xff".to_vec(), Code::BadPayload),
+        ("empty", vec![], Code::NilEnvelope),
+        ("config signed by both admins", config(&w.admin1, &[&w.admin1, &w.admin2]), Code::Valid),
+        ("config signed by one of two admins", config(&w.admin1, &[&w.admin1]), Code::InvalidConfigTransaction),
+        ("config signed by peers", config(&w.admin1, &[p1, p2]), Code::InvalidConfigTransaction),
+    ];
+    let envelopes: Vec<Vec<u8>> = table.iter().map(|(_, e, _)| e.clone()).collect();
+    let codes = prevalidate(&envelopes, &rules(&w, now()));
+    for ((name, _, want), got) in table.iter().zip(&codes) {
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn certificates_are_judged_at_the_given_time() {
+    let w = world();
+    let tx = endorsed(&w.client, "asset", &[&w.peer1, &w.peer2], |_| {});
+    assert_eq!(prevalidate(std::slice::from_ref(&tx), &rules(&w, now())), [Code::Valid]);
+    assert_eq!(prevalidate(&[tx], &rules(&w, w.expires_at + 1)), [Code::ExpiredCreator]);
+}
