@@ -1,11 +1,14 @@
 //! weft-node: one node process — endorser, orderer driver, committer,
 //! gateway/deliver/admin gRPC (issue #5 builds these here).
 //!
-//! So far it holds the committer's transaction checks ([`prevalidate`]):
+//! So far: the [`Endorser`] (check a signed proposal, run the contract, sign
+//! the result) and the committer's transaction checks ([`prevalidate`]):
 //! signatures, tx ids, certificates and endorsement policies, computed as
-//! validation codes that the ledger's commit then combines with MVCC. Pure:
-//! the time and the channel's membership and policies are arguments.
+//! validation codes that the ledger's commit then combines with MVCC. Both
+//! take the time, membership, policies and state as arguments.
 
+mod endorser;
 mod prevalidate;
 
+pub use endorser::{proposal_hash, EndorseContext, EndorseError, Endorser};
 pub use prevalidate::{prevalidate, TxRules};
