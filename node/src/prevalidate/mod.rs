@@ -1,6 +1,7 @@
 //! What a committing peer checks about each transaction before MVCC: the
 //! envelope decodes, belongs to this channel, has the tx id its nonce and
-//! creator imply, was signed by a valid, unrevoked, unexpired member, and
+//! creator imply, carries a result endorsed for exactly its proposal, was
+//! signed by a valid, unrevoked, unexpired member, and
 //! carries endorsements that satisfy the contract's endorsement policy. A
 //! configuration transaction must be signed as the Admins policy requires.
 //!
@@ -13,7 +14,8 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use weft_identity::{verify_batch, Identity, IdentityError, Membership, Policy, SignatureCheck, Signer};
 use weft_proto::{
-    payload, ChannelHeader, Envelope, HeaderType, Payload, ProposalResult, SerializedIdentity, TxValidationCode,
+    payload, ChannelHeader, Envelope, HeaderType, Payload, Proposal, ProposalResult, SerializedIdentity,
+    TxValidationCode,
 };
 
 /// The channel state the checks depend on.
@@ -108,10 +110,11 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode>
     let env = Envelope::decode(bytes).map_err(|_| Code::BadPayload)?;
     let payload = Payload::decode(env.payload.as_slice()).map_err(|_| Code::BadPayload)?;
     let header: ChannelHeader = payload.header.ok_or(Code::BadPayload)?;
+    let header_copy = header.clone();
     if header.channel_id != rules.channel_id {
         return Err(Code::BadChannel);
     }
-    let creator_id: SerializedIdentity = header.creator.ok_or(Code::BadPayload)?;
+    let creator_id: SerializedIdentity = header.creator.clone().ok_or(Code::BadPayload)?;
     let creator = rules.membership.validate(&creator_id, rules.now_unix).map_err(|e| match e {
         IdentityError::Expired { .. } | IdentityError::NotYetValid { .. } => Code::ExpiredCreator,
         IdentityError::Revoked { .. } => Code::RevokedCreator,
@@ -125,6 +128,19 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode>
     match (HeaderType::try_from(header.r#type), payload.body) {
         (Ok(HeaderType::EndorserTransaction), Some(payload::Body::Transaction(tx))) => {
             let result = ProposalResult::decode(tx.result_bytes.as_slice()).map_err(|_| Code::BadPayload)?;
+            // The endorsed result must be for this very proposal: same header
+            // (tx id, creator, channel), same contract, and its hash. A
+            // proposal still carrying transient data would put private inputs
+            // on the ledger.
+            let proposal = Proposal::decode(tx.proposal_bytes.as_slice()).map_err(|_| Code::BadPayload)?;
+            let hash = Sha256::digest(&tx.proposal_bytes);
+            if proposal.header.as_ref() != Some(&header_copy)
+                || proposal.contract != result.contract
+                || !proposal.transient.is_empty()
+                || result.proposal_hash != hash.as_slice()
+            {
+                return Err(Code::BadPayload);
+            }
             let approvals = tx
                 .endorsements
                 .into_iter()

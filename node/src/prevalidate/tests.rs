@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 use weft_identity::{CertificateAuthority, Membership, Policy, Revocation, Role, SigningKeyPair, Validity};
 use weft_proto::{
     payload, ChannelHeader, ConfigUpdateEnvelope, EndorsedTransaction, Endorsement, Envelope, HeaderType, OrgConfig,
-    Payload, ProposalResult, SerializedIdentity, SignatureWithIdentity, TxValidationCode as Code,
+    Payload, Proposal, ProposalResult, SerializedIdentity, SignatureWithIdentity, TransientEntry,
+    TxValidationCode as Code,
 };
 
 use super::{prevalidate, TxRules};
@@ -87,7 +88,12 @@ fn sign_envelope(creator: &Member, payload: Payload) -> Vec<u8> {
 }
 
 fn endorsed(creator: &Member, contract: &str, endorsers: &[&Member], edit: impl FnOnce(&mut Payload)) -> Vec<u8> {
-    let result_bytes = ProposalResult { contract: contract.into(), ..Default::default() }.encode_to_vec();
+    let tx_header = header(creator, HeaderType::EndorserTransaction, b"nonce-1");
+    let proposal_bytes =
+        Proposal { header: Some(tx_header.clone()), contract: contract.into(), ..Default::default() }.encode_to_vec();
+    let proposal_hash = Sha256::digest(&proposal_bytes).to_vec();
+    let result_bytes =
+        ProposalResult { contract: contract.into(), proposal_hash, ..Default::default() }.encode_to_vec();
     let endorsements = endorsers
         .iter()
         .map(|e| Endorsement {
@@ -96,15 +102,20 @@ fn endorsed(creator: &Member, contract: &str, endorsers: &[&Member], edit: impl 
         })
         .collect();
     let mut payload = Payload {
-        header: Some(header(creator, HeaderType::EndorserTransaction, b"nonce-1")),
-        body: Some(payload::Body::Transaction(EndorsedTransaction {
-            proposal_bytes: vec![],
-            result_bytes,
-            endorsements,
-        })),
+        header: Some(tx_header),
+        body: Some(payload::Body::Transaction(EndorsedTransaction { proposal_bytes, result_bytes, endorsements })),
     };
     edit(&mut payload);
     sign_envelope(creator, payload)
+}
+
+/// Changes the proposal carried in the transaction (after endorsement).
+fn edit_proposal(p: &mut Payload, f: impl FnOnce(&mut Proposal)) {
+    if let Some(payload::Body::Transaction(tx)) = &mut p.body {
+        let mut proposal = Proposal::decode(tx.proposal_bytes.as_slice()).unwrap();
+        f(&mut proposal);
+        tx.proposal_bytes = proposal.encode_to_vec();
+    }
 }
 
 fn config(creator: &Member, signers: &[&Member]) -> Vec<u8> {
@@ -177,6 +188,18 @@ fn each_way_to_fail_gets_its_code_and_the_rest_stay_valid() {
             Code::BadChannel,
         ),
         ("revoked creator", endorsed(&w.revoked, "asset", &[p1, p2], |_| {}), Code::RevokedCreator),
+        (
+            "result endorsed for another proposal",
+            endorsed(&w.client, "asset", &[p1, p2], |p| edit_proposal(p, |pr| pr.function = "Other".into())),
+            Code::BadPayload,
+        ),
+        (
+            "transient data on the ledger",
+            endorsed(&w.client, "asset", &[p1, p2], |p| {
+                edit_proposal(p, |pr| pr.transient.push(TransientEntry { key: "k".into(), value: b"secret".to_vec() }))
+            }),
+            Code::BadPayload,
+        ),
         ("garbage", b"\xff\xff\xff".to_vec(), Code::BadPayload),
         ("empty", vec![], Code::NilEnvelope),
         ("config signed by both admins", config(&w.admin1, &[&w.admin1, &w.admin2]), Code::Valid),
