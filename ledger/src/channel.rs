@@ -18,7 +18,7 @@ use crate::keys::{
 use crate::mvcc::{validate_block, MvccTx};
 use crate::state_view::DbState;
 use crate::store::OpenGuard;
-use crate::LedgerError;
+use crate::{ChannelReader, LedgerError};
 use weft_proto::{block_hash, data_hash};
 
 /// Per transaction of a block being committed: what it is, its final code,
@@ -80,6 +80,12 @@ impl ChannelLedger {
     ) -> Self {
         let prefix = channel_prefix(&channel);
         ChannelLedger { db, channel, prefix, sync_writes, savepoint, _guard: guard }
+    }
+
+    /// A read handle that can be cloned and shared with other threads while
+    /// this ledger commits (endorsement, queries, block delivery).
+    pub fn reader(&self) -> ChannelReader {
+        ChannelReader::new(self.db.clone(), self.channel.clone(), self.prefix.clone())
     }
 
     pub fn channel_id(&self) -> &ChannelId {
@@ -312,26 +318,11 @@ impl ChannelLedger {
 
     /// A committed block with its validation codes.
     pub fn block(&self, number: u64) -> Result<Option<Block>, LedgerError> {
-        if number >= self.savepoint.height || number < self.savepoint.base_height {
-            return Ok(None);
-        }
-        let cf = self.db.cf_handle(CF_BLOCKS).expect("blocks column family exists");
-        match self.db.get_pinned_cf(&cf, block_key(&self.prefix, number))? {
-            None => Err(self.corrupt(number, "missing below the savepoint")),
-            Some(bytes) => Block::decode(bytes.as_ref())
-                .map(Some)
-                .map_err(|source| LedgerError::Decode { what: "stored block", source }),
-        }
+        read_block(&self.db, &self.prefix, &self.channel, &self.savepoint, number)
     }
 
     pub fn tx_location(&self, tx_id: &TxId) -> Result<Option<TxLocation>, LedgerError> {
-        let cf = self.db.cf_handle(CF_TX_INDEX).expect("tx index column family exists");
-        match self.db.get_pinned_cf(&cf, tx_key(&self.prefix, &tx_id.0))? {
-            None => Ok(None),
-            Some(bytes) => TxLocation::decode(bytes.as_ref())
-                .map(Some)
-                .map_err(|source| LedgerError::Decode { what: "tx index entry", source }),
-        }
+        read_tx_location(&self.db, &self.prefix, tx_id)
     }
 
     /// The block holding `tx_id`, and where in it.
@@ -353,11 +344,43 @@ impl ChannelLedger {
         start: &str,
         end: Option<&str>,
     ) -> Result<Vec<(String, VersionedValue)>, LedgerError> {
-        self.state().scan(namespace, start, end)
+        self.state().scan(namespace, start, end, usize::MAX)
     }
 }
 
-fn read_savepoint(db: &DB, prefix: &[u8]) -> Result<Option<Savepoint>, LedgerError> {
+/// Block `number` if it is within `savepoint`'s range.
+pub(crate) fn read_block(
+    db: &DB,
+    prefix: &[u8],
+    channel: &ChannelId,
+    savepoint: &Savepoint,
+    number: u64,
+) -> Result<Option<Block>, LedgerError> {
+    if number >= savepoint.height || number < savepoint.base_height {
+        return Ok(None);
+    }
+    let cf = db.cf_handle(CF_BLOCKS).expect("blocks column family exists");
+    match db.get_pinned_cf(&cf, block_key(prefix, number))? {
+        None => {
+            Err(LedgerError::Corruption(format!("channel '{channel}', block {number}: missing below the savepoint")))
+        }
+        Some(bytes) => Block::decode(bytes.as_ref())
+            .map(Some)
+            .map_err(|source| LedgerError::Decode { what: "stored block", source }),
+    }
+}
+
+pub(crate) fn read_tx_location(db: &DB, prefix: &[u8], tx_id: &TxId) -> Result<Option<TxLocation>, LedgerError> {
+    let cf = db.cf_handle(CF_TX_INDEX).expect("tx index column family exists");
+    match db.get_pinned_cf(&cf, tx_key(prefix, &tx_id.0))? {
+        None => Ok(None),
+        Some(bytes) => TxLocation::decode(bytes.as_ref())
+            .map(Some)
+            .map_err(|source| LedgerError::Decode { what: "tx index entry", source }),
+    }
+}
+
+pub(crate) fn read_savepoint(db: &DB, prefix: &[u8]) -> Result<Option<Savepoint>, LedgerError> {
     let cf = db.cf_handle(CF_META).expect("meta column family exists");
     match db.get_pinned_cf(&cf, savepoint_key(prefix))? {
         None => Ok(None),

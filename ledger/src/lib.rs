@@ -14,6 +14,7 @@ mod envelope;
 mod error;
 mod keys;
 pub mod mvcc;
+mod reader;
 mod snapshot;
 mod state_view;
 mod store;
@@ -24,6 +25,7 @@ pub use channel::{ChannelLedger, CommitSummary};
 pub use envelope::{decode_envelope, DecodedTx, TxBody};
 pub use error::LedgerError;
 pub use keys::MAX_NAMESPACE_LEN;
+pub use reader::ChannelReader;
 pub use snapshot::{StateHasher, SNAPSHOT_FORMAT_VERSION};
 pub use store::{Ledger, LedgerOptions};
 /// Re-exported from weft-proto, where block hashing is defined.

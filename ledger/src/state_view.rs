@@ -24,12 +24,13 @@ impl DbState<'_> {
         }
     }
 
-    /// Entries of `namespace` in `[start, end)`, in key order.
+    /// Entries of `namespace` in `[start, end)`, in key order, at most `limit`.
     pub fn scan(
         &self,
         namespace: &str,
         start: &str,
         end: Option<&str>,
+        limit: usize,
     ) -> Result<Vec<(String, VersionedValue)>, LedgerError> {
         let cf = self.db.cf_handle(CF_STATE).expect("state column family exists");
         let ns_prefix = namespace_prefix(self.prefix, namespace);
@@ -40,7 +41,7 @@ impl DbState<'_> {
         let from = state_key(self.prefix, namespace, start);
         let iter = self.db.iterator_cf_opt(&cf, read_opts, IteratorMode::From(&from, Direction::Forward));
         let mut out = Vec::new();
-        for item in iter {
+        for item in iter.take(limit) {
             let (k, v) = item?;
             let Some(key) = k.strip_prefix(ns_prefix.as_slice()) else { break };
             let key = String::from_utf8(key.to_vec())
@@ -61,6 +62,10 @@ impl StateView for DbState<'_> {
     }
 
     fn range(&self, namespace: &str, start: &str, end: Option<&str>) -> Result<Vec<(String, Version)>, LedgerError> {
-        Ok(self.scan(namespace, start, end)?.into_iter().filter_map(|(k, v)| v.version.map(|v| (k, v))).collect())
+        Ok(self
+            .scan(namespace, start, end, usize::MAX)?
+            .into_iter()
+            .filter_map(|(k, v)| v.version.map(|v| (k, v)))
+            .collect())
     }
 }

@@ -307,3 +307,36 @@ fn damaged_snapshots_are_rejected_and_import_nothing() {
         assert_eq!((ch.height(), ch.range("bench", "", None).unwrap().len()), (0, 0), "{name} left data behind");
     }
 }
+
+#[test]
+fn a_reader_follows_commits_from_another_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let mut ch = ledger.channel(&channel()).unwrap();
+    let reader = ch.reader();
+    assert_eq!(reader.height().unwrap(), 0);
+    let watcher = {
+        let reader = reader.clone();
+        std::thread::spawn(move || {
+            // Reads run beside the committer and only ever see whole blocks.
+            let mut seen = 0;
+            while seen < 5 {
+                let h = reader.height().unwrap();
+                if h > 0 {
+                    let v = reader.get_state("asset", &format!("k{}", h - 1)).unwrap();
+                    assert!(v.is_some(), "height {h} visible before its writes");
+                }
+                seen = h;
+            }
+        })
+    };
+    for n in 0..5u64 {
+        let env = envelope(CH, tx_id(&n.to_be_bytes()), ns_rwset("asset", vec![], &[(&format!("k{n}"), Some(b"v"))]));
+        ch.commit(&next_block(&ch, vec![env]), None).unwrap();
+    }
+    watcher.join().unwrap();
+    assert_eq!(reader.block(4).unwrap().unwrap().header.unwrap().number, 4);
+    assert!(reader.block(5).unwrap().is_none());
+    assert_eq!(reader.range("asset", "k1", Some("k4"), 2).unwrap().len(), 2, "the limit stops the scan");
+    assert!(reader.tx_location(&TxId(tx_id(&3u64.to_be_bytes()))).unwrap().is_some());
+}

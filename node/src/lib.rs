@@ -8,7 +8,9 @@
 //! take the time, membership, policies and state as arguments.
 
 mod endorser;
+mod ledger_state;
 mod prevalidate;
 
 pub use endorser::{proposal_hash, EndorseContext, EndorseError, Endorser};
+pub use ledger_state::LedgerState;
 pub use prevalidate::{prevalidate, TxRules};

@@ -7,42 +7,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use weft_consensus::{Action, BatchLimits, Consensus, Input, Solo};
-use weft_contracts::{CodeHash, Limits, Runtime, StateError, StateReader};
+use weft_contracts::{CodeHash, Limits, Runtime};
 use weft_identity::{CertificateAuthority, Membership, Policy, Role, Validity};
 use weft_ledger::{new_block, ChannelLedger, Ledger, LedgerOptions};
-use weft_node::{prevalidate, EndorseContext, EndorseError, Endorser, TxRules};
-use weft_proto::{
-    ChannelId, OrgConfig, ProposalResponse, SerializedIdentity, TxValidationCode as Code, VersionedValue,
-};
+use weft_node::{prevalidate, EndorseContext, EndorseError, Endorser, LedgerState, TxRules};
+use weft_proto::{ChannelId, OrgConfig, ProposalResponse, SerializedIdentity, TxValidationCode as Code};
 use weft_sdk::{assemble, propose, AssembleError, ClientIdentity, NewProposal};
 
 const CH: &str = "weft";
 const CONTRACT: &str = "asset-transfer";
 
-struct LedgerState(Arc<ChannelLedger>);
-
-impl StateReader for LedgerState {
-    fn get(&self, ns: &str, key: &str) -> Result<Option<VersionedValue>, StateError> {
-        self.0.get_state(ns, key).map_err(|e| StateError(e.to_string()))
-    }
-
-    fn range(
-        &self,
-        ns: &str,
-        start: &str,
-        end: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, VersionedValue)>, StateError> {
-        let mut v = self.0.range(ns, start, end).map_err(|e| StateError(e.to_string()))?;
-        v.truncate(limit);
-        Ok(v)
-    }
-}
-
 struct Peer {
     _dir: tempfile::TempDir,
     _ledger: Ledger,
-    channel: Arc<ChannelLedger>,
+    channel: ChannelLedger,
     endorser: Endorser,
     directory: Arc<BTreeMap<String, CodeHash>>,
 }
@@ -88,7 +66,7 @@ impl Net {
                 let hash = runtime.install(weft_contract_wasm::ASSET_TRANSFER).unwrap();
                 let dir = tempfile::tempdir().unwrap();
                 let ledger = Ledger::open(dir.path(), LedgerOptions::default()).unwrap();
-                let channel = Arc::new(ledger.channel(&ChannelId::new(CH).unwrap()).unwrap());
+                let channel = ledger.channel(&ChannelId::new(CH).unwrap()).unwrap();
                 Peer {
                     _dir: dir,
                     _ledger: ledger,
@@ -138,7 +116,7 @@ impl Net {
             channel_id: CH,
             membership: &self.membership,
             now_unix: now(),
-            state: Arc::new(LedgerState(p.channel.clone())),
+            state: Arc::new(LedgerState(p.channel.reader())),
             directory: p.directory.clone(),
         };
         p.endorser.endorse(&proposal.signed, &ctx)
@@ -171,7 +149,7 @@ impl Net {
         let mut codes = vec![Vec::new(); self.peers.len()];
         for batch in batches {
             for (i, peer) in self.peers.iter_mut().enumerate() {
-                let channel = Arc::get_mut(&mut peer.channel).expect("no endorsement holds the ledger");
+                let channel = &mut peer.channel;
                 let block = new_block(batch.seq, channel.last_block_hash(), batch.envelopes.clone());
                 let rules = TxRules {
                     channel_id: CH,
@@ -260,7 +238,7 @@ fn endorsers_refuse_bad_proposals_and_clients_refuse_disagreeing_results() {
         .chain(net.solo.tick())
         .find_map(|a| if let Action::Ordered(b) = a { Some(b) } else { None })
         .unwrap();
-    let peer0 = Arc::get_mut(&mut net.peers[0].channel).unwrap();
+    let peer0 = &mut net.peers[0].channel;
     peer0.commit(&new_block(batch.seq, peer0.last_block_hash(), batch.envelopes), None).unwrap();
     let read = net.proposal("AssetExists", &["asset1"]);
     let responses = vec![net.endorse(0, &read).unwrap(), net.endorse(1, &read).unwrap()];
