@@ -7,10 +7,14 @@
 //! validation codes that the ledger's commit then combines with MVCC. Both
 //! take the time, membership, policies and state as arguments.
 
+mod channel_rules;
+mod committer;
 mod endorser;
 mod ledger_state;
 mod prevalidate;
 
+pub use channel_rules::{ChannelRules, RulesError};
+pub use committer::{CommitError, Committed, Committer, TxOutcome};
 pub use endorser::{proposal_hash, EndorseContext, EndorseError, Endorser};
 pub use ledger_state::LedgerState;
 pub use prevalidate::{prevalidate, TxRules};
