@@ -10,6 +10,7 @@
 //! Holds no BaaS state and starts no processes; it writes files and reads
 //! them back.
 
+mod env_override;
 mod error;
 mod files;
 mod genesis;

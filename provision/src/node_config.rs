@@ -48,11 +48,25 @@ fn default_log() -> String {
 }
 
 impl NodeConfig {
-    /// Reads `path` and makes its relative paths absolute.
+    /// Reads `path`, applies `WEFT_…` environment overrides (see
+    /// [`NodeConfig::load_with`]) and makes relative paths absolute.
     pub fn load(path: &Path) -> Result<NodeConfig, ProvisionError> {
+        Ok(NodeConfig::load_with(path, &|k| std::env::var(k).ok())?.0)
+    }
+
+    /// Like [`load`](Self::load) with the environment given as `lookup`;
+    /// also returns the override variables that were applied. Every key can
+    /// be overridden: `listen.grpc` by `WEFT_LISTEN_GRPC`,
+    /// `resources.memory_mb` by `WEFT_RESOURCES_MEMORY_MB`, and so on.
+    pub fn load_with(
+        path: &Path,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(NodeConfig, Vec<String>), ProvisionError> {
         let text = read_to_string(path)?;
-        let mut config: NodeConfig =
-            toml::from_str(&text).map_err(|e| ProvisionError::Parse { path: path.into(), message: e.to_string() })?;
+        let parse_err = |message: String| ProvisionError::Parse { path: path.into(), message };
+        let mut value: toml::Value = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
+        let used = crate::env_override::apply(&mut value, lookup).map_err(parse_err)?;
+        let mut config: NodeConfig = value.try_into().map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut config.data_dir, &mut config.genesis_block, &mut config.key, &mut config.certificate] {
             *p = resolve(base, p);
@@ -60,7 +74,7 @@ impl NodeConfig {
         for p in &mut config.ca_certificates {
             *p = resolve(base, p);
         }
-        Ok(config)
+        Ok((config, used))
     }
 
     pub fn save(&self, path: &Path) -> Result<(), ProvisionError> {

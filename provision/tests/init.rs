@@ -113,6 +113,15 @@ fn fixed_base_ports_are_laid_out_per_node() {
     let grpc: Vec<&str> = m.nodes.iter().map(|n| n.grpc.as_str()).collect();
     assert_eq!(grpc, ["127.0.0.1:20000", "127.0.0.1:20010", "127.0.0.1:20020", "127.0.0.1:20030"]);
     assert_eq!(m.nodes[1].p2p, "/ip4/127.0.0.1/tcp/20011");
+    let lookup = |k: &str| match k {
+        "WEFT_LISTEN_GRPC" => Some("0.0.0.0:30000".to_string()),
+        "WEFT_LOG_LEVEL" => Some("debug".to_string()),
+        _ => None,
+    };
+    let (cfg, used) = NodeConfig::load_with(&dir.path().join(&m.nodes[1].config), &lookup).unwrap();
+    assert_eq!((cfg.listen.grpc.as_str(), cfg.log_level.as_str()), ("0.0.0.0:30000", "debug"));
+    assert_eq!(used, ["WEFT_LISTEN_GRPC", "WEFT_LOG_LEVEL"]);
+    assert!(cfg.key.is_absolute(), "relative paths resolve after overrides");
     let err =
         init(&template("pbft-7"), &dir.path().join("x"), &InitOptions { base_port: Some(65500), ..Default::default() });
     assert!(err.unwrap_err().to_string().contains("choose a base port below"));
