@@ -21,6 +21,8 @@ pub enum RulesError {
 
 pub struct ChannelRules {
     pub channel_id: String,
+    /// The configuration's sequence; an update must carry this + 1.
+    pub config_sequence: u64,
     pub membership: Membership,
     pub orgs: Vec<String>,
     pub admins: Policy,
@@ -42,12 +44,21 @@ impl ChannelRules {
     pub fn from_config(config: &ChannelConfig) -> Result<ChannelRules, RulesError> {
         Ok(ChannelRules {
             channel_id: config.channel_id.clone(),
+            config_sequence: config.sequence,
             membership: Membership::from_orgs(&config.orgs)?,
             orgs: config.orgs.iter().map(|o| o.org_id.clone()).collect(),
             admins: policy(config, "Admins")?,
             default_endorsement: policy(config, "Endorsement")?,
             contracts: BTreeMap::new(),
         })
+    }
+
+    /// Replaces the configuration-derived parts with `config`'s, keeping the
+    /// deployed contracts.
+    pub fn apply_config(&mut self, config: &ChannelConfig) -> Result<(), RulesError> {
+        let contracts = std::mem::take(&mut self.contracts);
+        *self = ChannelRules { contracts, ..ChannelRules::from_config(config)? };
+        Ok(())
     }
 
     /// Records a deployed contract. (Until lifecycle transactions exist,
@@ -64,6 +75,7 @@ impl ChannelRules {
             channel_orgs: &self.orgs,
             endorsement_policies: &self.contracts,
             admins: &self.admins,
+            config_sequence: self.config_sequence,
             now_unix,
         }
     }

@@ -1,12 +1,15 @@
 //! The committer: ordered batches in, committed blocks and their events out.
 //! Builds block n from batch n, runs the checks in `prevalidate`, commits
-//! with MVCC, and hands back what listeners should hear about — after the
-//! block is durable, never before.
+//! with MVCC, applies a valid configuration update to the channel rules, and
+//! hands back what listeners should hear about — after the block is durable,
+//! never before.
 
 use prost::Message;
 use weft_consensus::Batch;
 use weft_ledger::{decode_envelope, new_block, ChannelLedger, CommitSummary, LedgerError};
-use weft_proto::{payload, Block, ContractEvent, Envelope, Payload, ProposalResult, TxId, TxValidationCode};
+use weft_proto::{
+    payload, Block, ChannelConfig, ContractEvent, Envelope, Payload, ProposalResult, TxId, TxValidationCode,
+};
 
 use crate::{prevalidate, ChannelRules};
 
@@ -69,6 +72,14 @@ impl Committer {
         let block = new_block(batch.seq, self.ledger.last_block_hash(), batch.envelopes.clone());
         let pre = prevalidate(&batch.envelopes, &self.rules.tx_rules(now_unix));
         let summary = self.ledger.commit(&block, Some(&pre))?;
+        for (env, &code) in batch.envelopes.iter().zip(&summary.codes) {
+            if code == TxValidationCode::Valid {
+                if let Some(config) = config_of(env) {
+                    // prevalidate already built rules from this config.
+                    self.rules.apply_config(&config).expect("a VALID config transaction yields valid rules");
+                }
+            }
+        }
         let txs = batch
             .envelopes
             .iter()
@@ -80,6 +91,14 @@ impl Committer {
             })
             .collect();
         Ok(Committed { summary, txs })
+    }
+}
+
+fn config_of(envelope: &[u8]) -> Option<ChannelConfig> {
+    let payload = Payload::decode(Envelope::decode(envelope).ok()?.payload.as_slice()).ok()?;
+    match payload.body {
+        Some(payload::Body::ConfigUpdate(u)) => ChannelConfig::decode(u.config_bytes.as_slice()).ok(),
+        _ => None,
     }
 }
 

@@ -157,6 +157,7 @@ impl Net {
                     channel_orgs: &self.orgs,
                     endorsement_policies: &self.policies,
                     admins: &self.admins,
+                    config_sequence: 0,
                     now_unix: now(),
                 };
                 let pre = prevalidate(&batch.envelopes, &rules);

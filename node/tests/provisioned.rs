@@ -1,111 +1,197 @@
 //! A node's pieces started from what `weft network init` writes: the genesis
-//! block, the node's key and certificate, the client's credentials.
+//! block, the node's key and certificate, the org's CA and the client's and
+//! admin's credentials.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use prost::Message;
 use weft_consensus::{Action, BatchLimits, Consensus, Input, Solo};
-use weft_contracts::{Limits, Runtime};
-use weft_identity::SigningKeyPair;
+use weft_contracts::{CodeHash, Limits, Runtime};
+use weft_identity::{CertificateAuthority, ParsedCertificate, Revocation, SigningKeyPair};
 use weft_ledger::{Ledger, LedgerOptions};
-use weft_node::{ChannelRules, CommitError, Committer, EndorseContext, Endorser, LedgerState};
-use weft_proto::{Block, ChannelId, SerializedIdentity, TxValidationCode};
-use weft_provision::{init, read_cert_pem, read_genesis_config, InitOptions, Manifest, NodeConfig, Template};
+use weft_node::{ChannelRules, CommitError, Committed, Committer, EndorseContext, EndorseError, Endorser, LedgerState};
+use weft_proto::{Block, ChannelConfig, ChannelId, SerializedIdentity, TxValidationCode};
+use weft_provision::{
+    config_envelope, init, read_cert_pem, read_genesis_config, GenesisSigner, InitOptions, Manifest, NodeConfig,
+    Template,
+};
 use weft_sdk::{assemble, propose, ClientIdentity, NewProposal};
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
-fn key(path: &std::path::Path) -> SigningKeyPair {
+fn key(path: &Path) -> SigningKeyPair {
     SigningKeyPair::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A solo-1 network directory and its one node, opened.
+struct Solo1 {
+    dir: tempfile::TempDir,
+    manifest: Manifest,
+    config: NodeConfig,
+    genesis: Block,
+    channel_config: ChannelConfig,
+    ledger: Option<Ledger>,
+    committer: Option<Committer>,
+    endorser: Endorser,
+    code: CodeHash,
+    client: ClientIdentity,
+}
+
+impl Solo1 {
+    fn new() -> Solo1 {
+        let dir = tempfile::tempdir().unwrap();
+        let template =
+            Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/templates/solo-1.toml")).unwrap();
+        init(&template, dir.path(), &InitOptions { base_port: None, ..Default::default() }).unwrap();
+        let manifest = Manifest::load(dir.path()).unwrap();
+        let config = NodeConfig::load(&dir.path().join(&manifest.nodes[0].config)).unwrap();
+        let genesis = Block::decode(std::fs::read(&config.genesis_block).unwrap().as_slice()).unwrap();
+        let channel_config = read_genesis_config(&genesis).unwrap();
+        let runtime = Arc::new(Runtime::new(Limits::default()).unwrap());
+        let code = runtime.install(weft_contract_wasm::ASSET_TRANSFER).unwrap();
+        let endorser = Endorser {
+            identity: SerializedIdentity {
+                org_id: config.org_id.clone(),
+                certificate_der: read_cert_pem(&config.certificate).unwrap(),
+            },
+            key: key(&config.key),
+            runtime,
+        };
+        let org = &manifest.orgs[0];
+        let client = ClientIdentity {
+            identity: SerializedIdentity {
+                org_id: org.id.clone(),
+                certificate_der: read_cert_pem(&dir.path().join(&org.client_certificate)).unwrap(),
+            },
+            key: key(&dir.path().join(&org.client_key)),
+        };
+        let mut node = Solo1 {
+            dir,
+            manifest,
+            config,
+            genesis,
+            channel_config,
+            ledger: None,
+            committer: None,
+            endorser,
+            code,
+            client,
+        };
+        node.open();
+        node
+    }
+
+    /// Opens (or reopens) the node's ledger and committer.
+    fn open(&mut self) {
+        self.committer = None;
+        self.ledger = None;
+        let ledger = Ledger::open(&self.config.data_dir, LedgerOptions::default()).unwrap();
+        let mut rules = ChannelRules::from_config(&self.channel_config).unwrap();
+        rules.deploy("asset-transfer", None); // the channel's default: MAJORITY(peer)
+        let channel = ledger.channel(&ChannelId::new(self.config.channel.clone()).unwrap()).unwrap();
+        self.committer = Some(Committer::open(channel, &self.genesis, rules).unwrap());
+        self.ledger = Some(ledger);
+    }
+
+    fn committer(&mut self) -> &mut Committer {
+        self.committer.as_mut().unwrap()
+    }
+
+    fn transaction(&mut self, function: &str, args: &[&str]) -> Result<(weft_proto::TxId, Vec<u8>), EndorseError> {
+        let request = NewProposal {
+            channel: self.config.channel.clone(),
+            contract: "asset-transfer".into(),
+            function: function.into(),
+            args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        };
+        let proposal = propose(&self.client, &request);
+        let committer = self.committer.as_ref().unwrap();
+        let ctx = EndorseContext {
+            channel_id: &self.config.channel,
+            membership: &committer.rules().membership,
+            now_unix: now(),
+            state: Arc::new(LedgerState(committer.ledger().reader())),
+            directory: Arc::new(BTreeMap::from([("asset-transfer".to_string(), self.code)])),
+        };
+        let response = self.endorser.endorse(&proposal.signed, &ctx)?;
+        Ok((proposal.tx_id, assemble(&self.client, &proposal, &[response]).unwrap()))
+    }
+
+    /// Orders `envelopes` with a solo engine into one batch and commits it.
+    fn order_and_commit(&mut self, envelopes: Vec<Vec<u8>>) -> Committed {
+        let limits = BatchLimits::from_config(self.channel_config.batch.as_ref().unwrap(), 100);
+        let mut solo = Solo::new(self.config.node_id.clone(), limits, self.committer().ledger().height());
+        for (i, envelope) in envelopes.into_iter().enumerate() {
+            solo.step(Input::Submit { request: i as u64, envelope });
+        }
+        let batch = solo.drain().into_iter().find_map(|a| if let Action::Ordered(b) = a { Some(b) } else { None });
+        self.committer().commit_batch(&batch.unwrap(), now()).unwrap()
+    }
 }
 
 #[test]
 fn a_provisioned_solo_node_endorses_orders_commits_and_resumes() {
-    let net = tempfile::tempdir().unwrap();
-    let template =
-        Template::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/templates/solo-1.toml"))
-            .unwrap();
-    init(&template, net.path(), &InitOptions { base_port: None, ..Default::default() }).unwrap();
-    let manifest = Manifest::load(net.path()).unwrap();
-    let config = NodeConfig::load(&net.path().join(&manifest.nodes[0].config)).unwrap();
-    let genesis = Block::decode(std::fs::read(&config.genesis_block).unwrap().as_slice()).unwrap();
-    let channel_config = read_genesis_config(&genesis).unwrap();
-    let channel_id = ChannelId::new(config.channel.clone()).unwrap();
-
-    let open = |config: &NodeConfig| {
-        let ledger = Ledger::open(&config.data_dir, LedgerOptions::default()).unwrap();
-        let mut rules = ChannelRules::from_config(&channel_config).unwrap();
-        rules.deploy("asset-transfer", None); // the channel's default: MAJORITY(peer)
-        let committer = Committer::open(ledger.channel(&channel_id).unwrap(), &genesis, rules).unwrap();
-        (ledger, committer)
-    };
-    let (ledger, mut committer) = open(&config);
-    assert_eq!(committer.ledger().height(), 1, "genesis committed");
-
-    let runtime = Arc::new(Runtime::new(Limits::default()).unwrap());
-    let hash = runtime.install(weft_contract_wasm::ASSET_TRANSFER).unwrap();
-    let endorser = Endorser {
-        identity: SerializedIdentity {
-            org_id: config.org_id.clone(),
-            certificate_der: read_cert_pem(&config.certificate).unwrap(),
-        },
-        key: key(&config.key),
-        runtime,
-    };
-    let org = &manifest.orgs[0];
-    let client = ClientIdentity {
-        identity: SerializedIdentity {
-            org_id: org.id.clone(),
-            certificate_der: read_cert_pem(&net.path().join(&org.client_certificate)).unwrap(),
-        },
-        key: key(&net.path().join(&org.client_key)),
-    };
-
-    let proposal = propose(
-        &client,
-        &NewProposal {
-            channel: config.channel.clone(),
-            contract: "asset-transfer".into(),
-            function: "CreateAsset".into(),
-            args: ["asset1", "blue", "5", "Tom", "100"].iter().map(|a| a.as_bytes().to_vec()).collect(),
-            ..Default::default()
-        },
-    );
-    let state = Arc::new(LedgerState(committer.ledger().reader()));
-    let response = {
-        let ctx = EndorseContext {
-            channel_id: &config.channel,
-            membership: &committer.rules().membership,
-            now_unix: now(),
-            state: state.clone(),
-            directory: Arc::new(BTreeMap::from([("asset-transfer".to_string(), hash)])),
-        };
-        endorser.endorse(&proposal.signed, &ctx).unwrap()
-    };
-    let tx = assemble(&client, &proposal, &[response]).unwrap();
-
-    let limits = BatchLimits::from_config(channel_config.batch.as_ref().unwrap(), 100);
-    let mut solo = Solo::new(config.node_id.clone(), limits, committer.ledger().height());
-    solo.step(Input::Submit { request: 1, envelope: tx });
-    let batch = solo.drain().into_iter().find_map(|a| if let Action::Ordered(b) = a { Some(b) } else { None }).unwrap();
-
-    let committed = committer.commit_batch(&batch, now()).unwrap();
+    let mut node = Solo1::new();
+    assert_eq!(node.committer().ledger().height(), 1, "genesis committed");
+    let (tx_id, tx) = node.transaction("CreateAsset", &["asset1", "blue", "5", "Tom", "100"]).unwrap();
+    let committed = node.order_and_commit(vec![tx.clone()]);
     assert_eq!(committed.summary.number, 1);
     let outcome = &committed.txs[0];
-    assert_eq!((outcome.tx_id, outcome.code), (proposal.tx_id, TxValidationCode::Valid));
+    assert_eq!((outcome.tx_id, outcome.code), (tx_id, TxValidationCode::Valid));
     assert_eq!(outcome.events.len(), 1);
     assert_eq!(outcome.events[0].name, "CreateAsset");
 
-    let replay = committer.commit_batch(&batch, now()).unwrap_err();
-    assert!(matches!(replay, CommitError::OutOfOrder { expected: 2, got: 1 }), "{replay}");
+    let replay = weft_consensus::Batch { seq: 1, envelopes: vec![tx] };
+    let err = node.committer().commit_batch(&replay, now()).unwrap_err();
+    assert!(matches!(err, CommitError::OutOfOrder { expected: 2, got: 1 }), "{err}");
 
     // Restart: the ledger resumes at its height; genesis is not committed again.
-    // (Readers share the database: every handle must go before it reopens.)
-    drop((state, committer, ledger));
-    let (_ledger, committer) = open(&config);
-    assert_eq!(committer.ledger().height(), 2);
-    assert!(committer.ledger().get_state("asset-transfer", "asset1").unwrap().is_some());
+    node.open();
+    assert_eq!(node.committer().ledger().height(), 2);
+    assert!(node.committer().ledger().get_state("asset-transfer", "asset1").unwrap().is_some());
+}
+
+#[test]
+fn a_client_revoked_by_a_config_update_is_refused() {
+    let mut node = Solo1::new();
+    // Endorsed while the client was still in good standing…
+    let (_, early) = node.transaction("CreateAsset", &["asset1", "blue", "5", "Tom", "100"]).unwrap();
+
+    // …then the org admin revokes the client's certificate by a config update.
+    let org = node.manifest.orgs[0].clone();
+    let base = node.dir.path().to_path_buf();
+    let ca = CertificateAuthority::from_parts(
+        &org.id,
+        key(&base.join(&org.ca_key)),
+        read_cert_pem(&base.join(&org.ca_certificate)).unwrap(),
+    )
+    .unwrap();
+    let serial = ParsedCertificate::parse(&node.client.identity.certificate_der).unwrap().serial;
+    let t = time::OffsetDateTime::now_utc();
+    let crl = ca.crl(&[Revocation { serial, revoked_at: t }], 1, t, t + time::Duration::days(7)).unwrap();
+    let mut update = node.channel_config.clone();
+    update.sequence = 1;
+    update.orgs[0].crls = vec![crl];
+    let admin = GenesisSigner {
+        identity: SerializedIdentity {
+            org_id: org.id.clone(),
+            certificate_der: read_cert_pem(&base.join(&org.admin_certificate)).unwrap(),
+        },
+        key: &key(&base.join(&org.admin_key)),
+    };
+    let envelope = config_envelope(&update, &[admin], 0);
+    let committed = node.order_and_commit(vec![envelope]);
+    assert_eq!(committed.txs[0].code, TxValidationCode::Valid);
+    assert_eq!(node.committer().rules().config_sequence, 1);
+
+    // The committer refuses the earlier transaction, the endorser new ones.
+    let committed = node.order_and_commit(vec![early]);
+    assert_eq!(committed.txs[0].code, TxValidationCode::RevokedCreator);
+    let err = node.transaction("ReadAsset", &["asset1"]).unwrap_err();
+    assert!(err.to_string().contains("is revoked by org 'Org1'"), "{err}");
 }

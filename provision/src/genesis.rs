@@ -18,7 +18,14 @@ pub struct GenesisSigner<'a> {
 /// Block 0 of `config.channel_id`. The first signer is the transaction's
 /// creator; every signer signs the configuration bytes.
 pub fn genesis_block(config: &ChannelConfig, signers: &[GenesisSigner<'_>], timestamp_unix_ms: u64) -> Block {
-    let creator = signers.first().expect("a genesis block needs at least one admin signature");
+    new_block(0, &[], vec![config_envelope(config, signers, timestamp_unix_ms)])
+}
+
+/// A CONFIG transaction proposing `config` (the whole new configuration,
+/// `sequence` one above the current), signed by `signers`; the first is the
+/// creator. Used for the genesis block and for configuration updates.
+pub fn config_envelope(config: &ChannelConfig, signers: &[GenesisSigner<'_>], timestamp_unix_ms: u64) -> Vec<u8> {
+    let creator = signers.first().expect("a configuration transaction needs at least one admin signature");
     let config_bytes = config.encode_to_vec();
     let signatures = signers
         .iter()
@@ -42,7 +49,7 @@ pub fn genesis_block(config: &ChannelConfig, signers: &[GenesisSigner<'_>], time
     }
     .encode_to_vec();
     let signature = creator.key.sign(&payload).to_bytes().to_vec();
-    new_block(0, &[], vec![Envelope { payload, signature }.encode_to_vec()])
+    Envelope { payload, signature }.encode_to_vec()
 }
 
 /// The channel configuration a genesis block carries.

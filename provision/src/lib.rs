@@ -21,7 +21,7 @@ mod template;
 
 pub use error::ProvisionError;
 pub use files::read_cert_pem;
-pub use genesis::{genesis_block, read_genesis_config};
+pub use genesis::{config_envelope, genesis_block, read_genesis_config, GenesisSigner};
 pub use init::{init, InitOptions};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
 pub use node_config::{Listen, NodeConfig};

@@ -10,11 +10,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::ChannelRules;
 use prost::Message;
 use sha2::{Digest, Sha256};
 use weft_identity::{verify_batch, Identity, IdentityError, Membership, Policy, SignatureCheck, Signer};
 use weft_proto::{
-    payload, ChannelHeader, Envelope, HeaderType, Payload, Proposal, ProposalResult, SerializedIdentity,
+    payload, ChannelConfig, ChannelHeader, Envelope, HeaderType, Payload, Proposal, ProposalResult, SerializedIdentity,
     TxValidationCode,
 };
 
@@ -28,6 +29,8 @@ pub struct TxRules<'a> {
     pub endorsement_policies: &'a BTreeMap<String, Policy>,
     /// Who must sign a configuration update.
     pub admins: &'a Policy,
+    /// Current configuration sequence; an update must carry the next one.
+    pub config_sequence: u64,
     /// Certificates are judged at this time (the block's, not the wall clock).
     pub now_unix: i64,
 }
@@ -67,6 +70,9 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
         .map(|c| SignatureCheck { message: &c.message, signature: &c.signature, public_key: &c.signer.public_key })
         .collect();
     let mut verdicts = verify_batch(&checks).into_iter();
+    // One configuration change per block: a second update in the same block
+    // was made against the configuration the first one replaces.
+    let mut config_taken = false;
 
     parsed
         .into_iter()
@@ -91,9 +97,10 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
                     }
                 }
                 Kind::Config => {
-                    if !rules.admins.is_satisfied_by(&signers, rules.channel_orgs) {
+                    if config_taken || !rules.admins.is_satisfied_by(&signers, rules.channel_orgs) {
                         return Err(TxValidationCode::InvalidConfigTransaction);
                     }
+                    config_taken = true;
                 }
             }
             Ok(TxValidationCode::Valid)
@@ -154,6 +161,14 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode>
             Ok(Pending { creator, kind: Kind::Endorser { contract: result.contract }, approvals })
         }
         (Ok(HeaderType::Config), Some(payload::Body::ConfigUpdate(update))) => {
+            let config =
+                ChannelConfig::decode(update.config_bytes.as_slice()).map_err(|_| Code::InvalidConfigTransaction)?;
+            let usable = config.channel_id == rules.channel_id
+                && config.sequence == rules.config_sequence + 1
+                && ChannelRules::from_config(&config).is_ok();
+            if !usable {
+                return Err(Code::InvalidConfigTransaction);
+            }
             let approvals = update
                 .signatures
                 .into_iter()

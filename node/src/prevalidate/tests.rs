@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use weft_identity::{CertificateAuthority, Membership, Policy, Revocation, Role, SigningKeyPair, Validity};
 use weft_proto::{
-    payload, ChannelHeader, ConfigUpdateEnvelope, EndorsedTransaction, Endorsement, Envelope, HeaderType, OrgConfig,
-    Payload, Proposal, ProposalResult, SerializedIdentity, SignatureWithIdentity, TransientEntry,
-    TxValidationCode as Code,
+    payload, ChannelConfig, ChannelHeader, ConfigUpdateEnvelope, EndorsedTransaction, Endorsement, Envelope,
+    HeaderType, OrgConfig, Payload, Proposal, ProposalResult, SerializedIdentity, SignatureWithIdentity,
+    TransientEntry, TxValidationCode as Code,
 };
 
 use super::{prevalidate, TxRules};
@@ -23,6 +23,7 @@ struct Member {
 }
 
 struct World {
+    org_configs: Vec<OrgConfig>,
     membership: Membership,
     orgs: Vec<String>,
     policies: BTreeMap<String, Policy>,
@@ -55,6 +56,7 @@ fn world() -> World {
     let client = member(&ca1, "client", Role::Client, 30);
     let expires_at = weft_identity::ParsedCertificate::parse(&client.id.certificate_der).unwrap().not_after;
     World {
+        org_configs: orgs.to_vec(),
         membership: Membership::from_orgs(&orgs).unwrap(),
         orgs: vec!["Org1".into(), "Org2".into()],
         policies: BTreeMap::from([("asset".to_string(), Policy::parse("AND('Org1.peer', 'Org2.peer')").unwrap())]),
@@ -118,8 +120,23 @@ fn edit_proposal(p: &mut Payload, f: impl FnOnce(&mut Proposal)) {
     }
 }
 
-fn config(creator: &Member, signers: &[&Member]) -> Vec<u8> {
-    let config_bytes = b"new channel config".to_vec();
+/// The next channel configuration (sequence 1), as `edit` leaves it.
+fn next_config(w: &World, edit: impl FnOnce(&mut ChannelConfig)) -> Vec<u8> {
+    let mut config = ChannelConfig {
+        channel_id: CH.into(),
+        sequence: 1,
+        orgs: w.org_configs.clone(),
+        policies: [("Admins", "MAJORITY(admin)"), ("Endorsement", "MAJORITY(peer)")]
+            .iter()
+            .map(|(n, r)| weft_proto::Policy { name: n.to_string(), rule: r.to_string() })
+            .collect(),
+        ..Default::default()
+    };
+    edit(&mut config);
+    config.encode_to_vec()
+}
+
+fn config(creator: &Member, signers: &[&Member], config_bytes: Vec<u8>) -> Vec<u8> {
     let signatures = signers
         .iter()
         .map(|s| SignatureWithIdentity {
@@ -143,6 +160,7 @@ fn rules(w: &World, now: i64) -> TxRules<'_> {
         channel_orgs: &w.orgs,
         endorsement_policies: &w.policies,
         admins: &w.admins,
+        config_sequence: 0,
         now_unix: now,
     }
 }
@@ -166,6 +184,8 @@ fn each_way_to_fail_gets_its_code_and_the_rest_stay_valid() {
     let inner = Envelope::decode(forged_endorsement.as_slice()).unwrap();
     forged_endorsement = sign_envelope(&w.client, Payload::decode(inner.payload.as_slice()).unwrap());
 
+    let next = || next_config(&w, |_| {});
+    let both = &[&w.admin1, &w.admin2][..];
     let table: Vec<(&str, Vec<u8>, Code)> = vec![
         ("valid", endorsed(&w.client, "asset", &[p1, p2], |_| {}), Code::Valid),
         (
@@ -202,9 +222,26 @@ fn each_way_to_fail_gets_its_code_and_the_rest_stay_valid() {
         ),
         ("garbage", b"\xff\xff\xff".to_vec(), Code::BadPayload),
         ("empty", vec![], Code::NilEnvelope),
-        ("config signed by both admins", config(&w.admin1, &[&w.admin1, &w.admin2]), Code::Valid),
-        ("config signed by one of two admins", config(&w.admin1, &[&w.admin1]), Code::InvalidConfigTransaction),
-        ("config signed by peers", config(&w.admin1, &[p1, p2]), Code::InvalidConfigTransaction),
+        ("config signed by one of two admins", config(&w.admin1, &[&w.admin1], next()), Code::InvalidConfigTransaction),
+        ("config signed by peers", config(&w.admin1, &[p1, p2], next()), Code::InvalidConfigTransaction),
+        ("config signed by both admins", config(&w.admin1, both, next()), Code::Valid),
+        ("a second config in the same block", config(&w.admin1, both, next()), Code::InvalidConfigTransaction),
+        (
+            "config with a stale sequence",
+            config(&w.admin1, both, next_config(&w, |c| c.sequence = 0)),
+            Code::InvalidConfigTransaction,
+        ),
+        (
+            "config for another channel",
+            config(&w.admin1, both, next_config(&w, |c| c.channel_id = "other".into())),
+            Code::InvalidConfigTransaction,
+        ),
+        (
+            "config without an Admins policy",
+            config(&w.admin1, both, next_config(&w, |c| c.policies.clear())),
+            Code::InvalidConfigTransaction,
+        ),
+        ("config that is not a config", config(&w.admin1, both, b"garbage".to_vec()), Code::InvalidConfigTransaction),
     ];
     let envelopes: Vec<Vec<u8>> = table.iter().map(|(_, e, _)| e.clone()).collect();
     let codes = prevalidate(&envelopes, &rules(&w, now()));
