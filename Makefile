@@ -45,7 +45,7 @@ unit:
 
 ## Criterion benchmarks (not part of `make test`); figures go to docs/BENCHMARKS.md.
 bench:
-	$(CARGO) bench --workspace --bench ledger_commit --bench signature_verify --bench contract_invoke
+	$(CARGO) bench --workspace --bench ledger_commit --bench signature_verify --bench contract_invoke --bench prevalidate
 
 ## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
 soak:

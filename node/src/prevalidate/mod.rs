@@ -8,7 +8,7 @@
 //! Every signature in the block is checked in one batch (`verify_batch`),
 //! the costliest part of validation; the rest is lookups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::ChannelRules;
 use prost::Message;
@@ -58,7 +58,9 @@ struct Pending {
 /// One code per envelope, in order. `VALID` means "passed these checks";
 /// the ledger then applies duplicate-tx-id and MVCC checks.
 pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidationCode> {
-    let parsed: Vec<Result<Pending, TxValidationCode>> = envelopes.iter().map(|e| parse(e, rules)).collect();
+    let mut identities = Identities::new(rules);
+    let parsed: Vec<Result<Pending, TxValidationCode>> =
+        envelopes.iter().map(|e| parse(e, rules, &mut identities)).collect();
 
     let claims: Vec<&Claim> = parsed
         .iter()
@@ -109,7 +111,39 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
         .collect()
 }
 
-fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode> {
+/// Certificate checks memoised for one block: the same clients and peers
+/// sign most transactions, and checking a certificate costs an Ed25519
+/// verification of its own (the CA's signature) that batching cannot share.
+/// Within one call the inputs (membership, time) are fixed, so reuse is exact.
+struct Identities<'a> {
+    rules: &'a TxRules<'a>,
+    seen: HashMap<(String, Vec<u8>), Result<Identity, TxValidationCode>>,
+}
+
+impl<'a> Identities<'a> {
+    fn new(rules: &'a TxRules<'a>) -> Self {
+        Identities { rules, seen: HashMap::new() }
+    }
+
+    /// The identity, or the code a creator with this certificate gets.
+    fn validate(&mut self, id: &SerializedIdentity) -> Result<Identity, TxValidationCode> {
+        let rules = self.rules;
+        self.seen
+            .entry((id.org_id.clone(), id.certificate_der.clone()))
+            .or_insert_with(|| {
+                rules.membership.validate(id, rules.now_unix).map_err(|e| match e {
+                    IdentityError::Expired { .. } | IdentityError::NotYetValid { .. } => {
+                        TxValidationCode::ExpiredCreator
+                    }
+                    IdentityError::Revoked { .. } => TxValidationCode::RevokedCreator,
+                    _ => TxValidationCode::BadCreatorSignature,
+                })
+            })
+            .clone()
+    }
+}
+
+fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> Result<Pending, TxValidationCode> {
     use TxValidationCode as Code;
     if bytes.is_empty() {
         return Err(Code::NilEnvelope);
@@ -122,11 +156,7 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode>
         return Err(Code::BadChannel);
     }
     let creator_id: SerializedIdentity = header.creator.clone().ok_or(Code::BadPayload)?;
-    let creator = rules.membership.validate(&creator_id, rules.now_unix).map_err(|e| match e {
-        IdentityError::Expired { .. } | IdentityError::NotYetValid { .. } => Code::ExpiredCreator,
-        IdentityError::Revoked { .. } => Code::RevokedCreator,
-        _ => Code::BadCreatorSignature,
-    })?;
+    let creator = identities.validate(&creator_id)?;
     let expected_tx_id = Sha256::new().chain_update(&header.nonce).chain_update(&creator_id.certificate_der).finalize();
     if header.tx_id != expected_tx_id.as_slice() {
         return Err(Code::BadProposalTxid);
@@ -153,7 +183,7 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode>
                 .into_iter()
                 .filter_map(|e| {
                     let endorser = e.endorser?;
-                    let signer = rules.membership.validate(&endorser, rules.now_unix).ok()?;
+                    let signer = identities.validate(&endorser).ok()?;
                     let message = [tx.result_bytes.as_slice(), endorser.certificate_der.as_slice()].concat();
                     Some(Claim { message, signature: e.signature, signer })
                 })
@@ -173,7 +203,7 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>) -> Result<Pending, TxValidationCode>
                 .signatures
                 .into_iter()
                 .filter_map(|s| {
-                    let signer = rules.membership.validate(s.signer.as_ref()?, rules.now_unix).ok()?;
+                    let signer = identities.validate(s.signer.as_ref()?).ok()?;
                     Some(Claim { message: update.config_bytes.clone(), signature: s.signature, signer })
                 })
                 .collect();
