@@ -66,9 +66,8 @@ impl Endorser {
         let identity = ctx.membership.validate(&creator, ctx.now_unix).map_err(EndorseError::Creator)?;
         let signature = Signature::from_bytes(&signed.signature).map_err(|_| EndorseError::BadSignature)?;
         identity.public_key.verify(&signed.proposal_bytes, &signature).map_err(|_| EndorseError::BadSignature)?;
-        let expected: [u8; 32] =
-            Sha256::new().chain_update(&header.nonce).chain_update(&creator.certificate_der).finalize().into();
-        let tx_id = TxId::from_slice(&header.tx_id).filter(|id| id.0 == expected).ok_or(EndorseError::BadTxId)?;
+        let expected = TxId::derive(&header.nonce, &creator.certificate_der);
+        let tx_id = TxId::from_slice(&header.tx_id).filter(|id| *id == expected).ok_or(EndorseError::BadTxId)?;
 
         let invocation = Invocation {
             contract: proposal.contract.clone(),

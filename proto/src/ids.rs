@@ -42,6 +42,13 @@ impl TxId {
     pub fn from_slice(bytes: &[u8]) -> Option<Self> {
         bytes.try_into().ok().map(TxId)
     }
+
+    /// The id of the transaction a creator makes with `nonce`: clients
+    /// compute it, endorsers and validators recompute and compare it.
+    pub fn derive(nonce: &[u8], creator_certificate_der: &[u8]) -> TxId {
+        use sha2::{Digest, Sha256};
+        TxId(Sha256::new().chain_update(nonce).chain_update(creator_certificate_der).finalize().into())
+    }
 }
 
 impl fmt::Display for TxId {

@@ -2,11 +2,10 @@
 //! first configuration, signed by every org's admin.
 
 use prost::Message;
-use sha2::{Digest, Sha256};
 use weft_identity::SigningKeyPair;
 use weft_proto::{
     new_block, payload, Block, ChannelConfig, ChannelHeader, ConfigUpdateEnvelope, Envelope, HeaderType, Payload,
-    SerializedIdentity, SignatureWithIdentity,
+    SerializedIdentity, SignatureWithIdentity, TxId,
 };
 
 /// An org admin who signs the genesis configuration.
@@ -35,7 +34,7 @@ pub fn config_envelope(config: &ChannelConfig, signers: &[GenesisSigner<'_>], ti
         })
         .collect();
     let nonce: [u8; 24] = rand::random();
-    let tx_id = Sha256::new().chain_update(nonce).chain_update(&creator.identity.certificate_der).finalize().to_vec();
+    let tx_id = TxId::derive(&nonce, &creator.identity.certificate_der).0.to_vec();
     let payload = Payload {
         header: Some(ChannelHeader {
             r#type: HeaderType::Config as i32,

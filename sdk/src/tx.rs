@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use prost::Message;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 use weft_identity::SigningKeyPair;
 use weft_proto::{
@@ -42,12 +41,11 @@ pub struct ProposalToSign {
 /// `sha256(nonce ‖ creator certificate)`, as validators recompute it.
 pub fn propose(client: &ClientIdentity, request: &NewProposal) -> ProposalToSign {
     let nonce: [u8; 24] = rand::random();
-    let tx_id: [u8; 32] =
-        Sha256::new().chain_update(nonce).chain_update(&client.identity.certificate_der).finalize().into();
+    let tx_id = TxId::derive(&nonce, &client.identity.certificate_der);
     let header = ChannelHeader {
         r#type: HeaderType::EndorserTransaction as i32,
         channel_id: request.channel.clone(),
-        tx_id: tx_id.to_vec(),
+        tx_id: tx_id.0.to_vec(),
         timestamp_unix_ms: request.timestamp_unix_ms,
         creator: Some(client.identity.clone()),
         nonce: nonce.to_vec(),
@@ -61,7 +59,7 @@ pub fn propose(client: &ClientIdentity, request: &NewProposal) -> ProposalToSign
     };
     let proposal_bytes = proposal.encode_to_vec();
     let signature = client.key.sign(&proposal_bytes).to_bytes().to_vec();
-    ProposalToSign { tx_id: TxId(tx_id), header, signed: SignedProposal { proposal_bytes, signature } }
+    ProposalToSign { tx_id, header, signed: SignedProposal { proposal_bytes, signature } }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use weft_identity::{verify_batch, Identity, IdentityError, Membership, Policy, SignatureCheck, Signer};
 use weft_proto::{
     payload, ChannelConfig, ChannelHeader, Envelope, HeaderType, Payload, Proposal, ProposalResult, SerializedIdentity,
-    TxValidationCode,
+    TxId, TxValidationCode,
 };
 
 /// The channel state the checks depend on.
@@ -157,8 +157,7 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> 
     }
     let creator_id: SerializedIdentity = header.creator.clone().ok_or(Code::BadPayload)?;
     let creator = identities.validate(&creator_id)?;
-    let expected_tx_id = Sha256::new().chain_update(&header.nonce).chain_update(&creator_id.certificate_der).finalize();
-    if header.tx_id != expected_tx_id.as_slice() {
+    if header.tx_id != TxId::derive(&header.nonce, &creator_id.certificate_der).0 {
         return Err(Code::BadProposalTxid);
     }
     let creator = Claim { message: env.payload.clone(), signature: env.signature, signer: creator };
