@@ -2,44 +2,37 @@
 //! commit the read/write sets, and let MVCC catch conflicting and phantom
 //! reads the way a peer would.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{call, tx};
-use weft_contracts::{CodeHash, Execution, Invocation, Limits, Runtime, StateError, StateReader};
+use weft_contracts::{CodeHash, Execution, Invocation, Limits, Runtime, TxContext};
 use weft_ledger::testkit::envelope;
 use weft_ledger::{new_block, ChannelLedger, Ledger, LedgerOptions};
-use weft_proto::{ChannelId, TxValidationCode, VersionedValue};
+use weft_node::LedgerState;
+use weft_proto::{ChannelId, SerializedIdentity, TxId, TxValidationCode};
 
 const CH: &str = "contracts";
 
-/// The node's view of committed state, here over the channel ledger itself.
-struct LedgerState(Arc<ChannelLedger>);
-
-impl StateReader for LedgerState {
-    fn get(&self, ns: &str, key: &str) -> Result<Option<VersionedValue>, StateError> {
-        self.0.get_state(ns, key).map_err(|e| StateError(e.to_string()))
-    }
-
-    fn range(
-        &self,
-        ns: &str,
-        start: &str,
-        end: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, VersionedValue)>, StateError> {
-        let mut entries = self.0.range(ns, start, end).map_err(|e| StateError(e.to_string()))?;
-        entries.truncate(limit);
-        Ok(entries)
+fn call(seq: u64, function: &str, args: &[&str]) -> Invocation {
+    let mut id = [0u8; 32];
+    id[..8].copy_from_slice(&seq.to_be_bytes());
+    Invocation {
+        contract: "asset-transfer".into(),
+        function: function.into(),
+        args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        transient: BTreeMap::new(),
+        tx: TxContext {
+            tx_id: TxId(id),
+            timestamp_unix_ms: 1_764_000_000_000,
+            creator: SerializedIdentity { org_id: "Org1".into(), certificate_der: vec![0x30; 300] },
+        },
     }
 }
 
 struct Peer {
     _dir: tempfile::TempDir,
     _ledger: Ledger,
-    channel: Arc<ChannelLedger>,
+    channel: ChannelLedger,
     runtime: Runtime,
     directory: Arc<BTreeMap<String, CodeHash>>,
     seq: u64,
@@ -49,7 +42,7 @@ impl Peer {
     fn new() -> Peer {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path(), LedgerOptions::default()).unwrap();
-        let channel = Arc::new(ledger.channel(&ChannelId::new(CH).unwrap()).unwrap());
+        let channel = ledger.channel(&ChannelId::new(CH).unwrap()).unwrap();
         let runtime = Runtime::new(Limits::default()).unwrap();
         let hash = runtime.install(weft_contract_wasm::ASSET_TRANSFER).unwrap();
         let directory = Arc::new(BTreeMap::from([("asset-transfer".to_string(), hash)]));
@@ -58,9 +51,8 @@ impl Peer {
 
     fn simulate(&mut self, function: &str, args: &[&str]) -> (Invocation, Execution) {
         self.seq += 1;
-        let mut inv = call("asset-transfer", function, args);
-        inv.tx = tx(self.seq);
-        let state = Arc::new(LedgerState(self.channel.clone()));
+        let inv = call(self.seq, function, args);
+        let state = Arc::new(LedgerState(self.channel.reader()));
         let out = self.runtime.execute(&inv, state, self.directory.clone()).unwrap_or_else(|e| panic!("{e}"));
         (inv, out)
     }
@@ -68,7 +60,7 @@ impl Peer {
     /// Orders the simulated transactions into one block and commits it.
     fn commit(&mut self, txs: &[&(Invocation, Execution)]) -> Vec<TxValidationCode> {
         let envelopes = txs.iter().map(|(inv, out)| envelope(CH, inv.tx.tx_id.0, out.rwset.clone())).collect();
-        let channel = Arc::get_mut(&mut self.channel).expect("no simulation holds the ledger any more");
+        let channel = &mut self.channel;
         let block = new_block(channel.height(), channel.last_block_hash(), envelopes);
         channel.commit(&block, None).unwrap().codes
     }
