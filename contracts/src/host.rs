@@ -232,11 +232,14 @@ pub(crate) fn link(linker: &mut Linker<StoreData>) -> wasmtime::Result<()> {
     })?;
 
     linker.func_wrap(m, "log", |mut c: Ctx<'_>, level: i32, p: i32, l: i32| -> Res<()> {
-        let message = read(&mut c, p, l, "log line", usize::MAX)?;
-        let data = c.data_mut();
-        if data.log_bytes + message.len() > data.limits.max_log_bytes {
+        // Copy only what the log budget can still take; past it, lines drop.
+        let room = c.data().limits.max_log_bytes - c.data().log_bytes;
+        let len = (l as u32 as usize).min(room);
+        if len == 0 {
             return Ok(());
         }
+        let message = read(&mut c, p, len as i32, "log line", room)?;
+        let data = c.data_mut();
         data.log_bytes += message.len();
         let level = match level {
             abi::LOG_ERROR => LogLevel::Error,

@@ -29,7 +29,8 @@ pub struct Limits {
     /// Deepest chain of contract-to-contract calls (the called-from-outside
     /// contract counts as depth 1).
     pub max_call_depth: usize,
-    /// Log bytes kept per invocation; later lines are dropped.
+    /// Log bytes kept per invocation; the line that reaches the limit is
+    /// cut there and later lines are dropped.
     pub max_log_bytes: usize,
 }
 

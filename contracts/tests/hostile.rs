@@ -181,3 +181,11 @@ mod raw {
         assert!(matches!(err, ExecutionError::RangeTooLarge { limit: 3, .. }), "{err:?}");
     }
 }
+
+#[test]
+fn a_log_flood_is_cut_at_the_budget_and_the_call_succeeds() {
+    let c = Chain::new(Limits { max_log_bytes: 10, ..limits() }, &[("testbed", TESTBED)]);
+    let out = c.run(&call("testbed", "log", &["0123456789abcdefghij"])).unwrap();
+    assert_eq!(out.logs.len(), 1);
+    assert_eq!(out.logs[0].message, "0123456789");
+}

@@ -160,7 +160,7 @@ impl ChannelLedger {
     }
 
     fn corrupt(&self, number: u64, what: &str) -> LedgerError {
-        LedgerError::Corruption(format!("channel '{}', block {number}: {what}", self.channel))
+        corruption(&self.channel, number, what)
     }
 
     fn iter_blocks_from(&self, from: u64) -> impl Iterator<Item = Result<Block, LedgerError>> + '_ {
@@ -348,6 +348,10 @@ impl ChannelLedger {
     }
 }
 
+fn corruption(channel: &ChannelId, number: u64, what: &str) -> LedgerError {
+    LedgerError::Corruption(format!("channel '{channel}', block {number}: {what}"))
+}
+
 /// Block `number` if it is within `savepoint`'s range.
 pub(crate) fn read_block(
     db: &DB,
@@ -361,9 +365,7 @@ pub(crate) fn read_block(
     }
     let cf = db.cf_handle(CF_BLOCKS).expect("blocks column family exists");
     match db.get_pinned_cf(&cf, block_key(prefix, number))? {
-        None => {
-            Err(LedgerError::Corruption(format!("channel '{channel}', block {number}: missing below the savepoint")))
-        }
+        None => Err(corruption(channel, number, "missing below the savepoint")),
         Some(bytes) => Block::decode(bytes.as_ref())
             .map(Some)
             .map_err(|source| LedgerError::Decode { what: "stored block", source }),

@@ -6,7 +6,7 @@
 
 use prost::Message;
 use weft_consensus::Batch;
-use weft_ledger::{decode_envelope, new_block, ChannelLedger, CommitSummary, LedgerError};
+use weft_ledger::{new_block, ChannelLedger, CommitSummary, LedgerError};
 use weft_proto::{
     payload, Block, ChannelConfig, ContractEvent, Envelope, Payload, ProposalResult, TxId, TxValidationCode,
 };
@@ -72,43 +72,49 @@ impl Committer {
         let block = new_block(batch.seq, self.ledger.last_block_hash(), batch.envelopes.clone());
         let pre = prevalidate(&batch.envelopes, &self.rules.tx_rules(now_unix));
         let summary = self.ledger.commit(&block, Some(&pre))?;
+        let mut txs = Vec::with_capacity(summary.codes.len());
         for (env, &code) in batch.envelopes.iter().zip(&summary.codes) {
-            if code == TxValidationCode::Valid {
-                if let Some(config) = config_of(env) {
+            let (tx_id, body) = inspect(env, code == TxValidationCode::Valid);
+            let events = match body {
+                Committable::Events(events) => events,
+                Committable::Config(config) => {
                     // prevalidate already built rules from this config.
                     self.rules.apply_config(&config).expect("a VALID config transaction yields valid rules");
+                    Vec::new()
                 }
-            }
+                Committable::Nothing => Vec::new(),
+            };
+            txs.push(TxOutcome { tx_id, code, events });
         }
-        let txs = batch
-            .envelopes
-            .iter()
-            .zip(&summary.codes)
-            .map(|(env, &code)| TxOutcome {
-                tx_id: decode_envelope(env).map(|d| d.tx_id).unwrap_or(TxId([0; 32])),
-                code,
-                events: if code == TxValidationCode::Valid { events_of(env) } else { Vec::new() },
-            })
-            .collect();
         Ok(Committed { summary, txs })
     }
 }
 
-fn config_of(envelope: &[u8]) -> Option<ChannelConfig> {
-    let payload = Payload::decode(Envelope::decode(envelope).ok()?.payload.as_slice()).ok()?;
-    match payload.body {
-        Some(payload::Body::ConfigUpdate(u)) => ChannelConfig::decode(u.config_bytes.as_slice()).ok(),
-        _ => None,
-    }
+/// What a committed transaction changes outside the ledger.
+enum Committable {
+    Events(Vec<ContractEvent>),
+    Config(ChannelConfig),
+    Nothing,
 }
 
-fn events_of(envelope: &[u8]) -> Vec<ContractEvent> {
-    let result =
-        Envelope::decode(envelope).ok().and_then(|e| Payload::decode(e.payload.as_slice()).ok()).and_then(|p| match p
-            .body
-        {
-            Some(payload::Body::Transaction(tx)) => ProposalResult::decode(tx.result_bytes.as_slice()).ok(),
-            _ => None,
-        });
-    result.map(|r| r.events).unwrap_or_default()
+/// The tx id and, for a VALID transaction, its events or new configuration;
+/// each envelope is decoded once.
+fn inspect(envelope: &[u8], valid: bool) -> (TxId, Committable) {
+    let payload = Envelope::decode(envelope).ok().and_then(|e| Payload::decode(e.payload.as_slice()).ok());
+    let tx_id = payload
+        .as_ref()
+        .and_then(|p| p.header.as_ref())
+        .and_then(|h| TxId::from_slice(&h.tx_id))
+        .unwrap_or(TxId([0; 32]));
+    let body = match payload.and_then(|p| p.body) {
+        _ if !valid => Committable::Nothing,
+        Some(payload::Body::Transaction(tx)) => ProposalResult::decode(tx.result_bytes.as_slice())
+            .map(|r| Committable::Events(r.events))
+            .unwrap_or(Committable::Nothing),
+        Some(payload::Body::ConfigUpdate(u)) => {
+            ChannelConfig::decode(u.config_bytes.as_slice()).map(Committable::Config).unwrap_or(Committable::Nothing)
+        }
+        None => Committable::Nothing,
+    };
+    (tx_id, body)
 }

@@ -42,6 +42,12 @@ pub struct EndorseContext<'a> {
     pub directory: Arc<dyn ContractDirectory>,
 }
 
+/// What an endorser signs: the result and its own certificate, so an
+/// endorsement cannot be re-attributed to another identity.
+pub fn endorsement_message(result_bytes: &[u8], endorser_certificate_der: &[u8]) -> Vec<u8> {
+    [result_bytes, endorser_certificate_der].concat()
+}
+
 /// sha256 of the proposal without its transient data: what the result
 /// binds to and what the transaction carries.
 pub fn proposal_hash(proposal: &Proposal) -> [u8; 32] {
@@ -87,7 +93,7 @@ impl Endorser {
             response: Some(response.clone()),
         }
         .encode_to_vec();
-        let signed_bytes = [result_bytes.as_slice(), self.identity.certificate_der.as_slice()].concat();
+        let signed_bytes = endorsement_message(&result_bytes, &self.identity.certificate_der);
         let endorsement = Endorsement {
             endorser: Some(self.identity.clone()),
             signature: self.key.sign(&signed_bytes).to_bytes().to_vec(),

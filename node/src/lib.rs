@@ -15,6 +15,6 @@ mod prevalidate;
 
 pub use channel_rules::{ChannelRules, RulesError};
 pub use committer::{CommitError, Committed, Committer, TxOutcome};
-pub use endorser::{proposal_hash, EndorseContext, EndorseError, Endorser};
+pub use endorser::{endorsement_message, proposal_hash, EndorseContext, EndorseError, Endorser};
 pub use ledger_state::LedgerState;
 pub use prevalidate::{prevalidate, TxRules};

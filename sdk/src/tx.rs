@@ -35,6 +35,9 @@ pub struct ProposalToSign {
     pub tx_id: TxId,
     pub header: ChannelHeader,
     pub signed: SignedProposal,
+    /// The proposal as the transaction carries it: without transient data,
+    /// which must never reach the ledger (endorsers hash it the same way).
+    pub ledger_proposal_bytes: Vec<u8>,
 }
 
 /// Builds and signs a proposal with a fresh nonce; the tx id is
@@ -50,7 +53,7 @@ pub fn propose(client: &ClientIdentity, request: &NewProposal) -> ProposalToSign
         creator: Some(client.identity.clone()),
         nonce: nonce.to_vec(),
     };
-    let proposal = Proposal {
+    let mut proposal = Proposal {
         header: Some(header.clone()),
         contract: request.contract.clone(),
         function: request.function.clone(),
@@ -59,7 +62,9 @@ pub fn propose(client: &ClientIdentity, request: &NewProposal) -> ProposalToSign
     };
     let proposal_bytes = proposal.encode_to_vec();
     let signature = client.key.sign(&proposal_bytes).to_bytes().to_vec();
-    ProposalToSign { tx_id, header, signed: SignedProposal { proposal_bytes, signature } }
+    proposal.transient.clear();
+    let ledger_proposal_bytes = proposal.encode_to_vec();
+    ProposalToSign { tx_id, header, signed: SignedProposal { proposal_bytes, signature }, ledger_proposal_bytes }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -97,12 +102,10 @@ pub fn assemble(
             return Err(AssembleError::Mismatch { first: who(first), other: who(r) });
         }
     }
-    let mut stripped = Proposal::decode(proposal.signed.proposal_bytes.as_slice()).expect("we encoded it");
-    stripped.transient.clear();
     let payload = Payload {
         header: Some(proposal.header.clone()),
         body: Some(payload::Body::Transaction(EndorsedTransaction {
-            proposal_bytes: stripped.encode_to_vec(),
+            proposal_bytes: proposal.ledger_proposal_bytes.clone(),
             result_bytes: first.result_bytes.clone(),
             endorsements: responses.iter().filter_map(|r| r.endorsement.clone()).collect(),
         })),

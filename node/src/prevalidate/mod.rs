@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::ChannelRules;
+use crate::{endorsement_message, ChannelRules};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use weft_identity::{verify_batch, Identity, IdentityError, Membership, Policy, SignatureCheck, Signer};
@@ -117,7 +117,8 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
 /// Within one call the inputs (membership, time) are fixed, so reuse is exact.
 struct Identities<'a> {
     rules: &'a TxRules<'a>,
-    seen: HashMap<(String, Vec<u8>), Result<Identity, TxValidationCode>>,
+    /// By certificate; the org it was presented for is part of the answer.
+    seen: HashMap<Vec<u8>, (String, Result<Identity, TxValidationCode>)>,
 }
 
 impl<'a> Identities<'a> {
@@ -127,19 +128,18 @@ impl<'a> Identities<'a> {
 
     /// The identity, or the code a creator with this certificate gets.
     fn validate(&mut self, id: &SerializedIdentity) -> Result<Identity, TxValidationCode> {
-        let rules = self.rules;
-        self.seen
-            .entry((id.org_id.clone(), id.certificate_der.clone()))
-            .or_insert_with(|| {
-                rules.membership.validate(id, rules.now_unix).map_err(|e| match e {
-                    IdentityError::Expired { .. } | IdentityError::NotYetValid { .. } => {
-                        TxValidationCode::ExpiredCreator
-                    }
-                    IdentityError::Revoked { .. } => TxValidationCode::RevokedCreator,
-                    _ => TxValidationCode::BadCreatorSignature,
-                })
-            })
-            .clone()
+        if let Some((org, result)) = self.seen.get(id.certificate_der.as_slice()) {
+            if *org == id.org_id {
+                return result.clone();
+            }
+        }
+        let result = self.rules.membership.validate(id, self.rules.now_unix).map_err(|e| match e {
+            IdentityError::Expired { .. } | IdentityError::NotYetValid { .. } => TxValidationCode::ExpiredCreator,
+            IdentityError::Revoked { .. } => TxValidationCode::RevokedCreator,
+            _ => TxValidationCode::BadCreatorSignature,
+        });
+        self.seen.insert(id.certificate_der.clone(), (id.org_id.clone(), result.clone()));
+        result
     }
 }
 
@@ -183,7 +183,7 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> 
                 .filter_map(|e| {
                     let endorser = e.endorser?;
                     let signer = identities.validate(&endorser).ok()?;
-                    let message = [tx.result_bytes.as_slice(), endorser.certificate_der.as_slice()].concat();
+                    let message = endorsement_message(&tx.result_bytes, &endorser.certificate_der);
                     Some(Claim { message, signature: e.signature, signer })
                 })
                 .collect();
