@@ -39,8 +39,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    config
-        .compile_protos(&files, &[root])
+    // Service stubs only with the `grpc` feature, so that crates which only
+    // need the messages do not build tonic.
+    let grpc = std::env::var_os("CARGO_FEATURE_GRPC").is_some();
+    tonic_prost_build::configure()
+        .build_server(grpc)
+        .build_client(grpc)
+        .compile_with_config(config, &files, &[root])
         .map_err(|e| format!("protoc failed: {e}. Is protobuf-compiler installed? Run scripts/bootstrap.sh"))?;
     Ok(())
 }

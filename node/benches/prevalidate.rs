@@ -79,6 +79,8 @@ fn bench(c: &mut Criterion) {
         channel_orgs: &channel_orgs,
         endorsement_policies: &policies,
         admins: &admins,
+        lifecycle: &admins,
+        default_endorsement: &admins,
         config_sequence: 0,
         now_unix: now,
     };

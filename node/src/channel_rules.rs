@@ -1,11 +1,12 @@
 //! The channel configuration as the committer and endorser use it:
-//! membership (who is who), the policies, and which contracts exist with
-//! which endorsement policy.
+//! membership (who is who), the policies, the orderers, and which contracts
+//! exist with which code and endorsement policy.
 
 use std::collections::BTreeMap;
 
+use weft_contracts::CodeHash;
 use weft_identity::{IdentityError, Membership, Policy};
-use weft_proto::ChannelConfig;
+use weft_proto::{ChannelConfig, ContractDefinition, NodeRole};
 
 use crate::TxRules;
 
@@ -19,16 +20,25 @@ pub enum RulesError {
     MissingPolicy(&'static str),
 }
 
+#[derive(Clone)]
 pub struct ChannelRules {
+    /// The configuration these rules were built from (node addresses etc.).
+    pub config: ChannelConfig,
     pub channel_id: String,
     /// The configuration's sequence; an update must carry this + 1.
     pub config_sequence: u64,
     pub membership: Membership,
     pub orgs: Vec<String>,
     pub admins: Policy,
+    /// Who must approve deploying or upgrading a contract.
+    pub lifecycle: Policy,
+    /// DER certificates of the nodes with the orderer role: who may sign blocks.
+    pub orderers: Vec<Vec<u8>>,
     /// For contracts deployed without their own policy.
     pub default_endorsement: Policy,
     pub contracts: BTreeMap<String, Policy>,
+    /// Deployed contracts' definitions and code, from `_lifecycle` state.
+    pub definitions: BTreeMap<String, (ContractDefinition, CodeHash)>,
 }
 
 fn policy(config: &ChannelConfig, name: &'static str) -> Result<Policy, RulesError> {
@@ -42,7 +52,23 @@ fn policy(config: &ChannelConfig, name: &'static str) -> Result<Policy, RulesErr
 
 impl ChannelRules {
     pub fn from_config(config: &ChannelConfig) -> Result<ChannelRules, RulesError> {
+        let orderers = config
+            .nodes
+            .iter()
+            .filter(|n| n.roles.contains(&(NodeRole::Orderer as i32)))
+            .map(|n| n.certificate_der.clone())
+            .collect();
+        // Channels created before the Lifecycle policy existed fall back to
+        // Fabric's default.
+        let lifecycle = match policy(config, "Lifecycle") {
+            Err(RulesError::MissingPolicy(_)) => Policy::parse("MAJORITY(admin)").expect("valid"),
+            other => other?,
+        };
         Ok(ChannelRules {
+            config: config.clone(),
+            lifecycle,
+            orderers,
+            definitions: BTreeMap::new(),
             channel_id: config.channel_id.clone(),
             config_sequence: config.sequence,
             membership: Membership::from_orgs(&config.orgs)?,
@@ -57,15 +83,37 @@ impl ChannelRules {
     /// deployed contracts.
     pub fn apply_config(&mut self, config: &ChannelConfig) -> Result<(), RulesError> {
         let contracts = std::mem::take(&mut self.contracts);
-        *self = ChannelRules { contracts, ..ChannelRules::from_config(config)? };
+        let definitions = std::mem::take(&mut self.definitions);
+        *self = ChannelRules { contracts, definitions, ..ChannelRules::from_config(config)? };
         Ok(())
     }
 
-    /// Records a deployed contract. (Until lifecycle transactions exist,
-    /// the node's operator deploys by configuration.)
+    /// Records a contract and its endorsement policy without a lifecycle
+    /// transaction (tests and benchmarks that run the committer alone).
     pub fn deploy(&mut self, contract: &str, endorsement: Option<Policy>) {
         let p = endorsement.unwrap_or_else(|| self.default_endorsement.clone());
         self.contracts.insert(contract.to_string(), p);
+    }
+
+    /// Records a definition committed through `_lifecycle`.
+    pub fn record_definition(&mut self, definition: ContractDefinition, code: CodeHash) -> Result<(), RulesError> {
+        let endorsement = if definition.endorsement_policy.is_empty() {
+            self.default_endorsement.clone()
+        } else {
+            Policy::parse(&definition.endorsement_policy).map_err(|e| RulesError::Policy {
+                name: format!("endorsement policy of contract {}", definition.name),
+                rule: definition.endorsement_policy.clone(),
+                message: e.to_string(),
+            })?
+        };
+        self.contracts.insert(definition.name.clone(), endorsement);
+        self.definitions.insert(definition.name.clone(), (definition, code));
+        Ok(())
+    }
+
+    /// Contract name → code, as the contract runtime looks contracts up.
+    pub fn directory(&self) -> BTreeMap<String, CodeHash> {
+        self.definitions.iter().map(|(name, (_, code))| (name.clone(), *code)).collect()
     }
 
     pub fn tx_rules(&self, now_unix: i64) -> TxRules<'_> {
@@ -75,6 +123,8 @@ impl ChannelRules {
             channel_orgs: &self.orgs,
             endorsement_policies: &self.contracts,
             admins: &self.admins,
+            lifecycle: &self.lifecycle,
+            default_endorsement: &self.default_endorsement,
             config_sequence: self.config_sequence,
             now_unix,
         }

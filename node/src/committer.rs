@@ -1,17 +1,24 @@
-//! The committer: ordered batches in, committed blocks and their events out.
-//! Builds block n from batch n, runs the checks in `prevalidate`, commits
-//! with MVCC, applies a valid configuration update to the channel rules, and
-//! hands back what listeners should hear about — after the block is durable,
-//! never before.
+//! The committer: ordered blocks in, committed blocks and their events out.
+//! An orderer builds block n from batch n ([`Committer::next_block`]) and
+//! signs it; every node checks the orderer's signature, runs the checks in
+//! `prevalidate`, commits with MVCC, applies a valid configuration update or
+//! contract deployment, and hands back what listeners should hear about —
+//! after the block is durable, never before.
+
+use std::sync::Arc;
 
 use prost::Message;
 use weft_consensus::Batch;
+use weft_contracts::{CodeHash, Runtime};
 use weft_ledger::{new_block, ChannelLedger, CommitSummary, LedgerError};
 use weft_proto::{
-    payload, Block, ChannelConfig, ContractEvent, Envelope, Payload, ProposalResult, TxId, TxValidationCode,
+    payload, Block, ChannelConfig, ContractDefinition, ContractEvent, Envelope, Payload, Proposal, ProposalResult,
+    TxId, TxValidationCode,
 };
 
-use crate::{prevalidate, ChannelRules};
+use crate::block_signing::{verify_block, BlockSignatureError};
+use crate::lifecycle::{self, LIFECYCLE};
+use crate::{prevalidate, ChannelRules, LedgerState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommitError {
@@ -19,6 +26,10 @@ pub enum CommitError {
     OutOfOrder { expected: u64, got: u64 },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    #[error("rejected block: {0}")]
+    Signature(#[from] BlockSignatureError),
+    #[error("loading deployed contracts: {0}")]
+    Contracts(String),
 }
 
 /// One transaction's outcome, for commit-status and event listeners.
@@ -39,17 +50,68 @@ pub struct Committed {
 pub struct Committer {
     ledger: ChannelLedger,
     rules: ChannelRules,
+    runtime: Arc<Runtime>,
 }
 
 impl Committer {
     /// Starts from `ledger`, committing `genesis` first if the ledger is
     /// empty. The genesis block is trusted as given (it comes with the
     /// node's configuration, not from the network).
-    pub fn open(mut ledger: ChannelLedger, genesis: &Block, rules: ChannelRules) -> Result<Committer, CommitError> {
+    /// Contracts deployed through `_lifecycle` are loaded from the ledger's
+    /// state and installed into `runtime`.
+    pub fn open(
+        mut ledger: ChannelLedger,
+        genesis: &Block,
+        rules: ChannelRules,
+        runtime: Arc<Runtime>,
+    ) -> Result<Committer, CommitError> {
         if ledger.height() == 0 {
             ledger.commit(genesis, None)?;
         }
-        Ok(Committer { ledger, rules })
+        let mut committer = Committer { ledger, rules, runtime };
+        let state = LedgerState(committer.ledger.reader());
+        let definitions = lifecycle::load_definitions(&state).map_err(|e| CommitError::Contracts(e.to_string()))?;
+        for definition in definitions {
+            let code = lifecycle::load_code(&state, &definition.code_hash)
+                .map_err(|e| CommitError::Contracts(e.to_string()))?;
+            committer.install(definition, &code)?;
+        }
+        Ok(committer)
+    }
+
+    fn install(&mut self, definition: ContractDefinition, code: &[u8]) -> Result<CodeHash, CommitError> {
+        let name = definition.name.clone();
+        let fail = |m: String| CommitError::Contracts(format!("contract {name}: {m}"));
+        let hash = self.runtime.install(code).map_err(|e| fail(e.to_string()))?;
+        self.rules.record_definition(definition, hash).map_err(|e| fail(e.to_string()))?;
+        Ok(hash)
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// Block `batch.seq`, unsigned, cut at `timestamp_unix_ms`.
+    pub fn next_block(&self, batch: &Batch, timestamp_unix_ms: u64) -> Result<Block, CommitError> {
+        let expected = self.ledger.height();
+        if batch.seq != expected {
+            return Err(CommitError::OutOfOrder { expected, got: batch.seq });
+        }
+        let mut block = new_block(batch.seq, self.ledger.last_block_hash(), batch.envelopes.clone());
+        block.metadata.get_or_insert_with(Default::default).timestamp_unix_ms = timestamp_unix_ms;
+        Ok(block)
+    }
+
+    /// Commits a block an orderer signed: the signature must be a current
+    /// orderer's, judged at the block's timestamp.
+    pub fn commit_block(&mut self, block: &Block) -> Result<Committed, CommitError> {
+        let expected = self.ledger.height();
+        let got = block.header.as_ref().map(|h| h.number).unwrap_or(u64::MAX);
+        if got != expected {
+            return Err(CommitError::OutOfOrder { expected, got });
+        }
+        verify_block(block, &self.rules.membership, &self.rules.orderers)?;
+        self.commit_checked(block)
     }
 
     pub fn ledger(&self) -> &ChannelLedger {
@@ -64,22 +126,34 @@ impl Committer {
         &mut self.rules
     }
 
+    /// Builds and commits block `batch.seq` without an orderer signature:
+    /// for a committer that is its own orderer in tests and benchmarks.
     pub fn commit_batch(&mut self, batch: &Batch, now_unix: i64) -> Result<Committed, CommitError> {
-        let expected = self.ledger.height();
-        if batch.seq != expected {
-            return Err(CommitError::OutOfOrder { expected, got: batch.seq });
-        }
-        let block = new_block(batch.seq, self.ledger.last_block_hash(), batch.envelopes.clone());
-        let pre = prevalidate(&batch.envelopes, &self.rules.tx_rules(now_unix));
-        let summary = self.ledger.commit(&block, Some(&pre))?;
+        let block = self.next_block(batch, (now_unix.max(0) as u64) * 1000)?;
+        self.commit_checked(&block)
+    }
+
+    fn commit_checked(&mut self, block: &Block) -> Result<Committed, CommitError> {
+        let envelopes = block.data.as_ref().map(|d| d.envelopes.as_slice()).unwrap_or_default();
+        let now_unix = (block.metadata.as_ref().map(|m| m.timestamp_unix_ms).unwrap_or(0) / 1000) as i64;
+        let pre = prevalidate(envelopes, &self.rules.tx_rules(now_unix));
+        let summary = self.ledger.commit(block, Some(&pre))?;
         let mut txs = Vec::with_capacity(summary.codes.len());
-        for (env, &code) in batch.envelopes.iter().zip(&summary.codes) {
+        for (env, &code) in envelopes.iter().zip(&summary.codes) {
             let (tx_id, body) = inspect(env, code == TxValidationCode::Valid);
             let events = match body {
                 Committable::Events(events) => events,
                 Committable::Config(config) => {
                     // prevalidate already built rules from this config.
                     self.rules.apply_config(&config).expect("a VALID config transaction yields valid rules");
+                    Vec::new()
+                }
+                Committable::Deploy(deploy) => {
+                    // The endorsers compiled this code; a failure here means
+                    // this node's runtime differs, which it must not hide.
+                    if let Err(e) = self.install(deploy.definition, &deploy.request.code) {
+                        tracing::error!(error = %e, "committed contract deployment could not be installed");
+                    }
                     Vec::new()
                 }
                 Committable::Nothing => Vec::new(),
@@ -94,6 +168,7 @@ impl Committer {
 enum Committable {
     Events(Vec<ContractEvent>),
     Config(ChannelConfig),
+    Deploy(Box<lifecycle::Deploy>),
     Nothing,
 }
 
@@ -108,6 +183,13 @@ fn inspect(envelope: &[u8], valid: bool) -> (TxId, Committable) {
         .unwrap_or(TxId([0; 32]));
     let body = match payload.and_then(|p| p.body) {
         _ if !valid => Committable::Nothing,
+        Some(payload::Body::Transaction(tx)) if is_lifecycle(&tx.result_bytes) => {
+            Proposal::decode(tx.proposal_bytes.as_slice())
+                .ok()
+                .and_then(|p| lifecycle::decode_deploy(&p).ok())
+                .map(|d| Committable::Deploy(Box::new(d)))
+                .unwrap_or(Committable::Nothing)
+        }
         Some(payload::Body::Transaction(tx)) => ProposalResult::decode(tx.result_bytes.as_slice())
             .map(|r| Committable::Events(r.events))
             .unwrap_or(Committable::Nothing),
@@ -117,4 +199,8 @@ fn inspect(envelope: &[u8], valid: bool) -> (TxId, Committable) {
         None => Committable::Nothing,
     };
     (tx_id, body)
+}
+
+fn is_lifecycle(result_bytes: &[u8]) -> bool {
+    ProposalResult::decode(result_bytes).is_ok_and(|r| r.contract == LIFECYCLE)
 }

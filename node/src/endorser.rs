@@ -7,8 +7,13 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use weft_contracts::{ContractDirectory, ExecutionFailure, Invocation, Runtime, StateReader, TxContext};
-use weft_identity::{IdentityError, Membership, Signature, SigningKeyPair};
-use weft_proto::{Endorsement, Proposal, ProposalResponse, ProposalResult, Response, SerializedIdentity, TxId};
+use weft_identity::{IdentityError, Membership, Policy, Signature, SigningKeyPair};
+use weft_proto::{
+    ChannelHeader, ContractEvent, Endorsement, Proposal, ProposalResponse, ProposalResult, Response,
+    SerializedIdentity, TxId, TxRwSet,
+};
+
+use crate::lifecycle::{self, LifecycleContext, LifecycleError, LIFECYCLE};
 
 #[derive(Debug, Error)]
 pub enum EndorseError {
@@ -24,6 +29,8 @@ pub enum EndorseError {
     BadTxId,
     #[error(transparent)]
     Contract(#[from] ExecutionFailure),
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
 }
 
 /// A peer's endorsing identity and its contract runtime.
@@ -37,6 +44,9 @@ pub struct Endorser {
 pub struct EndorseContext<'a> {
     pub channel_id: &'a str,
     pub membership: &'a Membership,
+    /// Channel org ids and the Lifecycle policy, for `_lifecycle` deploys.
+    pub channel_orgs: &'a [String],
+    pub lifecycle_policy: &'a Policy,
     pub now_unix: i64,
     pub state: Arc<dyn StateReader>,
     pub directory: Arc<dyn ContractDirectory>,
@@ -64,17 +74,11 @@ impl Endorser {
     ) -> Result<ProposalResponse, EndorseError> {
         let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
             .map_err(|e| EndorseError::Malformed(format!("proposal: {e}")))?;
-        let header = proposal.header.clone().ok_or_else(|| EndorseError::Malformed("no channel header".into()))?;
-        if header.channel_id != ctx.channel_id {
-            return Err(EndorseError::WrongChannel { expected: ctx.channel_id.into(), found: header.channel_id });
+        let (tx_id, header) = self.check(signed, &proposal, ctx)?;
+        let creator = header.creator.clone().expect("checked");
+        if proposal.contract == LIFECYCLE {
+            return self.endorse_lifecycle(proposal, ctx);
         }
-        let creator = header.creator.clone().ok_or_else(|| EndorseError::Malformed("no creator".into()))?;
-        let identity = ctx.membership.validate(&creator, ctx.now_unix).map_err(EndorseError::Creator)?;
-        let signature = Signature::from_bytes(&signed.signature).map_err(|_| EndorseError::BadSignature)?;
-        identity.public_key.verify(&signed.proposal_bytes, &signature).map_err(|_| EndorseError::BadSignature)?;
-        let expected = TxId::derive(&header.nonce, &creator.certificate_der);
-        let tx_id = TxId::from_slice(&header.tx_id).filter(|id| *id == expected).ok_or(EndorseError::BadTxId)?;
-
         let invocation = Invocation {
             contract: proposal.contract.clone(),
             function: proposal.function.clone(),
@@ -83,13 +87,79 @@ impl Endorser {
             tx: TxContext { tx_id, timestamp_unix_ms: header.timestamp_unix_ms, creator },
         };
         let execution = self.runtime.execute(&invocation, ctx.state.clone(), ctx.directory.clone())?;
-        let response = Response { status: 200, message: String::new(), payload: execution.response };
+        let version = lifecycle::current_version(ctx.state.as_ref(), &proposal.contract);
+        Ok(self.sign_result(&proposal, version, execution.rwset, execution.events, execution.response))
+    }
+
+    /// Evaluates a query without signing: `_lifecycle` list/get natively,
+    /// anything else by running the contract.
+    pub fn evaluate(
+        &self,
+        signed: &weft_proto::SignedProposal,
+        ctx: &EndorseContext<'_>,
+    ) -> Result<Response, EndorseError> {
+        let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
+            .map_err(|e| EndorseError::Malformed(format!("proposal: {e}")))?;
+        if proposal.contract == LIFECYCLE {
+            self.check(signed, &proposal, ctx)?;
+            let payload = lifecycle::query(&proposal, ctx.state.as_ref())?;
+            return Ok(Response { status: 200, message: String::new(), payload });
+        }
+        let response = self.endorse(signed, ctx)?;
+        Ok(response.response.unwrap_or_default())
+    }
+
+    /// Channel, creator certificate, signature and tx id of a proposal.
+    fn check(
+        &self,
+        signed: &weft_proto::SignedProposal,
+        proposal: &Proposal,
+        ctx: &EndorseContext<'_>,
+    ) -> Result<(TxId, ChannelHeader), EndorseError> {
+        let header = proposal.header.clone().ok_or_else(|| EndorseError::Malformed("no channel header".into()))?;
+        if header.channel_id != ctx.channel_id {
+            return Err(EndorseError::WrongChannel { expected: ctx.channel_id.into(), found: header.channel_id });
+        }
+        let creator = header.creator.as_ref().ok_or_else(|| EndorseError::Malformed("no creator".into()))?;
+        let identity = ctx.membership.validate(creator, ctx.now_unix).map_err(EndorseError::Creator)?;
+        let signature = Signature::from_bytes(&signed.signature).map_err(|_| EndorseError::BadSignature)?;
+        identity.public_key.verify(&signed.proposal_bytes, &signature).map_err(|_| EndorseError::BadSignature)?;
+        let expected = TxId::derive(&header.nonce, &creator.certificate_der);
+        let tx_id = TxId::from_slice(&header.tx_id).filter(|id| *id == expected).ok_or(EndorseError::BadTxId)?;
+        Ok((tx_id, header))
+    }
+
+    fn endorse_lifecycle(
+        &self,
+        proposal: Proposal,
+        ctx: &EndorseContext<'_>,
+    ) -> Result<ProposalResponse, EndorseError> {
+        let lctx = LifecycleContext {
+            membership: ctx.membership,
+            policy: ctx.lifecycle_policy,
+            orgs: ctx.channel_orgs,
+            now_unix: ctx.now_unix,
+            runtime: &self.runtime,
+        };
+        let (rwset, payload) = lifecycle::simulate_deploy(&proposal, ctx.state.as_ref(), &lctx)?;
+        Ok(self.sign_result(&proposal, String::new(), rwset, Vec::new(), payload))
+    }
+
+    fn sign_result(
+        &self,
+        proposal: &Proposal,
+        contract_version: String,
+        rwset: TxRwSet,
+        events: Vec<ContractEvent>,
+        payload: Vec<u8>,
+    ) -> ProposalResponse {
+        let response = Response { status: 200, message: String::new(), payload };
         let result_bytes = ProposalResult {
-            proposal_hash: proposal_hash(&proposal).to_vec(),
-            contract: proposal.contract,
-            contract_version: String::new(),
-            rwset: Some(execution.rwset),
-            events: execution.events,
+            proposal_hash: proposal_hash(proposal).to_vec(),
+            contract: proposal.contract.clone(),
+            contract_version,
+            rwset: Some(rwset),
+            events,
             response: Some(response.clone()),
         }
         .encode_to_vec();
@@ -98,6 +168,6 @@ impl Endorser {
             endorser: Some(self.identity.clone()),
             signature: self.key.sign(&signed_bytes).to_bytes().to_vec(),
         };
-        Ok(ProposalResponse { response: Some(response), result_bytes, endorsement: Some(endorsement) })
+        ProposalResponse { response: Some(response), result_bytes, endorsement: Some(endorsement) }
     }
 }

@@ -7,10 +7,12 @@
 //! validation codes that the ledger's commit then combines with MVCC. Both
 //! take the time, membership, policies and state as arguments.
 
+pub mod block_signing;
 mod channel_rules;
 mod committer;
 mod endorser;
 mod ledger_state;
+pub mod lifecycle;
 mod prevalidate;
 
 pub use channel_rules::{ChannelRules, RulesError};
@@ -18,3 +20,6 @@ pub use committer::{CommitError, Committed, Committer, TxOutcome};
 pub use endorser::{endorsement_message, proposal_hash, EndorseContext, EndorseError, Endorser};
 pub use ledger_state::LedgerState;
 pub use prevalidate::{prevalidate, TxRules};
+
+pub mod grpc;
+pub mod run;

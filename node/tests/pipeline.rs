@@ -115,6 +115,8 @@ impl Net {
         let ctx = EndorseContext {
             channel_id: CH,
             membership: &self.membership,
+            channel_orgs: &self.orgs,
+            lifecycle_policy: &self.admins,
             now_unix: now(),
             state: Arc::new(LedgerState(p.channel.reader())),
             directory: p.directory.clone(),
@@ -157,6 +159,8 @@ impl Net {
                     channel_orgs: &self.orgs,
                     endorsement_policies: &self.policies,
                     admins: &self.admins,
+                    lifecycle: &self.admins,
+                    default_endorsement: &self.admins,
                     config_sequence: 0,
                     now_unix: now(),
                 };

@@ -93,7 +93,7 @@ impl Solo1 {
         let mut rules = ChannelRules::from_config(&self.channel_config).unwrap();
         rules.deploy("asset-transfer", None); // the channel's default: MAJORITY(peer)
         let channel = ledger.channel(&ChannelId::new(self.config.channel.clone()).unwrap()).unwrap();
-        self.committer = Some(Committer::open(channel, &self.genesis, rules).unwrap());
+        self.committer = Some(Committer::open(channel, &self.genesis, rules, self.endorser.runtime.clone()).unwrap());
         self.ledger = Some(ledger);
     }
 
@@ -114,6 +114,8 @@ impl Solo1 {
         let ctx = EndorseContext {
             channel_id: &self.config.channel,
             membership: &committer.rules().membership,
+            channel_orgs: &committer.rules().orgs,
+            lifecycle_policy: &committer.rules().lifecycle,
             now_unix: now(),
             state: Arc::new(LedgerState(committer.ledger().reader())),
             directory: Arc::new(BTreeMap::from([("asset-transfer".to_string(), self.code)])),

@@ -1,10 +1,19 @@
 //! weft-sdk: what an application uses to transact on a Weft channel.
 //!
-//! Today: building and signing proposals and assembling endorsed
-//! transactions ([`tx`]), the client half of endorse → order → commit. The
-//! gateway client (evaluate, submit, commit status, events, load balancing
-//! over an org's peers) builds on this when the node's gRPC services exist.
+//! [`tx`] builds and signs proposals and assembles endorsed transactions
+//! (the client half of endorse → order → commit); [`gateway`] is the
+//! Fabric-style Gateway client over mutual TLS ([`connect`]): evaluate,
+//! submit and wait, submit_async, commit status, contract and block events,
+//! round-robin over peers with retry on unavailable ones.
 
+pub mod connect;
+pub mod gateway;
+pub mod signed;
 pub mod tx;
 
-pub use tx::{assemble, propose, AssembleError, ClientIdentity, NewProposal, ProposalToSign};
+pub use connect::{channel, ConnectError, TrustRoots};
+pub use gateway::{Call, CommitStatus, Gateway, GatewayError, Submitted};
+pub use signed::sign_request;
+pub use tx::{
+    assemble, prepare_payload, propose, sign_payload, AssembleError, ClientIdentity, NewProposal, ProposalToSign,
+};

@@ -91,6 +91,24 @@ pub fn assemble(
     proposal: &ProposalToSign,
     responses: &[ProposalResponse],
 ) -> Result<Vec<u8>, AssembleError> {
+    let payload = prepare_payload(&proposal.header, &proposal.ledger_proposal_bytes, responses)?;
+    Ok(sign_payload(client, payload))
+}
+
+/// The envelope for an encoded payload, signed by `client`.
+pub fn sign_payload(client: &ClientIdentity, payload: Vec<u8>) -> Vec<u8> {
+    let signature = client.key.sign(&payload).to_bytes().to_vec();
+    Envelope { payload, signature }.encode_to_vec()
+}
+
+/// The encoded transaction payload for a proposal (`header`, and its bytes
+/// without transient data) carrying `responses`' endorsements, unsigned: what
+/// a gateway prepares for its client to sign.
+pub fn prepare_payload(
+    header: &ChannelHeader,
+    ledger_proposal_bytes: &[u8],
+    responses: &[ProposalResponse],
+) -> Result<Vec<u8>, AssembleError> {
     let first = responses.first().ok_or(AssembleError::NoEndorsements)?;
     for r in responses {
         let status = r.response.as_ref().map(|s| s.status).unwrap_or(0);
@@ -102,15 +120,13 @@ pub fn assemble(
             return Err(AssembleError::Mismatch { first: who(first), other: who(r) });
         }
     }
-    let payload = Payload {
-        header: Some(proposal.header.clone()),
+    Ok(Payload {
+        header: Some(header.clone()),
         body: Some(payload::Body::Transaction(EndorsedTransaction {
-            proposal_bytes: proposal.ledger_proposal_bytes.clone(),
+            proposal_bytes: ledger_proposal_bytes.to_vec(),
             result_bytes: first.result_bytes.clone(),
             endorsements: responses.iter().filter_map(|r| r.endorsement.clone()).collect(),
         })),
     }
-    .encode_to_vec();
-    let signature = client.key.sign(&payload).to_bytes().to_vec();
-    Ok(Envelope { payload, signature }.encode_to_vec())
+    .encode_to_vec())
 }

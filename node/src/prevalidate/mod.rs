@@ -3,13 +3,16 @@
 //! creator imply, carries a result endorsed for exactly its proposal, was
 //! signed by a valid, unrevoked, unexpired member, and
 //! carries endorsements that satisfy the contract's endorsement policy. A
-//! configuration transaction must be signed as the Admins policy requires.
+//! configuration transaction must be signed as the Admins policy requires;
+//! a `_lifecycle` deploy must carry admin approvals that satisfy the
+//! Lifecycle policy and write exactly the definition and code it names.
 //!
 //! Every signature in the block is checked in one batch (`verify_batch`),
 //! the costliest part of validation; the rest is lookups.
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::lifecycle::{self, LIFECYCLE};
 use crate::{endorsement_message, ChannelRules};
 use prost::Message;
 use sha2::{Digest, Sha256};
@@ -29,6 +32,10 @@ pub struct TxRules<'a> {
     pub endorsement_policies: &'a BTreeMap<String, Policy>,
     /// Who must sign a configuration update.
     pub admins: &'a Policy,
+    /// Who must approve a contract deployment.
+    pub lifecycle: &'a Policy,
+    /// Endorsement policy of `_lifecycle` itself.
+    pub default_endorsement: &'a Policy,
     /// Current configuration sequence; an update must carry the next one.
     pub config_sequence: u64,
     /// Certificates are judged at this time (the block's, not the wall clock).
@@ -44,6 +51,7 @@ struct Claim {
 
 enum Kind {
     Endorser { contract: String },
+    Lifecycle,
     Config,
 }
 
@@ -53,6 +61,8 @@ struct Pending {
     kind: Kind,
     /// Endorsements (or config signatures) whose certificates are valid.
     approvals: Vec<Claim>,
+    /// Org admins' approvals of a contract definition.
+    admin_approvals: Vec<Claim>,
 }
 
 /// One code per envelope, in order. `VALID` means "passed these checks";
@@ -65,7 +75,7 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
     let claims: Vec<&Claim> = parsed
         .iter()
         .filter_map(|p| p.as_ref().ok())
-        .flat_map(|p| std::iter::once(&p.creator).chain(&p.approvals))
+        .flat_map(|p| std::iter::once(&p.creator).chain(&p.approvals).chain(&p.admin_approvals))
         .collect();
     let checks: Vec<SignatureCheck<'_>> = claims
         .iter()
@@ -81,13 +91,16 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
         .map(|p| {
             let p = p?;
             let creator_ok = verdicts.next().expect("one verdict per claim");
-            let signers: Vec<Signer> = p
-                .approvals
-                .iter()
-                .zip(verdicts.by_ref())
-                .filter(|(_, ok)| *ok)
-                .map(|(c, _)| Signer { id: c.signer.id, org: c.signer.org.clone(), role: c.signer.role })
-                .collect();
+            let mut signers_of = |claims: &[Claim]| -> Vec<Signer> {
+                claims
+                    .iter()
+                    .zip(verdicts.by_ref())
+                    .filter(|(_, ok)| *ok)
+                    .map(|(c, _)| Signer { id: c.signer.id, org: c.signer.org.clone(), role: c.signer.role })
+                    .collect()
+            };
+            let signers = signers_of(&p.approvals);
+            let admins = signers_of(&p.admin_approvals);
             if !creator_ok {
                 return Err(TxValidationCode::BadCreatorSignature);
             }
@@ -95,6 +108,13 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
                 Kind::Endorser { contract } => {
                     let policy = rules.endorsement_policies.get(&contract).ok_or(TxValidationCode::UnknownContract)?;
                     if !policy.is_satisfied_by(&signers, rules.channel_orgs) {
+                        return Err(TxValidationCode::EndorsementPolicyFailure);
+                    }
+                }
+                Kind::Lifecycle => {
+                    if !rules.default_endorsement.is_satisfied_by(&signers, rules.channel_orgs)
+                        || !rules.lifecycle.is_satisfied_by(&admins, rules.channel_orgs)
+                    {
                         return Err(TxValidationCode::EndorsementPolicyFailure);
                     }
                 }
@@ -187,7 +207,31 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> 
                     Some(Claim { message, signature: e.signature, signer })
                 })
                 .collect();
-            Ok(Pending { creator, kind: Kind::Endorser { contract: result.contract }, approvals })
+            let rwset = result.rwset.clone().unwrap_or_default();
+            let (kind, admin_approvals) = if result.contract == LIFECYCLE {
+                let deploy = lifecycle::decode_deploy(&proposal).map_err(|_| Code::BadPayload)?;
+                if !lifecycle::writes_match(&rwset, &deploy) {
+                    return Err(Code::BadRwset);
+                }
+                let claims = deploy
+                    .request
+                    .approvals
+                    .into_iter()
+                    .filter_map(|a| {
+                        let signer = identities.validate(a.signer.as_ref()?).ok()?;
+                        let message = deploy.request.definition_bytes.clone();
+                        Some(Claim { message, signature: a.signature, signer })
+                    })
+                    .collect();
+                (Kind::Lifecycle, claims)
+            } else {
+                // Only `_lifecycle` may change contract definitions.
+                if rwset.ns_rwsets.iter().any(|ns| ns.namespace == LIFECYCLE && !ns.writes.is_empty()) {
+                    return Err(Code::BadRwset);
+                }
+                (Kind::Endorser { contract: result.contract }, Vec::new())
+            };
+            Ok(Pending { creator, kind, approvals, admin_approvals })
         }
         (Ok(HeaderType::Config), Some(payload::Body::ConfigUpdate(update))) => {
             let config =
@@ -206,7 +250,7 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> 
                     Some(Claim { message: update.config_bytes.clone(), signature: s.signature, signer })
                 })
                 .collect();
-            Ok(Pending { creator, kind: Kind::Config, approvals })
+            Ok(Pending { creator, kind: Kind::Config, approvals, admin_approvals: Vec::new() })
         }
         _ => Err(Code::BadPayload),
     }

@@ -160,6 +160,8 @@ fn rules(w: &World, now: i64) -> TxRules<'_> {
         channel_orgs: &w.orgs,
         endorsement_policies: &w.policies,
         admins: &w.admins,
+        lifecycle: &w.admins,
+        default_endorsement: &w.admins,
         config_sequence: 0,
         now_unix: now,
     }

@@ -1,0 +1,82 @@
+//! Orderer signatures on blocks. The orderer that cuts a block signs its
+//! hash, its timestamp and the consensus metadata; a committer accepts a
+//! block from the network only with a valid signature from a node that the
+//! channel configuration lists as an orderer.
+
+use weft_identity::{Membership, Signature, SigningKeyPair};
+use weft_proto::{block_hash, Block, SerializedIdentity, SignatureWithIdentity};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BlockSignatureError {
+    #[error("block {0} has no header")]
+    NoHeader(u64),
+    #[error("block {0} carries no orderer signature")]
+    Unsigned(u64),
+    #[error("block {number}: signer {signer} is not an orderer of this channel")]
+    NotAnOrderer { number: u64, signer: String },
+    #[error("block {number}: orderer certificate of {signer} rejected: {reason}")]
+    BadCertificate { number: u64, signer: String, reason: String },
+    #[error("block {number}: orderer signature of {signer} does not verify")]
+    BadSignature { number: u64, signer: String },
+}
+
+/// What an orderer signs for a block.
+pub fn orderer_signature_message(block: &Block) -> Option<Vec<u8>> {
+    let header = block.header.as_ref()?;
+    let metadata = block.metadata.clone().unwrap_or_default();
+    let mut message = block_hash(header).to_vec();
+    message.extend_from_slice(&metadata.timestamp_unix_ms.to_be_bytes());
+    message.extend_from_slice(&metadata.consensus_metadata);
+    Some(message)
+}
+
+/// Adds `signer`'s orderer signature to `block`.
+pub fn sign_block(block: &mut Block, signer: &SerializedIdentity, key: &SigningKeyPair) {
+    let message = orderer_signature_message(block).expect("blocks we cut have a header");
+    let signature = key.sign(&message).to_bytes().to_vec();
+    block
+        .metadata
+        .get_or_insert_with(Default::default)
+        .signatures
+        .push(SignatureWithIdentity { signer: Some(signer.clone()), signature });
+}
+
+/// Checks that at least one signature on `block` is a valid signature of a
+/// current orderer (`orderer_certs`: their DER certificates), judged at the
+/// block's own timestamp.
+pub fn verify_block(
+    block: &Block,
+    membership: &Membership,
+    orderer_certs: &[Vec<u8>],
+) -> Result<(), BlockSignatureError> {
+    let number = block.header.as_ref().map(|h| h.number).unwrap_or(0);
+    let message = orderer_signature_message(block).ok_or(BlockSignatureError::NoHeader(number))?;
+    let metadata = block.metadata.clone().unwrap_or_default();
+    let now = (metadata.timestamp_unix_ms / 1000) as i64;
+    let mut first_error = BlockSignatureError::Unsigned(number);
+    for s in &metadata.signatures {
+        let Some(signer) = &s.signer else { continue };
+        let who = signer.org_id.clone();
+        let result = (|| {
+            if !orderer_certs.contains(&signer.certificate_der) {
+                return Err(BlockSignatureError::NotAnOrderer { number, signer: who.clone() });
+            }
+            let identity = membership.validate(signer, now).map_err(|e| BlockSignatureError::BadCertificate {
+                number,
+                signer: who.clone(),
+                reason: e.to_string(),
+            })?;
+            let signature = Signature::from_bytes(&s.signature)
+                .map_err(|_| BlockSignatureError::BadSignature { number, signer: who.clone() })?;
+            identity
+                .public_key
+                .verify(&message, &signature)
+                .map_err(|_| BlockSignatureError::BadSignature { number, signer: who.clone() })
+        })();
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) => first_error = e,
+        }
+    }
+    Err(first_error)
+}

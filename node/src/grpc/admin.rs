@@ -1,0 +1,162 @@
+//! Admin: status, health, log level, snapshot, drain, shutdown — for the
+//! node org's admins only (by TLS client certificate).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+use weft_proto::admin_server::Admin;
+use weft_proto::{
+    ConsensusStatus, DeployedContract, DrainRequest, DrainResponse, HealthRequest, HealthResponse, PeerStatus,
+    SetLogLevelRequest, SetLogLevelResponse, ShutdownRequest, ShutdownResponse, SnapshotRequest, SnapshotResponse,
+    StatusRequest, StatusResponse,
+};
+
+use super::auth::require_admin;
+use super::now_unix;
+use crate::run::NodeCore;
+
+pub struct AdminService {
+    pub core: Arc<NodeCore>,
+}
+
+impl AdminService {
+    fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        let view = self.core.chain.view();
+        require_admin(request, &self.core.config.org_id, &view.rules.membership, now_unix())
+    }
+}
+
+/// Why the node is not ready to serve, if it is not.
+pub fn health_problems(core: &NodeCore) -> Vec<String> {
+    let mut problems = Vec::new();
+    if core.draining.load(Ordering::Relaxed) {
+        problems.push("draining: not taking new transactions".into());
+    }
+    if *core.shutdown.borrow() {
+        problems.push("shutting down".into());
+    }
+    problems
+}
+
+#[tonic::async_trait]
+impl Admin for AdminService {
+    async fn status(&self, request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
+        self.check(&request)?;
+        let core = &self.core;
+        let view = core.chain.view();
+        let consensus = match &core.ordering {
+            Some(o) => o.status().await.map(|s| ConsensusStatus {
+                engine: s.engine.into(),
+                state: if core.draining.load(Ordering::Relaxed) { "draining".into() } else { "ordering".into() },
+                leader: s.leader.unwrap_or_default(),
+                term: 0,
+                next_sequence: s.next_seq,
+                pending: s.pending as u64,
+            }),
+            None => Some(ConsensusStatus {
+                engine: "none".into(),
+                state: "peer: follows the orderers".into(),
+                ..Default::default()
+            }),
+        };
+        let peers = view
+            .rules
+            .config
+            .nodes
+            .iter()
+            .filter(|n| n.node_id != core.config.node_id)
+            .map(|n| PeerStatus {
+                node_id: n.node_id.clone(),
+                address: n.grpc_address.clone(),
+                connected: false,
+                height: 0,
+            })
+            .collect();
+        let contracts = view
+            .rules
+            .definitions
+            .values()
+            .map(|(d, _)| DeployedContract {
+                name: d.name.clone(),
+                version: d.version.clone(),
+                sequence: d.sequence,
+                endorsement_policy: d.endorsement_policy.clone(),
+                code_hash: d.code_hash.clone(),
+            })
+            .collect();
+        Ok(Response::new(StatusResponse {
+            node_id: core.config.node_id.clone(),
+            org_id: core.config.org_id.clone(),
+            roles: core.config.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
+            channel_id: view.rules.channel_id.clone(),
+            height: core.chain.height(),
+            last_block_hash: core
+                .chain
+                .reader()
+                .block(core.chain.height().saturating_sub(1))
+                .ok()
+                .flatten()
+                .and_then(|b| b.header)
+                .map(|h| weft_proto::block_hash(&h).to_vec())
+                .unwrap_or_default(),
+            consensus,
+            peers,
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_secs: core.started.elapsed().as_secs(),
+            draining: core.draining.load(Ordering::Relaxed),
+            config_sequence: view.rules.config_sequence,
+            contracts,
+        }))
+    }
+
+    async fn health(&self, request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
+        self.check(&request)?;
+        let problems = health_problems(&self.core);
+        Ok(Response::new(HealthResponse { serving: problems.is_empty(), problems }))
+    }
+
+    async fn set_log_level(
+        &self,
+        request: Request<SetLogLevelRequest>,
+    ) -> Result<Response<SetLogLevelResponse>, Status> {
+        self.check(&request)?;
+        let filter = request.into_inner().filter;
+        let previous = (self.core.log)(&filter).map_err(|e| {
+            Status::invalid_argument(format!("log filter {filter:?}: {e}; e.g. \"info\" or \"info,weft_node=debug\""))
+        })?;
+        tracing::info!(%previous, now = %filter, "log level changed");
+        Ok(Response::new(SetLogLevelResponse { previous }))
+    }
+
+    async fn snapshot(&self, request: Request<SnapshotRequest>) -> Result<Response<SnapshotResponse>, Status> {
+        self.check(&request)?;
+        let height = self.core.chain.height();
+        let path =
+            self.core.config.data_dir.join("snapshots").join(format!("{}-{height}.snap", self.core.config.channel));
+        let header = self.core.chain.snapshot(path.clone()).await.map_err(|e| Status::internal(e.to_string()))?;
+        tracing::info!(path = %path.display(), height = header.height, "snapshot written");
+        Ok(Response::new(SnapshotResponse {
+            path: path.display().to_string(),
+            height: header.height,
+            state_hash: header.state_hash,
+        }))
+    }
+
+    async fn drain(&self, request: Request<DrainRequest>) -> Result<Response<DrainResponse>, Status> {
+        self.check(&request)?;
+        self.core.draining.store(true, Ordering::Relaxed);
+        if let Some(o) = &self.core.ordering {
+            o.drain().await;
+        }
+        tracing::info!("draining: new transactions refused, pending ones ordered");
+        Ok(Response::new(DrainResponse {}))
+    }
+
+    async fn shutdown(&self, request: Request<ShutdownRequest>) -> Result<Response<ShutdownResponse>, Status> {
+        self.check(&request)?;
+        tracing::info!("shutdown requested through Admin");
+        self.core.request_shutdown();
+        Ok(Response::new(ShutdownResponse {}))
+    }
+}

@@ -1,0 +1,53 @@
+//! Who is calling: signed requests (the caller's identity is inside the
+//! signed bytes) and, for Admin, the TLS client certificate.
+
+use prost::Message;
+use tonic::{Request, Status};
+use weft_identity::{Identity, IdentityError, Membership, Role, Signature};
+use weft_proto::SerializedIdentity;
+
+/// Status for a certificate the channel does not accept.
+pub fn identity_status(e: &IdentityError) -> Status {
+    Status::permission_denied(format!("identity rejected: {e}"))
+}
+
+/// Decodes `request` as `M`, checks that the identity it names (`who`) is a
+/// valid channel member and that `signature` is that member's over the bytes.
+pub fn verify_signed<M: Message + Default>(
+    request: &[u8],
+    signature: &[u8],
+    who: impl Fn(&M) -> Option<&SerializedIdentity>,
+    membership: &Membership,
+    now_unix: i64,
+) -> Result<(M, Identity), Status> {
+    let message = M::decode(request).map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
+    let identity = who(&message).ok_or_else(|| Status::invalid_argument("request names no identity"))?;
+    let identity = membership.validate(identity, now_unix).map_err(|e| identity_status(&e))?;
+    let signature = Signature::from_bytes(signature)
+        .map_err(|_| Status::unauthenticated("request signature is not a 64-byte Ed25519 signature"))?;
+    identity
+        .public_key
+        .verify(request, &signature)
+        .map_err(|_| Status::unauthenticated("request signature does not verify against the named certificate"))?;
+    Ok((message, identity))
+}
+
+/// Admits only a TLS client certificate that is a valid admin certificate of
+/// `org`.
+pub fn require_admin<T>(request: &Request<T>, org: &str, membership: &Membership, now_unix: i64) -> Result<(), Status> {
+    let certs = request.peer_certs().ok_or_else(|| {
+        Status::unauthenticated("Admin needs mutual TLS: connect with an admin certificate of this node's org")
+    })?;
+    let cert = certs.first().ok_or_else(|| Status::unauthenticated("no TLS client certificate presented"))?;
+    let claimed = SerializedIdentity { org_id: org.into(), certificate_der: cert.as_ref().to_vec() };
+    let identity = membership
+        .validate(&claimed, now_unix)
+        .map_err(|e| Status::permission_denied(format!("Admin is only for {org}'s admins: {e}")))?;
+    if identity.role != Role::Admin {
+        return Err(Status::permission_denied(format!(
+            "Admin is only for {org}'s admins; {} has role {:?}",
+            identity.common_name, identity.role
+        )));
+    }
+    Ok(())
+}

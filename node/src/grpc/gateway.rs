@@ -1,0 +1,255 @@
+//! Gateway: evaluate, endorse (here and at other orgs' peers), submit to
+//! ordering, commit status and event streams.
+
+use std::collections::BTreeSet;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use prost::Message;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+use weft_proto::endorser_client::EndorserClient;
+use weft_proto::gateway_server::Gateway;
+use weft_proto::orderer_client::OrdererClient;
+use weft_proto::{
+    BlockEventsResponse, ChaincodeEventsRequest, ChaincodeEventsResponse, CommitStatusRequest, CommitStatusResponse,
+    EndorseRequest, EndorseResponse, EvaluateRequest, EvaluateResponse, NodeRole, Proposal, ProposalResponse,
+    SignedChaincodeEventsRequest, SignedCommitStatusRequest, SignedDeliverRequest, SignedProposal, SubmitRequest,
+    SubmitResponse, TxId,
+};
+
+use super::auth::verify_signed;
+use super::broadcast::check_envelope;
+use super::deliver::{block_events, chaincode_events, deliver_request};
+use super::errors::endorse_status;
+use super::now_unix;
+use crate::run::remote::nodes_with;
+use crate::run::NodeCore;
+use crate::{EndorseContext, LedgerState};
+
+pub struct GatewayService {
+    pub core: Arc<NodeCore>,
+}
+
+type EventStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+impl GatewayService {
+    /// Endorses (or evaluates) on this peer, on a blocking thread: contracts
+    /// are CPU work.
+    async fn local(&self, signed: SignedProposal, evaluate: bool) -> Result<ProposalResponse, Status> {
+        let core = self.core.clone();
+        let endorser = core
+            .endorser
+            .clone()
+            .ok_or_else(|| Status::failed_precondition("this node is not a peer; send proposals to a peer"))?;
+        let started = std::time::Instant::now();
+        let result = tokio::task::spawn_blocking(move || {
+            let view = core.chain.view();
+            let ctx = EndorseContext {
+                channel_id: &view.rules.channel_id,
+                membership: &view.rules.membership,
+                channel_orgs: &view.rules.orgs,
+                lifecycle_policy: &view.rules.lifecycle,
+                now_unix: now_unix(),
+                state: Arc::new(LedgerState(core.chain.reader().clone())),
+                directory: view.directory.clone(),
+            };
+            if evaluate {
+                endorser.evaluate(&signed, &ctx).map(|r| ProposalResponse { response: Some(r), ..Default::default() })
+            } else {
+                endorser.endorse(&signed, &ctx)
+            }
+        })
+        .await
+        .map_err(|e| Status::internal(format!("endorsement task failed: {e}")))?;
+        if !evaluate {
+            self.core.metrics.endorse_duration.observe(started.elapsed().as_secs_f64());
+        }
+        result.map_err(|e| endorse_status(&e))
+    }
+
+    /// This peer's endorsement of a proposal.
+    pub async fn endorse_here(&self, signed: SignedProposal) -> Result<ProposalResponse, Status> {
+        self.local(signed, false).await
+    }
+
+    /// Asks a peer of `org` to endorse, trying each of its peers in turn.
+    async fn remote(&self, org: &str, signed: &SignedProposal) -> Result<ProposalResponse, Status> {
+        let view = self.core.chain.view();
+        let peers: Vec<String> = nodes_with(&view.rules.config.nodes, NodeRole::Peer, &self.core.config.node_id)
+            .filter(|n| n.org_id == org)
+            .map(|n| n.grpc_address.clone())
+            .collect();
+        if peers.is_empty() {
+            return Err(Status::invalid_argument(format!("org {org} has no peer on this channel to endorse")));
+        }
+        let mut last = None;
+        for address in peers {
+            let channel = self.core.remote.channel(&address).map_err(|e| Status::internal(e.to_string()))?;
+            let mut client = EndorserClient::new(channel)
+                .max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
+            match client.process_proposal(signed.clone()).await {
+                Ok(r) => return Ok(r.into_inner()),
+                Err(s) if s.code() == tonic::Code::Unavailable => last = Some(s),
+                Err(s) => {
+                    return Err(Status::new(s.code(), format!("endorsement by {org} ({address}): {}", s.message())))
+                }
+            }
+        }
+        let s = last.expect("one peer tried");
+        Err(Status::unavailable(format!("no peer of {org} reachable: {}", s.message())))
+    }
+}
+
+fn proposal_of(signed: &Option<SignedProposal>) -> Result<(SignedProposal, Proposal), Status> {
+    let signed = signed.clone().ok_or_else(|| Status::invalid_argument("no proposed_transaction"))?;
+    let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
+        .map_err(|e| Status::invalid_argument(format!("proposal does not decode: {e}")))?;
+    Ok((signed, proposal))
+}
+
+#[tonic::async_trait]
+impl Gateway for GatewayService {
+    async fn evaluate(&self, request: Request<EvaluateRequest>) -> Result<Response<EvaluateResponse>, Status> {
+        let (signed, _) = proposal_of(&request.get_ref().proposed_transaction)?;
+        let response = self.local(signed, true).await?;
+        Ok(Response::new(EvaluateResponse { result: response.response }))
+    }
+
+    async fn endorse(&self, request: Request<EndorseRequest>) -> Result<Response<EndorseResponse>, Status> {
+        let request = request.into_inner();
+        let (signed, proposal) = proposal_of(&request.proposed_transaction)?;
+        let header = proposal.header.clone().ok_or_else(|| Status::invalid_argument("proposal has no header"))?;
+        let view = self.core.chain.view();
+        let my_org = self.core.config.org_id.clone();
+        let orgs: BTreeSet<String> = if request.endorsing_orgs.is_empty() {
+            view.rules
+                .config
+                .nodes
+                .iter()
+                .filter(|n| n.roles.contains(&(NodeRole::Peer as i32)))
+                .map(|n| n.org_id.clone())
+                .collect()
+        } else {
+            request.endorsing_orgs.iter().cloned().collect()
+        };
+        for org in &orgs {
+            if !view.rules.orgs.contains(org) {
+                return Err(Status::invalid_argument(format!("endorsing org {org:?} is not a member of the channel")));
+            }
+        }
+        // This peer first: it also checks the proposal before others are asked.
+        let mut responses = Vec::new();
+        if orgs.contains(&my_org) {
+            responses.push(self.local(signed.clone(), false).await?);
+        }
+        let others = orgs.iter().filter(|o| **o != my_org).map(|org| self.remote(org, &signed));
+        for r in futures_util::future::join_all(others).await {
+            responses.push(r?);
+        }
+        let mut stripped = proposal.clone();
+        stripped.transient.clear();
+        let payload = weft_sdk::prepare_payload(&header, &stripped.encode_to_vec(), &responses)
+            .map_err(|e| Status::aborted(e.to_string()))?;
+        let result = responses.first().and_then(|r| r.response.clone());
+        Ok(Response::new(EndorseResponse { prepared_payload: payload, result, tx_id: header.tx_id }))
+    }
+
+    async fn submit(&self, request: Request<SubmitRequest>) -> Result<Response<SubmitResponse>, Status> {
+        if self.core.draining.load(Ordering::Relaxed) {
+            return Err(Status::unavailable("this node is draining; submit through another peer"));
+        }
+        let request = request.into_inner();
+        let envelope =
+            request.prepared_transaction.ok_or_else(|| Status::invalid_argument("no prepared_transaction"))?;
+        let tx_id = check_envelope(&self.core, &envelope)?;
+        if tx_id.0.as_slice() != request.tx_id.as_slice() {
+            return Err(Status::invalid_argument("tx_id does not match the transaction's header"));
+        }
+        if let Some(ordering) = &self.core.ordering {
+            super::broadcast::order(ordering, envelope.encode_to_vec()).await?;
+            return Ok(Response::new(SubmitResponse {}));
+        }
+        let view = self.core.chain.view();
+        let mut last = Status::unavailable("the channel configuration names no orderer");
+        for orderer in nodes_with(&view.rules.config.nodes, NodeRole::Orderer, &self.core.config.node_id) {
+            let channel =
+                self.core.remote.channel(&orderer.grpc_address).map_err(|e| Status::internal(e.to_string()))?;
+            let mut client =
+                OrdererClient::new(channel).max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
+            match client.broadcast(envelope.clone()).await {
+                Ok(_) => return Ok(Response::new(SubmitResponse {})),
+                Err(s) if s.code() == tonic::Code::Unavailable => last = s,
+                Err(s) => return Err(s),
+            }
+        }
+        Err(last)
+    }
+
+    async fn commit_status(
+        &self,
+        request: Request<SignedCommitStatusRequest>,
+    ) -> Result<Response<CommitStatusResponse>, Status> {
+        let signed = request.into_inner();
+        let view = self.core.chain.view();
+        let (request, _) = verify_signed::<CommitStatusRequest>(
+            &signed.request,
+            &signed.signature,
+            |r| r.identity.as_ref(),
+            &view.rules.membership,
+            now_unix(),
+        )?;
+        let tx_id =
+            TxId::from_slice(&request.tx_id).ok_or_else(|| Status::invalid_argument("tx_id is not 32 bytes"))?;
+        let mut height = self.core.chain.watch_height();
+        loop {
+            height.borrow_and_update();
+            let found = self.core.chain.reader().tx_location(&tx_id).map_err(|e| Status::internal(e.to_string()))?;
+            if let Some(location) = found {
+                return Ok(Response::new(CommitStatusResponse {
+                    result: location.code,
+                    block_number: location.block_num,
+                }));
+            }
+            if height.changed().await.is_err() {
+                return Err(Status::unavailable("the node is shutting down"));
+            }
+        }
+    }
+
+    type ChaincodeEventsStream = EventStream<ChaincodeEventsResponse>;
+
+    async fn chaincode_events(
+        &self,
+        request: Request<SignedChaincodeEventsRequest>,
+    ) -> Result<Response<Self::ChaincodeEventsStream>, Status> {
+        let signed = request.into_inner();
+        let view = self.core.chain.view();
+        let (request, _) = verify_signed::<ChaincodeEventsRequest>(
+            &signed.request,
+            &signed.signature,
+            |r| r.identity.as_ref(),
+            &view.rules.membership,
+            now_unix(),
+        )?;
+        if request.channel_id != view.rules.channel_id {
+            return Err(Status::not_found(format!(
+                "this node serves channel {}, not {}",
+                view.rules.channel_id, request.channel_id
+            )));
+        }
+        Ok(Response::new(Box::pin(chaincode_events(&self.core, request.contract, request.start_block))))
+    }
+
+    type BlockEventsStream = EventStream<BlockEventsResponse>;
+
+    async fn block_events(
+        &self,
+        request: Request<SignedDeliverRequest>,
+    ) -> Result<Response<Self::BlockEventsStream>, Status> {
+        let request = deliver_request(&self.core, request.get_ref())?;
+        Ok(Response::new(Box::pin(block_events(&self.core, request.start_block, request.stop_block))))
+    }
+}

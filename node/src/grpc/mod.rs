@@ -1,0 +1,82 @@
+//! The node's gRPC services over TLS: Gateway, Endorser (peer to peer),
+//! Orderer, Deliver and Admin.
+
+mod admin;
+mod auth;
+mod broadcast;
+mod deliver;
+mod endorser;
+mod errors;
+mod gateway;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use weft_proto::admin_server::AdminServer;
+use weft_proto::deliver_server::DeliverServer;
+use weft_proto::endorser_server::EndorserServer;
+use weft_proto::gateway_server::GatewayServer;
+use weft_proto::orderer_server::OrdererServer;
+use weft_sdk::connect::MAX_MESSAGE_BYTES;
+
+pub use admin::health_problems;
+
+use crate::run::NodeCore;
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Serves every service this node's roles call for on `listener` until
+/// `shutdown` resolves.
+pub async fn serve(
+    core: Arc<NodeCore>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let config = &core.config;
+    let cert =
+        std::fs::read_to_string(&config.certificate).with_context(|| format!("{}", config.certificate.display()))?;
+    let key = std::fs::read_to_string(&config.key).with_context(|| format!("{}", config.key.display()))?;
+    let mut roots = String::new();
+    for path in &config.ca_certificates {
+        roots += &std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        roots.push('\n');
+    }
+    // Client certificates are optional at the TLS layer: applications sign
+    // their requests; Admin insists on an admin certificate itself.
+    let tls = ServerTlsConfig::new()
+        .identity(Identity::from_pem(cert, key))
+        .client_ca_root(Certificate::from_pem(roots))
+        .client_auth_optional(true);
+
+    let gateway = Arc::new(gateway::GatewayService { core: core.clone() });
+    let mut builder = Server::builder().tls_config(tls).context("TLS configuration")?;
+    let mut router = builder
+        .add_service(
+            GatewayServer::from_arc(gateway.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            DeliverServer::new(deliver::DeliverService { core: core.clone() })
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(AdminServer::new(admin::AdminService { core: core.clone() }));
+    if core.config.is_peer() {
+        router = router.add_service(
+            EndorserServer::new(endorser::EndorserService { gateway })
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        );
+    }
+    if core.config.is_orderer() {
+        router = router.add_service(
+            OrdererServer::new(broadcast::OrdererService { core: core.clone() })
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+        );
+    }
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    router.serve_with_incoming_shutdown(incoming, shutdown).await.context("gRPC server")
+}

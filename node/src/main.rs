@@ -1,0 +1,121 @@
+//! `weft-node --config node.toml`: one Weft node (peer and/or orderer).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{reload, EnvFilter};
+use weft_node::run::{self, metrics, LogControl};
+
+/// Runs one Weft node: endorses with WASM contracts (peer), orders
+/// transactions into blocks (orderer), validates and commits blocks to its
+/// RocksDB ledger, and serves Gateway, Deliver and Admin gRPC over TLS plus
+/// Prometheus metrics. `weft network init` writes the config file;
+/// `weft network up` starts every node of a network.
+#[derive(Parser)]
+#[command(name = "weft-node", version)]
+struct Args {
+    /// The node's configuration (`nodes/<node>/node.toml` in a network
+    /// directory). Any key can be overridden by WEFT_<KEY> in the
+    /// environment, e.g. WEFT_LISTEN_GRPC=127.0.0.1:7050.
+    #[arg(long, short, env = "WEFT_NODE_CONFIG")]
+    config: PathBuf,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let config = match weft_provision::NodeConfig::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("weft-node: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| config.log_level.clone());
+    let (layer, handle) = reload::Layer::new(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")));
+    tracing_subscriber::registry()
+        .with(layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
+        )
+        .init();
+    let current = Arc::new(std::sync::Mutex::new(filter));
+    let log: LogControl = Arc::new(move |new: &str| {
+        let parsed = EnvFilter::try_new(new).map_err(|e| e.to_string())?;
+        handle.reload(parsed).map_err(|e| e.to_string())?;
+        let mut current = current.lock().expect("log lock");
+        Ok(std::mem::replace(&mut *current, new.to_string()))
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(serve(config, log)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("weft-node: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: weft_provision::NodeConfig, log: LogControl) -> anyhow::Result<()> {
+    let grpc_addr = metrics::bind_addr(&config.listen.grpc).map_err(anyhow::Error::msg)?;
+    let metrics_addr = metrics::bind_addr(&config.listen.metrics).map_err(anyhow::Error::msg)?;
+    let grpc =
+        tokio::net::TcpListener::bind(grpc_addr).await.with_context(|| format!("binding gRPC on {grpc_addr}"))?;
+    let http = tokio::net::TcpListener::bind(metrics_addr)
+        .await
+        .with_context(|| format!("binding metrics on {metrics_addr}"))?;
+    let core = run::start(config, log).await?;
+
+    let signals = core.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("signal received, shutting down");
+        signals.request_shutdown();
+    });
+    let stopped = |core: &Arc<run::NodeCore>| {
+        let mut rx = core.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    let health_core = core.clone();
+    let healthy = Arc::new(move || {
+        let problems = weft_node::grpc::health_problems(&health_core);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    });
+    let metrics_task = tokio::spawn(metrics::serve(http, core.metrics.clone(), healthy, stopped(&core)));
+    tracing::info!(
+        node = %core.config.node_id,
+        grpc = %grpc_addr,
+        metrics = %metrics_addr,
+        roles = ?core.config.roles,
+        height = core.chain.height(),
+        "weft-node serving"
+    );
+    weft_node::grpc::serve(core.clone(), grpc, stopped(&core)).await?;
+    if let Some(o) = &core.ordering {
+        o.drain().await;
+    }
+    let _ = metrics_task.await;
+    tracing::info!(height = core.chain.height(), "weft-node stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

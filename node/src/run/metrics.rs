@@ -1,0 +1,143 @@
+//! Prometheus metrics, served as text on the node's metrics port. Names
+//! follow weft_<subsystem>_<what>_<unit>.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use weft_proto::TxValidationCode;
+
+use crate::Committed;
+
+type Labels = Vec<(String, String)>;
+
+pub struct Metrics {
+    registry: Registry,
+    pub blocks_committed: Counter,
+    pub transactions_committed: Family<Labels, Counter>,
+    pub ledger_height: Gauge,
+    pub commit_duration: Histogram,
+    pub endorse_duration: Histogram,
+    pub grpc_requests: Family<Labels, Counter>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms .. ~16 s
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let blocks_committed = Counter::default();
+        let transactions_committed = Family::<Labels, Counter>::default();
+        let ledger_height = Gauge::default();
+        let commit_duration = latency_histogram();
+        let endorse_duration = latency_histogram();
+        let grpc_requests = Family::<Labels, Counter>::default();
+        registry.register("weft_ledger_blocks_committed", "Blocks committed", blocks_committed.clone());
+        registry.register(
+            "weft_ledger_transactions_committed",
+            "Transactions committed, by validation code",
+            transactions_committed.clone(),
+        );
+        registry.register("weft_ledger_height", "Blocks in the ledger (next block number)", ledger_height.clone());
+        registry.register(
+            "weft_committer_commit_duration_seconds",
+            "Time to validate and commit one block",
+            commit_duration.clone(),
+        );
+        registry.register(
+            "weft_endorser_endorse_duration_seconds",
+            "Time to check, simulate and sign one proposal",
+            endorse_duration.clone(),
+        );
+        registry.register("weft_grpc_requests", "gRPC requests by method and status code", grpc_requests.clone());
+        Metrics {
+            registry,
+            blocks_committed,
+            transactions_committed,
+            ledger_height,
+            commit_duration,
+            endorse_duration,
+            grpc_requests,
+        }
+    }
+
+    pub fn record_commit(&self, committed: &Committed, took: Duration) {
+        self.blocks_committed.inc();
+        self.ledger_height.set(committed.summary.number as i64 + 1);
+        self.commit_duration.observe(took.as_secs_f64());
+        for tx in &committed.txs {
+            self.transactions_committed.get_or_create(&vec![("code".into(), code_name(tx.code))]).inc();
+        }
+    }
+
+    pub fn request(&self, method: &str, status: tonic::Code) {
+        let labels = vec![("method".into(), method.into()), ("code".into(), format!("{status:?}"))];
+        self.grpc_requests.get_or_create(&labels).inc();
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// `VALID`, `MVCC_READ_CONFLICT`, … as in the protobuf enum.
+pub fn code_name(code: TxValidationCode) -> String {
+    code.as_str_name().trim_start_matches("TX_VALIDATION_CODE_").to_string()
+}
+
+/// Serves `/metrics` and `/healthz` over plain HTTP until `shutdown`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    healthy: Arc<dyn Fn() -> Result<(), String> + Send + Sync>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::http::{header, StatusCode};
+    use axum::routing::get;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let body = metrics.render();
+                async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body) }
+            }),
+        )
+        .route(
+            "/healthz",
+            get(move || {
+                let verdict = healthy();
+                async move {
+                    match verdict {
+                        Ok(()) => (StatusCode::OK, "ok\n".to_string()),
+                        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
+                    }
+                }
+            }),
+        );
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+pub fn bind_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    text.to_socket_addrs()
+        .map_err(|e| format!("listen address {text:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("listen address {text:?} resolves to nothing"))
+}

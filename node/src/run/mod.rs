@@ -1,0 +1,150 @@
+//! A running node: wires the ledger, committer thread, ordering driver,
+//! block puller, gRPC services and metrics endpoint from a `node.toml`,
+//! and stops them in order on shutdown.
+
+pub mod block_pull;
+pub mod chain;
+pub mod metrics;
+pub mod ordering;
+pub mod remote;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use prost::Message;
+use tokio::sync::watch;
+use weft_consensus::{BatchLimits, Solo};
+use weft_contracts::{Limits, Runtime};
+use weft_identity::SigningKeyPair;
+use weft_ledger::{Ledger, LedgerOptions};
+use weft_proto::{Block, ChannelId, ConsensusType, SerializedIdentity};
+use weft_provision::NodeConfig;
+use weft_sdk::{ClientIdentity, TrustRoots};
+
+use crate::{ChannelRules, Committer, Endorser};
+use chain::{BlockSigner, Chain};
+use metrics::Metrics;
+use ordering::Ordering;
+use remote::Remote;
+
+/// Sets the log filter; returns the previous one.
+pub type LogControl = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
+
+/// Solo's logical clock: fine enough for millisecond batch timeouts.
+const SOLO_TICK: Duration = Duration::from_millis(10);
+
+/// Everything the services share.
+pub struct NodeCore {
+    pub config: NodeConfig,
+    pub me: SerializedIdentity,
+    pub chain: Arc<Chain>,
+    pub endorser: Option<Arc<Endorser>>,
+    pub ordering: Option<Ordering>,
+    pub remote: Arc<Remote>,
+    pub metrics: Arc<Metrics>,
+    pub started: Instant,
+    pub draining: AtomicBool,
+    pub shutdown: watch::Sender<bool>,
+    pub log: LogControl,
+}
+
+impl NodeCore {
+    pub fn request_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Opens the ledger and starts the committer, ordering and block pulling.
+pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<NodeCore>> {
+    let key_pem = read(&config.key)?;
+    SigningKeyPair::from_pkcs8_pem(&key_pem).with_context(|| format!("node key {}", config.key.display()))?;
+    let cert_der = weft_provision::read_cert_pem(&config.certificate)?;
+    let me = SerializedIdentity { org_id: config.org_id.clone(), certificate_der: cert_der };
+    let roots: Vec<String> = config.ca_certificates.iter().map(|p| read(p)).collect::<Result<_, _>>()?;
+
+    let genesis_bytes = std::fs::read(&config.genesis_block)
+        .with_context(|| format!("reading the genesis block {}", config.genesis_block.display()))?;
+    let genesis = Block::decode(genesis_bytes.as_slice())
+        .with_context(|| format!("{} is not a block", config.genesis_block.display()))?;
+    let channel_config = weft_provision::read_genesis_config(&genesis)
+        .map_err(|e| anyhow::anyhow!("genesis block {}: {e}", config.genesis_block.display()))?;
+    let channel_id = ChannelId::new(config.channel.clone()).map_err(|e| anyhow::anyhow!("channel id: {e}"))?;
+    anyhow::ensure!(
+        channel_config.channel_id == config.channel,
+        "node.toml names channel {:?} but the genesis block is for {:?}",
+        config.channel,
+        channel_config.channel_id
+    );
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let ledger = Ledger::open(config.data_dir.join("ledger"), LedgerOptions::default())
+        .with_context(|| format!("opening the ledger in {}", config.data_dir.display()))?;
+    let channel = ledger.channel(&channel_id)?;
+    let runtime = Arc::new(Runtime::new(Limits::default()).context("starting the contract runtime")?);
+    let rules = ChannelRules::from_config(&channel_config)?;
+    let committer = Committer::open(channel, &genesis, rules, runtime.clone())?;
+    // The ledger handle stays open through the channel ledger's Arc<DB>.
+    drop(ledger);
+    tracing::info!(
+        node = %config.node_id,
+        channel = %config.channel,
+        height = committer.ledger().height(),
+        contracts = committer.rules().definitions.len(),
+        "ledger opened"
+    );
+
+    let metrics = Arc::new(Metrics::new());
+    let signer = config.is_orderer().then(|| BlockSigner {
+        identity: me.clone(),
+        key: SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above"),
+    });
+    let chain = Arc::new(Chain::start(committer, signer, metrics.clone()));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let ordering = if config.is_orderer() {
+        let consensus = channel_config.consensus.unwrap_or_default();
+        anyhow::ensure!(
+            consensus.r#type == ConsensusType::Solo as i32,
+            "the channel uses {:?} ordering, which this build of weft-node does not run yet (solo only)",
+            ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo)
+        );
+        let batch = channel_config.batch.unwrap_or_default();
+        let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
+        let engine = Solo::new(config.node_id.clone(), limits, chain.height());
+        Some(Ordering::start(Box::new(engine), SOLO_TICK, chain.clone()))
+    } else {
+        None
+    };
+
+    let client_key = SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above");
+    let remote =
+        Arc::new(Remote::new(ClientIdentity { identity: me.clone(), key: client_key }, TrustRoots::from_pems(&roots)));
+    if !config.is_orderer() {
+        tokio::spawn(block_pull::run(chain.clone(), remote.clone(), config.node_id.clone(), shutdown_rx));
+    }
+    let endorser = config.is_peer().then(|| {
+        Arc::new(Endorser {
+            identity: me.clone(),
+            key: SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above"),
+            runtime: runtime.clone(),
+        })
+    });
+    Ok(Arc::new(NodeCore {
+        config,
+        me,
+        chain,
+        endorser,
+        ordering,
+        remote,
+        metrics,
+        started: Instant::now(),
+        draining: AtomicBool::new(false),
+        shutdown,
+        log,
+    }))
+}
