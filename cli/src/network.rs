@@ -1,4 +1,5 @@
-//! `weft network …`: generate a network directory from a template.
+//! `weft network …`: generate a network directory from a template, start
+//! and stop its nodes on this host, and show their status.
 
 use std::path::{Path, PathBuf};
 
@@ -42,9 +43,28 @@ pub enum NetworkCommand {
         /// The directory `weft network init` created.
         dir: PathBuf,
     },
+    /// Start every node of the network on this host and wait until each is
+    /// healthy. Logs go to nodes/<node>/node.log.
+    Up {
+        dir: PathBuf,
+        /// The weft-node executable (default: next to `weft`, else on PATH).
+        #[arg(long, env = "WEFT_NODE_BIN")]
+        node_binary: Option<PathBuf>,
+        /// Give up if the nodes are not all healthy within this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout_secs: u64,
+    },
+    /// Stop the network's nodes (SIGTERM, then SIGKILL after --grace-secs).
+    Down {
+        dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        grace_secs: u64,
+    },
+    /// Each node's process, height, roles and consensus state.
+    Status { dir: PathBuf },
 }
 
-pub fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
+pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
     match cmd {
         NetworkCommand::Init { template, out, templates_dir, host, base_port, free_ports, cert_days } => {
             let path = template_path(&template, &templates_dir)?;
@@ -67,7 +87,7 @@ pub fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
                 .with_context(|| format!("while generating network {} into {}", template.name, out.display()))?;
             print(&manifest, &out, output);
             if output == Output::Text {
-                println!("\nnext: start the nodes with `weft network up {}` (arrives with weft-node)", out.display());
+                println!("\nnext: start the nodes with `weft network up {}` ", out.display());
             }
             Ok(())
         }
@@ -76,6 +96,11 @@ pub fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
             print(&manifest, &dir, output);
             Ok(())
         }
+        NetworkCommand::Up { dir, node_binary, timeout_secs } => {
+            crate::lifecycle_cmd::up(&dir, node_binary.as_deref(), timeout_secs, output).await
+        }
+        NetworkCommand::Down { dir, grace_secs } => crate::lifecycle_cmd::down(&dir, grace_secs, output).await,
+        NetworkCommand::Status { dir } => crate::lifecycle_cmd::status(&dir, output).await,
     }
 }
 

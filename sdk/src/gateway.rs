@@ -222,6 +222,24 @@ impl Gateway {
         Ok(Submitted { tx_id: proposal.tx_id, result: endorsed.result.map(|r| r.payload).unwrap_or_default() })
     }
 
+    /// Sends an already signed envelope (e.g. a configuration update) to
+    /// ordering.
+    pub async fn submit_envelope(&self, tx_id: &TxId, envelope: &[u8]) -> Result<(), GatewayError> {
+        let envelope = Envelope::decode(envelope)
+            .map_err(|e| GatewayError::Malformed { peer: "local".into(), message: format!("envelope: {e}") })?;
+        let submit = SubmitRequest {
+            channel_id: self.channel_id.clone(),
+            tx_id: tx_id.0.to_vec(),
+            prepared_transaction: Some(envelope),
+        };
+        self.on_peers("submit", |mut c| {
+            let submit = submit.clone();
+            async move { c.submit(submit).await }
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Endorses, orders and waits for the commit; fails unless the
     /// transaction was committed VALID.
     pub async fn submit(&self, call: &Call) -> Result<(Submitted, CommitStatus), GatewayError> {
