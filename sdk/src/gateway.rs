@@ -77,6 +77,15 @@ pub struct Submitted {
     pub result: Vec<u8>,
 }
 
+/// An endorsed transaction, signed by the client, not yet ordered.
+#[derive(Debug, Clone)]
+pub struct Endorsed {
+    pub tx_id: TxId,
+    pub result: Vec<u8>,
+    /// The signed envelope.
+    pub envelope: Vec<u8>,
+}
+
 /// Where and how a transaction was committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitStatus {
@@ -192,9 +201,9 @@ impl Gateway {
         Ok(response.into_inner().result.map(|r| r.payload).unwrap_or_default())
     }
 
-    /// Endorses and sends the transaction to ordering; returns once the
-    /// orderer accepted it. Wait for the commit with [`Gateway::commit_status`].
-    pub async fn submit_async(&self, call: &Call) -> Result<Submitted, GatewayError> {
+    /// Endorses a transaction without sending it: Fabric's
+    /// `proposal.endorse()`. Send it with [`Gateway::submit_endorsed`].
+    pub async fn endorse(&self, call: &Call) -> Result<Endorsed, GatewayError> {
         let proposal = self.proposal(call);
         let request = EndorseRequest {
             proposed_transaction: Some(proposal.signed.clone()),
@@ -207,19 +216,22 @@ impl Gateway {
             })
             .await?
             .into_inner();
-        let envelope = Envelope::decode(crate::tx::sign_payload(&self.client, endorsed.prepared_payload).as_slice())
-            .expect("just encoded");
-        let submit = SubmitRequest {
-            channel_id: self.channel_id.clone(),
-            tx_id: proposal.tx_id.0.to_vec(),
-            prepared_transaction: Some(envelope),
-        };
-        self.on_peers("submit", |mut c| {
-            let submit = submit.clone();
-            async move { c.submit(submit).await }
-        })
-        .await?;
-        Ok(Submitted { tx_id: proposal.tx_id, result: endorsed.result.map(|r| r.payload).unwrap_or_default() })
+        let envelope = crate::tx::sign_payload(&self.client, endorsed.prepared_payload);
+        Ok(Endorsed { tx_id: proposal.tx_id, result: endorsed.result.map(|r| r.payload).unwrap_or_default(), envelope })
+    }
+
+    /// Sends an endorsed transaction to ordering; returns once the orderer
+    /// accepted it.
+    pub async fn submit_endorsed(&self, endorsed: &Endorsed) -> Result<Submitted, GatewayError> {
+        self.submit_envelope(&endorsed.tx_id, &endorsed.envelope).await?;
+        Ok(Submitted { tx_id: endorsed.tx_id, result: endorsed.result.clone() })
+    }
+
+    /// Endorses and sends the transaction to ordering; returns once the
+    /// orderer accepted it. Wait for the commit with [`Gateway::commit_status`].
+    pub async fn submit_async(&self, call: &Call) -> Result<Submitted, GatewayError> {
+        let endorsed = self.endorse(call).await?;
+        self.submit_endorsed(&endorsed).await
     }
 
     /// Sends an already signed envelope (e.g. a configuration update) to

@@ -12,7 +12,7 @@ pub mod signed;
 pub mod tx;
 
 pub use connect::{channel, ConnectError, TrustRoots};
-pub use gateway::{Call, CommitStatus, Gateway, GatewayError, Submitted};
+pub use gateway::{Call, CommitStatus, Endorsed, Gateway, GatewayError, Submitted};
 pub use signed::sign_request;
 pub use tx::{
     assemble, prepare_payload, propose, sign_payload, AssembleError, ClientIdentity, NewProposal, ProposalToSign,

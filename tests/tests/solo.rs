@@ -1,0 +1,141 @@
+//! Issue #5 (a), (c), (d) and bad input, on a solo-1 network of real
+//! processes: deploy asset-transfer with `weft contract deploy`, then
+//! transact through the SDK's Gateway client.
+
+use std::time::Duration;
+
+use prost::Message;
+use tokio_stream::StreamExt;
+use weft_e2e::Net;
+use weft_proto::gateway_client::GatewayClient;
+use weft_proto::{EvaluateRequest, SignedProposal, StatusRequest, TxValidationCode};
+use weft_sdk::{Call, GatewayError};
+
+fn deploy_asset_transfer(net: &Net) {
+    let wasm = net.wasm_file("asset-transfer", weft_contract_wasm::ASSET_TRANSFER);
+    let out = net.weft_ok(&["contract", "deploy", "asset-transfer", wasm.to_str().unwrap(), "--version", "1.0"]);
+    assert!(out.contains("deployed in block"), "{out}");
+    let list = net.weft_ok(&["--output", "json", "contract", "list"]);
+    assert!(list.contains("\"asset-transfer\"") && list.contains("\"1.0\""), "{list}");
+}
+
+fn call(function: &str, args: &[&str]) -> Call {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    Call::new("asset-transfer", function, &args)
+}
+
+fn code(e: &GatewayError) -> tonic::Code {
+    e.code().unwrap_or_else(|| panic!("not a gRPC failure: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solo_network_end_to_end() {
+    let net = Net::init("solo-1");
+    net.up();
+    deploy_asset_transfer(&net);
+    let gw = net.gateway("Org1");
+
+    // (a) create, transfer, read; commit status and events.
+    let mut events = Box::pin(gw.contract_events("asset-transfer", None).await.unwrap());
+    let mut blocks = Box::pin(gw.block_events(None).await.unwrap());
+    let (created, status) = gw.submit(&call("CreateAsset", &["asset1", "blue", "5", "Tom", "100"])).await.unwrap();
+    assert_eq!(status.code, TxValidationCode::Valid);
+    let (_, transferred) = gw.submit(&call("TransferAsset", &["asset1", "Jerry"])).await.unwrap();
+    assert!(transferred.block > status.block);
+    let asset: serde_json::Value =
+        serde_json::from_slice(&gw.evaluate(&call("ReadAsset", &["asset1"])).await.unwrap()).unwrap();
+    assert_eq!(asset["Owner"], "Jerry");
+    let again = gw.commit_status(&created.tx_id).await.unwrap();
+    assert_eq!((again.block, again.code), (status.block, TxValidationCode::Valid));
+
+    let first = tokio::time::timeout(Duration::from_secs(10), events.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(first.block_number, status.block);
+    assert!(first.events.iter().any(|e| e.tx_id == created.tx_id.0.to_vec()), "{first:?}");
+    let block = tokio::time::timeout(Duration::from_secs(10), blocks.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(block.number, status.block);
+    assert_eq!(block.transactions[0].code, TxValidationCode::Valid as i32);
+
+    // (c) two transactions endorsed against the same state, then ordered:
+    // the first to commit is VALID, the other an MVCC read conflict.
+    let one = gw.endorse(&call("TransferAsset", &["asset1", "Ann"])).await.unwrap();
+    let two = gw.endorse(&call("TransferAsset", &["asset1", "Bob"])).await.unwrap();
+    let (a, b) = tokio::join!(gw.submit_endorsed(&one), gw.submit_endorsed(&two));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (sa, sb) = (gw.commit_status(&a.tx_id).await.unwrap(), gw.commit_status(&b.tx_id).await.unwrap());
+    let mut codes = [sa.code, sb.code];
+    codes.sort_by_key(|c| *c as i32);
+    assert_eq!(codes, [TxValidationCode::Valid, TxValidationCode::MvccReadConflict]);
+    let submit_err = gw.submit(&call("TransferAsset", &["asset1", "Cy"])).await;
+    assert!(submit_err.is_ok(), "the chain goes on: {submit_err:?}");
+
+    // (d) an enrolled client works, is revoked by a config update, and is refused.
+    let alice_dir = net.dir.join("alice");
+    net.weft_ok(&["identity", "enroll", "alice", "--org", "Org1", "--out", alice_dir.to_str().unwrap()]);
+    let alice = net.identity_from("Org1", &alice_dir.join("cert.pem"), &alice_dir.join("key.pem"));
+    let alice_gw = net.gateway_as(alice, &net.peers_of("Org1"));
+    alice_gw.submit(&call("CreateAsset", &["asset2", "red", "1", "Alice", "5"])).await.unwrap();
+    let early = alice_gw.endorse(&call("CreateAsset", &["asset3", "red", "1", "Alice", "5"])).await.unwrap();
+    let out = net.weft_ok(&["identity", "revoke", alice_dir.join("cert.pem").to_str().unwrap()]);
+    assert!(out.contains("configuration sequence 1"), "{out}");
+    let refused = alice_gw.evaluate(&call("ReadAsset", &["asset2"])).await.unwrap_err();
+    assert_eq!(code(&refused), tonic::Code::PermissionDenied, "{refused}");
+    assert!(refused.to_string().contains("revoked"), "{refused}");
+    let refused = alice_gw.submit_endorsed(&early).await.unwrap_err();
+    assert_eq!(code(&refused), tonic::Code::PermissionDenied, "endorsed before, submitted after: {refused}");
+
+    // Bad input: the right status, a message that says what was wrong, and
+    // the node keeps serving.
+    let e = gw.evaluate(&Call::new("no-such-contract", "Foo", &[])).await.unwrap_err();
+    assert_eq!(code(&e), tonic::Code::NotFound, "{e}");
+    assert!(e.to_string().contains("not deployed"), "{e}");
+    let e = gw.evaluate(&call("NoSuchFunction", &[])).await.unwrap_err();
+    assert_eq!(code(&e), tonic::Code::NotFound, "{e}");
+    assert!(e.to_string().contains("unknown function"), "{e}");
+
+    let peer = net.peers_of("Org1")[0].clone();
+    let channel = weft_sdk::channel(&peer, &net.roots(), &net.identity("Org1", false)).unwrap();
+    let mut raw = GatewayClient::new(channel.clone());
+    let malformed = SignedProposal { proposal_bytes: vec![0xff, 0xff, 0xff], signature: vec![] };
+    let e = raw.evaluate(EvaluateRequest { proposed_transaction: Some(malformed) }).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("does not decode"), "{}", e.message());
+
+    let good = weft_sdk::propose(
+        &net.identity("Org1", false),
+        &weft_sdk::NewProposal {
+            channel: "weft".into(),
+            contract: "asset-transfer".into(),
+            function: "ReadAsset".into(),
+            args: vec![b"asset1".to_vec()],
+            ..Default::default()
+        },
+    );
+    let mut forged = good.signed.clone();
+    forged.signature[0] ^= 1;
+    let e = raw.evaluate(EvaluateRequest { proposed_transaction: Some(forged) }).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e:?}");
+    assert!(e.message().contains("signature"), "{}", e.message());
+
+    let mut huge = good.signed.clone();
+    huge.proposal_bytes =
+        weft_proto::Proposal { args: vec![vec![7; 17 * 1024 * 1024]], ..Default::default() }.encode_to_vec();
+    let e = raw
+        .max_encoding_message_size(64 * 1024 * 1024)
+        .evaluate(EvaluateRequest { proposed_transaction: Some(huge) })
+        .await
+        .unwrap_err();
+    assert!(matches!(e.code(), tonic::Code::ResourceExhausted | tonic::Code::OutOfRange), "oversized: {e:?}");
+
+    let client = net.identity("Org1", false);
+    let e = net.admin_as("node0.org1", &client).status(StatusRequest {}).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::PermissionDenied, "{e:?}");
+    assert!(e.message().contains("admin"), "{}", e.message());
+
+    // Still serving after all that.
+    let status = net.admin("node0.org1").status(StatusRequest {}).await.unwrap().into_inner();
+    assert!(status.height >= 8, "{status:?}");
+    assert_eq!(status.config_sequence, 1);
+    let asset: serde_json::Value =
+        serde_json::from_slice(&gw.evaluate(&call("ReadAsset", &["asset1"])).await.unwrap()).unwrap();
+    assert_eq!(asset["Owner"], "Cy");
+}
