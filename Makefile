@@ -12,15 +12,14 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: run test bootstrap build fmt-check lint unit bench soak clean
 
-## Set up this machine, build everything and run the foundation demo
-## (until weft-baas exists): an org CA issues certificates, a client signs
-## transactions, blocks are committed to a RocksDB ledger in ./weft-data,
-## and a state snapshot is exported and re-imported.
+## Set up this machine, build everything and start a local solo-1 network
+## in ./weft-net with the asset-transfer contract deployed (until weft-baas
+## exists; see docs/getting-started.md).
 run: bootstrap build
-	$(TARGET_DIR)/debug/examples/foundation_demo --data-dir ./weft-data
+	bash scripts/run-local.sh
 
 ## Everything CI runs: set-up, formatting, lints, all tests.
-test: bootstrap fmt-check lint unit
+test: bootstrap fmt-check lint build unit
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -40,6 +39,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --target wasm32-unknown-unknown $(WASM_CRATES) -- -D warnings
 
+# The end-to-end tests in tests/ start the weft and weft-node binaries that
+# `build` puts next to them.
 unit:
 	$(CARGO) test --workspace
 

@@ -78,7 +78,7 @@ pub async fn run(cmd: ContractCommand, output: Output) -> Result<()> {
                             "{:<20} {:<10} {:<9} {:<18} {}",
                             c["name"].as_str().unwrap_or(""),
                             c["version"].as_str().unwrap_or(""),
-                            c["sequence"],
+                            c["sequence"].as_u64().unwrap_or(0),
                             &c["code_hash"].as_str().unwrap_or("")[..16],
                             c["endorsement_policy"].as_str().filter(|p| !p.is_empty()).unwrap_or("(channel default)")
                         );

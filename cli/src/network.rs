@@ -87,7 +87,7 @@ pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
                 .with_context(|| format!("while generating network {} into {}", template.name, out.display()))?;
             print(&manifest, &out, output);
             if output == Output::Text {
-                println!("\nnext: start the nodes with `weft network up {}` ", out.display());
+                println!("\nnext: start the nodes with `weft network up {}`", out.display());
             }
             Ok(())
         }
