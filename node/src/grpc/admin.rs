@@ -66,12 +66,7 @@ impl Admin for AdminService {
             .nodes
             .iter()
             .filter(|n| n.node_id != core.config.node_id)
-            .map(|n| PeerStatus {
-                node_id: n.node_id.clone(),
-                address: n.grpc_address.clone(),
-                connected: false,
-                height: 0,
-            })
+            .map(|n| PeerStatus { node_id: n.node_id.clone(), address: n.grpc_address.clone() })
             .collect();
         let contracts = view
             .rules

@@ -24,7 +24,6 @@ pub struct Metrics {
     pub ledger_height: Gauge,
     pub commit_duration: Histogram,
     pub endorse_duration: Histogram,
-    pub grpc_requests: Family<Labels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -40,7 +39,6 @@ impl Metrics {
         let ledger_height = Gauge::default();
         let commit_duration = latency_histogram();
         let endorse_duration = latency_histogram();
-        let grpc_requests = Family::<Labels, Counter>::default();
         registry.register("weft_ledger_blocks_committed", "Blocks committed", blocks_committed.clone());
         registry.register(
             "weft_ledger_transactions_committed",
@@ -58,16 +56,7 @@ impl Metrics {
             "Time to check, simulate and sign one proposal",
             endorse_duration.clone(),
         );
-        registry.register("weft_grpc_requests", "gRPC requests by method and status code", grpc_requests.clone());
-        Metrics {
-            registry,
-            blocks_committed,
-            transactions_committed,
-            ledger_height,
-            commit_duration,
-            endorse_duration,
-            grpc_requests,
-        }
+        Metrics { registry, blocks_committed, transactions_committed, ledger_height, commit_duration, endorse_duration }
     }
 
     pub fn record_commit(&self, committed: &Committed, took: Duration) {
@@ -77,11 +66,6 @@ impl Metrics {
         for tx in &committed.txs {
             self.transactions_committed.get_or_create(&vec![("code".into(), code_name(tx.code))]).inc();
         }
-    }
-
-    pub fn request(&self, method: &str, status: tonic::Code) {
-        let labels = vec![("method".into(), method.into()), ("code".into(), format!("{status:?}"))];
-        self.grpc_requests.get_or_create(&labels).inc();
     }
 
     pub fn render(&self) -> String {
