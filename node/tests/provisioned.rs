@@ -197,3 +197,135 @@ fn a_client_revoked_by_a_config_update_is_refused() {
     let err = node.transaction("ReadAsset", &["asset1"]).unwrap_err();
     assert!(err.to_string().contains("is revoked by org 'Org1'"), "{err}");
 }
+
+impl Solo1 {
+    fn admin(&self) -> ClientIdentity {
+        let org = &self.manifest.orgs[0];
+        let base = self.dir.path();
+        ClientIdentity {
+            identity: SerializedIdentity {
+                org_id: org.id.clone(),
+                certificate_der: read_cert_pem(&base.join(&org.admin_certificate)).unwrap(),
+            },
+            key: key(&base.join(&org.admin_key)),
+        }
+    }
+
+    /// `_lifecycle.deploy` of kv, approved by `approvers`.
+    fn deploy_proposal(&self, approvers: &[&ClientIdentity]) -> weft_sdk::ProposalToSign {
+        let code = weft_contract_wasm::KV;
+        let definition = weft_proto::ContractDefinition {
+            name: "kv".into(),
+            version: "1".into(),
+            sequence: 1,
+            endorsement_policy: String::new(),
+            code_hash: CodeHash::of(code).0.to_vec(),
+        }
+        .encode_to_vec();
+        let approvals = approvers
+            .iter()
+            .map(|a| weft_proto::SignatureWithIdentity {
+                signer: Some(a.identity.clone()),
+                signature: a.key.sign(&definition).to_bytes().to_vec(),
+            })
+            .collect();
+        let request = weft_proto::DeployRequest { definition_bytes: definition, code: code.to_vec(), approvals };
+        let call = NewProposal {
+            channel: self.config.channel.clone(),
+            contract: "_lifecycle".into(),
+            function: "deploy".into(),
+            args: vec![request.encode_to_vec()],
+            ..Default::default()
+        };
+        propose(&self.client, &call)
+    }
+
+    fn endorse(&self, proposal: &weft_sdk::ProposalToSign) -> Result<weft_proto::ProposalResponse, EndorseError> {
+        let committer = self.committer.as_ref().unwrap();
+        let rules = committer.rules();
+        let ctx = EndorseContext {
+            channel_id: &self.config.channel,
+            membership: &rules.membership,
+            channel_orgs: &rules.orgs,
+            lifecycle_policy: &rules.lifecycle,
+            now_unix: now(),
+            state: Arc::new(LedgerState(committer.ledger().reader())),
+            directory: Arc::new(rules.directory()),
+        };
+        self.endorser.endorse(&proposal.signed, &ctx)
+    }
+}
+
+#[test]
+fn a_lifecycle_deploy_installs_the_contract_and_survives_a_restart() {
+    let mut node = Solo1::new();
+    // Without an admin approval the endorser refuses and says why.
+    let err = node.endorse(&node.deploy_proposal(&[])).unwrap_err();
+    assert!(err.to_string().contains("do not satisfy the Lifecycle policy"), "{err}");
+
+    let admin = node.admin();
+    let proposal = node.deploy_proposal(&[&admin]);
+    let response = node.endorse(&proposal).unwrap();
+    let envelope = assemble(&node.client, &proposal, &[response]).unwrap();
+    let committed = node.order_and_commit(vec![envelope]);
+    assert_eq!(committed.txs[0].code, TxValidationCode::Valid);
+    assert!(node.committer().rules().definitions.contains_key("kv"));
+
+    // A second deploy of the same name is refused: upgrade is the way.
+    let err = node.endorse(&node.deploy_proposal(&[&admin])).unwrap_err();
+    assert!(err.to_string().contains("already deployed"), "{err}");
+
+    // The definition and code come back from state after a restart.
+    node.open();
+    let (definition, code) = node.committer().rules().definitions.get("kv").cloned().unwrap();
+    assert_eq!(definition.version, "1");
+    assert!(node.committer().runtime().is_installed(&code));
+}
+
+#[test]
+fn a_lifecycle_transaction_whose_writes_differ_from_its_request_is_bad_rwset() {
+    let mut node = Solo1::new();
+    let admin = node.admin();
+    let proposal = node.deploy_proposal(&[&admin]);
+    let mut response = node.endorse(&proposal).unwrap();
+    // A dishonest endorser swaps the stored code for other bytes and signs.
+    let mut result = weft_proto::ProposalResult::decode(response.result_bytes.as_slice()).unwrap();
+    let ns = &mut result.rwset.as_mut().unwrap().ns_rwsets[0];
+    let code_write = ns.writes.iter_mut().find(|w| w.key.starts_with("code/")).unwrap();
+    code_write.value = weft_contract_wasm::TESTBED.to_vec();
+    response.result_bytes = result.encode_to_vec();
+    let message = weft_node::endorsement_message(&response.result_bytes, &node.endorser.identity.certificate_der);
+    response.endorsement.as_mut().unwrap().signature = node.endorser.key.sign(&message).to_bytes().to_vec();
+    let envelope = assemble(&node.client, &proposal, &[response]).unwrap();
+    let committed = node.order_and_commit(vec![envelope]);
+    assert_eq!(committed.txs[0].code, TxValidationCode::BadRwset);
+    assert!(node.committer().rules().definitions.is_empty());
+}
+
+#[test]
+fn blocks_from_the_network_need_a_current_orderers_signature() {
+    use weft_node::block_signing::sign_block;
+    let mut node = Solo1::new();
+    let (_, envelope) = node.transaction("CreateAsset", &["asset1", "blue", "5", "Tom", "100"]).unwrap();
+    let batch = weft_consensus::Batch { seq: 1, envelopes: vec![envelope] };
+    let unsigned = node.committer().next_block(&batch, (now() * 1000) as u64).unwrap();
+
+    let err = node.committer().commit_block(&unsigned).unwrap_err();
+    assert!(err.to_string().contains("no orderer signature"), "{err}");
+
+    let mut by_client = unsigned.clone();
+    sign_block(&mut by_client, &node.client.identity.clone(), &node.client.key);
+    let err = node.committer().commit_block(&by_client).unwrap_err();
+    assert!(err.to_string().contains("not an orderer"), "{err}");
+
+    let mut forged = unsigned.clone();
+    sign_block(&mut forged, &node.endorser.identity.clone(), &node.endorser.key);
+    forged.metadata.as_mut().unwrap().timestamp_unix_ms += 1; // signed over the old time
+    let err = node.committer().commit_block(&forged).unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+
+    let mut signed = unsigned;
+    sign_block(&mut signed, &node.endorser.identity.clone(), &node.endorser.key);
+    let committed = node.committer().commit_block(&signed).unwrap();
+    assert_eq!(committed.txs[0].code, TxValidationCode::Valid);
+}
