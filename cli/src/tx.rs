@@ -18,6 +18,10 @@ pub enum TxCommand {
         /// Return once the orderer accepted it, without waiting for the commit.
         #[arg(long = "async")]
         no_wait: bool,
+        /// How long to wait for the commit before giving up (the
+        /// transaction may still commit later).
+        #[arg(long, default_value_t = 60)]
+        wait_secs: u64,
         #[command(flatten)]
         profile: Profile,
     },
@@ -87,8 +91,9 @@ pub async fn run(cmd: TxCommand, output: Output) -> Result<()> {
             }
             Ok(())
         }
-        TxCommand::Submit { call, no_wait, profile } => {
+        TxCommand::Submit { call, no_wait, wait_secs, profile } => {
             let (gateway, _) = profile.gateway()?;
+            let gateway = gateway.with_commit_timeout(std::time::Duration::from_secs(wait_secs));
             let submitted = gateway.submit_async(&call.call()).await?;
             if no_wait {
                 match output {

@@ -33,6 +33,8 @@ pub enum GatewayError {
     Call { operation: &'static str, peer: String, code: Code, message: String },
     #[error("transaction {tx_id} was committed in block {block} as {code:?}, not VALID")]
     NotValid { tx_id: String, block: u64, code: TxValidationCode },
+    #[error("transaction {tx_id} not committed within {secs} s; it may still commit: ask again with commit_status")]
+    CommitTimeout { tx_id: String, secs: u64 },
     #[error("malformed response from {peer}: {message}")]
     Malformed { peer: String, message: String },
 }
@@ -105,6 +107,7 @@ pub struct Gateway {
     channel_id: String,
     peers: Arc<Vec<Peer>>,
     next: Arc<AtomicUsize>,
+    commit_timeout: std::time::Duration,
 }
 
 fn retryable(status: &Status) -> bool {
@@ -131,7 +134,15 @@ impl Gateway {
             channel_id: channel_id.into(),
             peers: Arc::new(peers),
             next: Arc::new(AtomicUsize::new(0)),
+            commit_timeout: std::time::Duration::from_secs(60),
         })
+    }
+
+    /// How long [`Gateway::commit_status`] (and so `submit`) waits for a
+    /// commit; 60 s by default.
+    pub fn with_commit_timeout(mut self, timeout: std::time::Duration) -> Gateway {
+        self.commit_timeout = timeout;
+        self
     }
 
     pub fn client(&self) -> &ClientIdentity {
@@ -278,12 +289,16 @@ impl Gateway {
             },
         );
         let signed = SignedCommitStatusRequest { request, signature };
-        let response = self
-            .on_peers("commit status", |mut c| {
-                let signed = signed.clone();
-                async move { c.commit_status(signed).await }
-            })
-            .await?
+        let wait = self.on_peers("commit status", |mut c| {
+            let signed = signed.clone();
+            async move { c.commit_status(signed).await }
+        });
+        let response = tokio::time::timeout(self.commit_timeout, wait)
+            .await
+            .map_err(|_| GatewayError::CommitTimeout {
+                tx_id: tx_id.to_string(),
+                secs: self.commit_timeout.as_secs(),
+            })??
             .into_inner();
         Ok(CommitStatus {
             tx_id: *tx_id,
