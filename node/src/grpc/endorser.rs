@@ -8,6 +8,12 @@ use weft_proto::{ProposalResponse, SignedProposal};
 
 use super::gateway::GatewayService;
 
+/// Request metadata: the asking gateway's ledger height, which this peer
+/// waits to reach (briefly) before endorsing.
+pub const MIN_HEIGHT: &str = "weft-min-height";
+
+const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct EndorserService {
     pub gateway: Arc<GatewayService>,
 }
@@ -15,6 +21,18 @@ pub struct EndorserService {
 #[tonic::async_trait]
 impl Endorser for EndorserService {
     async fn process_proposal(&self, request: Request<SignedProposal>) -> Result<Response<ProposalResponse>, Status> {
+        let wanted: Option<u64> =
+            request.metadata().get(MIN_HEIGHT).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        if let Some(wanted) = wanted {
+            let mut height = self.gateway.core.chain.watch_height();
+            let reached = tokio::time::timeout(CATCH_UP_WAIT, height.wait_for(|h| *h >= wanted)).await;
+            if !matches!(reached, Ok(Ok(_))) {
+                return Err(Status::unavailable(format!(
+                    "this peer is at height {} and the gateway at {wanted}; it is catching up, retry shortly",
+                    self.gateway.core.chain.height()
+                )));
+            }
+        }
         let response = self.gateway.endorse_here(request.into_inner()).await?;
         Ok(Response::new(response))
     }

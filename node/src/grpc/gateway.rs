@@ -90,7 +90,15 @@ impl GatewayService {
             let mut client = EndorserClient::new(channel)
                 .max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
-            match client.process_proposal(signed.clone()).await {
+            // The other peer must have seen every block this one has, or it
+            // endorses against older state (e.g. a contract deployed in the
+            // block this peer just committed).
+            let mut request = tonic::Request::new(signed.clone());
+            request.metadata_mut().insert(
+                super::endorser::MIN_HEIGHT,
+                self.core.chain.height().to_string().parse().expect("digits are valid metadata"),
+            );
+            match client.process_proposal(request).await {
                 Ok(r) => return Ok(r.into_inner()),
                 Err(s) if s.code() == tonic::Code::Unavailable => last = Some(s),
                 Err(s) => {

@@ -7,7 +7,8 @@
 //! a `_lifecycle` deploy must carry admin approvals that satisfy the
 //! Lifecycle policy and write exactly the definition and code it names.
 //!
-//! Every signature in the block is checked in one batch (`verify_batch`),
+//! Every signature in the block is checked in batches (`verify_batch`), one
+//! per core, in parallel,
 //! the costliest part of validation; the rest is lookups.
 
 use std::collections::{BTreeMap, HashMap};
@@ -81,7 +82,7 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
         .iter()
         .map(|c| SignatureCheck { message: &c.message, signature: &c.signature, public_key: &c.signer.public_key })
         .collect();
-    let mut verdicts = verify_batch(&checks).into_iter();
+    let mut verdicts = verify_in_parallel(&checks).into_iter();
     // One configuration change per block: a second update in the same block
     // was made against the configuration the first one replaces.
     let mut config_taken = false;
@@ -129,6 +130,25 @@ pub fn prevalidate(envelopes: &[Vec<u8>], rules: &TxRules<'_>) -> Vec<TxValidati
         })
         .map(|r: Result<TxValidationCode, TxValidationCode>| r.unwrap_or_else(|code| code))
         .collect()
+}
+
+/// Below this many signatures per thread a second thread costs more than
+/// it saves.
+const MIN_PER_THREAD: usize = 64;
+
+/// `verify_batch` over one chunk per core. The verdicts do not depend on
+/// the split: a failed batch falls back to checking its signatures one by one.
+fn verify_in_parallel(checks: &[SignatureCheck<'_>]) -> Vec<bool> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = cores.min(checks.len() / MIN_PER_THREAD).max(1);
+    if threads == 1 {
+        return verify_batch(checks);
+    }
+    let chunk = checks.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = checks.chunks(chunk).map(|c| scope.spawn(move || verify_batch(c))).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("signature verification thread")).collect()
+    })
 }
 
 /// Certificate checks memoised for one block: the same clients and peers

@@ -259,3 +259,31 @@ fn certificates_are_judged_at_the_given_time() {
     assert_eq!(prevalidate(std::slice::from_ref(&tx), &rules(&w, now())), [Code::Valid]);
     assert_eq!(prevalidate(&[tx], &rules(&w, w.expires_at + 1)), [Code::ExpiredCreator]);
 }
+
+#[test]
+fn a_large_block_split_across_threads_gets_the_same_verdicts() {
+    // 100 transactions × 3 signatures: enough for several verification
+    // threads. One forged endorsement and one tampered creator signature
+    // in different chunks must hit exactly their own transactions.
+    let w = world();
+    let (p1, p2) = (&w.peer1, &w.peer2);
+    let mut envelopes: Vec<Vec<u8>> = (0..100).map(|_| endorsed(&w.client, "asset", &[p1, p2], |_| {})).collect();
+    let forged = endorsed(&w.client, "asset", &[p1, p2], |p| {
+        if let Some(payload::Body::Transaction(tx)) = &mut p.body {
+            tx.endorsements[0].signature[3] ^= 1;
+        }
+    });
+    envelopes[7] = forged;
+    let mut tampered = Envelope::decode(envelopes[93].as_slice()).unwrap();
+    tampered.signature[0] ^= 1;
+    envelopes[93] = tampered.encode_to_vec();
+    let codes = prevalidate(&envelopes, &rules(&w, now()));
+    for (i, code) in codes.iter().enumerate() {
+        let expected = match i {
+            7 => Code::EndorsementPolicyFailure,
+            93 => Code::BadCreatorSignature,
+            _ => Code::Valid,
+        };
+        assert_eq!(*code, expected, "transaction {i}");
+    }
+}
