@@ -75,20 +75,33 @@ impl Endorser {
         let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
             .map_err(|e| EndorseError::Malformed(format!("proposal: {e}")))?;
         let (tx_id, header) = self.check(signed, &proposal, ctx)?;
-        let creator = header.creator.clone().expect("checked");
         if proposal.contract == LIFECYCLE {
             return self.endorse_lifecycle(proposal, ctx);
         }
+        let execution = self.execute(&proposal, tx_id, header, ctx)?;
+        let version = lifecycle::current_version(ctx.state.as_ref(), &proposal.contract);
+        Ok(self.sign_result(&proposal, version, execution.rwset, execution.events, execution.response))
+    }
+
+    fn execute(
+        &self,
+        proposal: &Proposal,
+        tx_id: TxId,
+        header: ChannelHeader,
+        ctx: &EndorseContext<'_>,
+    ) -> Result<weft_contracts::Execution, EndorseError> {
         let invocation = Invocation {
             contract: proposal.contract.clone(),
             function: proposal.function.clone(),
             args: proposal.args.clone(),
             transient: proposal.transient.iter().map(|t| (t.key.clone(), t.value.clone())).collect(),
-            tx: TxContext { tx_id, timestamp_unix_ms: header.timestamp_unix_ms, creator },
+            tx: TxContext {
+                tx_id,
+                timestamp_unix_ms: header.timestamp_unix_ms,
+                creator: header.creator.expect("checked"),
+            },
         };
-        let execution = self.runtime.execute(&invocation, ctx.state.clone(), ctx.directory.clone())?;
-        let version = lifecycle::current_version(ctx.state.as_ref(), &proposal.contract);
-        Ok(self.sign_result(&proposal, version, execution.rwset, execution.events, execution.response))
+        Ok(self.runtime.execute(&invocation, ctx.state.clone(), ctx.directory.clone())?)
     }
 
     /// Evaluates a query without signing: `_lifecycle` list/get natively,
@@ -100,13 +113,14 @@ impl Endorser {
     ) -> Result<Response, EndorseError> {
         let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
             .map_err(|e| EndorseError::Malformed(format!("proposal: {e}")))?;
-        if proposal.contract == LIFECYCLE {
-            self.check(signed, &proposal, ctx)?;
-            let payload = lifecycle::query(&proposal, ctx.state.as_ref())?;
-            return Ok(Response { status: 200, message: String::new(), payload });
-        }
-        let response = self.endorse(signed, ctx)?;
-        Ok(response.response.unwrap_or_default())
+        let (tx_id, header) = self.check(signed, &proposal, ctx)?;
+        let payload = if proposal.contract == LIFECYCLE {
+            lifecycle::query(&proposal, ctx.state.as_ref())?
+        } else {
+            // Nothing is signed: a query's result is never endorsed.
+            self.execute(&proposal, tx_id, header, ctx)?.response
+        };
+        Ok(Response { status: 200, message: String::new(), payload })
     }
 
     /// Channel, creator certificate, signature and tx id of a proposal.

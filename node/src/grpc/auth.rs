@@ -51,3 +51,25 @@ pub fn require_admin<T>(request: &Request<T>, org: &str, membership: &Membership
     }
     Ok(())
 }
+
+/// NOT_FOUND for a request naming another channel than the one served.
+pub fn wrong_channel(served: &str, asked: &str) -> Status {
+    Status::not_found(format!("this node serves channel {served}, not {asked:?}"))
+}
+
+/// A signed request (`request` bytes naming their signer and a channel):
+/// decoded, signed by a valid member, and for the channel this node serves.
+pub fn verify_channel_request<M: Message + Default>(
+    core: &crate::run::NodeCore,
+    request: &[u8],
+    signature: &[u8],
+    who: impl Fn(&M) -> Option<&SerializedIdentity>,
+    channel: impl Fn(&M) -> &str,
+) -> Result<M, Status> {
+    let view = core.chain.view();
+    let (message, _) = verify_signed::<M>(request, signature, who, &view.rules.membership, super::now_unix())?;
+    if channel(&message) != view.rules.channel_id {
+        return Err(wrong_channel(&view.rules.channel_id, channel(&message)));
+    }
+    Ok(message)
+}

@@ -11,7 +11,7 @@ use weft_identity::Signature;
 use weft_proto::orderer_server::Orderer;
 use weft_proto::{BroadcastResponse, Envelope, Payload, TxId};
 
-use super::auth::identity_status;
+use super::auth::{identity_status, wrong_channel};
 use super::now_unix;
 use crate::run::ordering::{Ordering, SubmitError};
 use crate::run::NodeCore;
@@ -23,10 +23,7 @@ pub fn check_envelope(core: &NodeCore, envelope: &Envelope) -> Result<TxId, Stat
     let header = payload.header.ok_or_else(|| Status::invalid_argument("transaction has no channel header"))?;
     let view = core.chain.view();
     if header.channel_id != view.rules.channel_id {
-        return Err(Status::not_found(format!(
-            "this node serves channel {}, not {:?}",
-            view.rules.channel_id, header.channel_id
-        )));
+        return Err(wrong_channel(&view.rules.channel_id, &header.channel_id));
     }
     let creator = header.creator.as_ref().ok_or_else(|| Status::invalid_argument("transaction names no creator"))?;
     let identity = view.rules.membership.validate(creator, now_unix()).map_err(|e| identity_status(&e))?;

@@ -17,26 +17,18 @@ use weft_proto::{
     DeliverResponse, Envelope, Payload, ProposalResult, SignedDeliverRequest, TxSummary, TxValidationCode,
 };
 
-use super::auth::verify_signed;
-use super::now_unix;
+use super::auth::verify_channel_request;
 use crate::run::NodeCore;
 
 /// Checks a signed deliver request.
 pub fn deliver_request(core: &NodeCore, signed: &SignedDeliverRequest) -> Result<DeliverRequest, Status> {
-    let view = core.chain.view();
-    let (request, _) = verify_signed::<DeliverRequest>(
+    let request = verify_channel_request::<DeliverRequest>(
+        core,
         &signed.request,
         &signed.signature,
         |r| r.identity.as_ref(),
-        &view.rules.membership,
-        now_unix(),
+        |r| &r.channel_id,
     )?;
-    if request.channel_id != view.rules.channel_id {
-        return Err(Status::not_found(format!(
-            "this node serves channel {}, not {:?}",
-            view.rules.channel_id, request.channel_id
-        )));
-    }
     if let (Some(start), Some(stop)) = (request.start_block, request.stop_block) {
         if stop < start {
             return Err(Status::invalid_argument(format!("stop_block {stop} is before start_block {start}")));

@@ -19,7 +19,7 @@ use weft_proto::{
     SubmitResponse, TxId,
 };
 
-use super::auth::verify_signed;
+use super::auth::verify_channel_request;
 use super::broadcast::check_envelope;
 use super::deliver::{block_events, chaincode_events, deliver_request};
 use super::errors::endorse_status;
@@ -201,13 +201,12 @@ impl Gateway for GatewayService {
         request: Request<SignedCommitStatusRequest>,
     ) -> Result<Response<CommitStatusResponse>, Status> {
         let signed = request.into_inner();
-        let view = self.core.chain.view();
-        let (request, _) = verify_signed::<CommitStatusRequest>(
+        let request = verify_channel_request::<CommitStatusRequest>(
+            &self.core,
             &signed.request,
             &signed.signature,
             |r| r.identity.as_ref(),
-            &view.rules.membership,
-            now_unix(),
+            |r| &r.channel_id,
         )?;
         let tx_id =
             TxId::from_slice(&request.tx_id).ok_or_else(|| Status::invalid_argument("tx_id is not 32 bytes"))?;
@@ -234,20 +233,13 @@ impl Gateway for GatewayService {
         request: Request<SignedChaincodeEventsRequest>,
     ) -> Result<Response<Self::ChaincodeEventsStream>, Status> {
         let signed = request.into_inner();
-        let view = self.core.chain.view();
-        let (request, _) = verify_signed::<ChaincodeEventsRequest>(
+        let request = verify_channel_request::<ChaincodeEventsRequest>(
+            &self.core,
             &signed.request,
             &signed.signature,
             |r| r.identity.as_ref(),
-            &view.rules.membership,
-            now_unix(),
+            |r| &r.channel_id,
         )?;
-        if request.channel_id != view.rules.channel_id {
-            return Err(Status::not_found(format!(
-                "this node serves channel {}, not {}",
-                view.rules.channel_id, request.channel_id
-            )));
-        }
         Ok(Response::new(Box::pin(chaincode_events(&self.core, request.contract, request.start_block))))
     }
 

@@ -35,20 +35,11 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let config = &core.config;
-    let cert =
-        std::fs::read_to_string(&config.certificate).with_context(|| format!("{}", config.certificate.display()))?;
-    let key = std::fs::read_to_string(&config.key).with_context(|| format!("{}", config.key.display()))?;
-    let mut roots = String::new();
-    for path in &config.ca_certificates {
-        roots += &std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
-        roots.push('\n');
-    }
     // Client certificates are optional at the TLS layer: applications sign
     // their requests; Admin insists on an admin certificate itself.
     let tls = ServerTlsConfig::new()
-        .identity(Identity::from_pem(cert, key))
-        .client_ca_root(Certificate::from_pem(roots))
+        .identity(Identity::from_pem(&core.tls.certificate, &core.tls.key))
+        .client_ca_root(Certificate::from_pem(&core.tls.roots))
         .client_auth_optional(true);
 
     let gateway = Arc::new(gateway::GatewayService { core: core.clone() });

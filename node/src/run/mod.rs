@@ -48,6 +48,15 @@ pub struct NodeCore {
     pub draining: AtomicBool,
     pub shutdown: watch::Sender<bool>,
     pub log: LogControl,
+    /// PEM of the node certificate, its key and every org's CA (the TLS
+    /// server's identity and client roots), read once at start.
+    pub tls: TlsPems,
+}
+
+pub struct TlsPems {
+    pub certificate: String,
+    pub key: String,
+    pub roots: String,
 }
 
 impl NodeCore {
@@ -65,6 +74,7 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
     let key_pem = read(&config.key)?;
     SigningKeyPair::from_pkcs8_pem(&key_pem).with_context(|| format!("node key {}", config.key.display()))?;
     let cert_der = weft_provision::read_cert_pem(&config.certificate)?;
+    let cert_pem = read(&config.certificate)?;
     let me = SerializedIdentity { org_id: config.org_id.clone(), certificate_der: cert_der };
     let roots: Vec<String> = config.ca_certificates.iter().map(|p| read(p)).collect::<Result<_, _>>()?;
 
@@ -134,7 +144,9 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
             runtime: runtime.clone(),
         })
     });
+    let tls = TlsPems { certificate: cert_pem, key: key_pem, roots: roots.join("\n") };
     Ok(Arc::new(NodeCore {
+        tls,
         config,
         me,
         chain,
