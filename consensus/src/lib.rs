@@ -8,13 +8,17 @@
 //! hashes blocks or touches a disk, a socket or a clock. That is what lets a
 //! seeded simulator run them under faults.
 //!
-//! Engines: [`Solo`] (one orderer, for development and single-org chains).
-//! Raft and PBFT implement the same trait.
+//! Engines: [`Solo`] (one orderer, for development and single-org chains)
+//! and [`Raft`] (crash fault tolerant, raft-rs). PBFT implements the same
+//! trait. [`sim`] runs any number of engines on a seeded, faulty network.
 
 mod batch_cutter;
+pub mod raft;
+pub mod sim;
 mod solo;
 
 pub use batch_cutter::{BatchCutter, BatchLimits, Cut};
+pub use raft::{Raft, RaftConfig};
 pub use solo::Solo;
 
 use thiserror::Error;
@@ -50,6 +54,29 @@ pub enum Action {
     Ordered(Batch),
     /// Send `payload` to another orderer.
     Send { to: NodeId, payload: Vec<u8> },
+    /// Make these writes durable, in order, before carrying out any later
+    /// action (raft: entries and hard state before the messages that
+    /// promise them). Keys are the engine's own; the driver stores them
+    /// under the engine's prefix and hands them all back on restart.
+    Persist(Vec<StoreOp>),
+    /// Batches below `next_seq` were ordered while this node was away and
+    /// are no longer in the engine's log: fetch those blocks from another
+    /// node before committing the batches that follow.
+    CatchUp { next_seq: u64 },
+}
+
+/// One durable write an engine asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreOp {
+    Put {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    /// Deletes keys in `[from, to)`.
+    DeleteRange {
+        from: Vec<u8>,
+        to: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -60,13 +87,28 @@ pub enum RejectReason {
     NotLeader { leader: Option<NodeId> },
     #[error("the orderer is draining for shutdown or upgrade; retry on another orderer")]
     Draining,
+    #[error("the envelope was not ordered within {ticks} ticks (no leader reachable?); check the orderers' status and resubmit")]
+    Timeout { ticks: u64 },
+    #[error("this orderer was removed from the channel's consenters; send to another orderer")]
+    Removed,
 }
 
 /// What an engine reports for admin status and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub engine: &'static str,
+    /// This node's role, e.g. "leader", "follower", "candidate".
+    pub role: &'static str,
     pub leader: Option<NodeId>,
+    /// Raft term (0 for solo).
+    pub term: u64,
+    /// Highest log position known committed, and the highest applied.
+    pub commit_index: u64,
+    pub applied_index: u64,
+    /// Entries kept in the engine's log (compacted behind committed blocks).
+    pub log_entries: u64,
+    /// Batches this node proposed as leader, ever since it started.
+    pub proposals: u64,
     /// Sequence number the next ordered batch will have.
     pub next_seq: u64,
     /// Envelopes waiting for the current batch to be cut.
@@ -83,8 +125,21 @@ pub trait Consensus {
     /// configured interval).
     fn tick(&mut self) -> Vec<Action>;
 
-    /// Stop accepting envelopes and order what is pending.
+    /// Stop accepting envelopes and order what is pending; a raft leader
+    /// hands leadership to the most up-to-date follower.
     fn drain(&mut self) -> Vec<Action>;
+
+    /// The ledger now holds every block below `height`; engines may forget
+    /// what they kept to rebuild those (raft compacts its log).
+    fn committed(&mut self, _height: u64) -> Vec<Action> {
+        Vec::new()
+    }
+
+    /// The channel configuration's orderers changed (a config block was
+    /// committed); engines with membership move towards `orderers`.
+    fn reconfigure(&mut self, _orderers: Vec<NodeId>) -> Vec<Action> {
+        Vec::new()
+    }
 
     fn status(&self) -> Status;
 }

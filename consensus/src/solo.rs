@@ -64,7 +64,13 @@ impl Consensus for Solo {
     fn status(&self) -> Status {
         Status {
             engine: "solo",
+            role: if self.draining { "draining" } else { "ordering" },
             leader: Some(self.id.clone()),
+            term: 0,
+            commit_index: self.next_seq,
+            applied_index: self.next_seq,
+            log_entries: 0,
+            proposals: 0,
             next_seq: self.next_seq,
             pending: self.cutter.pending(),
         }

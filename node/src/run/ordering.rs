@@ -127,6 +127,9 @@ async fn execute(
                 }
             }
             Action::Send { to, .. } => tracing::warn!(to, "solo ordering has no peers to send to"),
+            Action::Persist(_) | Action::CatchUp { .. } => {
+                tracing::warn!("solo ordering keeps no consensus state; ignoring a raft-only action")
+            }
         }
     }
 }
