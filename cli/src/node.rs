@@ -70,7 +70,12 @@ pub async fn run(cmd: NodeCommand, output: Output) -> Result<()> {
                             "node": s.node_id, "org": s.org_id, "roles": s.roles, "channel": s.channel_id,
                             "height": s.height, "last_block_hash": hex::encode(&s.last_block_hash),
                             "consensus": { "engine": consensus.engine, "state": consensus.state, "leader": consensus.leader,
+                                           "term": consensus.term, "commit_index": consensus.commit_index,
+                                           "applied_index": consensus.applied_index, "log_entries": consensus.log_entries,
+                                           "proposals": consensus.proposals,
                                            "next_sequence": consensus.next_sequence, "pending": consensus.pending },
+                            "peers": s.peers.iter().map(|p| serde_json::json!({"node": p.node_id, "address": p.address,
+                                "connected": p.connected, "last_contact_ms_ago": p.last_contact_ms_ago})).collect::<Vec<_>>(),
                             "version": s.version, "uptime_secs": s.uptime_secs, "draining": s.draining,
                             "config_sequence": s.config_sequence,
                             "contracts": s.contracts.iter().map(|c| serde_json::json!({"name": c.name, "version": c.version, "sequence": c.sequence})).collect::<Vec<_>>(),
@@ -82,7 +87,22 @@ pub async fn run(cmd: NodeCommand, output: Output) -> Result<()> {
                             "  channel {}  height {}  config sequence {}",
                             s.channel_id, s.height, s.config_sequence
                         );
-                        println!("  consensus {} {} {}", consensus.engine, consensus.state, consensus.leader);
+                        println!(
+                            "  consensus {} {}  leader {}  term {}  commit {}  applied {}  log {} entries",
+                            consensus.engine,
+                            consensus.state,
+                            if consensus.leader.is_empty() { "-" } else { &consensus.leader },
+                            consensus.term,
+                            consensus.commit_index,
+                            consensus.applied_index,
+                            consensus.log_entries
+                        );
+                        for p in &s.peers {
+                            let contact =
+                                p.last_contact_ms_ago.map_or("never".to_string(), |ms| format!("{ms} ms ago"));
+                            let link = if p.connected { "connected" } else { "not connected" };
+                            println!("  peer {} ({}): {link}, last contact {contact}", p.node_id, p.address);
+                        }
                         println!(
                             "  version {}  up {} s{}",
                             s.version,

@@ -26,6 +26,12 @@ impl SigningKeyPair {
         Self::from_key(ed25519_dalek::SigningKey::from_bytes(&seed))
     }
 
+    /// The 32-byte seed, for handing the same key to another library
+    /// (the node's libp2p identity is its certificate key).
+    pub fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     fn from_key(key: ed25519_dalek::SigningKey) -> Self {
         let public = key.verifying_key().to_bytes();
         Self { key, public }

@@ -48,11 +48,15 @@ impl Admin for AdminService {
         let consensus = match &core.ordering {
             Some(o) => o.status().await.map(|s| ConsensusStatus {
                 engine: s.engine.into(),
-                state: if core.draining.load(Ordering::Relaxed) { "draining".into() } else { "ordering".into() },
+                state: if core.draining.load(Ordering::Relaxed) { "draining".into() } else { s.role.into() },
                 leader: s.leader.unwrap_or_default(),
-                term: 0,
+                term: s.term,
                 next_sequence: s.next_seq,
                 pending: s.pending as u64,
+                commit_index: s.commit_index,
+                applied_index: s.applied_index,
+                log_entries: s.log_entries,
+                proposals: s.proposals,
             }),
             None => Some(ConsensusStatus {
                 engine: "none".into(),
@@ -60,13 +64,22 @@ impl Admin for AdminService {
                 ..Default::default()
             }),
         };
+        let contacts = core.p2p.as_ref().map(|p| p.contacts()).unwrap_or_default();
         let peers = view
             .rules
             .config
             .nodes
             .iter()
             .filter(|n| n.node_id != core.config.node_id)
-            .map(|n| PeerStatus { node_id: n.node_id.clone(), address: n.grpc_address.clone() })
+            .map(|n| {
+                let c = contacts.iter().find(|c| c.node_id == n.node_id);
+                PeerStatus {
+                    node_id: n.node_id.clone(),
+                    address: n.grpc_address.clone(),
+                    connected: c.is_some_and(|c| c.connected),
+                    last_contact_ms_ago: c.and_then(|c| c.last_contact).map(|t| t.elapsed().as_millis() as u64),
+                }
+            })
             .collect();
         let contracts = view
             .rules

@@ -154,8 +154,24 @@ impl Gateway for GatewayService {
             responses.push(self.local(signed.clone(), false).await?);
         }
         let others = orgs.iter().filter(|o| **o != my_org).map(|org| self.remote(org, &signed));
+        // When the gateway picks the orgs (every peer org), one that cannot
+        // be reached is left out rather than failing the call: the other
+        // endorsements may still satisfy the policy, which the committer
+        // judges. Orgs the client named must all endorse.
+        let tolerate_unreachable = request.endorsing_orgs.is_empty();
+        let mut unreachable = None;
         for r in futures_util::future::join_all(others).await {
-            responses.push(r?);
+            match r {
+                Ok(response) => responses.push(response),
+                Err(s) if tolerate_unreachable && unreachable_code(s.code()) => {
+                    tracing::debug!(error = %s.message(), "an endorsing org is unreachable; endorsing without it");
+                    unreachable = Some(s);
+                }
+                Err(s) => return Err(s),
+            }
+        }
+        if responses.is_empty() {
+            return Err(unreachable.unwrap_or_else(|| Status::unavailable("no peer could endorse")));
         }
         let mut stripped = proposal.clone();
         stripped.transient.clear();
@@ -252,4 +268,9 @@ impl Gateway for GatewayService {
         let request = deliver_request(&self.core, request.get_ref())?;
         Ok(Response::new(Box::pin(block_events(&self.core, request.start_block, request.stop_block))))
     }
+}
+
+/// Codes that mean "that peer is not there" rather than "it said no".
+fn unreachable_code(code: tonic::Code) -> bool {
+    matches!(code, tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Unknown)
 }

@@ -24,6 +24,11 @@ pub struct Metrics {
     pub ledger_height: Gauge,
     pub commit_duration: Histogram,
     pub endorse_duration: Histogram,
+    pub consensus_leader_changes: Counter,
+    pub consensus_proposals: Gauge,
+    pub consensus_log_entries: Gauge,
+    pub consensus_term: Gauge,
+    pub consensus_commit_index: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -56,7 +61,52 @@ impl Metrics {
             "Time to check, simulate and sign one proposal",
             endorse_duration.clone(),
         );
-        Metrics { registry, blocks_committed, transactions_committed, ledger_height, commit_duration, endorse_duration }
+        let consensus_leader_changes = Counter::default();
+        let consensus_proposals = Gauge::default();
+        let consensus_log_entries = Gauge::default();
+        let consensus_term = Gauge::default();
+        let consensus_commit_index = Gauge::default();
+        registry.register(
+            "weft_consensus_leader_changes",
+            "Times this orderer saw the ordering leader change",
+            consensus_leader_changes.clone(),
+        );
+        registry.register(
+            "weft_consensus_proposals",
+            "Batches this orderer proposed as leader since it started",
+            consensus_proposals.clone(),
+        );
+        registry.register(
+            "weft_consensus_log_entries",
+            "Entries in the consensus log (compacted behind committed blocks)",
+            consensus_log_entries.clone(),
+        );
+        registry.register("weft_consensus_term", "Current raft term", consensus_term.clone());
+        registry.register(
+            "weft_consensus_commit_index",
+            "Highest consensus log index known committed",
+            consensus_commit_index.clone(),
+        );
+        Metrics {
+            registry,
+            blocks_committed,
+            transactions_committed,
+            ledger_height,
+            commit_duration,
+            endorse_duration,
+            consensus_leader_changes,
+            consensus_proposals,
+            consensus_log_entries,
+            consensus_term,
+            consensus_commit_index,
+        }
+    }
+
+    pub fn record_consensus(&self, s: &weft_consensus::Status) {
+        self.consensus_proposals.set(s.proposals as i64);
+        self.consensus_log_entries.set(s.log_entries as i64);
+        self.consensus_term.set(s.term as i64);
+        self.consensus_commit_index.set(s.commit_index as i64);
     }
 
     pub fn record_commit(&self, committed: &Committed, took: Duration) {

@@ -4,8 +4,10 @@
 
 pub mod block_pull;
 pub mod chain;
+pub mod consensus_store;
 pub mod metrics;
 pub mod ordering;
+pub mod p2p;
 pub mod remote;
 
 use std::sync::atomic::AtomicBool;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use prost::Message;
 use tokio::sync::watch;
-use weft_consensus::{BatchLimits, Solo};
+use weft_consensus::{BatchLimits, Raft, RaftConfig, Solo};
 use weft_contracts::{Limits, Runtime};
 use weft_identity::SigningKeyPair;
 use weft_ledger::{Ledger, LedgerOptions};
@@ -25,8 +27,10 @@ use weft_sdk::{ClientIdentity, TrustRoots};
 
 use crate::{ChannelRules, Committer, Endorser};
 use chain::{BlockSigner, Chain};
+use consensus_store::ConsensusStore;
 use metrics::Metrics;
-use ordering::Ordering;
+use ordering::{Network, Ordering};
+use p2p::P2p;
 use remote::Remote;
 
 /// Sets the log filter; returns the previous one.
@@ -34,6 +38,8 @@ pub type LogControl = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
 
 /// Solo's logical clock: fine enough for millisecond batch timeouts.
 const SOLO_TICK: Duration = Duration::from_millis(10);
+/// Raft's when the channel does not set one.
+const RAFT_TICK_MS: u64 = 100;
 
 /// Everything the services share.
 pub struct NodeCore {
@@ -42,6 +48,8 @@ pub struct NodeCore {
     pub chain: Arc<Chain>,
     pub endorser: Option<Arc<Endorser>>,
     pub ordering: Option<Ordering>,
+    /// Node-to-node transport (orderers of multi-node channels).
+    pub p2p: Option<P2p>,
     pub remote: Arc<Remote>,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
@@ -67,6 +75,69 @@ impl NodeCore {
 
 fn read(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Builds the channel's ordering engine (restoring raft from the consensus
+/// store) and starts its driver, with the p2p transport for raft.
+fn start_ordering(
+    config: &NodeConfig,
+    channel_config: &weft_proto::ChannelConfig,
+    key_pem: &str,
+    chain: Arc<Chain>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<(Ordering, Option<P2p>)> {
+    let consensus = channel_config.consensus.unwrap_or_default();
+    let batch = channel_config.batch.unwrap_or_default();
+    match ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo) {
+        ConsensusType::Solo => {
+            let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
+            let engine = Solo::new(config.node_id.clone(), limits, chain.height());
+            Ok((Ordering::start(Box::new(engine), Vec::new(), SOLO_TICK, chain, None, metrics), None))
+        }
+        ConsensusType::Raft => {
+            let params = match consensus.params {
+                Some(weft_proto::consensus_config::Params::Raft(p)) => p,
+                _ => weft_proto::RaftParams::default(),
+            };
+            let tick_ms = if params.tick_interval_ms == 0 { RAFT_TICK_MS } else { params.tick_interval_ms };
+            let limits = BatchLimits::from_config(&batch, tick_ms);
+            let founders: Vec<String> = channel_config
+                .nodes
+                .iter()
+                .filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)))
+                .map(|n| n.node_id.clone())
+                .collect();
+            let store = ConsensusStore::open(&config.data_dir.join("consensus"))?;
+            let stored = store.load()?;
+            let cfg = RaftConfig::from_params(config.node_id.clone(), limits, &params);
+            let (engine, first) = Raft::new(cfg, &founders, &stored, chain.height()).map_err(|e| {
+                anyhow::anyhow!("starting raft from {}: {e}", config.data_dir.join("consensus").display())
+            })?;
+            tracing::info!(
+                orderers = ?founders,
+                restored_keys = stored.len(),
+                tick_ms,
+                "raft ordering starting"
+            );
+            let (tx, inbound) = tokio::sync::mpsc::channel(4096);
+            let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
+            let p2p = P2p::start(
+                &config.node_id,
+                &key,
+                &config.listen.p2p,
+                config.channel.clone(),
+                &channel_config.nodes,
+                chain.clone(),
+                tx,
+            )?;
+            let network = Network { p2p: p2p.clone(), inbound, store };
+            let tick = Duration::from_millis(tick_ms);
+            Ok((Ordering::start(Box::new(engine), first, tick, chain, Some(network), metrics), Some(p2p)))
+        }
+        ConsensusType::Pbft => {
+            anyhow::bail!("the channel uses pbft ordering, which this build of weft-node does not run yet (solo, raft)")
+        }
+    }
 }
 
 /// Opens the ledger and starts the committer, ordering and block pulling.
@@ -116,19 +187,11 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
     let chain = Arc::new(Chain::start(committer, signer, metrics.clone()));
     let (shutdown, shutdown_rx) = watch::channel(false);
 
-    let ordering = if config.is_orderer() {
-        let consensus = channel_config.consensus.unwrap_or_default();
-        anyhow::ensure!(
-            consensus.r#type == ConsensusType::Solo as i32,
-            "the channel uses {:?} ordering, which this build of weft-node does not run yet (solo only)",
-            ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo)
-        );
-        let batch = channel_config.batch.unwrap_or_default();
-        let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
-        let engine = Solo::new(config.node_id.clone(), limits, chain.height());
-        Some(Ordering::start(Box::new(engine), SOLO_TICK, chain.clone()))
+    let (ordering, p2p) = if config.is_orderer() {
+        let (o, p) = start_ordering(&config, &channel_config, &key_pem, chain.clone(), metrics.clone())?;
+        (Some(o), p)
     } else {
-        None
+        (None, None)
     };
 
     let client_key = SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above");
@@ -152,6 +215,7 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
         chain,
         endorser,
         ordering,
+        p2p,
         remote,
         metrics,
         started: Instant::now(),

@@ -1,9 +1,10 @@
-//! Drives the ordering engine: envelopes in from Broadcast, ticks at the
-//! engine's interval, ordered batches out to the committer thread, which
-//! builds, signs and commits each block in sequence. Solo today; Raft and
-//! PBFT plug in behind the same `Consensus` trait.
+//! Drives the ordering engine: envelopes in from Broadcast, messages in
+//! from other orderers, ticks at the engine's interval; actions out —
+//! replies to Broadcast, writes to the consensus store (synced before the
+//! next action), messages to other orderers, and ordered batches to the
+//! committer thread, which builds, signs and commits each block in order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,11 +12,15 @@ use tokio::sync::{mpsc, oneshot};
 use weft_consensus::{Action, Consensus, Input, RejectReason, Status};
 
 use crate::run::chain::Chain;
+use crate::run::consensus_store::ConsensusStore;
+use crate::run::metrics::Metrics;
+use crate::run::p2p::P2p;
 
 enum Command {
     Submit(Vec<u8>, oneshot::Sender<Result<(), RejectReason>>),
     Drain(oneshot::Sender<()>),
     Status(oneshot::Sender<Status>),
+    Reconfigure(Vec<String>),
 }
 
 /// The Broadcast side's handle on the ordering task.
@@ -32,16 +37,44 @@ pub enum SubmitError {
     Stopped,
 }
 
+/// What a multi-node engine needs besides the chain: the transport, the
+/// messages it delivers, and the durable store.
+pub struct Network {
+    pub p2p: P2p,
+    pub inbound: mpsc::Receiver<(String, Vec<u8>)>,
+    pub store: ConsensusStore,
+}
+
+/// The driver's half of a [`Network`] (the inbound queue is polled apart).
+struct Links {
+    p2p: P2p,
+    store: ConsensusStore,
+}
+
 impl Ordering {
-    /// Starts the driver; it runs until every handle is dropped.
-    pub fn start(engine: Box<dyn Consensus + Send>, tick: Duration, chain: Arc<Chain>) -> Ordering {
+    /// Starts the driver with the actions the engine asked for when it was
+    /// built; it runs until every handle is dropped.
+    pub fn start(
+        engine: Box<dyn Consensus + Send>,
+        first: Vec<Action>,
+        tick: Duration,
+        chain: Arc<Chain>,
+        network: Option<Network>,
+        metrics: Arc<Metrics>,
+    ) -> Ordering {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(drive(engine, tick, chain, rx));
+        let (links, inbound) = match network {
+            Some(Network { p2p, inbound, store }) => (Some(Links { p2p, store }), Some(inbound)),
+            None => (None, None),
+        };
+        let driver = Driver { engine, chain, network: links, metrics, waiting: HashMap::new(), leader: None };
+        tokio::spawn(driver.run(first, tick, rx, inbound));
         Ordering { commands: tx }
     }
 
-    /// Resolves once the engine accepted (or refused) the envelope; the
-    /// client learns the commit outcome from CommitStatus.
+    /// Resolves once the engine accepted (or refused) the envelope — for
+    /// raft, once it is in a committed entry; the client learns the commit
+    /// outcome from CommitStatus.
     pub async fn submit(&self, envelope: Vec<u8>) -> Result<(), SubmitError> {
         let (tx, rx) = oneshot::channel();
         self.commands.send(Command::Submit(envelope, tx)).await.map_err(|_| SubmitError::Stopped)?;
@@ -60,76 +93,173 @@ impl Ordering {
         self.commands.send(Command::Status(tx)).await.ok()?;
         rx.await.ok()
     }
-}
 
-async fn drive(
-    mut engine: Box<dyn Consensus + Send>,
-    tick: Duration,
-    chain: Arc<Chain>,
-    mut commands: mpsc::Receiver<Command>,
-) {
-    let mut ticker = tokio::time::interval(tick);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut waiting: HashMap<u64, oneshot::Sender<Result<(), RejectReason>>> = HashMap::new();
-    let mut next_request = 0u64;
-    loop {
-        let actions = tokio::select! {
-            command = commands.recv() => match command {
-                None => break,
-                Some(Command::Submit(envelope, reply)) => {
-                    let request = next_request;
-                    next_request += 1;
-                    waiting.insert(request, reply);
-                    engine.step(Input::Submit { request, envelope })
-                }
-                Some(Command::Drain(reply)) => {
-                    let actions = engine.drain();
-                    execute(actions, &mut waiting, &chain).await;
-                    let _ = reply.send(());
-                    continue;
-                }
-                Some(Command::Status(reply)) => {
-                    let _ = reply.send(engine.status());
-                    continue;
-                }
-            },
-            _ = ticker.tick() => engine.tick(),
-        };
-        execute(actions, &mut waiting, &chain).await;
+    /// The channel configuration now names these orderers.
+    pub async fn reconfigure(&self, orderers: Vec<String>) {
+        let _ = self.commands.send(Command::Reconfigure(orderers)).await;
     }
-    tracing::info!("ordering stopped");
 }
 
-async fn execute(
-    actions: Vec<Action>,
-    waiting: &mut HashMap<u64, oneshot::Sender<Result<(), RejectReason>>>,
-    chain: &Chain,
-) {
-    for action in actions {
-        match action {
-            Action::Accepted { request } => {
-                if let Some(reply) = waiting.remove(&request) {
-                    let _ = reply.send(Ok(()));
+struct Driver {
+    engine: Box<dyn Consensus + Send>,
+    chain: Arc<Chain>,
+    network: Option<Links>,
+    metrics: Arc<Metrics>,
+    waiting: HashMap<u64, oneshot::Sender<Result<(), RejectReason>>>,
+    leader: Option<String>,
+}
+
+/// Why the driver stopped ordering.
+#[derive(Debug, thiserror::Error)]
+enum Fatal {
+    #[error("could not commit ordered batch {seq}: {error}")]
+    Commit { seq: u64, error: String },
+    #[error("could not persist consensus state: {0:#}")]
+    Persist(anyhow::Error),
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        first: Vec<Action>,
+        tick: Duration,
+        mut commands: mpsc::Receiver<Command>,
+        mut inbound: Option<mpsc::Receiver<(String, Vec<u8>)>>,
+    ) {
+        let mut ticker = tokio::time::interval(tick);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_request = 0u64;
+        if let Err(e) = self.execute(first).await {
+            tracing::error!(error = %e, "the orderer stops ordering");
+            return;
+        }
+        loop {
+            let actions = tokio::select! {
+                command = commands.recv() => match command {
+                    None => break,
+                    Some(Command::Submit(envelope, reply)) => {
+                        let request = next_request;
+                        next_request += 1;
+                        self.waiting.insert(request, reply);
+                        self.engine.step(Input::Submit { request, envelope })
+                    }
+                    Some(Command::Drain(reply)) => {
+                        let actions = self.engine.drain();
+                        let result = self.execute(actions).await;
+                        let _ = reply.send(());
+                        if let Err(e) = result {
+                            tracing::error!(error = %e, "the orderer stops ordering");
+                            break;
+                        }
+                        continue;
+                    }
+                    Some(Command::Status(reply)) => {
+                        let _ = reply.send(self.engine.status());
+                        continue;
+                    }
+                    Some(Command::Reconfigure(orderers)) => self.engine.reconfigure(orderers),
+                },
+                Some((from, payload)) = recv(&mut inbound) => self.engine.step(Input::Message { from, payload }),
+                _ = ticker.tick() => {
+                    let actions = self.engine.tick();
+                    self.observe();
+                    actions
                 }
-            }
-            Action::Rejected { request, reason } => {
-                if let Some(reply) = waiting.remove(&request) {
-                    let _ = reply.send(Err(reason));
-                }
-            }
-            Action::Ordered(batch) => {
-                let seq = batch.seq;
-                // Blocks are committed in order, one at a time: the next
-                // batch waits for this one's block to be durable.
-                if let Err(e) = chain.order(batch).await {
-                    tracing::error!(seq, error = %e, "could not commit an ordered batch; the orderer stops ordering");
-                    return;
-                }
-            }
-            Action::Send { to, .. } => tracing::warn!(to, "solo ordering has no peers to send to"),
-            Action::Persist(_) | Action::CatchUp { .. } => {
-                tracing::warn!("solo ordering keeps no consensus state; ignoring a raft-only action")
+            };
+            if let Err(e) = self.execute(actions).await {
+                tracing::error!(error = %e, "the orderer stops ordering");
+                break;
             }
         }
+        tracing::info!("ordering stopped");
+    }
+
+    /// Leader changes and the engine's counters, for logs and metrics.
+    fn observe(&mut self) {
+        let s = self.engine.status();
+        if s.leader != self.leader {
+            tracing::info!(leader = ?s.leader, term = s.term, role = s.role, "ordering leader changed");
+            if self.leader.is_some() || s.leader.is_some() {
+                self.metrics.consensus_leader_changes.inc();
+            }
+            self.leader = s.leader.clone();
+        }
+        self.metrics.record_consensus(&s);
+    }
+
+    async fn execute(&mut self, actions: Vec<Action>) -> Result<(), Fatal> {
+        let mut todo: VecDeque<Action> = actions.into();
+        while let Some(action) = todo.pop_front() {
+            match action {
+                Action::Accepted { request } => {
+                    if let Some(reply) = self.waiting.remove(&request) {
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+                Action::Rejected { request, reason } => {
+                    if let Some(reply) = self.waiting.remove(&request) {
+                        let _ = reply.send(Err(reason));
+                    }
+                }
+                Action::Ordered(batch) => {
+                    let seq = batch.seq;
+                    // Blocks are committed in order, one at a time: the
+                    // next batch waits for this one's block to be durable.
+                    self.chain.order(batch).await.map_err(|e| Fatal::Commit { seq, error: e.to_string() })?;
+                    todo.extend(self.engine.committed(self.chain.height()));
+                }
+                Action::Send { to, payload } => match &self.network {
+                    Some(n) => n.p2p.send(to, payload),
+                    None => tracing::warn!(to, "this engine has no transport; message dropped"),
+                },
+                Action::Persist(ops) => {
+                    let Some(n) = &self.network else { continue };
+                    n.store.write(ops).map_err(Fatal::Persist)?;
+                }
+                Action::CatchUp { next_seq } => {
+                    self.catch_up(next_seq).await;
+                    todo.extend(self.engine.committed(self.chain.height()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetches blocks the engine no longer holds from other nodes, retrying
+    /// until they come (the engine's batches after them wait).
+    async fn catch_up(&mut self, next_seq: u64) {
+        let Some(n) = &self.network else { return };
+        let mut backoff = Duration::from_millis(200);
+        while self.chain.height() < next_seq {
+            let from = self.chain.height();
+            tracing::info!(from, to = next_seq, "catching up: fetching blocks from other nodes");
+            match n.p2p.fetch_blocks(from, next_seq).await {
+                Ok(blocks) => {
+                    for b in blocks {
+                        let number = b.header.as_ref().map_or(0, |h| h.number);
+                        if number != self.chain.height() {
+                            continue;
+                        }
+                        if let Err(e) = self.chain.commit(b).await {
+                            tracing::warn!(number, error = %e, "a fetched block did not commit; asking again");
+                            break;
+                        }
+                    }
+                    backoff = Duration::from_millis(200);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "catch-up failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}
+
+async fn recv(inbound: &mut Option<mpsc::Receiver<(String, Vec<u8>)>>) -> Option<(String, Vec<u8>)> {
+    match inbound {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -1,0 +1,320 @@
+//! Node-to-node transport over libp2p: TCP, Noise (the node's certificate
+//! key is its libp2p identity), Yamux, and one request-response protocol
+//! carrying consensus messages and block transfers. Only nodes in the
+//! channel configuration are admitted: the allow list refuses every other
+//! peer id before a request reaches us.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::StreamExt;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{allow_block_list, identity, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol};
+use prost::Message as _;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+use tokio::sync::{mpsc, oneshot};
+use weft_identity::{ParsedCertificate, SigningKeyPair};
+use weft_proto::{Block, NodeConfig as ChannelNode};
+
+use crate::run::chain::Chain;
+
+const PROTOCOL: StreamProtocol = StreamProtocol::new("/weft/node/1");
+/// Raft entries carry whole batches (2 MiB preferred, 10 MiB at most).
+const MAX_MESSAGE: u64 = 16 << 20;
+/// Blocks per transfer request.
+pub const BLOCKS_PER_REQUEST: u64 = 64;
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Request {
+    Consensus { channel: String, payload: ByteBuf },
+    Blocks { channel: String, from: u64, to: u64 },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+enum Response {
+    Ack,
+    Blocks(Vec<ByteBuf>),
+    Refused(String),
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    allowed: allow_block_list::Behaviour<allow_block_list::AllowedPeers>,
+    rr: request_response::cbor::Behaviour<Request, Response>,
+}
+
+enum Command {
+    Send { to: String, payload: Vec<u8> },
+    Fetch { from: u64, to: u64, reply: oneshot::Sender<Result<Vec<Block>, String>> },
+}
+
+/// A peer as the admin status shows it.
+#[derive(Debug, Clone)]
+pub struct PeerContact {
+    pub node_id: String,
+    pub connected: bool,
+    pub last_contact: Option<Instant>,
+}
+
+/// The rest of the node's handle on the transport.
+#[derive(Clone)]
+pub struct P2p {
+    commands: mpsc::UnboundedSender<Command>,
+    contacts: Arc<Mutex<HashMap<String, PeerContact>>>,
+}
+
+struct Peer {
+    node_id: String,
+    address: Multiaddr,
+}
+
+/// The libp2p peer id of a channel node: from its certificate's key.
+pub fn peer_id_of(node: &ChannelNode) -> anyhow::Result<PeerId> {
+    let cert = ParsedCertificate::parse(&node.certificate_der)
+        .map_err(|e| anyhow::anyhow!("node {}'s certificate: {e}", node.node_id))?;
+    let key = identity::ed25519::PublicKey::try_from_bytes(&cert.public_key.to_bytes())
+        .with_context(|| format!("node {}'s key as a libp2p key", node.node_id))?;
+    Ok(identity::PublicKey::from(key).to_peer_id())
+}
+
+impl P2p {
+    /// Listens on `listen` and admits the channel's `nodes` (other than
+    /// `me`); consensus payloads arrive on `inbound` as (node id, bytes).
+    pub fn start(
+        me: &str,
+        key: &SigningKeyPair,
+        listen: &str,
+        channel: String,
+        nodes: &[ChannelNode],
+        chain: Arc<Chain>,
+        inbound: mpsc::Sender<(String, Vec<u8>)>,
+    ) -> anyhow::Result<P2p> {
+        let mut seed = key.seed();
+        let keypair = identity::Keypair::ed25519_from_bytes(&mut seed).context("the node key as a libp2p key")?;
+        let codec = request_response::cbor::codec::Codec::default()
+            .set_request_size_maximum(MAX_MESSAGE)
+            .set_response_size_maximum(MAX_MESSAGE);
+        let rr = request_response::cbor::Behaviour::with_codec(
+            codec,
+            [(PROTOCOL, ProtocolSupport::Full)],
+            request_response::Config::default().with_request_timeout(Duration::from_secs(10)),
+        );
+        let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+            .with_tokio()
+            .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+            .context("building the libp2p transport")?
+            .with_behaviour(|_| Behaviour { allowed: Default::default(), rr })
+            .context("building the libp2p behaviour")?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+            .build();
+        let listen: Multiaddr = listen.parse().with_context(|| format!("p2p listen address {listen:?}"))?;
+        swarm.listen_on(listen.clone()).with_context(|| format!("listening on {listen}"))?;
+
+        let mut peers = HashMap::new();
+        let mut contacts = HashMap::new();
+        for n in nodes.iter().filter(|n| n.node_id != me) {
+            let id = peer_id_of(n)?;
+            let address: Multiaddr = n
+                .p2p_address
+                .parse()
+                .with_context(|| format!("node {}'s p2p address {:?}", n.node_id, n.p2p_address))?;
+            swarm.behaviour_mut().allowed.allow_peer(id);
+            swarm.add_peer_address(id, address.clone());
+            contacts.insert(
+                n.node_id.clone(),
+                PeerContact { node_id: n.node_id.clone(), connected: false, last_contact: None },
+            );
+            peers.insert(id, Peer { node_id: n.node_id.clone(), address });
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let contacts = Arc::new(Mutex::new(contacts));
+        let task = Task { swarm, peers, channel, chain, inbound, contacts: contacts.clone(), fetches: HashMap::new() };
+        tokio::spawn(task.run(rx));
+        tracing::info!(%listen, peers = nodes.len().saturating_sub(1), "p2p transport listening");
+        Ok(P2p { commands: tx, contacts })
+    }
+
+    /// Fire and forget: consensus protocols resend what is lost.
+    pub fn send(&self, to: String, payload: Vec<u8>) {
+        let _ = self.commands.send(Command::Send { to, payload });
+    }
+
+    /// Blocks `from..to` from some other node of the channel.
+    pub async fn fetch_blocks(&self, from: u64, to: u64) -> Result<Vec<Block>, String> {
+        let (reply, rx) = oneshot::channel();
+        self.commands.send(Command::Fetch { from, to, reply }).map_err(|_| "p2p transport stopped".to_string())?;
+        rx.await.map_err(|_| "p2p transport stopped".to_string())?
+    }
+
+    pub fn contacts(&self) -> Vec<PeerContact> {
+        let mut v: Vec<PeerContact> = self.contacts.lock().expect("contacts lock").values().cloned().collect();
+        v.sort_by(|a, b| a.node_id.cmp(&b.node_id));
+        v
+    }
+}
+
+struct Task {
+    swarm: libp2p::Swarm<Behaviour>,
+    peers: HashMap<PeerId, Peer>,
+    channel: String,
+    chain: Arc<Chain>,
+    inbound: mpsc::Sender<(String, Vec<u8>)>,
+    contacts: Arc<Mutex<HashMap<String, PeerContact>>>,
+    /// Block fetches in flight, with the peers not yet asked.
+    fetches: HashMap<OutboundRequestId, Fetch>,
+}
+
+struct Fetch {
+    from: u64,
+    to: u64,
+    untried: Vec<PeerId>,
+    reply: oneshot::Sender<Result<Vec<Block>, String>>,
+}
+
+impl Task {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None => break,
+                    Some(c) => self.command(c),
+                },
+                event = self.swarm.select_next_some() => self.event(event),
+            }
+        }
+        tracing::info!("p2p transport stopped");
+    }
+
+    fn peer_of(&self, node_id: &str) -> Option<PeerId> {
+        self.peers.iter().find(|(_, p)| p.node_id == node_id).map(|(id, _)| *id)
+    }
+
+    fn touch(&self, peer: &PeerId, connected: Option<bool>) {
+        let Some(p) = self.peers.get(peer) else { return };
+        let mut contacts = self.contacts.lock().expect("contacts lock");
+        if let Some(c) = contacts.get_mut(&p.node_id) {
+            c.last_contact = Some(Instant::now());
+            if let Some(up) = connected {
+                c.connected = up;
+            }
+        }
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::Send { to, payload } => {
+                let Some(peer) = self.peer_of(&to) else {
+                    tracing::debug!(to, "not a node of this channel; message dropped");
+                    return;
+                };
+                // request-response dials (again) when there is no
+                // connection; a failed dial drops this message only.
+                let request = Request::Consensus { channel: self.channel.clone(), payload: ByteBuf::from(payload) };
+                self.swarm.behaviour_mut().rr.send_request(&peer, request);
+            }
+            Command::Fetch { from, to, reply } => {
+                let untried: Vec<PeerId> = self.peers.keys().copied().collect();
+                self.fetch(Fetch { from, to, untried, reply });
+            }
+        }
+    }
+
+    fn fetch(&mut self, mut f: Fetch) {
+        let Some(peer) = f.untried.pop() else {
+            let _ = f.reply.send(Err(format!("no node could send blocks {}..{}", f.from, f.to)));
+            return;
+        };
+        let request = Request::Blocks { channel: self.channel.clone(), from: f.from, to: f.to };
+        let id = self.swarm.behaviour_mut().rr.send_request(&peer, request);
+        self.fetches.insert(id, f);
+    }
+
+    fn event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                self.touch(&peer_id, Some(true));
+                if let Some(p) = self.peers.get(&peer_id) {
+                    tracing::info!(node = %p.node_id, address = %p.address, "p2p connected");
+                }
+            }
+            SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
+                self.touch(&peer_id, Some(false));
+                if let Some(p) = self.peers.get(&peer_id) {
+                    tracing::info!(node = %p.node_id, "p2p disconnected; will redial on the next message");
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Rr(e)) => self.request_response(e),
+            _ => {}
+        }
+    }
+
+    fn request_response(&mut self, e: request_response::Event<Request, Response>) {
+        match e {
+            request_response::Event::Message { peer, message, .. } => {
+                self.touch(&peer, None);
+                match message {
+                    request_response::Message::Request { request, channel, .. } => {
+                        let response = self.serve(&peer, request);
+                        let _ = self.swarm.behaviour_mut().rr.send_response(channel, response);
+                    }
+                    request_response::Message::Response { request_id, response } => {
+                        if let Some(f) = self.fetches.remove(&request_id) {
+                            match response {
+                                Response::Blocks(blocks) => {
+                                    let decoded: Result<Vec<Block>, _> =
+                                        blocks.iter().map(|b| Block::decode(b.as_slice())).collect();
+                                    match decoded {
+                                        Ok(b) if !b.is_empty() => {
+                                            let _ = f.reply.send(Ok(b));
+                                        }
+                                        _ => self.fetch(f),
+                                    }
+                                }
+                                _ => self.fetch(f),
+                            }
+                        }
+                    }
+                }
+            }
+            request_response::Event::OutboundFailure { request_id, peer, error, .. } => {
+                tracing::debug!(%peer, %error, "p2p request failed");
+                if let Some(f) = self.fetches.remove(&request_id) {
+                    self.fetch(f);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn serve(&self, peer: &PeerId, request: Request) -> Response {
+        let Some(from_node) = self.peers.get(peer).map(|p| p.node_id.clone()) else {
+            return Response::Refused("not a node of this channel".into());
+        };
+        match request {
+            Request::Consensus { channel, .. } | Request::Blocks { channel, .. } if channel != self.channel => {
+                Response::Refused(format!("this node serves channel {}, not {channel}", self.channel))
+            }
+            Request::Consensus { payload, .. } => {
+                // A full queue means the orderer is behind; dropping is what
+                // a lossy network would do and raft recovers from it.
+                let _ = self.inbound.try_send((from_node, payload.into_vec()));
+                Response::Ack
+            }
+            Request::Blocks { from, to, .. } => {
+                let to = to.min(from + BLOCKS_PER_REQUEST).min(self.chain.height());
+                let mut blocks = Vec::new();
+                for n in from..to {
+                    match self.chain.reader().block(n) {
+                        Ok(Some(b)) => blocks.push(ByteBuf::from(b.encode_to_vec())),
+                        _ => break,
+                    }
+                }
+                Response::Blocks(blocks)
+            }
+        }
+    }
+}
