@@ -68,7 +68,7 @@ impl Metrics {
         let consensus_commit_index = Gauge::default();
         registry.register(
             "weft_consensus_leader_changes",
-            "Times this orderer saw the ordering leader change",
+            "Times this orderer saw a new ordering leader, the first election included",
             consensus_leader_changes.clone(),
         );
         registry.register(
