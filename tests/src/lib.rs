@@ -3,6 +3,10 @@
 //! ports, and stopped (or killed) by the test. The binaries are the ones
 //! `cargo test --workspace` builds next to the test executable.
 
+mod load;
+
+pub use load::Load;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,12 +4,10 @@
 //! no acknowledged transaction is lost, and the killed node catches up
 //! after its restart.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use weft_e2e::Net;
-use weft_proto::{StatusRequest, StatusResponse, TxValidationCode};
+use weft_e2e::{Load, Net};
+use weft_proto::{StatusRequest, StatusResponse};
 use weft_sdk::Call;
 
 const NODES: [&str; 3] = ["node0.org1", "node0.org2", "node0.org3"];
@@ -67,51 +65,18 @@ async fn raft_3_survives_its_leader_being_killed_under_load() {
 
     let all_peers: Vec<String> = ["Org1", "Org2", "Org3"].iter().flat_map(|o| net.peers_of(o)).collect();
     let gw = net.gateway_as(net.identity("Org1", false), &all_peers);
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = {
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut i = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let id = format!("load{i}");
-                i += 1;
-                match gw.submit(&call("CreateAsset", &[&id, "green", "1", "Load", "1"])).await {
-                    Ok((_, s)) => {
-                        assert_eq!(s.code, TxValidationCode::Valid);
-                        acknowledged.lock().unwrap().push(id);
-                    }
-                    // While the leader is down some calls fail; the client
-                    // moves on and nothing it was told is committed may be lost.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                }
-            }
-        })
-    };
-    let acks = || acknowledged.lock().unwrap().len();
-    let wait_for = |n: usize| async move {
-        for _ in 0..1200 {
-            if acks() >= n {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("load stalled at {} acknowledged transactions", acks());
-    };
-    wait_for(5).await;
+    let load = Load::start(gw);
+    load.wait_for(5).await;
     let before_kill = status(&net, &leader).await.unwrap().consensus.unwrap();
     net.kill9(&leader);
     let survivors: Vec<&str> = NODES.iter().copied().filter(|n| *n != leader).collect();
     let new_leader = agreed_leader(&net, &survivors).await;
     assert_ne!(new_leader, leader, "a new leader was elected");
-    let acked_at_kill = acks();
-    wait_for(acked_at_kill + 5).await;
+    load.wait_for(load.acknowledged() + 5).await;
 
     net.up(); // restarts the killed node and waits until it answers
-    wait_for(acks() + 5).await;
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    load.wait_for(load.acknowledged() + 5).await;
+    let acknowledged = load.stop().await;
 
     let (height, _) = converge(&net).await;
     let restarted = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(&leader)));

@@ -2,11 +2,9 @@
 //! orderer. Peers pull blocks from the orderer's Deliver service and
 //! validate them on their own.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use weft_e2e::Net;
+use weft_e2e::{Load, Net};
 use weft_proto::{StatusRequest, TxValidationCode};
 use weft_sdk::Call;
 
@@ -102,45 +100,14 @@ async fn two_orgs_policy_and_a_peer_killed_mid_load() {
     // peers' gateways; restarted, it catches up, and every transaction that
     // was acknowledged as committed is there.
     let gw_both = net.gateway_as(net.identity("Org1", false), &[net.peers_of("Org1"), net.peers_of("Org2")].concat());
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let load = {
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-        tokio::spawn(async move {
-            let mut i = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let id = format!("load{i}");
-                i += 1;
-                // While Org1's peer is down its endorsement fails and the
-                // transaction is not acknowledged; the client moves on.
-                if let Ok((_, s)) = gw_both.submit(&call("CreateAsset", &[&id, "green", "1", "Load", "1"])).await {
-                    assert_eq!(s.code, TxValidationCode::Valid);
-                    acknowledged.lock().unwrap().push(id);
-                } else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        })
-    };
-    let acks = || acknowledged.lock().unwrap().len();
-    let wait_for = |n: usize| async move {
-        for _ in 0..600 {
-            if acks() >= n {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("load stalled at {} acknowledged transactions", acks());
-    };
-    wait_for(5).await;
+    let load = Load::start(gw_both);
+    load.wait_for(5).await;
     net.kill9(peers[0]);
-    let before = acks();
+    let before = load.acknowledged();
     tokio::time::sleep(Duration::from_millis(300)).await;
     net.up(); // restarts the killed node and waits until it is healthy
-    wait_for(before + 5).await;
-    stop.store(true, Ordering::Relaxed);
-    load.await.unwrap();
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    load.wait_for(before + 5).await;
+    let acknowledged = load.stop().await;
 
     let height = status(&net, orderer).await.height;
     let hashes = converge(&net, &[peers[0], peers[1], orderer], height).await;

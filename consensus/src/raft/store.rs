@@ -175,6 +175,7 @@ impl LogStore {
         let meta = snap.get_metadata().clone();
         let last = self.last();
         self.entries.clear();
+        self.applied = None;
         ops.push(StoreOp::Put { key: SNAPSHOT.to_vec(), value: encode(&snap) });
         ops.push(StoreOp::DeleteRange { from: entry_key(0), to: entry_key(last.max(meta.index) + 1) });
         let mut hs = self.hard.clone();
@@ -261,7 +262,11 @@ impl Storage for LogStore {
     }
 
     fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        let Some((index, conf, data)) = &self.applied else { return Ok(self.snap.clone()) };
+        // After a snapshot from the leader, our own is newer than anything
+        // applied before it.
+        let Some((index, conf, data)) = self.applied.as_ref().filter(|(i, ..)| *i > self.snapshot_index()) else {
+            return Ok(self.snap.clone());
+        };
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = *index;
         snap.mut_metadata().term = self.term(*index)?;
