@@ -330,6 +330,23 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_received_is_never_undercut_by_an_older_applied_state() {
+        let mut ops = Vec::new();
+        let mut s = LogStore::bootstrap(vec![1], SnapshotData { next_seq: 1, names: vec![] }, &mut ops);
+        s.append(&[entry(2, 1), entry(3, 1)], &mut ops);
+        s.set_applied(3, s.conf_state().clone(), SnapshotData { next_seq: 3, names: vec![] });
+        assert_eq!(s.snapshot(0, 2).unwrap().get_metadata().index, 3);
+        let mut from_leader = Snapshot::default();
+        from_leader.mut_metadata().index = 10;
+        from_leader.mut_metadata().term = 2;
+        from_leader.data = SnapshotData { next_seq: 8, names: vec![] }.encode().into();
+        s.apply_snapshot(from_leader, &mut ops);
+        // Before the fix this asked for the term of compacted entry 3.
+        let offered = s.snapshot(0, 2).unwrap();
+        assert_eq!((offered.get_metadata().index, offered.get_metadata().term), (10, 2));
+    }
+
+    #[test]
     fn corrupt_or_gapped_logs_are_refused() {
         let bad = vec![(b"hs".to_vec(), vec![0xff, 0xff, 0xff])];
         assert!(matches!(LogStore::restore(&bad), Err(RestoreError::Corrupt { .. })));
