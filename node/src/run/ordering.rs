@@ -20,7 +20,6 @@ enum Command {
     Submit(Vec<u8>, oneshot::Sender<Result<(), RejectReason>>),
     Drain(oneshot::Sender<()>),
     Status(oneshot::Sender<Status>),
-    Reconfigure(Vec<String>),
 }
 
 /// The Broadcast side's handle on the ordering task.
@@ -93,11 +92,6 @@ impl Ordering {
         self.commands.send(Command::Status(tx)).await.ok()?;
         rx.await.ok()
     }
-
-    /// The channel configuration now names these orderers.
-    pub async fn reconfigure(&self, orderers: Vec<String>) {
-        let _ = self.commands.send(Command::Reconfigure(orderers)).await;
-    }
 }
 
 struct Driver {
@@ -157,7 +151,6 @@ impl Driver {
                         let _ = reply.send(self.engine.status());
                         continue;
                     }
-                    Some(Command::Reconfigure(orderers)) => self.engine.reconfigure(orderers),
                 },
                 Some((from, payload)) = recv(&mut inbound) => self.engine.step(Input::Message { from, payload }),
                 _ = ticker.tick() => {
