@@ -32,6 +32,10 @@ pub type NodeId = String;
 pub struct Batch {
     pub seq: u64,
     pub envelopes: Vec<Vec<u8>>,
+    /// When the batch was cut, by the clock of the node that cut it (raft:
+    /// the leader's, carried in the entry so every orderer stamps its block
+    /// alike); 0 lets the driver use its own clock (solo).
+    pub timestamp_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +128,10 @@ pub trait Consensus {
     /// One tick of the logical clock (the driver ticks at the channel's
     /// configured interval).
     fn tick(&mut self) -> Vec<Action>;
+
+    /// The wall clock, given by the driver before each tick (engines never
+    /// read a clock themselves); raft stamps the batches it cuts with it.
+    fn set_time(&mut self, _now_ms: u64) {}
 
     /// Stop accepting envelopes and order what is pending; a raft leader
     /// hands leadership to the most up-to-date follower.

@@ -91,6 +91,17 @@ async fn raft_3_survives_its_leader_being_killed_under_load() {
     let acknowledged = load.stop().await;
 
     let (height, _) = converge(&net).await;
+    // Every orderer stamped its copy of a block with the leader's clock.
+    let mut stamps = Vec::new();
+    for n in NODES {
+        let gw = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(n)));
+        let blocks = gw.blocks(Some(1), Some(height - 1)).await.unwrap();
+        let blocks: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(blocks).await;
+        let ts: Vec<u64> = blocks.into_iter().map(|b| b.unwrap().metadata.unwrap().timestamp_unix_ms).collect();
+        assert_eq!(ts.len() as u64, height - 1);
+        stamps.push(ts);
+    }
+    assert!(stamps.windows(2).all(|w| w[0] == w[1]), "block timestamps differ between orderers");
     let restarted = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(&leader)));
     for id in &acknowledged {
         let asset = restarted.evaluate(&call("ReadAsset", &[id])).await;

@@ -94,6 +94,8 @@ pub struct Raft {
     /// The orderers the channel configuration wants.
     desired: Option<BTreeSet<NodeId>>,
     leader: u64,
+    /// The driver's wall clock, stamped on the batches this node cuts.
+    now_ms: u64,
     /// Ticks each follower has spent waiting for a snapshot we sent.
     snapshot_waits: BTreeMap<u64, u64>,
     draining: bool,
@@ -170,6 +172,7 @@ impl Raft {
             applied: VecDeque::new(),
             desired: None,
             leader: 0,
+            now_ms: 0,
             snapshot_waits: BTreeMap::new(),
             draining: false,
             removed: false,
@@ -228,7 +231,7 @@ impl Raft {
     }
 
     fn propose(&mut self, batch: Vec<Vec<u8>>) {
-        match self.node.propose(Vec::new(), wire::encode_batch(&batch)) {
+        match self.node.propose(Vec::new(), wire::encode_batch(self.now_ms, &batch)) {
             Ok(()) => self.proposals += 1,
             // Lost leadership (or a transfer is under way): whoever sent
             // these will send them again to the new leader.
@@ -339,7 +342,7 @@ impl Raft {
                 EntryType::EntryNormal => {
                     // Every orderer decodes the same committed bytes, so an
                     // undecodable entry is skipped by all of them alike.
-                    let Ok(envelopes) = wire::decode_batch(&e.data) else { continue };
+                    let Ok((timestamp_ms, envelopes)) = wire::decode_batch(&e.data) else { continue };
                     let seq = self.next_seq;
                     self.next_seq += 1;
                     for env in &envelopes {
@@ -351,7 +354,7 @@ impl Raft {
                     }
                     self.applied.push_back((e.index, self.next_seq, self.node.store().conf_state().clone()));
                     if seq >= self.ledger_height {
-                        out.push(Action::Ordered(Batch { seq, envelopes }));
+                        out.push(Action::Ordered(Batch { seq, envelopes, timestamp_ms }));
                     }
                 }
                 EntryType::EntryConfChange => {
@@ -587,6 +590,10 @@ impl Consensus for Raft {
         }
         self.process_ready(&mut out);
         out
+    }
+
+    fn set_time(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
     }
 
     fn drain(&mut self) -> Vec<Action> {

@@ -52,10 +52,12 @@ pub fn decode(payload: &[u8]) -> Result<Wire, WireError> {
     }
 }
 
-/// count (u32 BE), then each envelope as length (u32 BE) and bytes.
-pub fn encode_batch(envelopes: &[Vec<u8>]) -> Vec<u8> {
-    let size = 4 + envelopes.iter().map(|e| 4 + e.len()).sum::<usize>();
+/// timestamp (u64 BE ms), count (u32 BE), then each envelope as length
+/// (u32 BE) and bytes.
+pub fn encode_batch(timestamp_ms: u64, envelopes: &[Vec<u8>]) -> Vec<u8> {
+    let size = 12 + envelopes.iter().map(|e| 4 + e.len()).sum::<usize>();
     let mut out = Vec::with_capacity(size);
+    out.extend(timestamp_ms.to_be_bytes());
     out.extend((envelopes.len() as u32).to_be_bytes());
     for e in envelopes {
         out.extend((e.len() as u32).to_be_bytes());
@@ -64,7 +66,13 @@ pub fn encode_batch(envelopes: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-pub fn decode_batch(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
+pub fn decode_batch(mut bytes: &[u8]) -> Result<(u64, Vec<Vec<u8>>), WireError> {
+    if bytes.len() < 8 {
+        return Err(WireError::Batch("truncated timestamp"));
+    }
+    let (ts, rest) = bytes.split_at(8);
+    let timestamp_ms = u64::from_be_bytes(ts.try_into().expect("8 bytes"));
+    bytes = rest;
     let count = take_u32(&mut bytes)? as usize;
     // Never trust a count to size an allocation: each envelope needs at
     // least its 4-byte length.
@@ -84,7 +92,7 @@ pub fn decode_batch(mut bytes: &[u8]) -> Result<Vec<Vec<u8>>, WireError> {
     if !bytes.is_empty() {
         return Err(WireError::Batch("trailing bytes"));
     }
-    Ok(out)
+    Ok((timestamp_ms, out))
 }
 
 fn take_u32(bytes: &mut &[u8]) -> Result<u32, WireError> {
@@ -115,8 +123,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn batches_round_trip(envs in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..20)) {
-            prop_assert_eq!(decode_batch(&encode_batch(&envs)).unwrap(), envs);
+        fn batches_round_trip(ts in any::<u64>(), envs in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..20)) {
+            prop_assert_eq!(decode_batch(&encode_batch(ts, &envs)).unwrap(), (ts, envs));
         }
 
         #[test]

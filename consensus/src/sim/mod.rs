@@ -314,6 +314,7 @@ impl Sim {
         match event {
             Event::Tick(i) => {
                 if let Some(engine) = self.nodes[i].engine.as_mut() {
+                    engine.set_time(self.now);
                     let actions = engine.tick();
                     self.execute(i, actions);
                 }

@@ -122,7 +122,9 @@ fn committer_loop(
             Command::Order(batch, reply) => {
                 let result = match &signer {
                     None => Err(CommitError::Contracts("this node is not an orderer".into())),
-                    Some(s) => committer.next_block(&batch, now_ms()).and_then(|mut block| {
+                    // Raft batches carry the leader's clock, so every
+                    // orderer's copy of the block has the same timestamp.
+                    Some(s) => committer.next_block(&batch, stamp(&batch)).and_then(|mut block| {
                         sign_block(&mut block, &s.identity, &s.key);
                         committer.commit_block(&block)
                     }),
@@ -164,6 +166,14 @@ fn write_snapshot(committer: &Committer, path: &std::path::Path) -> Result<Snaps
     file.sync_all().map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)?;
     Ok(header)
+}
+
+fn stamp(batch: &Batch) -> u64 {
+    if batch.timestamp_ms == 0 {
+        now_ms()
+    } else {
+        batch.timestamp_ms
+    }
 }
 
 pub fn now_ms() -> u64 {

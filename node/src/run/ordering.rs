@@ -154,6 +154,7 @@ impl Driver {
                 },
                 Some((from, payload)) = recv(&mut inbound) => self.engine.step(Input::Message { from, payload }),
                 _ = ticker.tick() => {
+                    self.engine.set_time(crate::run::chain::now_ms());
                     let actions = self.engine.tick();
                     self.observe();
                     actions
