@@ -48,19 +48,7 @@ fn main() -> ExitCode {
         let mut cfg = SimConfig::new(a.engine, a.nodes, seed);
         cfg.fault_ms = a.fault_ms;
         cfg.heal_ms = a.heal_ms;
-        // A panic inside an engine is a failure of this seed, not the end
-        // of the campaign.
-        let report = match std::panic::catch_unwind(|| sim::run(cfg.clone())) {
-            Ok(r) => r,
-            Err(p) => {
-                let what =
-                    p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-                failed += 1;
-                eprintln!("seed {seed} PANICKED: {}", what.unwrap_or_default());
-                eprintln!("  replay: {}", cfg.replay_command());
-                continue;
-            }
-        };
+        let report = sim::run(cfg.clone());
         blocks += report.blocks;
         acked += report.acked;
         crashes += report.crashes;

@@ -97,6 +97,18 @@ pub enum RejectReason {
     Removed,
 }
 
+/// Carries out writes on an in-memory disk (the simulator's, tests').
+pub fn apply_ops(disk: &mut std::collections::BTreeMap<Vec<u8>, Vec<u8>>, ops: Vec<StoreOp>) {
+    for op in ops {
+        match op {
+            StoreOp::Put { key, value } => {
+                disk.insert(key, value);
+            }
+            StoreOp::DeleteRange { from, to } => disk.retain(|k, _| !(*k >= from && *k < to)),
+        }
+    }
+}
+
 /// What an engine reports for admin status and metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {

@@ -9,10 +9,7 @@ fn campaign(engine: Engine, nodes: usize, seeds: std::ops::Range<u64>) {
     let mut failures = Vec::new();
     for seed in seeds {
         let cfg = SimConfig::new(engine, nodes, seed);
-        let Ok(report) = std::panic::catch_unwind(|| sim::run(cfg.clone())) else {
-            failures.push(format!("seed {seed}: panicked\n  replay: {}", cfg.replay_command()));
-            continue;
-        };
+        let report = sim::run(cfg.clone());
         if !report.violations.is_empty() {
             let what: Vec<String> = report.violations.iter().map(ToString::to_string).collect();
             failures.push(format!("seed {seed}: {}\n  replay: {}", what.join("; "), cfg.replay_command()));

@@ -285,18 +285,6 @@ mod tests {
         Entry { index, term, ..Default::default() }
     }
 
-    /// A disk that carries out the ops, as the driver does.
-    fn apply(disk: &mut BTreeMap<Vec<u8>, Vec<u8>>, ops: Vec<StoreOp>) {
-        for op in ops {
-            match op {
-                StoreOp::Put { key, value } => {
-                    disk.insert(key, value);
-                }
-                StoreOp::DeleteRange { from, to } => disk.retain(|k, _| !(k >= &from && k < &to)),
-            }
-        }
-    }
-
     fn reopen(disk: &BTreeMap<Vec<u8>, Vec<u8>>) -> LogStore {
         LogStore::restore(&disk.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap()
     }
@@ -309,7 +297,7 @@ mod tests {
         // A new leader overwrites index 4 onwards.
         s.append(&[entry(4, 3), entry(5, 3)], &mut ops);
         s.set_commit(4, &mut ops);
-        apply(&mut disk, ops);
+        crate::apply_ops(&mut disk, ops);
         let back = reopen(&disk);
         assert_eq!(back.last_index().unwrap(), 5);
         assert_eq!(back.term(4).unwrap(), 3);
@@ -320,7 +308,7 @@ mod tests {
         let mut ops = Vec::new();
         let mut s = back;
         s.compact(3, s.conf_state().clone(), SnapshotData { next_seq: 2, names: vec![] }, &mut ops);
-        apply(&mut disk, ops);
+        crate::apply_ops(&mut disk, ops);
         let back = reopen(&disk);
         assert_eq!(back.first_index().unwrap(), 4);
         assert_eq!(back.term(3).unwrap(), 1);

@@ -112,16 +112,7 @@ fn drive(
         let mut next = Vec::new();
         for a in todo {
             match a {
-                Action::Persist(ops) => {
-                    for op in ops {
-                        match op {
-                            StoreOp::Put { key, value } => {
-                                disk.insert(key, value);
-                            }
-                            StoreOp::DeleteRange { from, to } => disk.retain(|k, _| !(k >= &from && k < &to)),
-                        }
-                    }
-                }
+                Action::Persist(ops) => crate::apply_ops(disk, ops),
                 Action::Ordered(b) => {
                     assert_eq!(b.seq, *height);
                     *height += 1;

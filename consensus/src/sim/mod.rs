@@ -125,6 +125,7 @@ pub enum Violation {
     LostAck { envelope: String },
     NoLiveness { detail: String },
     CatchUpFailed { node: NodeId, seq: u64 },
+    Panic { message: String },
 }
 
 impl std::fmt::Display for Violation {
@@ -136,6 +137,7 @@ impl std::fmt::Display for Violation {
             }
             Violation::NoLiveness { detail } => write!(f, "liveness_after_heal: {detail}"),
             Violation::CatchUpFailed { node, seq } => write!(f, "{node} needed block {seq} and no node had it"),
+            Violation::Panic { message } => write!(f, "an engine panicked: {message}"),
         }
     }
 }
@@ -489,7 +491,18 @@ impl Sim {
     }
 }
 
-/// Runs one seed.
+/// Runs one seed. A panic inside an engine is this seed's failure
+/// (`Violation::Panic`), not the end of a campaign.
 pub fn run(cfg: SimConfig) -> Report {
-    Sim::new(cfg).run()
+    match std::panic::catch_unwind(|| Sim::new(cfg).run()) {
+        Ok(report) => report,
+        Err(p) => {
+            let message = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Report { violations: vec![Violation::Panic { message }], ..Report::default() }
+        }
+    }
 }

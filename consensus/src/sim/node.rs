@@ -30,19 +30,7 @@ impl SimNode {
     }
 
     pub fn persist(&mut self, ops: Vec<StoreOp>) {
-        for op in ops {
-            match op {
-                StoreOp::Put { key, value } => {
-                    self.disk.insert(key, value);
-                }
-                StoreOp::DeleteRange { from, to } => {
-                    let doomed: Vec<Vec<u8>> = self.disk.range(from..to).map(|(k, _)| k.clone()).collect();
-                    for k in doomed {
-                        self.disk.remove(&k);
-                    }
-                }
-            }
-        }
+        crate::apply_ops(&mut self.disk, ops);
     }
 
     /// Commits `batch` if it is next; returns whether the ledger grew.

@@ -132,7 +132,17 @@ impl P2p {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let contacts = Arc::new(Mutex::new(contacts));
-        let task = Task { swarm, peers, channel, chain, inbound, contacts: contacts.clone(), fetches: HashMap::new() };
+        let by_node = peers.iter().map(|(id, p)| (p.node_id.clone(), *id)).collect();
+        let task = Task {
+            swarm,
+            peers,
+            by_node,
+            channel,
+            chain,
+            inbound,
+            contacts: contacts.clone(),
+            fetches: HashMap::new(),
+        };
         tokio::spawn(task.run(rx));
         tracing::info!(%listen, peers = nodes.len().saturating_sub(1), "p2p transport listening");
         Ok(P2p { commands: tx, contacts })
@@ -160,6 +170,8 @@ impl P2p {
 struct Task {
     swarm: libp2p::Swarm<Behaviour>,
     peers: HashMap<PeerId, Peer>,
+    /// Node id → peer id, for every message sent.
+    by_node: HashMap<String, PeerId>,
     channel: String,
     chain: Arc<Chain>,
     inbound: mpsc::Sender<(String, Vec<u8>)>,
@@ -189,10 +201,6 @@ impl Task {
         tracing::info!("p2p transport stopped");
     }
 
-    fn peer_of(&self, node_id: &str) -> Option<PeerId> {
-        self.peers.iter().find(|(_, p)| p.node_id == node_id).map(|(id, _)| *id)
-    }
-
     fn touch(&self, peer: &PeerId, connected: Option<bool>) {
         let Some(p) = self.peers.get(peer) else { return };
         let mut contacts = self.contacts.lock().expect("contacts lock");
@@ -207,7 +215,7 @@ impl Task {
     fn command(&mut self, c: Command) {
         match c {
             Command::Send { to, payload } => {
-                let Some(peer) = self.peer_of(&to) else {
+                let Some(&peer) = self.by_node.get(&to) else {
                     tracing::debug!(to, "not a node of this channel; message dropped");
                     return;
                 };
