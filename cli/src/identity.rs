@@ -6,14 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
-use prost::Message;
-use tokio_stream::StreamExt;
 use weft_identity::{CertificateAuthority, ParsedCertificate, Revocation, Role, SigningKeyPair, Validity};
-use weft_proto::{payload, ChannelConfig, Envelope, Payload, TxId, TxValidationCode};
-use weft_provision::{config_envelope, read_cert_pem, GenesisSigner};
+use weft_provision::read_cert_pem;
 
 use crate::output::Output;
-use crate::profile::{identity_from, Loaded, Profile};
+use crate::profile::{Loaded, Profile};
 
 #[derive(Subcommand)]
 pub enum IdentityCommand {
@@ -182,7 +179,7 @@ async fn revoke(certificate: &Path, profile: Profile, output: Output) -> Result<
         .collect();
     let crl = ca(&loaded)?.crl(&list, list.len() as u64, now, now + time::Duration::days(365))?;
 
-    let mut config = current_config(&gateway, &loaded).await?;
+    let mut config = crate::config_update::current(&gateway, &loaded).await?;
     let org = config
         .orgs
         .iter_mut()
@@ -191,69 +188,16 @@ async fn revoke(certificate: &Path, profile: Profile, output: Output) -> Result<
     org.crls = vec![crl];
     config.sequence += 1;
 
-    let mut admins = Vec::new();
-    for o in &loaded.manifest.orgs {
-        admins.push(identity_from(&o.id, &loaded.dir.join(&o.admin_certificate), &loaded.dir.join(&o.admin_key))?);
-    }
-    // The creator (first signer) is the acting org's admin.
-    admins.sort_by_key(|a| a.identity.org_id != loaded.org.id);
-    let signers: Vec<GenesisSigner<'_>> =
-        admins.iter().map(|a| GenesisSigner { identity: a.identity.clone(), key: &a.key }).collect();
-    let envelope = config_envelope(&config, &signers, now_ms());
-    let tx_id = tx_id_of(&envelope)?;
-    gateway.submit_envelope(&tx_id, &envelope).await?;
-    let status = gateway.commit_status(&tx_id).await?;
-    if status.code != TxValidationCode::Valid {
-        bail!("the configuration update was committed as {:?}, not VALID", status.code);
-    }
+    let block = crate::config_update::submit(&gateway, &loaded, &config).await?;
     std::fs::write(revoked_file(&loaded), revoked.iter().map(|r| format!("{r}\n")).collect::<String>())?;
     match output {
-        Output::Json => println!(
-            "{}",
-            serde_json::json!({"revoked": serial, "config_sequence": config.sequence, "block": status.block})
-        ),
+        Output::Json => {
+            println!("{}", serde_json::json!({"revoked": serial, "config_sequence": config.sequence, "block": block}))
+        }
         Output::Text => println!(
             "revoked {} (serial {serial}) of {}: configuration sequence {} in block {}",
-            parsed.common_name, loaded.org.id, config.sequence, status.block
+            parsed.common_name, loaded.org.id, config.sequence, block
         ),
     }
     Ok(())
-}
-
-fn tx_id_of(envelope: &[u8]) -> Result<TxId> {
-    let payload = Payload::decode(Envelope::decode(envelope)?.payload.as_slice())?;
-    TxId::from_slice(&payload.header.unwrap_or_default().tx_id).ok_or_else(|| anyhow!("no tx id"))
-}
-
-/// The channel configuration now in force: the last VALID configuration
-/// transaction in the chain.
-pub async fn current_config(gateway: &weft_sdk::Gateway, loaded: &Loaded) -> Result<ChannelConfig> {
-    let node = loaded
-        .manifest
-        .nodes
-        .iter()
-        .find(|n| n.org == loaded.org.id)
-        .ok_or_else(|| anyhow!("org {} has no node to ask for the height", loaded.org.id))?;
-    let height = crate::admin::status(loaded, node).await?.height;
-    let mut blocks = Box::pin(gateway.blocks(Some(0), Some(height.saturating_sub(1))).await?);
-    let mut config = None;
-    while let Some(block) = blocks.next().await {
-        let block = block?;
-        let codes = block.metadata.clone().unwrap_or_default().validation_codes;
-        for (i, env) in block.data.unwrap_or_default().envelopes.iter().enumerate() {
-            if codes.get(i).copied().unwrap_or(0) != TxValidationCode::Valid as i32 {
-                continue;
-            }
-            let Ok(env) = Envelope::decode(env.as_slice()) else { continue };
-            let Ok(payload) = Payload::decode(env.payload.as_slice()) else { continue };
-            if let Some(payload::Body::ConfigUpdate(u)) = payload.body {
-                config = Some(ChannelConfig::decode(u.config_bytes.as_slice())?);
-            }
-        }
-    }
-    config.ok_or_else(|| anyhow!("no configuration found in the chain"))
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -4,9 +4,11 @@
 
 mod admin;
 mod block;
+mod config_update;
 mod contract;
 mod identity;
 mod lifecycle_cmd;
+mod membership;
 mod network;
 mod node;
 mod output;

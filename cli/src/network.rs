@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use weft_provision::{init, InitOptions, Manifest, Template};
+use weft_provision::{init, InitOptions, Manifest, NodeRoleName, Template};
 
 use crate::output::Output;
 
@@ -25,9 +25,11 @@ pub enum NetworkCommand {
         /// Where named templates are looked up.
         #[arg(long, env = "WEFT_TEMPLATES", default_value = "config/templates")]
         templates_dir: PathBuf,
-        /// Address nodes listen on and are reached at.
+        /// Address nodes listen on and are reached at. Repeat it to spread
+        /// the nodes over hosts: node i goes to the (i mod n)-th --host
+        /// (use --base-port then; free ports can only be probed on this host).
         #[arg(long, default_value = "127.0.0.1")]
-        host: String,
+        host: Vec<String>,
         /// Node i listens on base+10i (gRPC), +1 (p2p), +2 (metrics).
         #[arg(long, default_value_t = 7050, conflicts_with = "free_ports")]
         base_port: u16,
@@ -62,6 +64,33 @@ pub enum NetworkCommand {
     },
     /// Each node's process, height, roles and consensus state.
     Status { dir: PathBuf },
+    /// Add a node to the running network: issue its certificate from the
+    /// org's CA, write nodes/<id>/, and commit a configuration update
+    /// naming it (signed by every org's admin). Start it with `up`.
+    ///
+    /// Example: weft network add-node ./mynet --org Org1 --role orderer
+    AddNode {
+        dir: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// peer and/or orderer (repeat for both).
+        #[arg(long = "role", required = true, value_parser = crate::membership::parse_role)]
+        roles: Vec<NodeRoleName>,
+        /// Address it listens on (default: where the org's nodes are).
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long, default_value_t = 365)]
+        cert_days: i64,
+    },
+    /// Remove a node: commit a configuration update without it (orderers
+    /// hand leadership over first), then stop its process. Its directory
+    /// stays.
+    RemoveNode {
+        dir: PathBuf,
+        node: String,
+        #[arg(long, default_value_t = 10)]
+        grace_secs: u64,
+    },
 }
 
 pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
@@ -72,8 +101,11 @@ pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
             if cert_days < 1 {
                 bail!("--cert-days must be at least 1");
             }
-            let options =
-                InitOptions { host, base_port: (!free_ports).then_some(base_port), cert_validity_days: cert_days };
+            let options = InitOptions {
+                hosts: host,
+                base_port: (!free_ports).then_some(base_port),
+                cert_validity_days: cert_days,
+            };
             if output == Output::Text {
                 eprintln!(
                     "generating {} ({} orgs, {} nodes) into {} …",
@@ -101,6 +133,12 @@ pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
         }
         NetworkCommand::Down { dir, grace_secs } => crate::lifecycle_cmd::down(&dir, grace_secs, output).await,
         NetworkCommand::Status { dir } => crate::lifecycle_cmd::status(&dir, output).await,
+        NetworkCommand::AddNode { dir, org, roles, host, cert_days } => {
+            crate::membership::add_node(&dir, org, roles, host, cert_days, output).await
+        }
+        NetworkCommand::RemoveNode { dir, node, grace_secs } => {
+            crate::membership::remove_node(&dir, &node, grace_secs, output).await
+        }
     }
 }
 

@@ -102,6 +102,11 @@ impl ChannelLedger {
         self.savepoint.base_height
     }
 
+    /// The last block that changed the channel configuration (0: genesis).
+    pub fn last_config_block(&self) -> u64 {
+        self.savepoint.last_config_block
+    }
+
     /// Hash of the last committed block; empty before the genesis block.
     pub fn last_block_hash(&self) -> &[u8] {
         &self.savepoint.last_block_hash
@@ -203,11 +208,15 @@ impl ChannelLedger {
         };
         let verdicts = self.judge(number, envelopes, pre)?;
         let hash = block_hash(header);
+        let has_config = verdicts.txs.iter().zip(&verdicts.codes).any(|(tx, code)| {
+            *code == TxValidationCode::Valid && tx.as_ref().is_some_and(|t| t.body == TxBody::Config)
+        });
         let savepoint = Savepoint {
             height: number + 1,
             last_block_hash: hash.to_vec(),
             base_height: self.savepoint.base_height,
             base_previous_hash: self.savepoint.base_previous_hash.clone(),
+            last_config_block: if has_config { number } else { self.savepoint.last_config_block },
         };
         self.write(block, &verdicts, &savepoint)?;
         self.savepoint = savepoint;

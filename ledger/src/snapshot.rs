@@ -160,6 +160,9 @@ impl Ledger {
             last_block_hash: header.last_block_hash.clone(),
             base_height: header.height,
             base_previous_hash: header.last_block_hash,
+            // The snapshot does not carry the configuration: a node started
+            // from one reads it from its genesis block and the blocks after.
+            last_config_block: 0,
         };
         let meta_cf = self.db.cf_handle(CF_META).expect("meta column family exists");
         batch.put_cf(&meta_cf, savepoint_key(&prefix), savepoint.encode_to_vec());

@@ -69,6 +69,7 @@ impl Committer {
             ledger.commit(genesis, None)?;
         }
         let mut committer = Committer { ledger, rules, runtime };
+        committer.load_config()?;
         let state = LedgerState(committer.ledger.reader());
         let definitions = lifecycle::load_definitions(&state).map_err(|e| CommitError::Contracts(e.to_string()))?;
         for definition in definitions {
@@ -77,6 +78,31 @@ impl Committer {
             committer.install(definition, &code)?;
         }
         Ok(committer)
+    }
+
+    /// The configuration in force is the last VALID configuration
+    /// transaction's, which may be later than the genesis block's.
+    fn load_config(&mut self) -> Result<(), CommitError> {
+        let number = self.ledger.last_config_block();
+        if number == 0 {
+            return Ok(());
+        }
+        let corrupt = |what: String| CommitError::Contracts(format!("configuration block {number}: {what}"));
+        let block = self.ledger.block(number)?.ok_or_else(|| corrupt("not in the ledger".into()))?;
+        let codes = block.metadata.as_ref().map(|m| m.validation_codes.clone()).unwrap_or_default();
+        let envelopes = block.data.map(|d| d.envelopes).unwrap_or_default();
+        let config = envelopes
+            .iter()
+            .zip(codes)
+            .rev()
+            .filter(|(_, code)| *code == TxValidationCode::Valid as i32)
+            .find_map(|(env, _)| match inspect(env, true).1 {
+                Committable::Config(c) => Some(c),
+                _ => None,
+            })
+            .ok_or_else(|| corrupt("holds no VALID configuration transaction".into()))?;
+        self.rules.apply_config(&config).map_err(|e| corrupt(e.to_string()))?;
+        Ok(())
     }
 
     fn install(&mut self, definition: ContractDefinition, code: &[u8]) -> Result<CodeHash, CommitError> {

@@ -196,6 +196,13 @@ fn a_client_revoked_by_a_config_update_is_refused() {
     assert_eq!(committed.txs[0].code, TxValidationCode::RevokedCreator);
     let err = node.transaction("ReadAsset", &["asset1"]).unwrap_err();
     assert!(err.to_string().contains("is revoked by org 'Org1'"), "{err}");
+
+    // After a restart the update is still in force (read from the ledger,
+    // not the genesis block the node was configured with).
+    node.open();
+    assert_eq!(node.committer().rules().config_sequence, 1);
+    let err = node.transaction("ReadAsset", &["asset1"]).unwrap_err();
+    assert!(err.to_string().contains("is revoked by org 'Org1'"), "{err}");
 }
 
 impl Solo1 {

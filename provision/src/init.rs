@@ -19,12 +19,16 @@ use weft_proto::{ChannelConfig, NodeRole, OrgConfig, Policy, SerializedIdentity}
 
 use crate::files::{cert_pem, io, write, write_secret};
 use crate::genesis::{genesis_block, GenesisSigner};
-use crate::{Listen, Manifest, ManifestNode, ManifestOrg, NodeConfig, NodeRoleName, ProvisionError, Template};
+use crate::{
+    Listen, Manifest, ManifestNode, ManifestOrg, NodeConfig, NodeRoleName, ProvisionError, Resources, Template,
+};
 
 #[derive(Debug, Clone)]
 pub struct InitOptions {
-    /// The address nodes listen on and are reached at.
-    pub host: String,
+    /// The addresses nodes listen on and are reached at: node `i` gets
+    /// `hosts[i % len]`, so one entry puts every node on one host and one
+    /// per node spreads them over hosts.
+    pub hosts: Vec<String>,
     /// Node `i` gets ports `base + 10 i` (gRPC), `+1` (p2p), `+2` (metrics);
     /// `None` picks free ports now.
     pub base_port: Option<u16>,
@@ -34,7 +38,7 @@ pub struct InitOptions {
 
 impl Default for InitOptions {
     fn default() -> Self {
-        InitOptions { host: "127.0.0.1".into(), base_port: Some(7050), cert_validity_days: 365 }
+        InitOptions { hosts: vec!["127.0.0.1".into()], base_port: Some(7050), cert_validity_days: 365 }
     }
 }
 
@@ -96,71 +100,26 @@ fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Ma
     }
     let ca_paths: Vec<PathBuf> = manifest_orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect();
 
-    let mut hosts = vec!["localhost".to_string()];
-    if options.host != "localhost" {
-        hosts.push(options.host.clone());
-    }
     let mut nodes = Vec::new();
     let mut node_protos = Vec::new();
     let mut ports = ports.into_iter();
     for (org, (ca, _)) in template.orgs.iter().zip(&orgs) {
-        let mut roles = org.roles.clone();
-        roles.sort();
-        roles.dedup();
-        // One certificate per node; a node that endorses is a 'peer' in policies.
-        let cert_role = if roles.contains(&NodeRoleName::Peer) { Role::Peer } else { Role::Orderer };
         for i in 0..org.nodes {
-            let id = format!("node{i}.{}", org.id.to_lowercase());
-            let (grpc, p2p, metrics) = ports.next().expect("one port triple per node");
-            let key = SigningKeyPair::generate();
-            let cert = ca.issue_for_hosts(&id, cert_role, &key.public_key(), validity, &hosts)?;
-            let dir = PathBuf::from("nodes").join(&id);
-            write_secret(&out.join(&dir).join("key.pem"), key.to_pkcs8_pem().as_bytes())?;
-            write(&out.join(&dir).join("cert.pem"), cert_pem(&cert).as_bytes())?;
-            let listen = Listen {
-                grpc: format!("{}:{grpc}", options.host),
-                p2p: format!("/ip4/{}/tcp/{p2p}", options.host),
-                metrics: format!("{}:{metrics}", options.host),
-            };
-            let config = NodeConfig {
-                node_id: id.clone(),
-                org_id: org.id.clone(),
-                roles: roles.clone(),
-                channel: template.channel.clone(),
-                data_dir: "data".into(),
-                genesis_block: "../../genesis.block".into(),
-                key: "key.pem".into(),
-                certificate: "cert.pem".into(),
-                ca_certificates: ca_paths.clone(),
-                listen: listen.clone(),
-                resources: template.resources_of(org),
-                log_level: "info".into(),
-            };
-            config.save(&out.join(&dir).join("node.toml"))?;
-            node_protos.push(weft_proto::NodeConfig {
-                node_id: id.clone(),
-                org_id: org.id.clone(),
-                roles: roles
-                    .iter()
-                    .map(|r| match r {
-                        NodeRoleName::Peer => NodeRole::Peer as i32,
-                        NodeRoleName::Orderer => NodeRole::Orderer as i32,
-                    })
-                    .collect(),
-                p2p_address: listen.p2p.clone(),
-                grpc_address: listen.grpc.clone(),
-                certificate_der: cert,
-            });
-            nodes.push(ManifestNode {
-                id,
+            let (host, node_ports) = ports.next().expect("one port triple per node");
+            let spec = NodeSpec {
+                id: format!("node{i}.{}", org.id.to_lowercase()),
                 org: org.id.clone(),
-                roles: roles.clone(),
-                config: dir.join("node.toml"),
-                grpc: listen.grpc,
-                p2p: listen.p2p,
-                metrics: listen.metrics,
+                roles: org.roles.clone(),
+                host,
+                ports: node_ports,
                 resources: template.resources_of(org),
-            });
+                channel: template.channel.clone(),
+                ca_paths: ca_paths.clone(),
+                validity,
+            };
+            let (manifest_node, proto) = write_node(out, ca, spec)?;
+            nodes.push(manifest_node);
+            node_protos.push(proto);
         }
     }
 
@@ -205,8 +164,12 @@ fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Ma
     Ok(manifest)
 }
 
-/// (gRPC, p2p, metrics) for each of `n` nodes.
-fn ports(n: usize, options: &InitOptions) -> Result<Vec<(u16, u16, u16)>, ProvisionError> {
+/// The host and (gRPC, p2p, metrics) ports of each of `n` nodes.
+fn ports(n: usize, options: &InitOptions) -> Result<Vec<(String, NodePorts)>, ProvisionError> {
+    if options.hosts.is_empty() {
+        return Err(ProvisionError::Template { path: "--host".into(), message: "at least one host is needed".into() });
+    }
+    let host = |i: usize| options.hosts[i % options.hosts.len()].clone();
     if let Some(base) = options.base_port {
         let last = base as usize + 10 * n.saturating_sub(1) + 2;
         if last > u16::MAX as usize {
@@ -215,17 +178,119 @@ fn ports(n: usize, options: &InitOptions) -> Result<Vec<(u16, u16, u16)>, Provis
                 message: format!("{n} nodes need ports up to {last}; choose a base port below {}", 65535 - 10 * n),
             });
         }
-        return Ok((0..n as u16).map(|i| (base + 10 * i, base + 10 * i + 1, base + 10 * i + 2)).collect());
+        return Ok((0..n).map(|i| (host(i), base_ports(base, i as u16))).collect());
     }
     // Hold every listener until all are chosen so no port is handed out twice.
-    let listeners = (0..3 * n)
-        .map(|_| TcpListener::bind((options.host.as_str(), 0)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ProvisionError::NoFreePort { host: options.host.clone(), source })?;
-    let ports: Vec<u16> = listeners
-        .iter()
-        .map(|l| l.local_addr().map(|a| a.port()))
-        .collect::<Result<_, _>>()
-        .map_err(|source| ProvisionError::NoFreePort { host: options.host.clone(), source })?;
-    Ok(ports.chunks(3).map(|c| (c[0], c[1], c[2])).collect())
+    let mut held = Vec::new();
+    let mut out = Vec::new();
+    for i in 0..n {
+        let h = host(i);
+        let (ports, listeners) = hold_ports(&h)?;
+        held.push(listeners);
+        out.push((h, ports));
+    }
+    Ok(out)
+}
+
+/// Three ports free on `host` now.
+pub(crate) fn free_ports(host: &str) -> Result<NodePorts, ProvisionError> {
+    Ok(hold_ports(host)?.0)
+}
+
+fn hold_ports(host: &str) -> Result<(NodePorts, Vec<TcpListener>), ProvisionError> {
+    let no_port = |source| ProvisionError::NoFreePort { host: host.to_string(), source };
+    let listeners = (0..3).map(|_| TcpListener::bind((host, 0))).collect::<Result<Vec<_>, _>>().map_err(no_port)?;
+    let port = |i: usize| listeners[i].local_addr().map(|a| a.port()).map_err(no_port);
+    Ok(((port(0)?, port(1)?, port(2)?), listeners))
+}
+
+fn base_ports(base: u16, i: u16) -> NodePorts {
+    (base + 10 * i, base + 10 * i + 1, base + 10 * i + 2)
+}
+
+/// gRPC, p2p and metrics ports.
+pub(crate) type NodePorts = (u16, u16, u16);
+
+/// What one node is made from.
+pub(crate) struct NodeSpec {
+    pub id: String,
+    pub org: String,
+    pub roles: Vec<NodeRoleName>,
+    pub host: String,
+    pub ports: NodePorts,
+    pub resources: Resources,
+    pub channel: String,
+    /// Every org's CA certificate, relative to the node's directory.
+    pub ca_paths: Vec<PathBuf>,
+    pub validity: Validity,
+}
+
+/// Writes `nodes/<id>/` under `out` (key, certificate from `ca`, node.toml)
+/// and returns the node's manifest entry and its channel configuration
+/// entry.
+pub(crate) fn write_node(
+    out: &Path,
+    ca: &CertificateAuthority,
+    spec: NodeSpec,
+) -> Result<(ManifestNode, weft_proto::NodeConfig), ProvisionError> {
+    let mut roles = spec.roles;
+    roles.sort();
+    roles.dedup();
+    // One certificate per node; a node that endorses is a 'peer' in policies.
+    let cert_role = if roles.contains(&NodeRoleName::Peer) { Role::Peer } else { Role::Orderer };
+    let mut hosts = vec!["localhost".to_string()];
+    if spec.host != "localhost" {
+        hosts.push(spec.host.clone());
+    }
+    let key = SigningKeyPair::generate();
+    let cert = ca.issue_for_hosts(&spec.id, cert_role, &key.public_key(), spec.validity, &hosts)?;
+    let dir = PathBuf::from("nodes").join(&spec.id);
+    write_secret(&out.join(&dir).join("key.pem"), key.to_pkcs8_pem().as_bytes())?;
+    write(&out.join(&dir).join("cert.pem"), cert_pem(&cert).as_bytes())?;
+    let (grpc, p2p, metrics) = spec.ports;
+    let listen = Listen {
+        grpc: format!("{}:{grpc}", spec.host),
+        p2p: format!("/ip4/{}/tcp/{p2p}", spec.host),
+        metrics: format!("{}:{metrics}", spec.host),
+    };
+    let config = NodeConfig {
+        node_id: spec.id.clone(),
+        org_id: spec.org.clone(),
+        roles: roles.clone(),
+        channel: spec.channel,
+        data_dir: "data".into(),
+        genesis_block: "../../genesis.block".into(),
+        key: "key.pem".into(),
+        certificate: "cert.pem".into(),
+        ca_certificates: spec.ca_paths,
+        listen: listen.clone(),
+        resources: spec.resources,
+        log_level: "info".into(),
+    };
+    config.save(&out.join(&dir).join("node.toml"))?;
+    let proto = weft_proto::NodeConfig {
+        node_id: spec.id.clone(),
+        org_id: spec.org.clone(),
+        roles: roles
+            .iter()
+            .map(|r| match r {
+                NodeRoleName::Peer => NodeRole::Peer as i32,
+                NodeRoleName::Orderer => NodeRole::Orderer as i32,
+            })
+            .collect(),
+        p2p_address: listen.p2p.clone(),
+        grpc_address: listen.grpc.clone(),
+        certificate_der: cert,
+    };
+    let manifest = ManifestNode {
+        id: spec.id,
+        org: spec.org,
+        roles,
+        config: dir.join("node.toml"),
+        grpc: listen.grpc,
+        p2p: listen.p2p,
+        metrics: listen.metrics,
+        resources: spec.resources,
+    };
+    Ok((manifest, proto))
 }

@@ -10,6 +10,7 @@
 //! Holds no BaaS state and starts no processes; it writes files and reads
 //! them back.
 
+mod add_node;
 mod env_override;
 mod error;
 mod files;
@@ -19,6 +20,7 @@ mod manifest;
 mod node_config;
 mod template;
 
+pub use add_node::{prepare_node, NodeRequest, PreparedNode};
 pub use error::ProvisionError;
 pub use files::read_cert_pem;
 pub use genesis::{config_envelope, genesis_block, read_genesis_config, GenesisSigner};

@@ -7,7 +7,8 @@ use prost::Message;
 use weft_identity::{Membership, PublicKey, Role, Signature, SigningKeyPair};
 use weft_proto::{payload, Block, ConsensusType, Envelope, Payload};
 use weft_provision::{
-    init, read_cert_pem, read_genesis_config, InitOptions, Manifest, NodeConfig, ProvisionError, Template,
+    init, prepare_node, read_cert_pem, read_genesis_config, InitOptions, Manifest, NodeConfig, NodeRequest,
+    NodeRoleName, ProvisionError, Template,
 };
 
 fn templates_dir() -> PathBuf {
@@ -158,4 +159,40 @@ fn bad_templates_say_what_is_wrong() {
         assert!(err.starts_with("template test.toml: "), "{err}");
         assert!(err.contains(want), "expected {want:?} in: {err}");
     }
+}
+
+#[test]
+fn a_node_prepared_for_a_running_network_is_issued_by_its_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("net");
+    let manifest = init(&template("raft-3"), &out, &InitOptions { base_port: None, ..Default::default() }).unwrap();
+    let request =
+        NodeRequest { org: "Org2".into(), roles: vec![NodeRoleName::Peer], host: None, cert_validity_days: 30 };
+    let prepared = prepare_node(&out, &manifest, &request).unwrap();
+    assert_eq!(prepared.manifest.id, "node1.org2");
+    assert_eq!(prepared.dir, out.join("nodes/node1.org2"));
+    // The manifest is the caller's to update once the node is in the channel.
+    assert_eq!(Manifest::load(&out).unwrap(), manifest);
+
+    let config =
+        read_genesis_config(&Block::decode(std::fs::read(out.join("genesis.block")).unwrap().as_slice()).unwrap())
+            .unwrap();
+    let membership = Membership::from_orgs(&config.orgs).unwrap();
+    let identity = weft_proto::SerializedIdentity {
+        org_id: "Org2".into(),
+        certificate_der: prepared.channel_node.certificate_der.clone(),
+    };
+    let validated = membership.validate(&identity, now()).unwrap();
+    assert_eq!(validated.role, Role::Peer);
+    assert_eq!(prepared.channel_node.roles, vec![weft_proto::NodeRole::Peer as i32]);
+
+    let node = NodeConfig::load(&out.join(&prepared.manifest.config)).unwrap();
+    assert_eq!((node.node_id.as_str(), node.org_id.as_str()), ("node1.org2", "Org2"));
+    assert_eq!(node.listen.grpc, prepared.channel_node.grpc_address);
+    assert_eq!(read_cert_pem(&node.certificate).unwrap(), prepared.channel_node.certificate_der);
+    assert!(node.ca_certificates.iter().all(|p| p.exists()));
+
+    let unknown = NodeRequest { org: "Org9".into(), ..request };
+    let err = prepare_node(&out, &manifest, &unknown).unwrap_err().to_string();
+    assert!(err.contains("no org \"Org9\"") && err.contains("Org1, Org2, Org3"), "{err}");
 }

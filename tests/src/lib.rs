@@ -3,6 +3,7 @@
 //! ports, and stopped (or killed) by the test. The binaries are the ones
 //! `cargo test --workspace` builds next to the test executable.
 
+pub mod cluster;
 mod load;
 
 pub use load::Load;
@@ -82,6 +83,11 @@ impl Net {
         let (ok, stdout, stderr) = self.weft(args);
         assert!(ok, "weft {args:?} failed:\n{stdout}\n{stderr}");
         stdout
+    }
+
+    /// Reads the manifest again (after `weft network add-node|remove-node`).
+    pub fn reload(&mut self) {
+        self.manifest = Manifest::load(&self.dir).expect("manifest");
     }
 
     /// Starts every node that is not running and waits until all are healthy.

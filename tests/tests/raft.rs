@@ -4,10 +4,8 @@
 //! no acknowledged transaction is lost, and the killed node catches up
 //! after its restart. Draining the new leader moves leadership on.
 
-use std::time::Duration;
-
+use weft_e2e::cluster::{agreed_leader, converge, new_leader_after, org_of, status};
 use weft_e2e::{Load, Net};
-use weft_proto::{StatusRequest, StatusResponse};
 use weft_sdk::Call;
 
 const NODES: [&str; 3] = ["node0.org1", "node0.org2", "node0.org3"];
@@ -15,57 +13,6 @@ const NODES: [&str; 3] = ["node0.org1", "node0.org2", "node0.org3"];
 fn call(function: &str, args: &[&str]) -> Call {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     Call::new("asset-transfer", function, &args)
-}
-
-async fn status(net: &Net, node: &str) -> Option<StatusResponse> {
-    net.admin(node).status(StatusRequest {}).await.ok().map(|r| r.into_inner())
-}
-
-/// The leader every live node in `nodes` agrees on.
-async fn agreed_leader(net: &Net, nodes: &[&str]) -> String {
-    for _ in 0..300 {
-        let mut leaders = Vec::new();
-        for n in nodes {
-            if let Some(s) = status(net, n).await {
-                leaders.push(s.consensus.unwrap_or_default().leader);
-            }
-        }
-        if leaders.len() == nodes.len() && !leaders[0].is_empty() && leaders.iter().all(|l| *l == leaders[0]) {
-            return leaders[0].clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{nodes:?} did not agree on a leader");
-}
-
-/// Waits until `nodes` agree on a leader other than `old` (the survivors
-/// still name a killed leader until their election timeout runs out).
-async fn new_leader_after(net: &Net, nodes: &[&str], old: &str) -> String {
-    for _ in 0..200 {
-        let leader = agreed_leader(net, nodes).await;
-        if leader != old {
-            return leader;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{nodes:?} still follow {old}");
-}
-
-/// Waits until every node has the same height and last block hash.
-async fn converge(net: &Net) -> (u64, Vec<u8>) {
-    for _ in 0..600 {
-        let mut seen = Vec::new();
-        for n in NODES {
-            if let Some(s) = status(net, n).await {
-                seen.push((s.height, s.last_block_hash));
-            }
-        }
-        if seen.len() == NODES.len() && seen.windows(2).all(|w| w[0] == w[1]) {
-            return seen.remove(0);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the nodes did not converge on one chain");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,7 +37,7 @@ async fn raft_3_survives_its_leader_being_killed_under_load() {
     load.wait_for(load.acknowledged() + 5).await;
     let acknowledged = load.stop().await;
 
-    let (height, _) = converge(&net).await;
+    let (height, _) = converge(&net, &NODES).await;
     // Every orderer stamped its copy of a block with the leader's clock.
     let mut stamps = Vec::new();
     for n in NODES {
@@ -124,9 +71,4 @@ async fn raft_3_survives_its_leader_being_killed_under_load() {
     let gw = net.gateway_as(net.identity("Org1", false), &others);
     let (_, committed) = gw.submit(&call("CreateAsset", &["after-drain", "red", "1", "Ann", "1"])).await.unwrap();
     assert_eq!(committed.code, weft_proto::TxValidationCode::Valid);
-}
-
-fn org_of(node: &str) -> String {
-    let org = node.split('.').nth(1).expect("node ids are node<i>.<org>");
-    format!("Org{}", org.trim_start_matches("org"))
 }

@@ -46,6 +46,8 @@ pub struct Chain {
     height: watch::Receiver<u64>,
     view: Arc<RwLock<Arc<View>>>,
     reader: ChannelReader,
+    /// The block signer's certificate, if this node may order.
+    signer_certificate: Option<Vec<u8>>,
 }
 
 impl Chain {
@@ -58,11 +60,18 @@ impl Chain {
         let view = Arc::new(RwLock::new(Arc::new(view_of(&committer))));
         metrics.ledger_height.set(committer.ledger().height() as i64);
         let shared = view.clone();
+        let signer_certificate = signer.as_ref().map(|s| s.identity.certificate_der.clone());
         std::thread::Builder::new()
             .name("committer".into())
             .spawn(move || committer_loop(committer, signer, rx, height_tx, shared, metrics))
             .expect("spawn committer thread");
-        Chain { commands: tx, height, view, reader }
+        Chain { commands: tx, height, view, reader, signer_certificate }
+    }
+
+    /// Whether the configuration in force names this node an orderer, so
+    /// that blocks it cuts and signs are valid for everyone.
+    pub fn may_sign_blocks(&self) -> bool {
+        self.signer_certificate.as_ref().is_some_and(|c| self.view().rules.orderers.contains(c))
     }
 
     pub fn reader(&self) -> &ChannelReader {

@@ -126,7 +126,8 @@ fn start_ordering(
                 &key,
                 &config.listen.p2p,
                 config.channel.clone(),
-                &channel_config.nodes,
+                // The configuration in force, which may have grown since genesis.
+                &chain.view().rules.config.nodes,
                 chain.clone(),
                 tx,
             )?;

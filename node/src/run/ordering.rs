@@ -66,7 +66,15 @@ impl Ordering {
             Some(Network { p2p, inbound, store }) => (Some(Links { p2p, store }), Some(inbound)),
             None => (None, None),
         };
-        let driver = Driver { engine, chain, network: links, metrics, waiting: HashMap::new(), leader: None };
+        let driver = Driver {
+            engine,
+            chain,
+            network: links,
+            metrics,
+            waiting: HashMap::new(),
+            leader: None,
+            config_sequence: None,
+        };
         tokio::spawn(driver.run(first, tick, rx, inbound));
         Ordering { commands: tx }
     }
@@ -101,6 +109,8 @@ struct Driver {
     metrics: Arc<Metrics>,
     waiting: HashMap<u64, oneshot::Sender<Result<(), RejectReason>>>,
     leader: Option<String>,
+    /// The channel configuration the engine and transport were last told of.
+    config_sequence: Option<u64>,
 }
 
 /// Why the driver stopped ordering.
@@ -123,6 +133,8 @@ impl Driver {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_request = 0u64;
+        let mut first = first;
+        first.extend(self.follow_config());
         if let Err(e) = self.execute(first).await {
             tracing::error!(error = %e, "the orderer stops ordering");
             return;
@@ -197,10 +209,19 @@ impl Driver {
                 }
                 Action::Ordered(batch) => {
                     let seq = batch.seq;
-                    // Blocks are committed in order, one at a time: the
-                    // next batch waits for this one's block to be durable.
-                    self.chain.order(batch).await.map_err(|e| Fatal::Commit { seq, error: e.to_string() })?;
+                    if !self.chain.may_sign_blocks() {
+                        // An orderer that joined later replays batches from
+                        // before the configuration naming it; its signature
+                        // on those would not verify, so it takes the blocks
+                        // the orderers of the time signed.
+                        self.catch_up(seq + 1).await;
+                    } else {
+                        // Blocks are committed in order, one at a time: the
+                        // next batch waits for this one's block to be durable.
+                        self.chain.order(batch).await.map_err(|e| Fatal::Commit { seq, error: e.to_string() })?;
+                    }
                     todo.extend(self.engine.committed(self.chain.height()));
+                    todo.extend(self.follow_config());
                 }
                 Action::Send { to, payload } => match &self.network {
                     Some(n) => n.p2p.send(to, payload),
@@ -213,10 +234,35 @@ impl Driver {
                 Action::CatchUp { next_seq } => {
                     self.catch_up(next_seq).await;
                     todo.extend(self.engine.committed(self.chain.height()));
+                    todo.extend(self.follow_config());
                 }
             }
         }
         Ok(())
+    }
+
+    /// Once a configuration block is committed, the engine learns the
+    /// orderers it names (raft changes membership one node at a time) and
+    /// the transport admits exactly its nodes.
+    fn follow_config(&mut self) -> Vec<Action> {
+        let view = self.chain.view();
+        let rules = &view.rules;
+        if self.config_sequence == Some(rules.config_sequence) {
+            return Vec::new();
+        }
+        self.config_sequence = Some(rules.config_sequence);
+        let orderers: Vec<String> = rules
+            .config
+            .nodes
+            .iter()
+            .filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)))
+            .map(|n| n.node_id.clone())
+            .collect();
+        tracing::info!(sequence = rules.config_sequence, ?orderers, "ordering follows the channel configuration");
+        if let Some(n) = &self.network {
+            n.p2p.set_nodes(rules.config.nodes.clone());
+        }
+        self.engine.reconfigure(orderers)
     }
 
     /// Fetches blocks the engine no longer holds from other nodes, retrying

@@ -48,6 +48,7 @@ struct Behaviour {
 }
 
 enum Command {
+    SetNodes(Vec<ChannelNode>),
     Send { to: String, payload: Vec<u8> },
     Fetch { from: u64, to: u64, reply: oneshot::Sender<Result<Vec<Block>, String>> },
 }
@@ -70,7 +71,14 @@ pub struct P2p {
 struct Peer {
     node_id: String,
     address: Multiaddr,
+    /// Redial schedule while not connected.
+    next_dial: Instant,
+    backoff: Duration,
 }
+
+/// Redial backoff bounds for a node that is down or unreachable.
+const REDIAL_MIN: Duration = Duration::from_millis(500);
+const REDIAL_MAX: Duration = Duration::from_secs(10);
 
 /// The libp2p peer id of a channel node: from its certificate's key.
 pub fn peer_id_of(node: &ChannelNode) -> anyhow::Result<PeerId> {
@@ -114,38 +122,31 @@ impl P2p {
         let listen: Multiaddr = listen.parse().with_context(|| format!("p2p listen address {listen:?}"))?;
         swarm.listen_on(listen.clone()).with_context(|| format!("listening on {listen}"))?;
 
-        let mut peers = HashMap::new();
-        let mut contacts = HashMap::new();
-        for n in nodes.iter().filter(|n| n.node_id != me) {
-            let id = peer_id_of(n)?;
-            let address: Multiaddr = n
-                .p2p_address
-                .parse()
-                .with_context(|| format!("node {}'s p2p address {:?}", n.node_id, n.p2p_address))?;
-            swarm.behaviour_mut().allowed.allow_peer(id);
-            swarm.add_peer_address(id, address.clone());
-            contacts.insert(
-                n.node_id.clone(),
-                PeerContact { node_id: n.node_id.clone(), connected: false, last_contact: None },
-            );
-            peers.insert(id, Peer { node_id: n.node_id.clone(), address });
-        }
         let (tx, rx) = mpsc::unbounded_channel();
-        let contacts = Arc::new(Mutex::new(contacts));
-        let by_node = peers.iter().map(|(id, p)| (p.node_id.clone(), *id)).collect();
-        let task = Task {
+        let contacts = Arc::new(Mutex::new(HashMap::new()));
+        let mut task = Task {
             swarm,
-            peers,
-            by_node,
+            me: me.to_string(),
+            peers: HashMap::new(),
+            by_node: HashMap::new(),
             channel,
             chain,
             inbound,
             contacts: contacts.clone(),
             fetches: HashMap::new(),
         };
+        let problems = task.set_nodes(nodes);
+        anyhow::ensure!(problems.is_empty(), "the channel configuration's nodes: {}", problems.join("; "));
         tokio::spawn(task.run(rx));
-        tracing::info!(%listen, peers = nodes.len().saturating_sub(1), "p2p transport listening");
+        tracing::info!(%listen, "p2p transport listening");
         Ok(P2p { commands: tx, contacts })
+    }
+
+    /// Admits exactly `nodes` from now on (after a configuration update):
+    /// new ones are dialled when first addressed, removed ones are
+    /// disconnected and refused.
+    pub fn set_nodes(&self, nodes: Vec<ChannelNode>) {
+        let _ = self.commands.send(Command::SetNodes(nodes));
     }
 
     /// Fire and forget: consensus protocols resend what is lost.
@@ -169,6 +170,7 @@ impl P2p {
 
 struct Task {
     swarm: libp2p::Swarm<Behaviour>,
+    me: String,
     peers: HashMap<PeerId, Peer>,
     /// Node id → peer id, for every message sent.
     by_node: HashMap<String, PeerId>,
@@ -189,6 +191,8 @@ struct Fetch {
 
 impl Task {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut redial = tokio::time::interval(REDIAL_MIN);
+        redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -196,9 +200,38 @@ impl Task {
                     Some(c) => self.command(c),
                 },
                 event = self.swarm.select_next_some() => self.event(event),
+                _ = redial.tick() => self.redial(),
             }
         }
         tracing::info!("p2p transport stopped");
+    }
+
+    /// Keeps a connection to every admitted node, so that followers, who
+    /// send to no one but the leader, are connected too and a healed
+    /// partition is noticed by both sides; each unreachable node is
+    /// redialled with its own exponential backoff.
+    fn redial(&mut self) {
+        let now = Instant::now();
+        let due: Vec<(PeerId, Multiaddr)> = self
+            .peers
+            .iter_mut()
+            .filter(|(_, p)| p.next_dial <= now)
+            .map(|(id, p)| {
+                p.next_dial = now + p.backoff;
+                p.backoff = (p.backoff * 2).min(REDIAL_MAX);
+                (*id, p.address.clone())
+            })
+            .collect();
+        for (id, address) in due {
+            if self.swarm.is_connected(&id) {
+                continue;
+            }
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(id)
+                .addresses(vec![address])
+                .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            let _ = self.swarm.dial(opts);
+        }
     }
 
     fn touch(&self, peer: &PeerId, connected: Option<bool>) {
@@ -212,8 +245,63 @@ impl Task {
         }
     }
 
+    /// Makes `nodes` (less this node) the admitted set; returns what was
+    /// wrong with entries it could not admit.
+    fn set_nodes(&mut self, nodes: &[ChannelNode]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut wanted = HashMap::new();
+        for n in nodes.iter().filter(|n| n.node_id != self.me) {
+            let address = n.p2p_address.parse::<Multiaddr>().map_err(|e| anyhow::anyhow!("{e}"));
+            match (peer_id_of(n), address) {
+                (Ok(id), Ok(address)) => {
+                    wanted.insert(
+                        id,
+                        Peer { node_id: n.node_id.clone(), address, next_dial: Instant::now(), backoff: REDIAL_MIN },
+                    );
+                }
+                (Err(e), _) => problems.push(format!("{e:#}")),
+                (_, Err(e)) => problems.push(format!("node {}'s p2p address {:?}: {e}", n.node_id, n.p2p_address)),
+            }
+        }
+        let gone: Vec<PeerId> = self.peers.keys().filter(|id| !wanted.contains_key(id)).copied().collect();
+        let mut contacts = self.contacts.lock().expect("contacts lock");
+        for id in gone {
+            let p = self.peers.remove(&id).expect("listed above");
+            // Disallowing also closes its connections.
+            self.swarm.behaviour_mut().allowed.disallow_peer(id);
+            contacts.remove(&p.node_id);
+            tracing::info!(node = %p.node_id, "p2p: node left the channel configuration; no longer admitted");
+        }
+        for (id, p) in wanted {
+            if self.peers.get(&id).is_some_and(|old| old.address == p.address && old.node_id == p.node_id) {
+                continue;
+            }
+            if self.peers.contains_key(&id) {
+                // It moved: drop the connection to the old address. libp2p
+                // keeps dialling that one too, failing over to the new one.
+                self.swarm.behaviour_mut().allowed.disallow_peer(id);
+            }
+            tracing::info!(node = %p.node_id, address = %p.address, "p2p: admitting node of the channel");
+            self.swarm.behaviour_mut().allowed.allow_peer(id);
+            self.swarm.add_peer_address(id, p.address.clone());
+            contacts.entry(p.node_id.clone()).or_insert(PeerContact {
+                node_id: p.node_id.clone(),
+                connected: false,
+                last_contact: None,
+            });
+            self.peers.insert(id, p);
+        }
+        self.by_node = self.peers.iter().map(|(id, p)| (p.node_id.clone(), *id)).collect();
+        problems
+    }
+
     fn command(&mut self, c: Command) {
         match c {
+            Command::SetNodes(nodes) => {
+                for problem in self.set_nodes(&nodes) {
+                    tracing::warn!(%problem, "p2p: a node of the new channel configuration cannot be admitted");
+                }
+            }
             Command::Send { to, payload } => {
                 let Some(&peer) = self.by_node.get(&to) else {
                     tracing::debug!(to, "not a node of this channel; message dropped");
@@ -222,6 +310,7 @@ impl Task {
                 // request-response dials (again) when there is no
                 // connection; a failed dial drops this message only.
                 let request = Request::Consensus { channel: self.channel.clone(), payload: ByteBuf::from(payload) };
+                self.remember_address(peer);
                 self.swarm.behaviour_mut().rr.send_request(&peer, request);
             }
             Command::Fetch { from, to, reply } => {
@@ -231,12 +320,25 @@ impl Task {
         }
     }
 
+    /// request-response forgets an address after one failed dial (a node
+    /// that was down, or not started yet); the configuration's address is
+    /// handed to it again before every request to a peer not connected.
+    fn remember_address(&mut self, peer: PeerId) {
+        if self.swarm.is_connected(&peer) {
+            return;
+        }
+        if let Some(p) = self.peers.get(&peer) {
+            self.swarm.add_peer_address(peer, p.address.clone());
+        }
+    }
+
     fn fetch(&mut self, mut f: Fetch) {
         let Some(peer) = f.untried.pop() else {
             let _ = f.reply.send(Err(format!("no node could send blocks {}..{}", f.from, f.to)));
             return;
         };
         let request = Request::Blocks { channel: self.channel.clone(), from: f.from, to: f.to };
+        self.remember_address(peer);
         let id = self.swarm.behaviour_mut().rr.send_request(&peer, request);
         self.fetches.insert(id, f);
     }
@@ -245,15 +347,25 @@ impl Task {
         match event {
             SwarmEvent::ConnectionEstablished { peer_id, .. } => {
                 self.touch(&peer_id, Some(true));
+                if let Some(p) = self.peers.get_mut(&peer_id) {
+                    p.backoff = REDIAL_MIN;
+                }
                 if let Some(p) = self.peers.get(&peer_id) {
                     tracing::info!(node = %p.node_id, address = %p.address, "p2p connected");
                 }
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => {
                 self.touch(&peer_id, Some(false));
-                if let Some(p) = self.peers.get(&peer_id) {
-                    tracing::info!(node = %p.node_id, "p2p disconnected; will redial on the next message");
+                if let Some(p) = self.peers.get_mut(&peer_id) {
+                    p.next_dial = Instant::now();
                 }
+                if let Some(p) = self.peers.get(&peer_id) {
+                    tracing::info!(node = %p.node_id, "p2p disconnected; redialling with backoff");
+                }
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                let node = peer_id.and_then(|p| self.peers.get(&p)).map(|p| p.node_id.clone());
+                tracing::debug!(?node, %error, "p2p dial failed");
             }
             SwarmEvent::Behaviour(BehaviourEvent::Rr(e)) => self.request_response(e),
             _ => {}

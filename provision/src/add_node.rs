@@ -1,0 +1,72 @@
+//! A node for a network that already runs: key and certificate from its
+//! org's CA (whose key `weft network init` left in the directory), free
+//! ports, `nodes/<id>/node.toml`, and the channel-configuration entry a
+//! configuration update must add before the node may take part.
+//!
+//! The manifest is not touched here: the caller records the node once the
+//! configuration update is committed, and deletes its directory otherwise.
+
+use std::path::{Path, PathBuf};
+
+use weft_identity::{CertificateAuthority, SigningKeyPair, Validity};
+
+use crate::files::read_to_string;
+use crate::init::{free_ports, write_node, NodeSpec};
+use crate::{read_cert_pem, Manifest, ManifestNode, NodeRoleName, ProvisionError, Resources};
+
+#[derive(Debug, Clone)]
+pub struct NodeRequest {
+    pub org: String,
+    pub roles: Vec<NodeRoleName>,
+    /// Address it listens on; default: where the org's other nodes are.
+    pub host: Option<String>,
+    pub cert_validity_days: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreparedNode {
+    pub manifest: ManifestNode,
+    pub channel_node: weft_proto::NodeConfig,
+    /// `nodes/<id>` under the network directory.
+    pub dir: PathBuf,
+}
+
+fn host_of(address: &str) -> Option<String> {
+    address.rsplit_once(':').map(|(h, _)| h.to_string())
+}
+
+/// Writes the new node's files under `dir` (see the module comment).
+pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> Result<PreparedNode, ProvisionError> {
+    let bad = |message: String| ProvisionError::Template { path: "add-node".into(), message };
+    let org = manifest.orgs.iter().find(|o| o.id == request.org).ok_or_else(|| {
+        let known: Vec<&str> = manifest.orgs.iter().map(|o| o.id.as_str()).collect();
+        bad(format!("no org {:?} in this network; its orgs are {}", request.org, known.join(", ")))
+    })?;
+    if request.roles.is_empty() {
+        return Err(bad("a node needs at least one role (peer, orderer)".into()));
+    }
+    let key = SigningKeyPair::from_pkcs8_pem(&read_to_string(&dir.join(&org.ca_key))?)?;
+    let ca = CertificateAuthority::from_parts(&org.id, key, read_cert_pem(&dir.join(&org.ca_certificate))?)?;
+
+    let taken = |id: &str| manifest.nodes.iter().any(|n| n.id == id) || dir.join("nodes").join(id).exists();
+    let id =
+        (0..).map(|i| format!("node{i}.{}", org.id.to_lowercase())).find(|id| !taken(id)).expect("some index is free");
+    let same_org = manifest.nodes.iter().find(|n| n.org == org.id).or(manifest.nodes.first());
+    let host =
+        request.host.clone().or_else(|| same_org.and_then(|n| host_of(&n.grpc))).unwrap_or_else(|| "127.0.0.1".into());
+    let resources = same_org.map(|n| n.resources).unwrap_or_else(Resources::default);
+    let ports = free_ports(&host)?;
+    let spec = NodeSpec {
+        id: id.clone(),
+        org: org.id.clone(),
+        roles: request.roles.clone(),
+        host,
+        ports,
+        resources,
+        channel: manifest.channel.clone(),
+        ca_paths: manifest.orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect(),
+        validity: Validity::days_from_now(request.cert_validity_days),
+    };
+    let (manifest_node, channel_node) = write_node(dir, &ca, spec)?;
+    Ok(PreparedNode { manifest: manifest_node, channel_node, dir: dir.join("nodes").join(id) })
+}

@@ -1,0 +1,68 @@
+//! Watching a multi-node network converge: node status over Admin, the
+//! leader the nodes agree on, and one chain on every node.
+
+use std::time::Duration;
+
+use weft_proto::{StatusRequest, StatusResponse};
+
+use crate::Net;
+
+pub async fn status(net: &Net, node: &str) -> Option<StatusResponse> {
+    net.admin(node).status(StatusRequest {}).await.ok().map(|r| r.into_inner())
+}
+
+/// The leader every node in `nodes` agrees on (all must answer).
+pub async fn agreed_leader(net: &Net, nodes: &[&str]) -> String {
+    for _ in 0..300 {
+        let mut leaders = Vec::new();
+        for n in nodes {
+            if let Some(s) = status(net, n).await {
+                leaders.push(s.consensus.unwrap_or_default().leader);
+            }
+        }
+        if leaders.len() == nodes.len() && !leaders[0].is_empty() && leaders.iter().all(|l| *l == leaders[0]) {
+            return leaders[0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{nodes:?} did not agree on a leader");
+}
+
+/// Waits until `nodes` agree on a leader other than `old` (the survivors
+/// still name a killed leader until their election timeout runs out).
+pub async fn new_leader_after(net: &Net, nodes: &[&str], old: &str) -> String {
+    for _ in 0..200 {
+        let leader = agreed_leader(net, nodes).await;
+        if leader != old {
+            return leader;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{nodes:?} still follow {old}");
+}
+
+/// Waits until every node in `nodes` has the same height and last block
+/// hash; returns them.
+pub async fn converge(net: &Net, nodes: &[&str]) -> (u64, Vec<u8>) {
+    let mut seen = Vec::new();
+    for _ in 0..600 {
+        seen.clear();
+        for n in nodes {
+            if let Some(s) = status(net, n).await {
+                seen.push((n.to_string(), s.height, s.last_block_hash));
+            }
+        }
+        if seen.len() == nodes.len() && seen.windows(2).all(|w| (w[0].1, &w[0].2) == (w[1].1, &w[1].2)) {
+            return (seen[0].1, seen[0].2.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let heights: Vec<(String, u64)> = seen.into_iter().map(|(n, h, _)| (n, h)).collect();
+    panic!("{nodes:?} did not converge on one chain; last seen heights {heights:?}");
+}
+
+/// `Org2` for `node0.org2`.
+pub fn org_of(node: &str) -> String {
+    let org = node.split('.').nth(1).expect("node ids are node<i>.<org>");
+    format!("Org{}", org.trim_start_matches("org"))
+}
