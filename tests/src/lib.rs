@@ -5,6 +5,7 @@
 
 pub mod cluster;
 mod load;
+pub mod netns;
 
 pub use load::Load;
 
@@ -36,12 +37,25 @@ pub struct Net {
     pub dir: PathBuf,
     pub manifest: Manifest,
     bins: PathBuf,
+    node_binary: PathBuf,
 }
 
 impl Net {
-    /// `weft network init` from a template file or TOML text.
+    /// `weft network init` from a template file or TOML text, on free
+    /// ports of 127.0.0.1.
     pub fn init(template: &str) -> Net {
-        let tmp = tempfile::tempdir().expect("tempdir");
+        Net::init_with(template, &["--free-ports"])
+    }
+
+    /// `weft network init` with `args` (e.g. `--host`, `--base-port`).
+    /// Set WEFT_E2E_KEEP=1 to keep the network directory (logs, data) after
+    /// the test; its path is printed.
+    pub fn init_with(template: &str, args: &[&str]) -> Net {
+        let mut tmp = tempfile::tempdir().expect("tempdir");
+        if std::env::var_os("WEFT_E2E_KEEP").is_some() {
+            tmp.disable_cleanup(true);
+            eprintln!("WEFT_E2E_KEEP: the network stays in {}", tmp.path().display());
+        }
         let bins = bin_dir();
         let template_path = if template.trim_start().starts_with("name") || template.contains('\n') {
             let p = tmp.path().join("template.toml");
@@ -52,7 +66,9 @@ impl Net {
         };
         let dir = tmp.path().join("net");
         let out = Command::new(bins.join("weft"))
-            .args(["network", "init", "--free-ports", "--template"])
+            .args(["network", "init"])
+            .args(args)
+            .arg("--template")
             .arg(&template_path)
             .arg("--out")
             .arg(&dir)
@@ -60,7 +76,23 @@ impl Net {
             .expect("run weft");
         assert!(out.status.success(), "network init: {}", String::from_utf8_lossy(&out.stderr));
         let manifest = Manifest::load(&dir).expect("manifest");
-        Net { _tmp: tmp, dir, manifest, bins }
+        let node_binary = bins.join("weft-node");
+        Net { _tmp: tmp, dir, manifest, bins, node_binary }
+    }
+
+    /// What `weft network up` starts nodes with (a wrapper, say).
+    pub fn set_node_binary(&mut self, path: PathBuf) {
+        self.node_binary = path;
+    }
+
+    /// The weft CLI this harness runs.
+    pub fn weft_binary(&self) -> PathBuf {
+        self.bins.join("weft")
+    }
+
+    /// The real weft-node executable.
+    pub fn real_node_binary(&self) -> PathBuf {
+        self.bins.join("weft-node")
     }
 
     /// Runs `weft ARGS` against this network; returns (success, stdout, stderr).
@@ -68,7 +100,7 @@ impl Net {
         let out = Command::new(self.bins.join("weft"))
             .args(args)
             .env("WEFT_NETWORK", &self.dir)
-            .env("WEFT_NODE_BIN", self.bins.join("weft-node"))
+            .env("WEFT_NODE_BIN", &self.node_binary)
             .output()
             .expect("run weft");
         (

@@ -75,7 +75,13 @@ impl GatewayService {
     }
 
     /// Asks a peer of `org` to endorse, trying each of its peers in turn.
-    async fn remote(&self, org: &str, signed: &SignedProposal) -> Result<ProposalResponse, Status> {
+    /// A peer that does not answer within [`REMOTE_ENDORSE_TIMEOUT`] counts
+    /// as unreachable.
+    /// With `probe_silent`, a peer that recently did not answer gets
+    /// [`PROBE_TIMEOUT`] instead of [`REMOTE_ENDORSE_TIMEOUT`], so a
+    /// partitioned org costs each transaction a second, not ten, and is
+    /// asked again as soon as it is back.
+    async fn remote(&self, org: &str, signed: &SignedProposal, probe_silent: bool) -> Result<ProposalResponse, Status> {
         let view = self.core.chain.view();
         let peers: Vec<String> = nodes_with(&view.rules.config.nodes, NodeRole::Peer, &self.core.config.node_id)
             .filter(|n| n.org_id == org)
@@ -84,8 +90,10 @@ impl GatewayService {
         if peers.is_empty() {
             return Err(Status::invalid_argument(format!("org {org} has no peer on this channel to endorse")));
         }
+        let remote = &self.core.remote;
         let mut last = None;
         for address in peers {
+            let started = std::time::Instant::now();
             let channel = self.core.remote.channel(&address).map_err(|e| Status::internal(e.to_string()))?;
             let mut client = EndorserClient::new(channel)
                 .max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES)
@@ -98,9 +106,29 @@ impl GatewayService {
                 super::endorser::MIN_HEIGHT,
                 self.core.chain.height().to_string().parse().expect("digits are valid metadata"),
             );
-            match client.process_proposal(request).await {
+            // A peer cut off by the network does not refuse, it is silent:
+            // without a deadline one dead org would stall every endorsement.
+            let deadline =
+                if probe_silent && remote.held_down(&address) { PROBE_TIMEOUT } else { REMOTE_ENDORSE_TIMEOUT };
+            let answer = tokio::time::timeout(deadline, client.process_proposal(request))
+                .await
+                .unwrap_or_else(|_| Err(Status::deadline_exceeded(format!("no answer within {deadline:?}"))));
+            let answered = !matches!(&answer, Err(s) if unreachable_code(s.code()));
+            remote.answered(&address, answered);
+            if !answered {
+                tracing::warn!(
+                    org,
+                    peer = %address,
+                    ms = started.elapsed().as_millis() as u64,
+                    "endorsing peer did not answer; it gets a short deadline for the next {} s",
+                    crate::run::remote::HOLD_DOWN.as_secs()
+                );
+            }
+            match answer {
                 Ok(r) => return Ok(r.into_inner()),
-                Err(s) if s.code() == tonic::Code::Unavailable => last = Some(s),
+                Err(s) if matches!(s.code(), tonic::Code::Unavailable | tonic::Code::DeadlineExceeded) => {
+                    last = Some(s)
+                }
                 Err(s) => {
                     return Err(Status::new(s.code(), format!("endorsement by {org} ({address}): {}", s.message())))
                 }
@@ -110,6 +138,14 @@ impl GatewayService {
         Err(Status::unavailable(format!("no peer of {org} reachable: {}", s.message())))
     }
 }
+
+/// How long another org's peer gets to endorse: generous for a contract
+/// run plus catching up a block or two, short enough that a partitioned org
+/// (skipped when the client did not name the orgs) does not stall the rest.
+pub const REMOTE_ENDORSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The deadline for a peer that recently did not answer, when the gateway
+/// may leave its org out.
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn proposal_of(signed: &Option<SignedProposal>) -> Result<(SignedProposal, Proposal), Status> {
     let signed = signed.clone().ok_or_else(|| Status::invalid_argument("no proposed_transaction"))?;
@@ -153,12 +189,12 @@ impl Gateway for GatewayService {
         if orgs.contains(&my_org) {
             responses.push(self.local(signed.clone(), false).await?);
         }
-        let others = orgs.iter().filter(|o| **o != my_org).map(|org| self.remote(org, &signed));
         // When the gateway picks the orgs (every peer org), one that cannot
         // be reached is left out rather than failing the call: the other
         // endorsements may still satisfy the policy, which the committer
         // judges. Orgs the client named must all endorse.
         let tolerate_unreachable = request.endorsing_orgs.is_empty();
+        let others = orgs.iter().filter(|o| **o != my_org).map(|org| self.remote(org, &signed, tolerate_unreachable));
         let mut unreachable = None;
         for r in futures_util::future::join_all(others).await {
             match r {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use tonic::transport::Channel;
 use weft_proto::{NodeConfig, NodeRole};
@@ -13,11 +14,33 @@ pub struct Remote {
     me: ClientIdentity,
     roots: TrustRoots,
     channels: Mutex<HashMap<String, Channel>>,
+    /// Addresses that failed to answer, until when callers that may do
+    /// without them give them only a short deadline.
+    silent: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long an address that did not answer is treated as likely gone.
+pub const HOLD_DOWN: Duration = Duration::from_secs(60);
 
 impl Remote {
     pub fn new(me: ClientIdentity, roots: TrustRoots) -> Remote {
-        Remote { me, roots, channels: Mutex::new(HashMap::new()) }
+        Remote { me, roots, channels: Mutex::new(HashMap::new()), silent: Mutex::new(HashMap::new()) }
+    }
+
+    /// Records whether `address` answered: one that did not is treated as
+    /// likely gone for [`HOLD_DOWN`] after its last failure.
+    pub fn answered(&self, address: &str, answered: bool) {
+        let mut silent = self.silent.lock().expect("remote lock");
+        if answered {
+            silent.remove(address);
+        } else {
+            silent.insert(address.to_string(), Instant::now() + HOLD_DOWN);
+        }
+    }
+
+    /// Whether `address` failed to answer within the last [`HOLD_DOWN`].
+    pub fn held_down(&self, address: &str) -> bool {
+        self.silent.lock().expect("remote lock").get(address).is_some_and(|until| *until > Instant::now())
     }
 
     /// A (cached, lazily connecting) channel to `address`.
