@@ -330,6 +330,23 @@ impl ChannelLedger {
         read_block(&self.db, &self.prefix, &self.channel, &self.savepoint, number)
     }
 
+    /// The block holding the configuration in force, also when it lies
+    /// below the base of a ledger imported from a snapshot (which keeps
+    /// that one block); None only for a format-1 import, which had none.
+    pub fn config_block(&self) -> Result<Option<Block>, LedgerError> {
+        let number = self.savepoint.last_config_block;
+        if number >= self.savepoint.base_height {
+            return self.block(number);
+        }
+        let cf = self.db.cf_handle(CF_BLOCKS).expect("blocks column family exists");
+        match self.db.get_pinned_cf(&cf, block_key(&self.prefix, number))? {
+            None => Ok(None),
+            Some(bytes) => Block::decode(bytes.as_ref())
+                .map(Some)
+                .map_err(|source| LedgerError::Decode { what: "stored configuration block", source }),
+        }
+    }
+
     pub fn tx_location(&self, tx_id: &TxId) -> Result<Option<TxLocation>, LedgerError> {
         read_tx_location(&self.db, &self.prefix, tx_id)
     }

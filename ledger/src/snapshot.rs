@@ -2,20 +2,27 @@
 //! to a file another peer imports to join without replaying every block.
 //!
 //! File format: length-prefixed records (`len u32 BE ‖ protobuf`), first a
-//! `SnapshotHeader`, then `entry_count` `SnapshotEntry` records in key order.
+//! `SnapshotHeader`, then `entry_count` `SnapshotEntry` records in key order,
+//! then (format 2) `tx_count` `SnapshotTx` records: the tx index, so that a
+//! transaction committed before the snapshot is still refused as a
+//! duplicate. The header also carries the block with the configuration in
+//! force, which the importer keeps (its only block below the base).
 
 use std::io::{Read, Write};
 
 use prost::Message;
 use rocksdb::{Direction, IteratorMode, ReadOptions, WriteBatch, WriteOptions};
 use sha2::{Digest, Sha256};
-use weft_proto::{ChannelId, Savepoint, SnapshotEntry, SnapshotHeader, VersionedValue};
+use weft_proto::{Block, ChannelId, Savepoint, SnapshotEntry, SnapshotHeader, SnapshotTx, TxLocation, VersionedValue};
 
 use crate::channel::{channel_is_empty, ChannelLedger};
-use crate::keys::{channel_prefix, savepoint_key, split_state_key, state_key, CF_META, CF_STATE};
+use crate::keys::{
+    block_key, channel_prefix, savepoint_key, split_state_key, state_key, tx_key, CF_BLOCKS, CF_META, CF_STATE,
+    CF_TX_INDEX,
+};
 use crate::{Ledger, LedgerError};
 
-pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
 /// Largest record accepted on import, so a corrupt length cannot make us
 /// allocate gigabytes.
 const MAX_RECORD_BYTES: usize = 64 << 20;
@@ -74,6 +81,27 @@ impl ChannelLedger {
         Ok(self.hash_entries(&self.db().snapshot())?.0)
     }
 
+    /// Visits every entry of the channel's tx index (tx id, location).
+    fn for_each_tx(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+        mut f: impl FnMut(Vec<u8>, TxLocation) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let db = self.db();
+        let cf = db.cf_handle(CF_TX_INDEX).expect("tx index column family exists");
+        let mut opts = ReadOptions::default();
+        opts.set_snapshot(snapshot);
+        let prefix = self.prefix();
+        for item in db.iterator_cf_opt(&cf, opts, IteratorMode::From(prefix, Direction::Forward)) {
+            let (k, v) = item?;
+            let Some(tx_id) = k.strip_prefix(prefix) else { break };
+            let location = TxLocation::decode(v.as_ref())
+                .map_err(|source| LedgerError::Decode { what: "tx index entry", source })?;
+            f(tx_id.to_vec(), location)?;
+        }
+        Ok(())
+    }
+
     /// State hash and entry count as of `snapshot`.
     fn hash_entries(&self, snapshot: &rocksdb::Snapshot<'_>) -> Result<([u8; 32], u64), LedgerError> {
         let mut hasher = StateHasher::default();
@@ -90,6 +118,15 @@ impl ChannelLedger {
         // carries the count and hash so an importer can check as it reads.
         let snapshot = self.db().snapshot();
         let (hash, count) = self.hash_entries(&snapshot)?;
+        let mut tx_count = 0;
+        let mut tx_hasher = Sha256::new();
+        self.for_each_tx(&snapshot, |tx_id, location| {
+            tx_count += 1;
+            tx_hasher.update(SnapshotTx { tx_id, location: Some(location) }.encode_to_vec());
+            Ok(())
+        })?;
+        // Empty only for a ledger imported from a format-1 snapshot.
+        let config_block = self.config_block()?.map(|b| b.encode_to_vec()).unwrap_or_default();
         let header = SnapshotHeader {
             format_version: SNAPSHOT_FORMAT_VERSION,
             channel_id: self.channel_id().to_string(),
@@ -97,10 +134,16 @@ impl ChannelLedger {
             last_block_hash: self.last_block_hash().to_vec(),
             entry_count: count,
             state_hash: hash.to_vec(),
+            tx_count,
+            config_block,
+            tx_index_hash: tx_hasher.finalize().to_vec(),
         };
         write_record(&mut out, &header)?;
         self.for_each_entry(&snapshot, |namespace, key, value| {
             write_record(&mut out, &SnapshotEntry { namespace, key, value: Some(value) })
+        })?;
+        self.for_each_tx(&snapshot, |tx_id, location| {
+            write_record(&mut out, &SnapshotTx { tx_id, location: Some(location) })
         })?;
         out.flush().map_err(|source| LedgerError::Io { context: "flushing the snapshot", source })?;
         Ok(header)
@@ -114,7 +157,7 @@ impl Ledger {
     pub fn import_snapshot(&self, mut input: impl Read) -> Result<ChannelLedger, LedgerError> {
         let header: SnapshotHeader =
             read_record(&mut input)?.ok_or_else(|| LedgerError::BadSnapshot("the file is empty".into()))?;
-        if header.format_version != SNAPSHOT_FORMAT_VERSION {
+        if !(1..=SNAPSHOT_FORMAT_VERSION).contains(&header.format_version) {
             return Err(LedgerError::BadSnapshot(format!(
                 "format version {} is not supported (expected {SNAPSHOT_FORMAT_VERSION})",
                 header.format_version
@@ -145,24 +188,54 @@ impl Ledger {
             batch.put_cf(&state_cf, state_key(&prefix, &current.0, &current.1), value.encode_to_vec());
             last_key = Some(current);
         }
-        if read_record::<SnapshotEntry>(&mut input)?.is_some() {
-            return Err(LedgerError::BadSnapshot(format!(
-                "more than the {} entries the header declares",
-                header.entry_count
-            )));
-        }
         let (hash, _) = hasher.finish();
         if hash.as_slice() != header.state_hash {
             return Err(LedgerError::BadSnapshot("state hash does not match the entries".into()));
+        }
+        let tx_cf = self.db.cf_handle(CF_TX_INDEX).expect("tx index column family exists");
+        let mut tx_hasher = Sha256::new();
+        for i in 0..header.tx_count {
+            let tx: SnapshotTx = read_record(&mut input)?.ok_or_else(|| {
+                LedgerError::BadSnapshot(format!("ends after {i} of {} transactions", header.tx_count))
+            })?;
+            if tx.tx_id.len() != 32 || tx.location.is_none() {
+                return Err(LedgerError::BadSnapshot(format!("transaction record {i} is malformed")));
+            }
+            tx_hasher.update(tx.encode_to_vec());
+            batch.put_cf(&tx_cf, tx_key(&prefix, &tx.tx_id), tx.location.unwrap_or_default().encode_to_vec());
+        }
+        if header.format_version >= 2 && tx_hasher.finalize().as_slice() != header.tx_index_hash {
+            return Err(LedgerError::BadSnapshot("tx index hash does not match the transaction records".into()));
+        }
+        if read_record::<SnapshotEntry>(&mut input)?.is_some() {
+            return Err(LedgerError::BadSnapshot(format!(
+                "more records than the {} entries and {} transactions the header declares",
+                header.entry_count, header.tx_count
+            )));
+        }
+        // Format 1 carries no configuration: the node falls back to its
+        // genesis block's.
+        let mut last_config_block = 0;
+        if !header.config_block.is_empty() {
+            let block = Block::decode(header.config_block.as_slice())
+                .map_err(|e| LedgerError::BadSnapshot(format!("configuration block: {e}")))?;
+            let number = block.header.as_ref().map(|h| h.number).unwrap_or(u64::MAX);
+            if number >= header.height {
+                return Err(LedgerError::BadSnapshot(format!(
+                    "configuration block {number} is not below the snapshot height {}",
+                    header.height
+                )));
+            }
+            let blocks_cf = self.db.cf_handle(CF_BLOCKS).expect("blocks column family exists");
+            batch.put_cf(&blocks_cf, block_key(&prefix, number), header.config_block.clone());
+            last_config_block = number;
         }
         let savepoint = Savepoint {
             height: header.height,
             last_block_hash: header.last_block_hash.clone(),
             base_height: header.height,
             base_previous_hash: header.last_block_hash,
-            // The snapshot does not carry the configuration: a node started
-            // from one reads it from its genesis block and the blocks after.
-            last_config_block: 0,
+            last_config_block,
         };
         let meta_cf = self.db.cf_handle(CF_META).expect("meta column family exists");
         batch.put_cf(&meta_cf, savepoint_key(&prefix), savepoint.encode_to_vec());

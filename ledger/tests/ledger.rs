@@ -264,14 +264,28 @@ fn snapshot_export_import_continues_the_chain() {
     assert_eq!(imported.state_hash().unwrap(), ch.state_hash().unwrap());
     assert!(imported.block(3).unwrap().is_none(), "blocks before the snapshot are not held");
 
+    // The tx index came along: a transaction from before the snapshot is
+    // still a duplicate, and the configuration block is kept.
+    let old_tx = ch.block(7).unwrap().unwrap().data.unwrap().envelopes[0].clone();
+    let old_id = weft_ledger::decode_envelope(&old_tx).unwrap().tx_id;
+    assert_eq!(imported.tx_location(&old_id).unwrap(), ch.tx_location(&old_id).unwrap());
+    assert_eq!(header.tx_count, 150);
+    assert_eq!(imported.last_config_block(), 0);
+    assert_eq!(imported.config_block().unwrap(), ch.block(0).unwrap(), "the configuration block is kept");
+    assert!(imported.block(0).unwrap().is_none(), "but not served as part of the chain");
+    let replay = next_block(&imported, vec![old_tx]);
+    assert_eq!(imported.commit(&replay, None).unwrap().codes, vec![TxValidationCode::DuplicateTxid]);
+    let replay = next_block(&ch, replay.data.unwrap().envelopes);
+    ch.commit(&replay, None).unwrap();
+
     // Both peers commit the same next block and stay identical.
-    let envs = workload_envelopes(CH, 15, 10, 2, 50);
+    let envs = workload_envelopes(CH, 16, 10, 2, 50);
     let block = next_block(&ch, envs);
     assert_eq!(ch.commit(&block, None).unwrap(), imported.commit(&block, None).unwrap());
     assert_eq!(ch.state_hash().unwrap(), imported.state_hash().unwrap());
     drop(imported);
     let reopened = dst.channel(&channel()).unwrap();
-    assert_eq!(reopened.height(), 16);
+    assert_eq!(reopened.height(), 17);
 
     // Importing over a channel that has data is refused.
     drop(reopened);

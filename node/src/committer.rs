@@ -84,11 +84,14 @@ impl Committer {
     /// transaction's, which may be later than the genesis block's.
     fn load_config(&mut self) -> Result<(), CommitError> {
         let number = self.ledger.last_config_block();
-        if number == 0 {
-            return Ok(());
+        if number == 0 && self.ledger.base_height() == 0 {
+            return Ok(()); // the genesis block's, which the rules came from
         }
         let corrupt = |what: String| CommitError::Contracts(format!("configuration block {number}: {what}"));
-        let block = self.ledger.block(number)?.ok_or_else(|| corrupt("not in the ledger".into()))?;
+        let Some(block) = self.ledger.config_block()? else {
+            tracing::warn!("imported from a snapshot without a configuration block; using the genesis configuration");
+            return Ok(());
+        };
         let codes = block.metadata.as_ref().map(|m| m.validation_codes.clone()).unwrap_or_default();
         let envelopes = block.data.map(|d| d.envelopes).unwrap_or_default();
         let config = envelopes
