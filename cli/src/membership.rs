@@ -32,12 +32,13 @@ pub async fn add_node(
     roles: Vec<NodeRoleName>,
     host: Option<String>,
     cert_days: i64,
+    from_snapshot: bool,
     output: Output,
 ) -> Result<()> {
     let profile = admin_profile(dir, Some(org.clone()));
     let (gateway, mut loaded) = profile.gateway()?;
     let mut config = crate::config_update::current(&gateway, &loaded).await?;
-    let request = NodeRequest { org, roles, host, cert_validity_days: cert_days };
+    let request = NodeRequest { org, roles, host, cert_validity_days: cert_days, join_from_snapshot: from_snapshot };
     let prepared = prepare_node(dir, &loaded.manifest, &request).context("preparing the new node's files")?;
     config.nodes.push(prepared.channel_node.clone());
     config.sequence += 1;
@@ -70,10 +71,12 @@ pub async fn add_node(
                 node.p2p,
                 config.sequence
             );
-            println!(
-                "start it with `weft network up {}`; it catches up from the other nodes before it orders or endorses",
-                dir.display()
-            );
+            let how = if from_snapshot {
+                "it starts from a state snapshot of another node, then follows the blocks after it"
+            } else {
+                "it catches up from the other nodes before it orders or endorses"
+            };
+            println!("start it with `weft network up {}`; {how}", dir.display());
         }
     }
     Ok(())

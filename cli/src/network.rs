@@ -81,6 +81,11 @@ pub enum NetworkCommand {
         host: Option<String>,
         #[arg(long, default_value_t = 365)]
         cert_days: i64,
+        /// Start it from a state snapshot fetched from another node instead
+        /// of replaying the chain (peers only; blocks before the snapshot
+        /// are then not on this node).
+        #[arg(long)]
+        from_snapshot: bool,
     },
     /// Remove a node: commit a configuration update without it (orderers
     /// hand leadership over first), then stop its process. Its directory
@@ -133,8 +138,8 @@ pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
         }
         NetworkCommand::Down { dir, grace_secs } => crate::lifecycle_cmd::down(&dir, grace_secs, output).await,
         NetworkCommand::Status { dir } => crate::lifecycle_cmd::status(&dir, output).await,
-        NetworkCommand::AddNode { dir, org, roles, host, cert_days } => {
-            crate::membership::add_node(&dir, org, roles, host, cert_days, output).await
+        NetworkCommand::AddNode { dir, org, roles, host, cert_days, from_snapshot } => {
+            crate::membership::add_node(&dir, org, roles, host, cert_days, from_snapshot, output).await
         }
         NetworkCommand::RemoveNode { dir, node, grace_secs } => {
             crate::membership::remove_node(&dir, &node, grace_secs, output).await

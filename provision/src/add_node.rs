@@ -21,6 +21,8 @@ pub struct NodeRequest {
     /// Address it listens on; default: where the org's other nodes are.
     pub host: Option<String>,
     pub cert_validity_days: i64,
+    /// Start from a state snapshot of another node (peers only).
+    pub join_from_snapshot: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,11 @@ pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> R
     if request.roles.is_empty() {
         return Err(bad("a node needs at least one role (peer, orderer)".into()));
     }
+    if request.join_from_snapshot && request.roles.contains(&NodeRoleName::Orderer) {
+        return Err(bad(
+            "an orderer cannot join from a snapshot: it catches up through consensus (drop --from-snapshot)".into(),
+        ));
+    }
     let key = SigningKeyPair::from_pkcs8_pem(&read_to_string(&dir.join(&org.ca_key))?)?;
     let ca = CertificateAuthority::from_parts(&org.id, key, read_cert_pem(&dir.join(&org.ca_certificate))?)?;
 
@@ -66,6 +73,7 @@ pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> R
         channel: manifest.channel.clone(),
         ca_paths: manifest.orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect(),
         validity: Validity::days_from_now(request.cert_validity_days),
+        join_from_snapshot: request.join_from_snapshot,
     };
     let (manifest_node, channel_node) = write_node(dir, &ca, spec)?;
     Ok(PreparedNode { manifest: manifest_node, channel_node, dir: dir.join("nodes").join(id) })

@@ -116,6 +116,7 @@ fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Ma
                 channel: template.channel.clone(),
                 ca_paths: ca_paths.clone(),
                 validity,
+                join_from_snapshot: false,
             };
             let (manifest_node, proto) = write_node(out, ca, spec)?;
             nodes.push(manifest_node);
@@ -223,6 +224,7 @@ pub(crate) struct NodeSpec {
     /// Every org's CA certificate, relative to the node's directory.
     pub ca_paths: Vec<PathBuf>,
     pub validity: Validity,
+    pub join_from_snapshot: bool,
 }
 
 /// Writes `nodes/<id>/` under `out` (key, certificate from `ca`, node.toml)
@@ -266,6 +268,7 @@ pub(crate) fn write_node(
         listen: listen.clone(),
         resources: spec.resources,
         log_level: "info".into(),
+        join_from_snapshot: spec.join_from_snapshot,
     };
     config.save(&out.join(&dir).join("node.toml"))?;
     let proto = weft_proto::NodeConfig {

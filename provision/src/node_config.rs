@@ -41,6 +41,11 @@ pub struct NodeConfig {
     pub resources: Resources,
     #[serde(default = "default_log")]
     pub log_level: String,
+    /// When its ledger is empty, start from a state snapshot fetched from
+    /// another node of the channel instead of replaying every block (peers
+    /// that join a long chain; orderers catch up through consensus).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub join_from_snapshot: bool,
 }
 
 fn default_log() -> String {

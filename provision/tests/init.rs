@@ -166,8 +166,13 @@ fn a_node_prepared_for_a_running_network_is_issued_by_its_org() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("net");
     let manifest = init(&template("raft-3"), &out, &InitOptions { base_port: None, ..Default::default() }).unwrap();
-    let request =
-        NodeRequest { org: "Org2".into(), roles: vec![NodeRoleName::Peer], host: None, cert_validity_days: 30 };
+    let request = NodeRequest {
+        org: "Org2".into(),
+        roles: vec![NodeRoleName::Peer],
+        host: None,
+        cert_validity_days: 30,
+        join_from_snapshot: true,
+    };
     let prepared = prepare_node(&out, &manifest, &request).unwrap();
     assert_eq!(prepared.manifest.id, "node1.org2");
     assert_eq!(prepared.dir, out.join("nodes/node1.org2"));
@@ -188,10 +193,14 @@ fn a_node_prepared_for_a_running_network_is_issued_by_its_org() {
 
     let node = NodeConfig::load(&out.join(&prepared.manifest.config)).unwrap();
     assert_eq!((node.node_id.as_str(), node.org_id.as_str()), ("node1.org2", "Org2"));
+    assert!(node.join_from_snapshot);
     assert_eq!(node.listen.grpc, prepared.channel_node.grpc_address);
     assert_eq!(read_cert_pem(&node.certificate).unwrap(), prepared.channel_node.certificate_der);
     assert!(node.ca_certificates.iter().all(|p| p.exists()));
 
+    let orderer = NodeRequest { roles: vec![NodeRoleName::Orderer], ..request.clone() };
+    let err = prepare_node(&out, &manifest, &orderer).unwrap_err().to_string();
+    assert!(err.contains("catches up through consensus"), "{err}");
     let unknown = NodeRequest { org: "Org9".into(), ..request };
     let err = prepare_node(&out, &manifest, &unknown).unwrap_err().to_string();
     assert!(err.contains("no org \"Org9\"") && err.contains("Org1, Org2, Org3"), "{err}");

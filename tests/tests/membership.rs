@@ -38,14 +38,23 @@ async fn raft_3_adds_an_orderer_and_a_peer_then_removes_an_orderer() {
     let role = s.consensus.unwrap().state;
     assert!(role == "follower" || role == "leader", "the new orderer takes part: role {role}");
 
-    // A new peer of Org2: pulls blocks from the orderers and endorses.
-    let out = net.weft_ok(&["network", "add-node", &dir, "--org", "Org2", "--role", "peer"]);
+    // A new peer of Org2 joins from a state snapshot of another node, then
+    // pulls the blocks after it from the orderers and endorses.
+    let out = net.weft_ok(&["network", "add-node", &dir, "--org", "Org2", "--role", "peer", "--from-snapshot"]);
     assert!(out.contains("added node1.org2"), "{out}");
     net.reload();
     net.up();
     load.wait_for(load.acknowledged() + 5).await;
     converge(&net, &["node0.org1", "node1.org2"]).await;
     let new_peer = net.gateway_as(net.identity("Org2", false), &[net.node("node1.org2").grpc.clone()]);
+    let early = new_peer.evaluate(&call("ReadAsset", &["load0"])).await;
+    assert!(early.is_ok(), "state from before the snapshot is on the new peer: {early:?}");
+    let blocks = new_peer.blocks(Some(1), Some(1)).await.unwrap();
+    let first: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(blocks).await;
+    assert!(
+        first.iter().any(|b| b.as_ref().is_err_and(|e| e.to_string().contains("not in this ledger"))),
+        "block 1 predates the snapshot: {first:?}"
+    );
     let (_, committed) =
         new_peer.submit(&call("CreateAsset", &["via-new-peer", "blue", "2", "Bo", "3"])).await.unwrap();
     assert_eq!(committed.code, weft_proto::TxValidationCode::Valid);

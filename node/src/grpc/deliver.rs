@@ -11,13 +11,15 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
+use weft_identity::Role;
 use weft_proto::deliver_server::Deliver;
 use weft_proto::{
     block_hash, payload, Block, BlockEventsResponse, ChaincodeEvent, ChaincodeEventsResponse, DeliverRequest,
-    DeliverResponse, Envelope, Payload, ProposalResult, SignedDeliverRequest, TxSummary, TxValidationCode,
+    DeliverResponse, Envelope, Payload, ProposalResult, SignedDeliverRequest, SignedSnapshotTransferRequest,
+    SnapshotChunk, SnapshotTransferRequest, TxSummary, TxValidationCode,
 };
 
-use super::auth::verify_channel_request;
+use super::auth::{verify_channel_request, verify_signed};
 use crate::run::NodeCore;
 
 /// Checks a signed deliver request.
@@ -165,6 +167,50 @@ type BlockStream = Pin<Box<dyn Stream<Item = Result<DeliverResponse, Status>> + 
 #[tonic::async_trait]
 impl Deliver for DeliverService {
     type BlocksStream = BlockStream;
+    type StateSnapshotStream = ChunkStream;
+
+    async fn state_snapshot(
+        &self,
+        request: Request<SignedSnapshotTransferRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let signed = request.into_inner();
+        let view = self.core.chain.view();
+        let (request, who) = verify_signed::<SnapshotTransferRequest>(
+            &signed.request,
+            &signed.signature,
+            |r| r.identity.as_ref(),
+            &view.rules.membership,
+            super::now_unix(),
+        )?;
+        if request.channel_id != view.rules.channel_id {
+            return Err(super::auth::wrong_channel(&view.rules.channel_id, &request.channel_id));
+        }
+        if !matches!(who.role, Role::Peer | Role::Orderer) {
+            return Err(Status::permission_denied(format!(
+                "state snapshots are for nodes joining the channel; {} is a {} certificate",
+                who.common_name, who.role
+            )));
+        }
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        let path = self.core.config.data_dir.join("snapshots").join(format!("transfer-{nanos}.snap"));
+        let header = self.core.chain.snapshot(path.clone()).await.map_err(|e| Status::internal(e.to_string()))?;
+        tracing::info!(
+            to = %who.common_name,
+            height = header.height,
+            entries = header.entry_count,
+            txs = header.tx_count,
+            "sending a state snapshot to a joining node"
+        );
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            let sent = send_file(&path, &tx).await;
+            let _ = tokio::fs::remove_file(&path).await;
+            if let Err(e) = sent {
+                let _ = tx.send(Err(Status::internal(format!("reading the snapshot: {e}")))).await;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
 
     async fn blocks(&self, request: Request<SignedDeliverRequest>) -> Result<Response<BlockStream>, Status> {
         let request = deliver_request(&self.core, request.get_ref())?;
@@ -172,5 +218,26 @@ impl Deliver for DeliverService {
             Some(DeliverResponse { block: Some(block) })
         });
         Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+type ChunkStream = Pin<Box<dyn Stream<Item = Result<SnapshotChunk, Status>> + Send>>;
+
+/// Snapshot files go out in chunks well under the gRPC message limit.
+const CHUNK_BYTES: usize = 1 << 20;
+
+async fn send_file(path: &std::path::Path, tx: &mpsc::Sender<Result<SnapshotChunk, Status>>) -> std::io::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut file = tokio::fs::File::open(path).await?;
+    loop {
+        let mut data = vec![0u8; CHUNK_BYTES];
+        let n = file.read(&mut data).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        data.truncate(n);
+        if tx.send(Ok(SnapshotChunk { data })).await.is_err() {
+            return Ok(()); // the caller went away
+        }
     }
 }

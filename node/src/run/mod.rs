@@ -5,6 +5,7 @@
 pub mod block_pull;
 pub mod chain;
 pub mod consensus_store;
+pub mod join;
 pub mod metrics;
 pub mod ordering;
 pub mod p2p;
@@ -166,6 +167,19 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let ledger = Ledger::open(config.data_dir.join("ledger"), LedgerOptions::default())
         .with_context(|| format!("opening the ledger in {}", config.data_dir.display()))?;
+    if config.join_from_snapshot && ledger.channel(&channel_id)?.height() == 0 {
+        let key = SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above");
+        let client = ClientIdentity { identity: me.clone(), key };
+        join::from_snapshot(
+            &ledger,
+            &config.data_dir,
+            &channel_config,
+            &client,
+            &config.node_id,
+            &TrustRoots::from_pems(&roots),
+        )
+        .await?;
+    }
     let channel = ledger.channel(&channel_id)?;
     let runtime = Arc::new(Runtime::new(Limits::default()).context("starting the contract runtime")?);
     let rules = ChannelRules::from_config(&channel_config)?;
