@@ -52,28 +52,41 @@ impl StateHasher {
 }
 
 impl ChannelLedger {
-    /// Visits every state entry of the channel in key order, from one
-    /// consistent RocksDB snapshot.
+    /// Visits this channel's records of column family `cf` in key order
+    /// (key without the channel prefix, value), from one consistent RocksDB
+    /// snapshot.
+    fn scan(
+        &self,
+        snapshot: &rocksdb::Snapshot<'_>,
+        cf: &str,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<(), LedgerError>,
+    ) -> Result<(), LedgerError> {
+        let db = self.db();
+        let handle = db.cf_handle(cf).expect("column family exists");
+        let mut opts = ReadOptions::default();
+        opts.set_snapshot(snapshot);
+        let prefix = self.prefix();
+        for item in db.iterator_cf_opt(&handle, opts, IteratorMode::From(prefix, Direction::Forward)) {
+            let (k, v) = item?;
+            let Some(rest) = k.strip_prefix(prefix) else { break };
+            f(rest, &v)?;
+        }
+        Ok(())
+    }
+
+    /// Visits every state entry of the channel in key order.
     fn for_each_entry(
         &self,
         snapshot: &rocksdb::Snapshot<'_>,
         mut f: impl FnMut(String, String, VersionedValue) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError> {
-        let db = self.db();
-        let cf = db.cf_handle(CF_STATE).expect("state column family exists");
-        let mut opts = ReadOptions::default();
-        opts.set_snapshot(snapshot);
-        let prefix = self.prefix();
-        for item in db.iterator_cf_opt(&cf, opts, IteratorMode::From(prefix, Direction::Forward)) {
-            let (k, v) = item?;
-            let Some(rest) = k.strip_prefix(prefix) else { break };
+        self.scan(snapshot, CF_STATE, |rest, v| {
             let (ns, key) =
                 split_state_key(rest).ok_or_else(|| LedgerError::Corruption("malformed state key".into()))?;
-            let value = VersionedValue::decode(v.as_ref())
-                .map_err(|source| LedgerError::Decode { what: "state value", source })?;
-            f(ns, key, value)?;
-        }
-        Ok(())
+            let value =
+                VersionedValue::decode(v).map_err(|source| LedgerError::Decode { what: "state value", source })?;
+            f(ns, key, value)
+        })
     }
 
     /// sha256 over the whole world state; equal on every peer at one height.
@@ -87,19 +100,11 @@ impl ChannelLedger {
         snapshot: &rocksdb::Snapshot<'_>,
         mut f: impl FnMut(Vec<u8>, TxLocation) -> Result<(), LedgerError>,
     ) -> Result<(), LedgerError> {
-        let db = self.db();
-        let cf = db.cf_handle(CF_TX_INDEX).expect("tx index column family exists");
-        let mut opts = ReadOptions::default();
-        opts.set_snapshot(snapshot);
-        let prefix = self.prefix();
-        for item in db.iterator_cf_opt(&cf, opts, IteratorMode::From(prefix, Direction::Forward)) {
-            let (k, v) = item?;
-            let Some(tx_id) = k.strip_prefix(prefix) else { break };
-            let location = TxLocation::decode(v.as_ref())
-                .map_err(|source| LedgerError::Decode { what: "tx index entry", source })?;
-            f(tx_id.to_vec(), location)?;
-        }
-        Ok(())
+        self.scan(snapshot, CF_TX_INDEX, |tx_id, v| {
+            let location =
+                TxLocation::decode(v).map_err(|source| LedgerError::Decode { what: "tx index entry", source })?;
+            f(tx_id.to_vec(), location)
+        })
     }
 
     /// State hash and entry count as of `snapshot`.

@@ -143,8 +143,7 @@ impl P2p {
     }
 
     /// Admits exactly `nodes` from now on (after a configuration update):
-    /// new ones are dialled when first addressed, removed ones are
-    /// disconnected and refused.
+    /// new ones are dialled, removed ones are disconnected and refused.
     pub fn set_nodes(&self, nodes: Vec<ChannelNode>) {
         let _ = self.commands.send(Command::SetNodes(nodes));
     }
@@ -212,10 +211,11 @@ impl Task {
     /// redialled with its own exponential backoff.
     fn redial(&mut self) {
         let now = Instant::now();
+        let swarm = &self.swarm;
         let due: Vec<(PeerId, Multiaddr)> = self
             .peers
             .iter_mut()
-            .filter(|(_, p)| p.next_dial <= now)
+            .filter(|(id, p)| p.next_dial <= now && !swarm.is_connected(id))
             .map(|(id, p)| {
                 p.next_dial = now + p.backoff;
                 p.backoff = (p.backoff * 2).min(REDIAL_MAX);
@@ -223,9 +223,6 @@ impl Task {
             })
             .collect();
         for (id, address) in due {
-            if self.swarm.is_connected(&id) {
-                continue;
-            }
             let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(id)
                 .addresses(vec![address])
                 .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
