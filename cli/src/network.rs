@@ -70,7 +70,10 @@ pub enum NetworkCommand {
     ///
     /// Example: weft network add-node ./mynet --org Org1 --role orderer
     AddNode {
+        /// The network directory (`weft network init` made it).
         dir: PathBuf,
+        /// The org the node belongs to; its CA (in the directory) issues
+        /// the node's certificate.
         #[arg(long)]
         org: String,
         /// peer and/or orderer (repeat for both).
@@ -79,6 +82,7 @@ pub enum NetworkCommand {
         /// Address it listens on (default: where the org's nodes are).
         #[arg(long)]
         host: Option<String>,
+        /// Validity of the node's certificate, in days.
         #[arg(long, default_value_t = 365)]
         cert_days: i64,
         /// Start it from a state snapshot fetched from another node instead
@@ -91,8 +95,11 @@ pub enum NetworkCommand {
     /// hand leadership over first), then stop its process. Its directory
     /// stays.
     RemoveNode {
+        /// The network directory.
         dir: PathBuf,
+        /// The node's id, as `weft network show` lists it (e.g. node0.org3).
         node: String,
+        /// Seconds between SIGTERM and SIGKILL when stopping its process.
         #[arg(long, default_value_t = 10)]
         grace_secs: u64,
     },
