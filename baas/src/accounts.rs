@@ -1,0 +1,356 @@
+//! Accounts: log in and out, the caller's own record, API tokens, tenants
+//! and their users. Every route checks the caller's role and tenant.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::auth::{bearer, issue_token, revoke_token, SESSION_SECS};
+use crate::db::{now, Db};
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::secrets::{hash_password, new_id, verify_password, weak_password};
+use crate::AppState;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    /// None for platform-wide users.
+    pub tenant_id: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub user: User,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewToken {
+    /// What the token is for, e.g. the application using it.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedToken {
+    pub name: String,
+    /// Shown once; only its hash is kept.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTenant {
+    /// 1–64 characters: lower-case letters, digits and '-'.
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewUser {
+    /// 3–64 characters: letters, digits, '.', '_' and '-'.
+    pub username: String,
+    pub password: String,
+    /// tenant-admin, tenant-member or auditor.
+    pub role: String,
+}
+
+fn user_of(row: &AnyRow) -> Result<User, Problem> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        role: Role::parse(&role).ok_or_else(|| Problem::internal(format!("unknown role {role:?} in the database")))?,
+        tenant_id: row.try_get("tenant_id")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, username, role, tenant_id, created_at";
+
+async fn user_by_id(db: &Db, id: &str) -> Result<User, Problem> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_one(db).await?;
+    user_of(&row)
+}
+
+/// argon2 is deliberately slow: it runs off the reactor.
+async fn hashed(password: &str) -> Result<String, Problem> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(Problem::internal)
+}
+
+async fn verified(password: &str, hash: String) -> Result<bool, Problem> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(Problem::internal)
+}
+
+/// Inserts a user; the username must be free.
+pub async fn create_user(
+    db: &Db,
+    username: &str,
+    password: &str,
+    role: Role,
+    tenant_id: Option<&str>,
+) -> Result<User, Problem> {
+    let taken = sqlx::query("SELECT 1 AS one FROM users WHERE username = $1").bind(username).fetch_optional(db).await?;
+    if taken.is_some() {
+        return Err(Problem::conflict(format!("the username {username:?} is taken; choose another")));
+    }
+    let id = new_id();
+    let hash = hashed(password).await?;
+    sqlx::query(
+        "INSERT INTO users (id, username, password_hash, role, tenant_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(username)
+    .bind(hash)
+    .bind(role.as_str())
+    .bind(tenant_id)
+    .bind(now())
+    .execute(db)
+    .await?;
+    user_by_id(db, &id).await
+}
+
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<Session>> {
+    let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"))
+        .bind(&req.username)
+        .fetch_optional(&state.db)
+        .await?;
+    let Some(row) = row else {
+        // The same answer as a wrong password: no probing for usernames.
+        return Err(Problem::unauthorized("wrong username or password"));
+    };
+    if !verified(&req.password, row.try_get("password_hash")?).await? {
+        tracing::warn!(username = %req.username, "failed login");
+        return Err(Problem::unauthorized("wrong username or password"));
+    }
+    let user = user_of(&row)?;
+    let expires_at = now() + SESSION_SECS;
+    let token = issue_token(&state.db, &user.id, "session", "login", Some(expires_at)).await?;
+    tracing::info!(username = %user.username, role = user.role.as_str(), "logged in");
+    Ok(Json(Session { token, expires_at, user }))
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = Problem)))]
+pub async fn logout(State(state): State<AppState>, _caller: Caller, headers: HeaderMap) -> ApiResult<StatusCode> {
+    if let Some(token) = bearer(&headers) {
+        revoke_token(&state.db, token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = Problem)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<User>> {
+    Ok(Json(user_by_id(&state.db, &caller.user_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/me/password", tag = "accounts", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    if let Some(why) = weak_password(&req.new) {
+        return Err(Problem::unprocessable(format!("new: {why}")));
+    }
+    let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+        .bind(&caller.user_id)
+        .fetch_one(&state.db)
+        .await?
+        .try_get("password_hash")?;
+    if !verified(&req.current, hash).await? {
+        return Err(Problem::unauthorized("current: the password is wrong"));
+    }
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hashed(&req.new).await?)
+        .bind(&caller.user_id)
+        .execute(&state.db)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/tokens", tag = "accounts", security(("bearer" = [])),
+    request_body = NewToken,
+    responses((status = 201, body = IssuedToken), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
+    if caller.role == Role::Auditor {
+        return Err(Problem::forbidden("auditors read through their session; they get no API tokens"));
+    }
+    let name = req.name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(Problem::unprocessable("name: give the token a name of 1–64 characters"));
+    }
+    let token = issue_token(&state.db, &caller.user_id, "api", name, None).await?;
+    Ok((StatusCode::CREATED, Json(IssuedToken { name: name.to_string(), token })))
+}
+
+fn valid_tenant_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn valid_username(name: &str) -> bool {
+    (3..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+fn tenant_of(row: &AnyRow) -> Result<Tenant, Problem> {
+    Ok(Tenant { id: row.try_get("id")?, name: row.try_get("name")?, created_at: row.try_get("created_at")? })
+}
+
+#[utoipa::path(post, path = "/api/tenants", tag = "tenants", security(("bearer" = [])), request_body = NewTenant,
+    responses((status = 201, body = Tenant), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewTenant>,
+) -> ApiResult<(StatusCode, Json<Tenant>)> {
+    if caller.role != Role::PlatformAdmin {
+        return Err(Problem::forbidden("only a platform admin creates tenants"));
+    }
+    if !valid_tenant_name(&req.name) {
+        return Err(Problem::unprocessable(format!(
+            "name: {:?} is not 1–64 lower-case letters, digits or '-'",
+            req.name
+        )));
+    }
+    let taken =
+        sqlx::query("SELECT 1 AS one FROM tenants WHERE name = $1").bind(&req.name).fetch_optional(&state.db).await?;
+    if taken.is_some() {
+        return Err(Problem::conflict(format!("a tenant named {:?} exists", req.name)));
+    }
+    let tenant = Tenant { id: new_id(), name: req.name, created_at: now() };
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&tenant.id)
+        .bind(&tenant.name)
+        .bind(tenant.created_at)
+        .execute(&state.db)
+        .await?;
+    tracing::info!(tenant = %tenant.name, by = %caller.username, "tenant created");
+    Ok((StatusCode::CREATED, Json(tenant)))
+}
+
+#[utoipa::path(get, path = "/api/tenants", tag = "tenants", security(("bearer" = [])),
+    responses((status = 200, body = [Tenant]), (status = 401, body = Problem)))]
+pub async fn list_tenants(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Tenant>>> {
+    let rows = sqlx::query("SELECT id, name, created_at FROM tenants ORDER BY name").fetch_all(&state.db).await?;
+    let tenants: Result<Vec<Tenant>, Problem> = rows.iter().map(tenant_of).collect();
+    Ok(Json(tenants?.into_iter().filter(|t| caller.can_read_tenant(&t.id)).collect()))
+}
+
+/// The tenant `id` if the caller may read it; 404 for one it may not see
+/// (no telling other tenants' ids apart from missing ones).
+async fn readable_tenant(db: &Db, caller: &Caller, id: &str) -> Result<Tenant, Problem> {
+    let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1").bind(id).fetch_optional(db).await?;
+    match row {
+        Some(row) if caller.can_read_tenant(id) => tenant_of(&row),
+        _ => Err(Problem::not_found(format!("no tenant {id} that you can see"))),
+    }
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}", tag = "tenants", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant id")),
+    responses((status = 200, body = Tenant), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Tenant>> {
+    Ok(Json(readable_tenant(&state.db, &caller, &tenant).await?))
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/users", tag = "tenants", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant id")),
+    responses((status = 200, body = [User]), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<Vec<User>>> {
+    readable_tenant(&state.db, &caller, &tenant).await?;
+    if caller.role == Role::TenantMember {
+        return Err(Problem::forbidden("a tenant member cannot list the tenant's users; ask a tenant admin"));
+    }
+    let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY username"))
+        .bind(&tenant)
+        .fetch_all(&state.db)
+        .await?;
+    Ok(Json(rows.iter().map(user_of).collect::<Result<_, _>>()?))
+}
+
+#[utoipa::path(post, path = "/api/tenants/{tenant}/users", tag = "tenants", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant id")), request_body = NewUser,
+    responses((status = 201, body = User), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_tenant_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    ApiJson(req): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    readable_tenant(&state.db, &caller, &tenant).await?;
+    if !caller.can_manage_tenant(&tenant) {
+        return Err(Problem::forbidden("only a tenant admin of this tenant (or a platform admin) adds users"));
+    }
+    let role = match Role::parse(&req.role) {
+        Some(r @ (Role::TenantAdmin | Role::TenantMember | Role::Auditor)) => r,
+        _ => {
+            return Err(Problem::unprocessable(format!(
+                "role: {:?} is not one of tenant-admin, tenant-member, auditor",
+                req.role
+            )))
+        }
+    };
+    if !valid_username(&req.username) {
+        return Err(Problem::unprocessable(format!(
+            "username: {:?} is not 3–64 letters, digits, '.', '_' or '-'",
+            req.username
+        )));
+    }
+    if let Some(why) = weak_password(&req.password) {
+        return Err(Problem::unprocessable(format!("password: {why}")));
+    }
+    let user = create_user(&state.db, &req.username, &req.password, role, Some(&tenant)).await?;
+    tracing::info!(user = %user.username, role = role.as_str(), %tenant, by = %caller.username, "user created");
+    Ok((StatusCode::CREATED, Json(user)))
+}

@@ -1,0 +1,71 @@
+//! The REST API's routes and its OpenAPI document (`/api/openapi.json`).
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::accounts;
+use crate::problem::Problem;
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts."),
+    paths(
+        accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
+        accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
+        accounts::create_tenant_user, health,
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub version: &'static str,
+}
+
+#[utoipa::path(get, path = "/api/health", tag = "platform", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found(uri: axum::http::Uri) -> Problem {
+    Problem::not_found(format!("no route {}; the API is described at /api/openapi.json", uri.path()))
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/auth/login", post(accounts::login))
+        .route("/api/auth/logout", post(accounts::logout))
+        .route("/api/me", get(accounts::me))
+        .route("/api/me/password", post(accounts::change_password))
+        .route("/api/tokens", post(accounts::create_token))
+        .route("/api/tenants", get(accounts::list_tenants).post(accounts::create_tenant))
+        .route("/api/tenants/{tenant}", get(accounts::get_tenant))
+        .route("/api/tenants/{tenant}/users", get(accounts::list_users).post(accounts::create_tenant_user))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,71 @@
+//! `weft-baas serve`: the BaaS server. See docs/baas.md.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use weft_baas::{first_admin, Config, Server};
+
+#[derive(Parser)]
+#[command(
+    name = "weft-baas",
+    version,
+    about = "Weft's Blockchain-as-a-Service server: REST API, tenants, chains on demand"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the REST API (and, later, the console) until SIGTERM or Ctrl-C.
+    ///
+    /// On the first start it creates the database and a platform admin
+    /// `admin`, whose password is WEFT_BAAS_ADMIN_PASSWORD or a one-time
+    /// password printed once.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "WEFT_BAAS_LISTEN", default_value = "127.0.0.1:7080")]
+        listen: SocketAddr,
+        /// Where the embedded SQLite database (baas.db) and chain data live.
+        #[arg(long, env = "WEFT_BAAS_DATA_DIR", default_value = "./weft-baas-data")]
+        data_dir: PathBuf,
+        /// Use this database instead of the embedded SQLite one
+        /// (sqlite://PATH, or postgres://USER:PASS@HOST/DB).
+        #[arg(long, env = "WEFT_BAAS_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Log filter, e.g. `info` or `info,weft_baas=debug`.
+        #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
+        log: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen, data_dir, database_url, log } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
+                .with_writer(std::io::stderr)
+                .init();
+            let admin_password = std::env::var(first_admin::PASSWORD_ENV).ok();
+            let server = Server::start(Config { listen, data_dir, database_url, admin_password }).await?;
+            println!("weft-baas listening on http://{}/api (OpenAPI: /api/openapi.json)", server.addr);
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            server.stop().await?;
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

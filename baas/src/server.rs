@@ -1,0 +1,60 @@
+//! A running server: database open and migrated, first admin ensured, the
+//! API listening; stops gracefully (in-flight requests finish).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::{api, db, first_admin, AppState};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// The SQLite database and (later) chain data live here.
+    pub data_dir: PathBuf,
+    /// Another database instead of `<data_dir>/baas.db`.
+    pub database_url: Option<String>,
+    /// The first admin's password (else a one-time one is printed).
+    pub admin_password: Option<String>,
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        let url = config.database_url.clone().unwrap_or_else(|| db::sqlite_url(&config.data_dir));
+        let db = db::open(&url).await?;
+        first_admin::ensure(&db, config.admin_password.clone()).await?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {} (in use? pick another with --listen)", config.listen))?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let app = api::router(AppState { db });
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), "weft-baas serving; API at /api, document at /api/openapi.json");
+        Ok(Server { addr, stop, task })
+    }
+
+    /// Stops taking requests and waits for those in flight.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stop.send_replace(true);
+        self.task.await.context("the server task panicked")??;
+        Ok(())
+    }
+}
