@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::db::{now, Db};
 use crate::problem::Problem;
-use crate::role::{Caller, Role};
+use crate::role::Caller;
 use crate::secrets::{new_token, token_hash};
 use crate::AppState;
 
@@ -43,11 +43,10 @@ async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
     if expires_at.is_some_and(|t| t <= now()) {
         return Err(Problem::unauthorized("the session has expired; log in again"));
     }
-    let role: String = row.try_get("role")?;
     Ok(Caller {
         user_id: row.try_get("id")?,
         username: row.try_get("username")?,
-        role: Role::parse(&role).ok_or_else(|| Problem::internal(format!("unknown role {role:?} in the database")))?,
+        role: crate::accounts::role_of(&row)?,
         tenant_id: row.try_get("tenant_id")?,
     })
 }
