@@ -118,6 +118,12 @@ async fn verified(password: &str, hash: String) -> Result<bool, Problem> {
     tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(Problem::internal)
 }
 
+/// A hash to verify against when the username is unknown.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&crate::secrets::one_time_password()))
+}
+
 /// Inserts a user; the username must be free.
 pub async fn create_user(
     db: &Db,
@@ -154,7 +160,9 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         .fetch_optional(&state.db)
         .await?;
     let Some(row) = row else {
-        // The same answer as a wrong password: no probing for usernames.
+        // The same answer as a wrong password, after the same argon2 work,
+        // so that neither the reply nor its timing tells which usernames exist.
+        verified(&req.password, unknown_user_hash().to_string()).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     };
     if !verified(&req.password, row.try_get("password_hash")?).await? {
