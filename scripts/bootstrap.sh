@@ -8,9 +8,11 @@ log() { printf '[bootstrap] %s\n' "$*"; }
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# Debian packages: clang/libclang for bindgen (librocksdb-sys), protoc for
-# prost-build, iproute2 for the multi-host tests' network namespaces.
-DEBS=(clang libclang-dev protobuf-compiler pkg-config iproute2)
+# Debian packages: build-essential for the C/C++ compilers (RocksDB, and the
+# SQLite that sqlx bundles) and make (the Makefile), clang/libclang for
+# bindgen (librocksdb-sys), protoc for prost-build, iproute2 for the
+# multi-host tests' network namespaces.
+DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,15 +11,7 @@ use crate::process;
 use crate::profile::{Loaded, Profile};
 
 fn load(dir: &Path) -> Result<Loaded> {
-    let profile = Profile {
-        network: dir.to_path_buf(),
-        org: None,
-        as_: crate::profile::As::Admin,
-        cert: None,
-        key: None,
-        peers: Vec::new(),
-    };
-    profile.load()
+    Profile::admin(dir, None).load()
 }
 
 pub async fn up(dir: &Path, node_binary: Option<&Path>, timeout_secs: u64, output: Output) -> Result<()> {

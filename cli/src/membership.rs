@@ -12,11 +12,7 @@ use weft_provision::{prepare_node, NodeRequest, NodeRoleName};
 
 use crate::output::Output;
 use crate::process;
-use crate::profile::{As, Profile};
-
-fn admin_profile(dir: &Path, org: Option<String>) -> Profile {
-    Profile { network: dir.to_path_buf(), org, as_: As::Admin, cert: None, key: None, peers: Vec::new() }
-}
+use crate::profile::Profile;
 
 pub fn parse_role(s: &str) -> Result<NodeRoleName, String> {
     match s {
@@ -35,7 +31,7 @@ pub async fn add_node(
     from_snapshot: bool,
     output: Output,
 ) -> Result<()> {
-    let profile = admin_profile(dir, Some(org.clone()));
+    let profile = Profile::admin(dir, Some(org.clone()));
     let (gateway, mut loaded) = profile.gateway()?;
     let mut config = crate::config_update::current(&gateway, &loaded).await?;
     let request = NodeRequest { org, roles, host, cert_validity_days: cert_days, join_from_snapshot: from_snapshot };
@@ -83,7 +79,7 @@ pub async fn add_node(
 }
 
 pub async fn remove_node(dir: &Path, id: &str, grace_secs: u64, output: Output) -> Result<()> {
-    let profile = admin_profile(dir, None);
+    let profile = Profile::admin(dir, None);
     let loaded = profile.load()?;
     let Some(node) = loaded.manifest.nodes.iter().find(|n| n.id == id).cloned() else {
         let known: Vec<&str> = loaded.manifest.nodes.iter().map(|n| n.id.as_str()).collect();
@@ -97,7 +93,7 @@ pub async fn remove_node(dir: &Path, id: &str, grace_secs: u64, output: Output) 
         .find(|n| n.id != id && n.roles.contains(&NodeRoleName::Peer))
         .map(|n| n.org.clone())
         .ok_or_else(|| anyhow::anyhow!("{id} is the network's last peer; removing it would leave no one to endorse"))?;
-    let profile = admin_profile(dir, Some(acting));
+    let profile = Profile::admin(dir, Some(acting));
     let (gateway, mut loaded) = profile.gateway()?;
     let mut config = crate::config_update::current(&gateway, &loaded).await?;
     let before = config.nodes.len();

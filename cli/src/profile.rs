@@ -47,6 +47,11 @@ pub struct Loaded {
 }
 
 impl Profile {
+    /// Acting as `org`'s admin (default: the first org) in network `dir`.
+    pub fn admin(dir: &Path, org: Option<String>) -> Profile {
+        Profile { network: dir.to_path_buf(), org, as_: As::Admin, cert: None, key: None, peers: Vec::new() }
+    }
+
     pub fn load(&self) -> Result<Loaded> {
         let manifest = Manifest::load(&self.network).with_context(|| {
             format!(

@@ -191,13 +191,21 @@ impl Net {
         std::fs::read_to_string(pid_file).ok()?.trim().parse().ok()
     }
 
+    /// Whether process `pid` is still running. A node is not the test's
+    /// child (the weft CLI started it), so once it exits it may stay a
+    /// zombie until init reaps it: that counts as gone.
+    pub fn alive(pid: u32) -> bool {
+        let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
+        exists && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+    }
+
     /// SIGKILL: no chance to flush or say goodbye.
     pub fn kill9(&self, node: &str) {
         let pid = self.pid(node).expect("node has a pid");
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         // Reap-free wait: the process is not our child (weft started it).
         for _ in 0..100 {
-            if unsafe { libc::kill(pid as i32, 0) } != 0 {
+            if !Net::alive(pid) {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));

@@ -126,9 +126,7 @@ impl GatewayService {
             }
             match answer {
                 Ok(r) => return Ok(r.into_inner()),
-                Err(s) if matches!(s.code(), tonic::Code::Unavailable | tonic::Code::DeadlineExceeded) => {
-                    last = Some(s)
-                }
+                Err(s) if !answered => last = Some(s),
                 Err(s) => {
                     return Err(Status::new(s.code(), format!("endorsement by {org} ({address}): {}", s.message())))
                 }
