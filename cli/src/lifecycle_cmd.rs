@@ -4,10 +4,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use weft_provision::local::{self as process, Stopped};
 use weft_provision::Manifest;
 
 use crate::output::Output;
-use crate::process;
 use crate::profile::{Loaded, Profile};
 
 fn load(dir: &Path) -> Result<Loaded> {
@@ -77,32 +77,34 @@ pub async fn up(dir: &Path, node_binary: Option<&Path>, timeout_secs: u64, outpu
 
 pub async fn down(dir: &Path, grace_secs: u64, output: Output) -> Result<()> {
     let manifest = Manifest::load(dir).with_context(|| format!("reading network {}", dir.display()))?;
-    let mut stopped = Vec::new();
-    for node in &manifest.nodes {
-        let config = dir.join(&node.config);
-        let Some(pid) = process::running(&config) else { continue };
-        process::signal(pid, libc::SIGTERM)?;
-        stopped.push((node.id.clone(), pid, config));
+    let grace = Duration::from_secs(grace_secs);
+    // SIGTERM every node first so they shut down together, then wait.
+    let running: Vec<_> = manifest
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let config = dir.join(&n.config);
+            process::running(&config).map(|pid| (n.id.clone(), pid, config))
+        })
+        .collect();
+    for (_, pid, _) in &running {
+        process::signal(*pid, libc::SIGTERM)?;
     }
-    let deadline = Instant::now() + Duration::from_secs(grace_secs);
-    for (id, pid, config) in &stopped {
-        while process::alive(*pid) && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let how = if process::alive(*pid) {
-            process::signal(*pid, libc::SIGKILL)?;
-            "killed after the grace period"
-        } else {
-            "stopped"
+    let mut stopped = Vec::new();
+    for (id, _, config) in running {
+        let how = match process::stop(&config, grace)? {
+            Some(Stopped::Killed { pid }) => format!("killed after the grace period (pid {pid})"),
+            Some(Stopped::Graceful { pid }) => format!("stopped (pid {pid})"),
+            None => "stopped".to_string(),
         };
-        let _ = std::fs::remove_file(process::pid_file(config));
         if output == Output::Text {
-            println!("{id:<16} {how} (pid {pid})");
+            println!("{id:<16} {how}");
         }
+        stopped.push(id);
     }
     match output {
         Output::Json => {
-            println!("{}", serde_json::json!({ "stopped": stopped.iter().map(|s| &s.0).collect::<Vec<_>>() }))
+            println!("{}", serde_json::json!({ "stopped": stopped }))
         }
         Output::Text if stopped.is_empty() => println!("no node of this network was running"),
         Output::Text => {}

@@ -12,7 +12,6 @@ mod membership;
 mod network;
 mod node;
 mod output;
-mod process;
 mod profile;
 mod tx;
 

@@ -4,14 +4,15 @@
 //! time, and the p2p allow lists follow it on every node.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use weft_proto::NodeRole;
+use weft_provision::local::{self as process, Stopped};
 use weft_provision::{prepare_node, NodeRequest, NodeRoleName};
 
 use crate::output::Output;
-use crate::process;
+
 use crate::profile::Profile;
 
 pub fn parse_role(s: &str) -> Result<NodeRoleName, String> {
@@ -111,21 +112,7 @@ pub async fn remove_node(dir: &Path, id: &str, grace_secs: u64, output: Output) 
         .with_context(|| format!("removing {id} from the channel configuration"))?;
 
     let config_path = dir.join(&node.config);
-    let stopped = match process::running(&config_path) {
-        Some(pid) => {
-            process::signal(pid, libc::SIGTERM)?;
-            let deadline = Instant::now() + Duration::from_secs(grace_secs);
-            while process::alive(pid) && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            if process::alive(pid) {
-                process::signal(pid, libc::SIGKILL)?;
-            }
-            let _ = std::fs::remove_file(process::pid_file(&config_path));
-            Some(pid)
-        }
-        None => None,
-    };
+    let stopped = process::stop(&config_path, Duration::from_secs(grace_secs))?.map(Stopped::pid);
     loaded.manifest.nodes.retain(|n| n.id != id);
     loaded.manifest.save(dir)?;
     let kept = config_path.parent().unwrap_or(dir).to_path_buf();

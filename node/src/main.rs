@@ -51,7 +51,13 @@ fn main() -> std::process::ExitCode {
         let mut current = current.lock().expect("log lock");
         Ok(std::mem::replace(&mut *current, new.to_string()))
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = run::limits::worker_threads(config.resources.cpu, available);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(serve(config, log)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -93,12 +99,15 @@ async fn serve(config: weft_provision::NodeConfig, log: LogControl) -> anyhow::R
             Err(problems.join("; "))
         }
     });
+    tokio::spawn(run::limits::watch_memory(core.clone()));
     let metrics_task = tokio::spawn(metrics::serve(http, core.metrics.clone(), healthy, stopped(&core)));
     tracing::info!(
         node = %core.config.node_id,
         grpc = %grpc_addr,
         metrics = %metrics_addr,
         roles = ?core.config.roles,
+        cpu = core.config.resources.cpu,
+        memory_mb = core.config.resources.memory_mb,
         height = core.chain.height(),
         "weft-node serving"
     );
@@ -108,7 +117,10 @@ async fn serve(config: weft_provision::NodeConfig, log: LogControl) -> anyhow::R
     }
     let _ = metrics_task.await;
     tracing::info!(height = core.chain.height(), "weft-node stopped");
-    Ok(())
+    match core.fatal.get() {
+        Some(why) => Err(anyhow::anyhow!("{why}")),
+        None => Ok(()),
+    }
 }
 
 async fn wait_for_signal() {

@@ -23,6 +23,21 @@ pub enum ProvisionError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "starting {binary}: {source} (build it with `cargo build`, or name it with --node-binary / WEFT_NODE_BIN)"
+    )]
+    Start {
+        binary: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("signal {signal} to pid {pid}: {source}")]
+    Signal {
+        pid: u32,
+        signal: i32,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Identity(#[from] weft_identity::IdentityError),
 }

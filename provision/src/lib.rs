@@ -7,8 +7,9 @@
 //! [`NodeConfig`] per node and a [`Manifest`] that `weft network up|down|
 //! status` and the BaaS read.
 //!
-//! Holds no BaaS state and starts no processes; it writes files and reads
-//! them back.
+//! [`local`] starts, stops and finds the node processes of a network on this
+//! host (with cgroup v2 limits where the host allows them), for `weft network
+//! up|down` and the BaaS's local driver. Holds no BaaS state.
 
 mod add_node;
 mod env_override;
@@ -16,6 +17,7 @@ mod error;
 mod files;
 mod genesis;
 mod init;
+pub mod local;
 mod manifest;
 mod node_config;
 mod template;

@@ -195,8 +195,7 @@ impl Net {
     /// child (the weft CLI started it), so once it exits it may stay a
     /// zombie until init reaps it: that counts as gone.
     pub fn alive(pid: u32) -> bool {
-        let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
-        exists && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+        weft_provision::local::alive(pid)
     }
 
     /// SIGKILL: no chance to flush or say goodbye.

@@ -139,3 +139,27 @@ async fn solo_network_end_to_end() {
         serde_json::from_slice(&gw.evaluate(&call("ReadAsset", &["asset1"])).await.unwrap()).unwrap();
     assert_eq!(asset["Owner"], "Cy");
 }
+
+/// Without cgroup v2 the node keeps its own memory limit: above
+/// `resources.memory_mb` it shuts down and says why, as an out-of-memory
+/// kill would stop it under cgroup v2.
+#[test]
+fn a_node_over_its_memory_limit_stops_and_says_why() {
+    let net = Net::init("solo-1");
+    let node = &net.manifest.nodes[0];
+    let config = net.dir.join(&node.config);
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("memory_mb = 1024"), "{text}");
+    // A running node's resident set is well above 4 MiB.
+    std::fs::write(&config, text.replace("memory_mb = 1024", "memory_mb = 4")).unwrap();
+    let dir = net.dir.display().to_string();
+    let _ = net.weft(&["network", "up", &dir, "--timeout-secs", "20"]);
+    let pid = net.pid(&node.id).expect("the node was started");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while Net::alive(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!Net::alive(pid), "the node kept running above its memory limit");
+    let log = std::fs::read_to_string(config.with_file_name("node.log")).unwrap();
+    assert!(log.contains("memory limit exceeded") && log.contains("resources.memory_mb 4 MiB"), "{log}");
+}

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub consensus_log_entries: Gauge,
     pub consensus_term: Gauge,
     pub consensus_commit_index: Gauge,
+    pub resident_memory_bytes: Gauge,
+    pub memory_limit_bytes: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -87,8 +89,22 @@ impl Metrics {
             "Highest consensus log index known committed",
             consensus_commit_index.clone(),
         );
+        let resident_memory_bytes = Gauge::default();
+        let memory_limit_bytes = Gauge::default();
+        registry.register(
+            "weft_process_resident_memory_bytes",
+            "Resident memory of the node process, sampled every second",
+            resident_memory_bytes.clone(),
+        );
+        registry.register(
+            "weft_resources_memory_limit_bytes",
+            "resources.memory_mb from the node's config; the node stops above it",
+            memory_limit_bytes.clone(),
+        );
         Metrics {
             registry,
+            resident_memory_bytes,
+            memory_limit_bytes,
             blocks_committed,
             transactions_committed,
             ledger_height,

@@ -6,6 +6,7 @@ pub mod block_pull;
 pub mod chain;
 pub mod consensus_store;
 pub mod join;
+pub mod limits;
 pub mod metrics;
 pub mod ordering;
 pub mod p2p;
@@ -57,6 +58,9 @@ pub struct NodeCore {
     pub draining: AtomicBool,
     pub shutdown: watch::Sender<bool>,
     pub log: LogControl,
+    /// Why the node stopped itself (e.g. its memory limit), if it did; the
+    /// process then exits with an error.
+    pub fatal: std::sync::OnceLock<String>,
     /// PEM of the node certificate, its key and every org's CA (the TLS
     /// server's identity and client roots), read once at start.
     pub tls: TlsPems,
@@ -237,5 +241,6 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
         draining: AtomicBool::new(false),
         shutdown,
         log,
+        fatal: std::sync::OnceLock::new(),
     }))
 }
