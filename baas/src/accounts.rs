@@ -292,7 +292,7 @@ pub async fn list_tenants(State(state): State<AppState>, caller: Caller) -> ApiR
 
 /// The tenant `id` if the caller may read it; 404 for one it may not see
 /// (no telling other tenants' ids apart from missing ones).
-async fn readable_tenant(db: &Db, caller: &Caller, id: &str) -> Result<Tenant, Problem> {
+pub(crate) async fn readable_tenant(db: &Db, caller: &Caller, id: &str) -> Result<Tenant, Problem> {
     let row = sqlx::query("SELECT id, name, created_at FROM tenants WHERE id = $1").bind(id).fetch_optional(db).await?;
     match row {
         Some(row) if caller.can_read_tenant(id) => tenant_of(&row),

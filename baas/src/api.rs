@@ -5,9 +5,9 @@ use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::accounts;
 use crate::problem::Problem;
 use crate::AppState;
+use crate::{accounts, chains, jobs, nodes, quotas, templates};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,9 @@ use crate::AppState;
     paths(
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
-        accounts::create_tenant_user, health,
+        accounts::create_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
+        chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get,
+        nodes::log, nodes::start, nodes::stop, nodes::restart, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -65,6 +67,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tenants", get(accounts::list_tenants).post(accounts::create_tenant))
         .route("/api/tenants/{tenant}", get(accounts::get_tenant))
         .route("/api/tenants/{tenant}/users", get(accounts::list_users).post(accounts::create_tenant_user))
+        .route("/api/tenants/{tenant}/quota", get(quotas::get).put(quotas::put))
+        .route("/api/templates", get(templates::list).post(templates::create))
+        .route("/api/templates/{name}", get(templates::get))
+        .route("/api/chains", get(chains::list).post(chains::create))
+        .route("/api/chains/{chain}", get(chains::get).delete(chains::delete))
+        .route("/api/chains/{chain}/jobs", get(jobs::list))
+        .route("/api/jobs/{job}", get(jobs::get))
+        .route("/api/chains/{chain}/nodes", get(nodes::list))
+        .route("/api/chains/{chain}/nodes/{node}", get(nodes::get))
+        .route("/api/chains/{chain}/nodes/{node}/log", get(nodes::log))
+        .route("/api/chains/{chain}/nodes/{node}/start", post(nodes::start))
+        .route("/api/chains/{chain}/nodes/{node}/stop", post(nodes::stop))
+        .route("/api/chains/{chain}/nodes/{node}/restart", post(nodes::restart))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
         .with_state(state)

@@ -1,19 +1,27 @@
 //! weft-baas: the Blockchain-as-a-Service server. Owns the REST API (with
-//! its OpenAPI document), the BaaS database (tenants, users, tokens; chains
-//! and nodes to come) and, later, the provisioning drivers. Talks to nodes
-//! only through their Admin gRPC and `weft-provision`; holds no ledger or
-//! consensus logic.
+//! its OpenAPI document), the BaaS database (tenants, users, tokens,
+//! templates, quotas, chains, nodes, jobs) and the `local` provisioning
+//! driver. Talks to nodes only through their Admin gRPC and
+//! `weft-provision`; holds no ledger or consensus logic.
 
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod chains;
 pub mod db;
+pub mod driver;
 pub mod first_admin;
+pub mod jobs;
 pub mod json;
+pub mod node_admin;
+pub mod nodes;
 pub mod problem;
+pub mod provisioner;
+pub mod quotas;
 pub mod role;
 pub mod secrets;
 pub mod server;
+pub mod templates;
 
 pub use server::{Config, Server};
 
@@ -21,4 +29,7 @@ pub use server::{Config, Server};
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
+    pub driver: std::sync::Arc<driver::LocalDriver>,
+    /// Held while a chain's quota is checked and its row inserted.
+    pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }

@@ -36,6 +36,14 @@ enum Command {
         /// (sqlite://PATH, or postgres://USER:PASS@HOST/DB).
         #[arg(long, env = "WEFT_BAAS_DATABASE_URL")]
         database_url: Option<String>,
+        /// The weft-node executable chains' nodes run (default: next to
+        /// weft-baas, else on PATH).
+        #[arg(long, env = "WEFT_NODE_BIN")]
+        node_binary: Option<PathBuf>,
+        /// Where cgroup v2 is mounted; nodes get CPU and memory limits there
+        /// when the host allows it, and enforce them themselves otherwise.
+        #[arg(long, env = "WEFT_BAAS_CGROUP_MOUNT", default_value = "/sys/fs/cgroup")]
+        cgroup_mount: PathBuf,
         /// Log filter, e.g. `info` or `info,weft_baas=debug`.
         #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
         log: String,
@@ -46,13 +54,15 @@ enum Command {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, database_url, log } => {
+        Command::Serve { listen, data_dir, database_url, node_binary, cgroup_mount, log } => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
                 .with_writer(std::io::stderr)
                 .init();
             let admin_password = std::env::var(first_admin::PASSWORD_ENV).ok();
-            let server = Server::start(Config { listen, data_dir, database_url, admin_password }).await?;
+            let config =
+                Config { database_url, admin_password, node_binary, cgroup_mount, ..Config::new(listen, data_dir) };
+            let server = Server::start(config).await?;
             println!("weft-baas listening on http://{}/api (OpenAPI: /api/openapi.json)", server.addr);
             shutdown_signal().await;
             tracing::info!("shutting down: finishing requests in flight");

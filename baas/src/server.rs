@@ -8,7 +8,10 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::{api, db, first_admin, AppState};
+use std::sync::Arc;
+
+use crate::driver::LocalDriver;
+use crate::{api, db, first_admin, provisioner, AppState};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -19,6 +22,25 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The first admin's password (else a one-time one is printed).
     pub admin_password: Option<String>,
+    /// The weft-node executable for chains' nodes (default: next to this
+    /// executable, else on PATH).
+    pub node_binary: Option<PathBuf>,
+    /// Where cgroup v2 is mounted, for node CPU and memory limits.
+    pub cgroup_mount: PathBuf,
+}
+
+impl Config {
+    /// Listening on `listen` with data in `data_dir`, everything else default.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
+        Config {
+            listen,
+            data_dir,
+            database_url: None,
+            admin_password: None,
+            node_binary: None,
+            cgroup_mount: PathBuf::from("/sys/fs/cgroup"),
+        }
+    }
 }
 
 pub struct Server {
@@ -39,7 +61,11 @@ impl Server {
             .with_context(|| format!("listening on {} (in use? pick another with --listen)", config.listen))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let app = api::router(AppState { db });
+        let driver = LocalDriver::new(&config.data_dir, config.node_binary.as_deref(), config.cgroup_mount.clone());
+        tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
+        let state = AppState { db, driver: Arc::new(driver), quota_lock: Arc::default() };
+        provisioner::reattach(&state).await?;
+        let app = api::router(state);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -7,77 +7,11 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use weft_baas::{Config, Server};
 
-const ADMIN_PASSWORD: &str = "first admin password";
-
-async fn start(dir: &std::path::Path, admin_password: Option<&str>) -> Server {
-    Server::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        database_url: None,
-        admin_password: admin_password.map(str::to_string),
-    })
-    .await
-    .expect("server starts")
-}
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    fn new(server: &Server) -> Api {
-        Api { base: format!("http://{}", server.addr), http: reqwest::Client::new() }
-    }
-
-    /// (status, body as JSON or Null, content type)
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value, String) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null), ctype)
-    }
-
-    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
-        let (s, v, _) = self.call(Method::GET, path, token, None).await;
-        (s, v)
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let (s, v, _) = self.call(Method::POST, path, token, Some(body)).await;
-        (s, v)
-    }
-
-    async fn login(&self, username: &str, password: &str) -> String {
-        let (s, v) = self.post("/api/auth/login", None, json!({"username": username, "password": password})).await;
-        assert_eq!(s, StatusCode::OK, "login {username}: {v}");
-        v["token"].as_str().unwrap().to_string()
-    }
-}
+mod support;
+use support::{assert_problem, start, Api, ADMIN_PASSWORD};
 
 /// (who, their token, method, path, body, expected status)
 type Case<'a> = (&'a str, &'a str, Method, &'a str, Option<Value>, StatusCode);
-
-fn assert_problem(status: StatusCode, body: &Value, want: StatusCode, detail_has: &str) {
-    assert_eq!(status, want, "{body}");
-    assert_eq!(body["status"], want.as_u16(), "{body}");
-    let detail = body["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains(detail_has), "detail {detail:?} should mention {detail_has:?}");
-}
 
 #[tokio::test]
 async fn accounts_tenants_and_who_may_do_what_survive_a_restart() {
@@ -227,10 +161,8 @@ async fn the_first_admin_gets_a_one_time_password_when_none_is_given() {
     // A weak password in the environment is refused at start.
     let dir = tempfile::tempdir().unwrap();
     let err = Server::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
-        database_url: None,
         admin_password: Some("short".into()),
+        ..Config::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf())
     })
     .await
     .err()

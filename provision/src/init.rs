@@ -42,16 +42,35 @@ impl Default for InitOptions {
     }
 }
 
+/// A finished stage of [`init_observed`], for callers showing progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitStage {
+    /// Org CAs, admin, client and node keys and certificates written.
+    Crypto,
+    /// Genesis block and manifest written.
+    Genesis,
+}
+
 /// Generates the network `template` describes into `out`, which must not
 /// exist or be empty. On failure, nothing is left behind.
 pub fn init(template: &Template, out: &Path, options: &InitOptions) -> Result<Manifest, ProvisionError> {
+    init_observed(template, out, options, &mut |_| {})
+}
+
+/// [`init`], calling `observe` as each stage finishes.
+pub fn init_observed(
+    template: &Template,
+    out: &Path,
+    options: &InitOptions,
+    observe: &mut dyn FnMut(InitStage),
+) -> Result<Manifest, ProvisionError> {
     if out.exists() {
         let mut entries = std::fs::read_dir(out).map_err(io("listing", out))?;
         if entries.next().is_some() {
             return Err(ProvisionError::OutputNotEmpty { path: out.to_path_buf() });
         }
     }
-    let result = generate(template, out, options);
+    let result = generate(template, out, options, observe);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(out);
     }
@@ -65,7 +84,12 @@ struct OrgMaterial {
     ca_cert: Vec<u8>,
 }
 
-fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Manifest, ProvisionError> {
+fn generate(
+    template: &Template,
+    out: &Path,
+    options: &InitOptions,
+    observe: &mut dyn FnMut(InitStage),
+) -> Result<Manifest, ProvisionError> {
     std::fs::create_dir_all(out).map_err(io("creating", out))?;
     let validity = Validity::days_from_now(options.cert_validity_days);
     let ports = ports(template.node_count() as usize, options)?;
@@ -124,6 +148,8 @@ fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Ma
         }
     }
 
+    observe(InitStage::Crypto);
+
     let config = ChannelConfig {
         channel_id: template.channel.clone(),
         sequence: 0,
@@ -162,6 +188,7 @@ fn generate(template: &Template, out: &Path, options: &InitOptions) -> Result<Ma
         nodes,
     };
     manifest.save(out)?;
+    observe(InitStage::Genesis);
     Ok(manifest)
 }
 

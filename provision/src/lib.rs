@@ -26,7 +26,7 @@ pub use add_node::{prepare_node, NodeRequest, PreparedNode};
 pub use error::ProvisionError;
 pub use files::read_cert_pem;
 pub use genesis::{config_envelope, genesis_block, read_genesis_config, GenesisSigner};
-pub use init::{init, InitOptions};
+pub use init::{init, init_observed, InitOptions, InitStage};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
 pub use node_config::{Listen, NodeConfig};
 pub use template::{ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

@@ -183,7 +183,9 @@ impl Template {
         Ok(template)
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Whether the template describes a network that can run; the error says
+    /// which field is wrong and how.
+    pub fn check(&self) -> Result<(), String> {
         if self.name.trim().is_empty() {
             return Err("`name` must not be empty".into());
         }

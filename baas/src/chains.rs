@@ -1,0 +1,245 @@
+//! Chains: create one from a template (a background job with visible
+//! steps), list, read, delete. A chain belongs to one tenant; its readers
+//! are that tenant's users (and platform staff), its managers the tenant's
+//! admins and platform admins.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+use weft_provision::ConsensusKind;
+
+use crate::db::{now, Db};
+use crate::jobs::{Job, JobView};
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::quotas::{quota_of, usage_of};
+use crate::role::Caller;
+use crate::secrets::new_id;
+use crate::templates::{self, Demand};
+use crate::{provisioner, AppState};
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Chain {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub template: String,
+    /// solo | raft | pbft
+    pub consensus: String,
+    /// creating | running | failed | deleting | deleted
+    pub status: String,
+    /// Why it failed, or where its data was archived.
+    pub detail: String,
+    /// What it counts against the tenant's quota.
+    pub demand: Demand,
+    pub created_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewChain {
+    /// 1–64 lower-case letters, digits and '-'; unique among the tenant's
+    /// chains.
+    pub name: String,
+    /// A template name from GET /api/templates.
+    pub template: String,
+    /// The tenant to create it for; defaults to the caller's (platform
+    /// admins must give one).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub chain: Chain,
+    /// Poll GET /api/jobs/{id} for progress.
+    pub job: JobView,
+}
+
+const CHAIN_COLUMNS: &str = "id, tenant_id, name, template, consensus, status, detail, node_count, cpu_millis, \
+                             memory_mb, disk_gb, created_at, deleted_at";
+
+fn chain_of(row: &AnyRow) -> Result<Chain, Problem> {
+    Ok(Chain {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        name: row.try_get("name")?,
+        template: row.try_get("template")?,
+        consensus: row.try_get("consensus")?,
+        status: row.try_get("status")?,
+        detail: row.try_get("detail")?,
+        demand: Demand {
+            nodes: row.try_get("node_count")?,
+            cpu: row.try_get::<i64, _>("cpu_millis")? as f64 / 1000.0,
+            memory_mb: row.try_get("memory_mb")?,
+            disk_gb: row.try_get("disk_gb")?,
+        },
+        created_at: row.try_get("created_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
+pub async fn load(db: &Db, id: &str) -> Result<Option<Chain>, Problem> {
+    let row =
+        sqlx::query(&format!("SELECT {CHAIN_COLUMNS} FROM chains WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    row.as_ref().map(chain_of).transpose()
+}
+
+/// The chain `id` if the caller may read it; 404 otherwise (another
+/// tenant's chain looks the same as none).
+pub async fn readable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Problem> {
+    match load(db, id).await? {
+        Some(c) if caller.can_read_tenant(&c.tenant_id) => Ok(c),
+        _ => Err(Problem::not_found(format!("no chain {id} that you can see; GET /api/chains lists yours"))),
+    }
+}
+
+/// The chain `id` if the caller may change it: 404 if it may not see it,
+/// 403 if it may only read it.
+pub async fn manageable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Problem> {
+    let chain = readable(db, caller, id).await?;
+    if !caller.can_manage_tenant(&chain.tenant_id) {
+        return Err(Problem::forbidden("only the tenant's admins (or a platform admin) change its chains"));
+    }
+    Ok(chain)
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[utoipa::path(post, path = "/api/chains", tag = "chains", security(("bearer" = [])), request_body = NewChain,
+    responses((status = 202, body = Accepted), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewChain>,
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
+    let tenant = match (&req.tenant_id, &caller.tenant_id) {
+        (Some(t), _) => t.clone(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => return Err(Problem::unprocessable("tenant_id: name the tenant the chain is for")),
+    };
+    crate::accounts::readable_tenant(&state.db, &caller, &tenant).await?;
+    if !caller.can_manage_tenant(&tenant) {
+        return Err(Problem::forbidden("only the tenant's admins (or a platform admin) create chains"));
+    }
+    if !valid_name(&req.name) {
+        return Err(Problem::unprocessable(format!(
+            "name: {:?} is not 1–64 lower-case letters, digits or '-'",
+            req.name
+        )));
+    }
+    let (template, summary) = templates::find(&state.db, Some(&tenant), &req.template).await?;
+    if template.consensus == ConsensusKind::Pbft {
+        return Err(Problem::unprocessable(format!(
+            "template: {} uses pbft ordering, which weft-node does not run yet; choose a solo or raft template",
+            req.template
+        )));
+    }
+    let demand = summary.demand;
+    // Quota check and insert under one lock so two requests cannot both
+    // take the last place.
+    let _guard = state.quota_lock.lock().await;
+    let taken = sqlx::query("SELECT 1 AS one FROM chains WHERE tenant_id = $1 AND name = $2 AND status <> 'deleted'")
+        .bind(&tenant)
+        .bind(&req.name)
+        .fetch_optional(&state.db)
+        .await?;
+    if taken.is_some() {
+        return Err(Problem::conflict(format!("the tenant has a chain named {:?}; choose another name", req.name)));
+    }
+    let quota = quota_of(&state.db, &tenant).await?;
+    let used = usage_of(&state.db, &tenant).await?;
+    if let Some(why) = quota.refuse(&used, &demand) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "quota-exceeded",
+            format!(
+                "this chain would exceed the tenant's quota ({why}); delete a chain, pick a smaller template, or ask \
+                 a platform admin to raise the quota"
+            ),
+        ));
+    }
+    let id = format!("c{}", &new_id()[..12]);
+    sqlx::query(
+        "INSERT INTO chains (id, tenant_id, name, template, spec, consensus, node_count, cpu_millis, memory_mb, \
+         disk_gb, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'creating', $11)",
+    )
+    .bind(&id)
+    .bind(&tenant)
+    .bind(&req.name)
+    .bind(&summary.name)
+    .bind(&summary.toml)
+    .bind(&summary.consensus)
+    .bind(demand.nodes)
+    .bind((demand.cpu * 1000.0).round() as i64)
+    .bind(demand.memory_mb)
+    .bind(demand.disk_gb)
+    .bind(now())
+    .execute(&state.db)
+    .await?;
+    drop(_guard);
+    let job = Job::start(&state.db, &id, "create", &provisioner::CREATE_STEPS).await?;
+    tracing::info!(chain = %id, name = %req.name, template = %summary.name, %tenant, by = %caller.username, job = %job.id, "creating chain");
+    tokio::spawn(provisioner::create_chain(state.clone(), id.clone(), template, job.clone()));
+    let chain = load(&state.db, &id).await?.ok_or_else(|| Problem::internal("chain row vanished"))?;
+    let job = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    Ok((StatusCode::ACCEPTED, Json(Accepted { chain, job })))
+}
+
+#[utoipa::path(get, path = "/api/chains", tag = "chains", security(("bearer" = [])),
+    responses((status = 200, body = [Chain]), (status = 401, body = Problem)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Chain>>> {
+    let rows =
+        sqlx::query(&format!("SELECT {CHAIN_COLUMNS} FROM chains WHERE status <> 'deleted' ORDER BY created_at, id"))
+            .fetch_all(&state.db)
+            .await?;
+    let chains = rows.iter().map(chain_of).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(chains.into_iter().filter(|c| caller.can_read_tenant(&c.tenant_id)).collect()))
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}", tag = "chains", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")),
+    responses((status = 200, body = Chain), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(chain): Path<String>) -> ApiResult<Json<Chain>> {
+    Ok(Json(readable(&state.db, &caller, &chain).await?))
+}
+
+#[utoipa::path(delete, path = "/api/chains/{chain}", tag = "chains", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")),
+    responses((status = 202, body = JobView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let c = manageable(&state.db, &caller, &chain).await?;
+    if c.status == "deleted" {
+        return Err(Problem::not_found(format!("chain {chain} was deleted already")));
+    }
+    // Only one job per chain at a time: claim it by moving the status.
+    let claimed =
+        sqlx::query("UPDATE chains SET status = 'deleting' WHERE id = $1 AND status IN ('running', 'failed')")
+            .bind(&chain)
+            .execute(&state.db)
+            .await?
+            .rows_affected();
+    if claimed == 0 {
+        return Err(Problem::conflict(format!(
+            "chain {chain} is {}; wait for its job to finish (GET /api/chains/{chain}/jobs)",
+            c.status
+        )));
+    }
+    let job = Job::start(&state.db, &chain, "delete", &provisioner::DELETE_STEPS).await?;
+    tracing::info!(%chain, by = %caller.username, job = %job.id, "deleting chain");
+    tokio::spawn(provisioner::delete_chain(state.clone(), chain.clone(), job.clone()));
+    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}

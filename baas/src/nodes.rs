@@ -1,0 +1,305 @@
+//! A chain's nodes: live status from each node's Admin gRPC and its
+//! process, start, stop, restart, and the tail of its log.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+use weft_provision::{ManifestNode, NodeRoleName};
+
+use crate::chains::{manageable, readable, Chain};
+use crate::db::Db;
+use crate::node_admin::ChainAdmin;
+use crate::problem::{ApiResult, Problem};
+use crate::role::Caller;
+use crate::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NodeView {
+    pub id: String,
+    pub org: String,
+    /// peer, orderer
+    pub roles: Vec<String>,
+    /// gRPC address (Gateway, Deliver, Admin) on this host.
+    pub grpc: String,
+    /// The process, if it runs.
+    pub pid: Option<u32>,
+    /// running | stopped: what was last asked for.
+    pub desired: String,
+    /// Whether its Admin service answered just now.
+    pub up: bool,
+    pub height: Option<u64>,
+    /// Consensus state of an orderer (leader, follower, …).
+    pub consensus: Option<String>,
+    pub leader: Option<String>,
+    pub uptime_secs: Option<u64>,
+    /// Why it is not up, when it is not.
+    pub problem: Option<String>,
+    /// How its CPU and memory limits are enforced.
+    pub limits: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LogQuery {
+    /// How many of the last lines (default 100, at most 2000).
+    pub lines: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeLog {
+    pub node: String,
+    pub lines: Vec<String>,
+}
+
+fn role_names(node: &ManifestNode) -> Vec<String> {
+    node.roles
+        .iter()
+        .map(|r| match r {
+            NodeRoleName::Peer => "peer".to_string(),
+            NodeRoleName::Orderer => "orderer".to_string(),
+        })
+        .collect()
+}
+
+/// One line saying how the chain's nodes are limited (they share a host,
+/// so usually all the same way).
+pub async fn limits_summary(db: &Db, chain: &str) -> String {
+    let rows = sqlx::query("SELECT DISTINCT limits FROM nodes WHERE chain_id = $1").bind(chain).fetch_all(db).await;
+    let all: Vec<String> = rows.unwrap_or_default().iter().filter_map(|r| r.try_get("limits").ok()).collect();
+    all.join(" | ")
+}
+
+async fn node_row(db: &Db, chain: &str, node: &str) -> Result<(String, String), Problem> {
+    let row = sqlx::query("SELECT desired, limits FROM nodes WHERE chain_id = $1 AND node_id = $2")
+        .bind(chain)
+        .bind(node)
+        .fetch_optional(db)
+        .await?;
+    Ok(match row {
+        Some(r) => (r.try_get("desired")?, r.try_get("limits")?),
+        None => ("running".into(), String::new()),
+    })
+}
+
+async fn view(state: &AppState, admin: &ChainAdmin, chain: &str, node: &ManifestNode) -> Result<NodeView, Problem> {
+    let (desired, limits) = node_row(&state.db, chain, &node.id).await?;
+    let pid = state.driver.pid(chain, node);
+    let mut v = NodeView {
+        id: node.id.clone(),
+        org: node.org.clone(),
+        roles: role_names(node),
+        grpc: node.grpc.clone(),
+        pid,
+        desired,
+        up: false,
+        height: None,
+        consensus: None,
+        leader: None,
+        uptime_secs: None,
+        problem: None,
+        limits,
+    };
+    if pid.is_none() {
+        v.problem = Some("the node's process is not running".into());
+        return Ok(v);
+    }
+    match admin.status(node).await {
+        Ok(s) => {
+            v.up = true;
+            v.height = Some(s.height);
+            v.uptime_secs = Some(s.uptime_secs);
+            if let Some(c) = s.consensus {
+                v.consensus = Some(c.state);
+                v.leader = (!c.leader.is_empty()).then_some(c.leader);
+            }
+        }
+        Err(why) => v.problem = Some(why),
+    }
+    Ok(v)
+}
+
+/// The chain's admin handle, if it has nodes to talk to.
+fn admin_of(state: &AppState, chain: &Chain) -> Result<ChainAdmin, Problem> {
+    if !matches!(chain.status.as_str(), "running" | "creating") {
+        return Err(Problem::conflict(format!("chain {} is {}; it has no nodes to manage", chain.id, chain.status)));
+    }
+    ChainAdmin::open(&state.driver.chain_dir(&chain.id))
+        .map_err(|e| Problem::conflict(format!("chain {} has no network yet ({e}); wait for its create job", chain.id)))
+}
+
+fn find<'a>(admin: &'a ChainAdmin, node: &str) -> Result<&'a ManifestNode, Problem> {
+    admin.manifest().nodes.iter().find(|n| n.id == node).ok_or_else(|| {
+        let ids: Vec<&str> = admin.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
+        Problem::not_found(format!("no node {node:?} in this chain; its nodes: {}", ids.join(", ")))
+    })
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/nodes", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")),
+    responses((status = 200, body = [NodeView]), (status = 401, body = Problem), (status = 404, body = Problem),
+               (status = 409, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+) -> ApiResult<Json<Vec<NodeView>>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let admin = admin_of(&state, &chain)?;
+    let mut out = Vec::new();
+    for node in &admin.manifest().nodes {
+        out.push(view(&state, &admin, &chain.id, node).await?);
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/nodes/{node}", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("node" = String, Path, description = "node id")),
+    responses((status = 200, body = NodeView), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, node)): Path<(String, String)>,
+) -> ApiResult<Json<NodeView>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let admin = admin_of(&state, &chain)?;
+    let n = find(&admin, &node)?;
+    Ok(Json(view(&state, &admin, &chain.id, n).await?))
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/nodes/{node}/log", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("node" = String, Path, description = "node id"),
+           LogQuery),
+    responses((status = 200, body = NodeLog), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, node)): Path<(String, String)>,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<NodeLog>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let admin = admin_of(&state, &chain)?;
+    let n = find(&admin, &node)?;
+    let lines = q.lines.unwrap_or(100).clamp(1, 2000);
+    let text = state.driver.log_tail(&chain.id, n, lines);
+    Ok(Json(NodeLog { node, lines: text.lines().map(str::to_string).collect() }))
+}
+
+/// start | stop | restart
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Start,
+    Stop,
+    Restart,
+}
+
+async fn act(
+    state: AppState,
+    caller: Caller,
+    chain: String,
+    node: String,
+    action: Action,
+) -> ApiResult<Json<NodeView>> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!(
+            "chain {} is {}; nodes are managed on running chains",
+            chain.id, chain.status
+        )));
+    }
+    let admin = admin_of(&state, &chain)?;
+    let n = find(&admin, &node)?.clone();
+    let driver = state.driver.clone();
+    let (c, m) = (chain.id.clone(), n.clone());
+    let limits = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
+        if action != Action::Start {
+            driver.stop(&c, &m).map_err(|e| e.to_string())?;
+        }
+        if action == Action::Stop {
+            return Ok(None);
+        }
+        let (_, limits) = driver.start(&c, &m).map_err(|e| e.to_string())?;
+        Ok(Some(limits.describe()))
+    })
+    .await
+    .map_err(Problem::internal)?
+    .map_err(Problem::internal)?;
+    let desired = if action == Action::Stop { "stopped" } else { "running" };
+    sqlx::query("UPDATE nodes SET desired = $1, limits = COALESCE($2, limits) WHERE chain_id = $3 AND node_id = $4")
+        .bind(desired)
+        .bind(limits)
+        .bind(&chain.id)
+        .bind(&node)
+        .execute(&state.db)
+        .await?;
+    tracing::info!(chain = %chain.id, %node, ?action, by = %caller.username, "node {desired}");
+    if action != Action::Stop {
+        wait_serving(&state, &admin, &chain.id, &n).await?;
+    }
+    Ok(Json(view(&state, &admin, &chain.id, &n).await?))
+}
+
+/// Waits (up to 60 s) for a started node to serve, so the answer shows it up.
+async fn wait_serving(state: &AppState, admin: &ChainAdmin, chain: &str, node: &ManifestNode) -> Result<(), Problem> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if state.driver.pid(chain, node).is_none() {
+            return Err(Problem::new(
+                axum::http::StatusCode::BAD_GATEWAY,
+                "node-exited",
+                format!(
+                    "{} exited while starting; last lines of its log:\n{}",
+                    node.id,
+                    state.driver.log_tail(chain, node, 12)
+                ),
+            ));
+        }
+        match admin.health(node).await {
+            Ok(()) => return Ok(()),
+            Err(why) if std::time::Instant::now() > deadline => {
+                return Err(Problem::new(
+                    axum::http::StatusCode::GATEWAY_TIMEOUT,
+                    "node-not-serving",
+                    format!("{} started but does not serve after 60 s: {why}; see its log", node.id),
+                ))
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/nodes/{node}/start", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("node" = String, Path, description = "node id")),
+    responses((status = 200, body = NodeView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, node)): Path<(String, String)>,
+) -> ApiResult<Json<NodeView>> {
+    act(state, caller, chain, node, Action::Start).await
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/nodes/{node}/stop", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("node" = String, Path, description = "node id")),
+    responses((status = 200, body = NodeView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn stop(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, node)): Path<(String, String)>,
+) -> ApiResult<Json<NodeView>> {
+    act(state, caller, chain, node, Action::Stop).await
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/nodes/{node}/restart", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("node" = String, Path, description = "node id")),
+    responses((status = 200, body = NodeView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn restart(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, node)): Path<(String, String)>,
+) -> ApiResult<Json<NodeView>> {
+    act(state, caller, chain, node, Action::Restart).await
+}

@@ -1,0 +1,194 @@
+//! Per-tenant quotas on chains, nodes and resources. A tenant without a row
+//! gets [`Quota::DEFAULT`]; a platform admin sets others. Chains that failed
+//! or were deleted do not count.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::accounts::readable_tenant;
+use crate::db::Db;
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::templates::Demand;
+use crate::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Quota {
+    pub max_chains: i64,
+    pub max_nodes: i64,
+    /// Cores, summed over the tenant's nodes.
+    pub max_cpu: f64,
+    pub max_memory_mb: i64,
+    pub max_disk_gb: i64,
+}
+
+impl Quota {
+    pub const DEFAULT: Quota =
+        Quota { max_chains: 5, max_nodes: 20, max_cpu: 16.0, max_memory_mb: 32 * 1024, max_disk_gb: 500 };
+
+    /// What in `demand` on top of `used` would pass this quota, as a
+    /// sentence naming every limit it would break.
+    pub fn refuse(&self, used: &Usage, demand: &Demand) -> Option<String> {
+        let mut over = Vec::new();
+        if used.chains + 1 > self.max_chains {
+            over.push(format!("chains {} + 1 > {}", used.chains, self.max_chains));
+        }
+        if used.nodes + demand.nodes > self.max_nodes {
+            over.push(format!("nodes {} + {} > {}", used.nodes, demand.nodes, self.max_nodes));
+        }
+        if used.cpu + demand.cpu > self.max_cpu + 1e-9 {
+            over.push(format!("cpu {} + {} > {}", used.cpu, demand.cpu, self.max_cpu));
+        }
+        if used.memory_mb + demand.memory_mb > self.max_memory_mb {
+            over.push(format!("memory_mb {} + {} > {}", used.memory_mb, demand.memory_mb, self.max_memory_mb));
+        }
+        if used.disk_gb + demand.disk_gb > self.max_disk_gb {
+            over.push(format!("disk_gb {} + {} > {}", used.disk_gb, demand.disk_gb, self.max_disk_gb));
+        }
+        (!over.is_empty()).then(|| over.join(", "))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let ints = [
+            ("max_chains", self.max_chains),
+            ("max_nodes", self.max_nodes),
+            ("max_memory_mb", self.max_memory_mb),
+            ("max_disk_gb", self.max_disk_gb),
+        ];
+        if let Some((name, _)) = ints.iter().find(|(_, v)| *v < 0) {
+            return Err(format!("{name}: must be 0 or more"));
+        }
+        if !self.max_cpu.is_finite() || self.max_cpu < 0.0 {
+            return Err("max_cpu: must be a number of cores, 0 or more".into());
+        }
+        Ok(())
+    }
+}
+
+/// What a tenant's live chains use.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, ToSchema)]
+pub struct Usage {
+    pub chains: i64,
+    pub nodes: i64,
+    pub cpu: f64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuotaReport {
+    pub tenant_id: String,
+    pub quota: Quota,
+    pub usage: Usage,
+}
+
+pub async fn quota_of(db: &Db, tenant: &str) -> Result<Quota, Problem> {
+    let row = sqlx::query(
+        "SELECT max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb FROM quotas WHERE tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(Quota::DEFAULT) };
+    Ok(Quota {
+        max_chains: row.try_get("max_chains")?,
+        max_nodes: row.try_get("max_nodes")?,
+        max_cpu: row.try_get::<i64, _>("max_cpu_millis")? as f64 / 1000.0,
+        max_memory_mb: row.try_get("max_memory_mb")?,
+        max_disk_gb: row.try_get("max_disk_gb")?,
+    })
+}
+
+pub async fn usage_of(db: &Db, tenant: &str) -> Result<Usage, Problem> {
+    let rows = sqlx::query(
+        "SELECT node_count, cpu_millis, memory_mb, disk_gb FROM chains \
+         WHERE tenant_id = $1 AND status IN ('creating', 'running', 'deleting')",
+    )
+    .bind(tenant)
+    .fetch_all(db)
+    .await?;
+    let mut u = Usage::default();
+    for row in rows {
+        u.chains += 1;
+        u.nodes += row.try_get::<i64, _>("node_count")?;
+        u.cpu += row.try_get::<i64, _>("cpu_millis")? as f64 / 1000.0;
+        u.memory_mb += row.try_get::<i64, _>("memory_mb")?;
+        u.disk_gb += row.try_get::<i64, _>("disk_gb")?;
+    }
+    Ok(u)
+}
+
+#[utoipa::path(get, path = "/api/tenants/{tenant}/quota", tag = "tenants", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant id")),
+    responses((status = 200, body = QuotaReport), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> ApiResult<Json<QuotaReport>> {
+    readable_tenant(&state.db, &caller, &tenant).await?;
+    Ok(Json(QuotaReport {
+        quota: quota_of(&state.db, &tenant).await?,
+        usage: usage_of(&state.db, &tenant).await?,
+        tenant_id: tenant,
+    }))
+}
+
+#[utoipa::path(put, path = "/api/tenants/{tenant}/quota", tag = "tenants", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant id")), request_body = Quota,
+    responses((status = 200, body = QuotaReport), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    ApiJson(quota): ApiJson<Quota>,
+) -> ApiResult<Json<QuotaReport>> {
+    readable_tenant(&state.db, &caller, &tenant).await?;
+    if caller.role != Role::PlatformAdmin {
+        return Err(Problem::forbidden("only a platform admin sets quotas"));
+    }
+    quota.check().map_err(Problem::unprocessable)?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("DELETE FROM quotas WHERE tenant_id = $1").bind(&tenant).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO quotas (tenant_id, max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&tenant)
+    .bind(quota.max_chains)
+    .bind(quota.max_nodes)
+    .bind((quota.max_cpu * 1000.0).round() as i64)
+    .bind(quota.max_memory_mb)
+    .bind(quota.max_disk_gb)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(%tenant, ?quota, by = %caller.username, "quota set");
+    Ok(Json(QuotaReport { quota, usage: usage_of(&state.db, &tenant).await?, tenant_id: tenant }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_names_every_limit_passed() {
+        let q = Quota { max_chains: 2, max_nodes: 4, max_cpu: 4.0, max_memory_mb: 4096, max_disk_gb: 100 };
+        let used = Usage { chains: 1, nodes: 1, cpu: 1.0, memory_mb: 1024, disk_gb: 20 };
+        let raft3 = Demand { nodes: 3, cpu: 3.0, memory_mb: 3072, disk_gb: 60 };
+        assert_eq!(q.refuse(&used, &raft3), None, "exactly at every limit is allowed");
+        let raft5 = Demand { nodes: 5, cpu: 5.0, memory_mb: 5120, disk_gb: 100 };
+        let why = q.refuse(&used, &raft5).unwrap();
+        for part in ["nodes 1 + 5 > 4", "cpu 1 + 5 > 4", "memory_mb", "disk_gb"] {
+            assert!(why.contains(part), "{why}");
+        }
+        assert!(!why.contains("chains"), "{why}");
+        let full = Usage { chains: 2, ..Usage::default() };
+        assert!(q.refuse(&full, &Demand::default()).unwrap().contains("chains 2 + 1 > 2"));
+    }
+}

@@ -1,0 +1,224 @@
+//! Network templates: the built-in ones from `config/templates/` (compiled
+//! in, so the binary works from any directory) and ones defined through the
+//! API, either for every tenant (by a platform admin) or for one tenant.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::ToSchema;
+use weft_provision::{NodeRoleName, Template};
+
+use crate::db::{now, Db};
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::secrets::new_id;
+use crate::AppState;
+
+const BUILT_IN: [(&str, &str); 5] = [
+    ("solo-1", include_str!("../../config/templates/solo-1.toml")),
+    ("raft-3", include_str!("../../config/templates/raft-3.toml")),
+    ("raft-5", include_str!("../../config/templates/raft-5.toml")),
+    ("pbft-4", include_str!("../../config/templates/pbft-4.toml")),
+    ("pbft-7", include_str!("../../config/templates/pbft-7.toml")),
+];
+
+/// What a chain made from a template asks of the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, ToSchema)]
+pub struct Demand {
+    pub nodes: i64,
+    /// Cores, summed over nodes.
+    pub cpu: f64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+}
+
+impl Demand {
+    pub fn of(template: &Template) -> Demand {
+        let mut d = Demand::default();
+        for org in &template.orgs {
+            let r = template.resources_of(org);
+            let n = i64::from(org.nodes);
+            d.nodes += n;
+            d.cpu += r.cpu * n as f64;
+            d.memory_mb += r.memory_mb as i64 * n;
+            d.disk_gb += r.disk_gb as i64 * n;
+        }
+        d
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TemplateSummary {
+    pub name: String,
+    pub description: String,
+    /// built-in | platform | tenant
+    pub source: String,
+    /// solo | raft | pbft
+    pub consensus: String,
+    pub orgs: Vec<String>,
+    pub peers: u32,
+    pub orderers: u32,
+    pub demand: Demand,
+    /// The template itself, in the format of config/templates/*.toml.
+    pub toml: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewTemplate {
+    /// The template in the TOML format of config/templates/*.toml; its
+    /// `name` field names it.
+    pub toml: String,
+    /// Offer it to every tenant (platform admins only); otherwise it belongs
+    /// to the caller's tenant.
+    #[serde(default)]
+    pub platform_wide: bool,
+}
+
+pub fn consensus_name(t: &Template) -> String {
+    serde_json::to_value(t.consensus).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn summary(template: &Template, source: &str, toml: &str) -> TemplateSummary {
+    let count = |role| template.orgs.iter().filter(|o| o.roles.contains(&role)).map(|o| o.nodes).sum();
+    TemplateSummary {
+        name: template.name.clone(),
+        description: template.description.clone(),
+        source: source.to_string(),
+        consensus: consensus_name(template),
+        orgs: template.orgs.iter().map(|o| o.id.clone()).collect(),
+        peers: count(NodeRoleName::Peer),
+        orderers: count(NodeRoleName::Orderer),
+        demand: Demand::of(template),
+        toml: toml.to_string(),
+    }
+}
+
+fn built_in() -> Vec<TemplateSummary> {
+    BUILT_IN
+        .iter()
+        .map(|(name, text)| {
+            let t = Template::parse(text, name).expect("built-in templates parse (checked by a unit test)");
+            summary(&t, "built-in", text)
+        })
+        .collect()
+}
+
+/// Templates `tenant` may use: its own, then platform-wide, then built-in;
+/// a name defined nearer the tenant hides the same name further out.
+pub async fn visible(db: &Db, tenant: Option<&str>) -> Result<Vec<TemplateSummary>, Problem> {
+    let rows = sqlx::query("SELECT name, body, tenant_id FROM templates WHERE tenant_id IS NULL OR tenant_id = $1")
+        .bind(tenant.unwrap_or(""))
+        .fetch_all(db)
+        .await?;
+    let mut out: Vec<TemplateSummary> = Vec::new();
+    let mut defined: Vec<(u8, TemplateSummary)> = Vec::new();
+    for row in rows {
+        let name: String = row.try_get("name")?;
+        let body: String = row.try_get("body")?;
+        let owner: Option<String> = row.try_get("tenant_id")?;
+        let t = Template::parse(&body, &name).map_err(Problem::internal)?;
+        let (rank, source) = if owner.is_some() { (0, "tenant") } else { (1, "platform") };
+        defined.push((rank, summary(&t, source, &body)));
+    }
+    defined.sort_by_key(|(rank, _)| *rank);
+    for s in defined.into_iter().map(|(_, s)| s).chain(built_in()) {
+        if !out.iter().any(|o| o.name == s.name) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// The template `name` as `tenant` sees it.
+pub async fn find(db: &Db, tenant: Option<&str>, name: &str) -> Result<(Template, TemplateSummary), Problem> {
+    let all = visible(db, tenant).await?;
+    let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+    let found = all.iter().find(|t| t.name == name).ok_or_else(|| {
+        Problem::unprocessable(format!("template: no template {name:?}; choose one of {}", names.join(", ")))
+    })?;
+    let template = Template::parse(&found.toml, name).map_err(Problem::internal)?;
+    Ok((template, found.clone()))
+}
+
+#[utoipa::path(get, path = "/api/templates", tag = "templates", security(("bearer" = [])),
+    responses((status = 200, body = [TemplateSummary]), (status = 401, body = Problem)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<TemplateSummary>>> {
+    Ok(Json(visible(&state.db, caller.tenant_id.as_deref()).await?))
+}
+
+#[utoipa::path(get, path = "/api/templates/{name}", tag = "templates", security(("bearer" = [])),
+    params(("name" = String, Path, description = "template name")),
+    responses((status = 200, body = TemplateSummary), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<TemplateSummary>> {
+    match find(&state.db, caller.tenant_id.as_deref(), &name).await {
+        Ok((_, s)) => Ok(Json(s)),
+        Err(_) => Err(Problem::not_found(format!("no template {name:?}; GET /api/templates lists them"))),
+    }
+}
+
+#[utoipa::path(post, path = "/api/templates", tag = "templates", security(("bearer" = [])),
+    request_body = NewTemplate,
+    responses((status = 201, body = TemplateSummary), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewTemplate>,
+) -> ApiResult<(StatusCode, Json<TemplateSummary>)> {
+    let owner = match (caller.role, req.platform_wide, &caller.tenant_id) {
+        (Role::PlatformAdmin, true, _) => None,
+        (Role::PlatformAdmin, false, _) => {
+            return Err(Problem::unprocessable(
+                "platform_wide: a platform admin belongs to no tenant; set platform_wide to true",
+            ))
+        }
+        (Role::TenantAdmin, false, Some(t)) => Some(t.clone()),
+        (Role::TenantAdmin, true, _) => {
+            return Err(Problem::forbidden("only a platform admin defines templates for every tenant"))
+        }
+        _ => return Err(Problem::forbidden("only a tenant admin or platform admin defines templates")),
+    };
+    if req.toml.len() > 64 * 1024 {
+        return Err(Problem::unprocessable("toml: a template is at most 64 KiB"));
+    }
+    let template = Template::parse(&req.toml, "toml").map_err(|e| Problem::unprocessable(e.to_string()))?;
+    let existing = visible(&state.db, owner.as_deref()).await?;
+    if existing.iter().any(|t| t.name == template.name && t.source != "built-in") {
+        return Err(Problem::conflict(format!(
+            "a template named {:?} is already defined here; pick another name",
+            template.name
+        )));
+    }
+    sqlx::query("INSERT INTO templates (id, tenant_id, name, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(new_id())
+        .bind(owner.as_deref())
+        .bind(&template.name)
+        .bind(&req.toml)
+        .bind(now())
+        .execute(&state.db)
+        .await?;
+    tracing::info!(template = %template.name, tenant = ?owner, by = %caller.username, "template defined");
+    let source = if owner.is_some() { "tenant" } else { "platform" };
+    Ok((StatusCode::CREATED, Json(summary(&template, source, &req.toml))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_templates_parse_and_count_their_demand() {
+        let all = built_in();
+        assert_eq!(all.len(), BUILT_IN.len());
+        let raft3 = all.iter().find(|t| t.name == "raft-3").unwrap();
+        assert_eq!((raft3.peers, raft3.orderers, raft3.consensus.as_str()), (3, 3, "raft"));
+        assert_eq!(raft3.demand, Demand { nodes: 3, cpu: 3.0, memory_mb: 3072, disk_gb: 60 });
+    }
+}

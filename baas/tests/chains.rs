@@ -1,0 +1,216 @@
+//! Chains on demand with real `weft-node` processes: templates and
+//! quotas, creating solo-1 and raft-3 chains as jobs with visible steps,
+//! node status from Admin gRPC, stop/start, a creation that fails and is
+//! rolled back, who may see and change what, a server restart that
+//! re-attaches to running nodes, and deleting (nodes stopped, data
+//! archived).
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+mod support;
+use support::{assert_problem, start, Api, ADMIN_PASSWORD};
+
+const PASSWORD: &str = "a long enough password";
+
+/// Polls the job until it finishes; returns its final record.
+async fn wait_job(api: &Api, token: &str, job: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen_running = false;
+    loop {
+        let (s, v) = api.get(&format!("/api/jobs/{job}"), Some(token)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if v["status"] != "running" {
+            return v;
+        }
+        seen_running = seen_running || v["steps"].as_array().unwrap().iter().any(|s| s["status"] == "running");
+        assert!(Instant::now() < deadline, "job still running after 120 s: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn create_chain(api: &Api, token: &str, name: &str, template: &str) -> (String, Value) {
+    let (s, v) = api.post("/api/chains", Some(token), json!({"name": name, "template": template})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["chain"]["status"], "creating", "{v}");
+    let steps: Vec<&str> = v["job"]["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["crypto", "genesis", "start nodes", "health"]);
+    let id = v["chain"]["id"].as_str().unwrap().to_string();
+    let job = wait_job(api, token, v["job"]["id"].as_str().unwrap()).await;
+    (id, job)
+}
+
+async fn nodes(api: &Api, token: &str, chain: &str) -> Vec<Value> {
+    let (s, v) = api.get(&format!("/api/chains/{chain}/nodes"), Some(token)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+fn pids(nodes: &[Value]) -> Vec<u32> {
+    nodes.iter().filter_map(|n| n["pid"].as_u64()).map(|p| p as u32).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path(), Some(ADMIN_PASSWORD)).await;
+    let mut api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, acme) = api.post("/api/tenants", Some(&admin), json!({"name": "acme"})).await;
+    let (_, globex) = api.post("/api/tenants", Some(&admin), json!({"name": "globex"})).await;
+    let acme = acme["id"].as_str().unwrap().to_string();
+    let globex = globex["id"].as_str().unwrap().to_string();
+    for (tenant, name, role) in
+        [(&acme, "ann", "tenant-admin"), (&acme, "max", "tenant-member"), (&globex, "gus", "tenant-admin")]
+    {
+        let (s, v) = api
+            .post(
+                &format!("/api/tenants/{tenant}/users"),
+                Some(&admin),
+                json!({"username": name, "password": PASSWORD, "role": role}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let ann = api.login("ann", PASSWORD).await;
+    let max = api.login("max", PASSWORD).await;
+    let gus = api.login("gus", PASSWORD).await;
+
+    // Templates: the built-in ones, and one a tenant defines for itself.
+    let (_, list) = api.get("/api/templates", Some(&ann)).await;
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for t in ["solo-1", "raft-3", "raft-5"] {
+        assert!(names.contains(&t), "{names:?}");
+    }
+    let tiny = include_str!("../../config/templates/solo-1.toml")
+        .replace("name = \"solo-1\"", "name = \"tiny\"")
+        .replace("memory_mb = 1024", "memory_mb = 4");
+    let (s, v) = api.post("/api/templates", Some(&ann), json!({"toml": tiny})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["source"], "tenant");
+    assert_eq!(api.get("/api/templates/tiny", Some(&gus)).await.0, StatusCode::NOT_FOUND, "another tenant's");
+    let (s, v) = api.post("/api/templates", Some(&ann), json!({"toml": "name = 'x'\nchannel = 'Bad Channel'"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "toml");
+    let (s, v) = api.post("/api/templates", Some(&max), json!({"toml": tiny})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "tenant admin");
+
+    // Quotas: a platform admin sets them; a chain that would pass one is refused.
+    let quota = json!({"max_chains": 3, "max_nodes": 4, "max_cpu": 4.0, "max_memory_mb": 8192, "max_disk_gb": 100});
+    let (s, v) = api.put(&format!("/api/tenants/{acme}/quota"), Some(&ann), quota.clone()).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admin");
+    let (s, v) = api.put(&format!("/api/tenants/{acme}/quota"), Some(&admin), quota).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = api.post("/api/chains", Some(&ann), json!({"name": "big", "template": "raft-5"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "nodes 0 + 5 > 4");
+    assert!(v["type"].as_str().unwrap().ends_with("quota-exceeded"), "{v}");
+    let (s, v) = api.post("/api/chains", Some(&ann), json!({"name": "x", "template": "no-such"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "solo-1");
+    let (s, v) = api.post("/api/chains", Some(&ann), json!({"name": "Bad Name", "template": "solo-1"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "name");
+    let (s, v) = api.post("/api/chains", Some(&max), json!({"name": "m", "template": "solo-1"})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+
+    // solo-1: every step done, the node up with a height.
+    let (solo, job) = create_chain(&api, &ann, "ledger", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["progress"], 100);
+    assert!(job["steps"].as_array().unwrap().iter().all(|s| s["status"] == "done"), "{job}");
+    assert!(job["steps"][2]["detail"].as_str().unwrap().contains("limits"), "{job}");
+    let (_, chain) = api.get(&format!("/api/chains/{solo}"), Some(&max)).await;
+    assert_eq!(chain["status"], "running", "{chain}");
+    let solo_nodes = nodes(&api, &max, &solo).await;
+    assert_eq!(solo_nodes.len(), 1);
+    assert_eq!(solo_nodes[0]["up"], true, "{solo_nodes:?}");
+    assert!(solo_nodes[0]["height"].as_u64().unwrap() >= 1);
+    assert!(!solo_nodes[0]["limits"].as_str().unwrap().is_empty());
+    let node = solo_nodes[0]["id"].as_str().unwrap().to_string();
+    let (s, log) = api.get(&format!("/api/chains/{solo}/nodes/{node}/log?lines=5"), Some(&max)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!log["lines"].as_array().unwrap().is_empty(), "{log}");
+
+    // Another tenant cannot see it; a member cannot change it; no token, no entry.
+    for path in [format!("/api/chains/{solo}"), format!("/api/chains/{solo}/nodes"), format!("/api/chains/{solo}/jobs")]
+    {
+        let (s, v) = api.get(&path, Some(&gus)).await;
+        assert_problem(s, &v, StatusCode::NOT_FOUND, "no chain");
+        assert_eq!(api.get(&path, None).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (_, gus_chains) = api.get("/api/chains", Some(&gus)).await;
+    assert_eq!(gus_chains, json!([]));
+    assert_eq!(api.delete(&format!("/api/chains/{solo}"), Some(&gus)).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = api.delete(&format!("/api/chains/{solo}"), Some(&max)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    let stop = format!("/api/chains/{solo}/nodes/{node}/stop");
+    assert_eq!(api.post(&stop, Some(&max), json!({})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(api.post(&stop, Some(&gus), json!({})).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = api.post(&format!("/api/chains/{solo}/nodes/node9.nope/stop"), Some(&ann), json!({})).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "node0.org1");
+
+    // Stop and start a node.
+    let (s, v) = api.post(&stop, Some(&ann), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["up"].clone(), v["pid"].clone(), v["desired"].clone()),
+        (json!(false), Value::Null, json!("stopped"))
+    );
+    let (s, v) = api.post(&format!("/api/chains/{solo}/nodes/{node}/start"), Some(&ann), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["up"].clone(), v["desired"].clone()), (json!(true), json!("running")), "{v}");
+
+    // A creation that fails (the node stops at its 4 MiB memory limit) is
+    // rolled back: the failed step says why, nothing is left running or on disk.
+    let (bad, job) = create_chain(&api, &ann, "tiny", "tiny").await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let failed: Vec<&Value> = job["steps"].as_array().unwrap().iter().filter(|s| s["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{job}");
+    assert!(job["error"].as_str().unwrap().contains("rolled back"), "{job}");
+    assert!(job["error"].as_str().unwrap().contains("memory limit exceeded"), "{job}");
+    let (_, chain) = api.get(&format!("/api/chains/{bad}"), Some(&ann)).await;
+    assert_eq!(chain["status"], "failed");
+    assert!(!dir.path().join("chains").join(&bad).exists(), "the failed chain's files were removed");
+
+    // raft-3 next to it (4 nodes in all: exactly the quota).
+    let (raft, job) = create_chain(&api, &ann, "shared", "raft-3").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let raft_nodes = nodes(&api, &ann, &raft).await;
+    assert_eq!(raft_nodes.len(), 3);
+    assert!(raft_nodes.iter().all(|n| n["up"] == true), "{raft_nodes:?}");
+    assert!(raft_nodes.iter().any(|n| n["consensus"] == "leader"), "{raft_nodes:?}");
+    let (s, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(report["usage"]["nodes"], 4, "{report}");
+    assert_eq!(report["usage"]["chains"], 2, "the failed chain does not count: {report}");
+
+    // Restart the server: nodes keep running and are found again.
+    let before = pids(&nodes(&api, &ann, &raft).await);
+    server.stop().await.unwrap();
+    server = start(dir.path(), None).await;
+    api = Api::new(&server);
+    let after = nodes(&api, &ann, &raft).await;
+    assert_eq!(pids(&after), before, "the same processes");
+    assert!(after.iter().all(|n| n["up"] == true), "{after:?}");
+
+    // Delete both: nodes stopped, data archived, quota freed.
+    let mut all_pids = before.clone();
+    all_pids.extend(pids(&nodes(&api, &ann, &solo).await));
+    for chain in [&solo, &raft] {
+        let (s, job) = api.delete(&format!("/api/chains/{chain}"), Some(&ann)).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+        let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        let (_, c) = api.get(&format!("/api/chains/{chain}"), Some(&ann)).await;
+        assert_eq!(c["status"], "deleted");
+        assert!(c["detail"].as_str().unwrap().contains("archive"), "{c}");
+        let (s, v) = api.get(&format!("/api/chains/{chain}/nodes"), Some(&ann)).await;
+        assert_problem(s, &v, StatusCode::CONFLICT, "deleted");
+    }
+    for pid in all_pids {
+        assert!(!weft_provision::local::alive(pid), "pid {pid} still runs after its chain was deleted");
+    }
+    assert_eq!(std::fs::read_dir(dir.path().join("archive")).unwrap().count(), 2);
+    let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
+    assert_eq!(report["usage"]["nodes"], 0, "{report}");
+    server.stop().await.unwrap();
+}
