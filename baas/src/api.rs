@@ -1,13 +1,13 @@
 //! The REST API's routes and its OpenAPI document (`/api/openapi.json`).
 
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::Problem;
 use crate::AppState;
-use crate::{accounts, chains, jobs, nodes, quotas, templates};
+use crate::{accounts, chains, contracts, jobs, nodes, quotas, rest_gateway, templates};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +17,8 @@ use crate::{accounts, chains, jobs, nodes, quotas, templates};
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
         accounts::create_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
         chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get,
-        nodes::log, nodes::start, nodes::stop, nodes::restart, health,
+        nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
+        rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -80,6 +81,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/nodes/{node}/start", post(nodes::start))
         .route("/api/chains/{chain}/nodes/{node}/stop", post(nodes::stop))
         .route("/api/chains/{chain}/nodes/{node}/restart", post(nodes::restart))
+        .route("/api/chains/{chain}/contracts", get(contracts::list))
+        .route(
+            "/api/chains/{chain}/contracts/{name}",
+            put(contracts::deploy).layer(axum::extract::DefaultBodyLimit::max(contracts::MAX_WASM_BYTES)),
+        )
+        .route("/api/chains/{chain}/contracts/{name}/evaluate", post(rest_gateway::evaluate))
+        .route("/api/chains/{chain}/contracts/{name}/submit", post(rest_gateway::submit))
+        .route("/api/chains/{chain}/contracts/{name}/events", get(rest_gateway::events))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
         .with_state(state)

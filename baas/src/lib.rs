@@ -7,17 +7,20 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod chain_net;
 pub mod chains;
+pub mod contracts;
 pub mod db;
 pub mod driver;
 pub mod first_admin;
 pub mod jobs;
 pub mod json;
-pub mod node_admin;
+
 pub mod nodes;
 pub mod problem;
 pub mod provisioner;
 pub mod quotas;
+pub mod rest_gateway;
 pub mod role;
 pub mod secrets;
 pub mod server;
@@ -32,4 +35,5 @@ pub struct AppState {
     pub driver: std::sync::Arc<driver::LocalDriver>,
     /// Held while a chain's quota is checked and its row inserted.
     pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pub gateways: rest_gateway::Gateways,
 }

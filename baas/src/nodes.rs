@@ -8,9 +8,9 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeRoleName};
 
+use crate::chain_net::ChainNet;
 use crate::chains::{manageable, readable, Chain};
 use crate::db::Db;
-use crate::node_admin::ChainAdmin;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::AppState;
@@ -82,7 +82,7 @@ async fn node_row(db: &Db, chain: &str, node: &str) -> Result<(String, String), 
     })
 }
 
-async fn view(state: &AppState, admin: &ChainAdmin, chain: &str, node: &ManifestNode) -> Result<NodeView, Problem> {
+async fn view(state: &AppState, admin: &ChainNet, chain: &str, node: &ManifestNode) -> Result<NodeView, Problem> {
     let (desired, limits) = node_row(&state.db, chain, &node.id).await?;
     let pid = state.driver.pid(chain, node);
     let mut v = NodeView {
@@ -120,15 +120,15 @@ async fn view(state: &AppState, admin: &ChainAdmin, chain: &str, node: &Manifest
 }
 
 /// The chain's admin handle, if it has nodes to talk to.
-fn admin_of(state: &AppState, chain: &Chain) -> Result<ChainAdmin, Problem> {
+fn admin_of(state: &AppState, chain: &Chain) -> Result<ChainNet, Problem> {
     if !matches!(chain.status.as_str(), "running" | "creating") {
         return Err(Problem::conflict(format!("chain {} is {}; it has no nodes to manage", chain.id, chain.status)));
     }
-    ChainAdmin::open(&state.driver.chain_dir(&chain.id))
+    ChainNet::open(&state.driver.chain_dir(&chain.id))
         .map_err(|e| Problem::conflict(format!("chain {} has no network yet ({e}); wait for its create job", chain.id)))
 }
 
-fn find<'a>(admin: &'a ChainAdmin, node: &str) -> Result<&'a ManifestNode, Problem> {
+fn find<'a>(admin: &'a ChainNet, node: &str) -> Result<&'a ManifestNode, Problem> {
     admin.manifest().nodes.iter().find(|n| n.id == node).ok_or_else(|| {
         let ids: Vec<&str> = admin.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
         Problem::not_found(format!("no node {node:?} in this chain; its nodes: {}", ids.join(", ")))
@@ -240,7 +240,7 @@ async fn act(
 }
 
 /// Waits (up to 60 s) for a started node to serve, so the answer shows it up.
-async fn wait_serving(state: &AppState, admin: &ChainAdmin, chain: &str, node: &ManifestNode) -> Result<(), Problem> {
+async fn wait_serving(state: &AppState, admin: &ChainNet, chain: &str, node: &ManifestNode) -> Result<(), Problem> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if state.driver.pid(chain, node).is_none() {

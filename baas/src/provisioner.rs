@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use sqlx::Row;
 use weft_provision::{InitStage, Manifest, NodeRoleName, Template};
 
+use crate::chain_net::ChainNet;
 use crate::db::now;
 use crate::jobs::Job;
-use crate::node_admin::ChainAdmin;
 use crate::AppState;
 
 pub const CREATE_STEPS: [&str; 4] = ["crypto", "genesis", "start nodes", "health"];
@@ -101,7 +101,7 @@ async fn first_unfinished(job: &Job) -> usize {
 }
 
 async fn wait_healthy(state: &AppState, chain: &str, manifest: &Manifest, job: &Job) -> Result<(), String> {
-    let admin = ChainAdmin::open(&state.driver.chain_dir(chain))?;
+    let admin = ChainNet::open(&state.driver.chain_dir(chain))?;
     let deadline = Instant::now() + HEALTH_TIMEOUT;
     let mut healthy = vec![false; manifest.nodes.len()];
     loop {
@@ -134,7 +134,7 @@ async fn wait_healthy(state: &AppState, chain: &str, manifest: &Manifest, job: &
     }
 }
 
-async fn settled(state: &AppState, chain: &str, manifest: &Manifest, admin: &ChainAdmin) -> Result<(), String> {
+async fn settled(state: &AppState, chain: &str, manifest: &Manifest, admin: &ChainNet) -> Result<(), String> {
     tokio::time::sleep(SETTLE).await;
     for node in &manifest.nodes {
         if state.driver.pid(chain, node).is_none() {
@@ -242,6 +242,7 @@ pub async fn delete_chain(state: AppState, chain: String, job: Job) {
     match archived {
         Ok(detail) => {
             job.done(1, &detail).await;
+            state.gateways.forget(&chain);
             let _ = sqlx::query("UPDATE chains SET status = 'deleted', detail = $1, deleted_at = $2 WHERE id = $3")
                 .bind(&detail)
                 .bind(at)

@@ -63,7 +63,7 @@ impl Server {
         let (stop, mut stopped) = watch::channel(false);
         let driver = LocalDriver::new(&config.data_dir, config.node_binary.as_deref(), config.cgroup_mount.clone());
         tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
-        let state = AppState { db, driver: Arc::new(driver), quota_lock: Arc::default() };
+        let state = AppState { db, driver: Arc::new(driver), quota_lock: Arc::default(), gateways: Default::default() };
         provisioner::reattach(&state).await?;
         let app = api::router(state);
         let task = tokio::spawn(async move {

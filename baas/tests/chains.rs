@@ -183,6 +183,8 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert_eq!(report["usage"]["nodes"], 4, "{report}");
     assert_eq!(report["usage"]["chains"], 2, "the failed chain does not count: {report}");
 
+    contracts_and_rest_gateway(&api, &ann, &max, &gus, &raft).await;
+
     // Restart the server: nodes keep running and are found again.
     let before = pids(&nodes(&api, &ann, &raft).await);
     server.stop().await.unwrap();
@@ -191,6 +193,9 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let after = nodes(&api, &ann, &raft).await;
     assert_eq!(pids(&after), before, "the same processes");
     assert!(after.iter().all(|n| n["up"] == true), "{after:?}");
+    let (s, v) =
+        api.post(&format!("/api/chains/{raft}/contracts/asset-transfer/evaluate"), Some(&max), read_asset()).await;
+    assert_eq!(s, StatusCode::OK, "state kept across the server restart: {v}");
 
     // Delete both: nodes stopped, data archived, quota freed.
     let mut all_pids = before.clone();
@@ -213,4 +218,108 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
     assert_eq!(report["usage"]["nodes"], 0, "{report}");
     server.stop().await.unwrap();
+}
+
+fn read_asset() -> Value {
+    json!({"function": "ReadAsset", "args": ["asset1"]})
+}
+
+async fn put_wasm(api: &Api, token: &str, path: &str, ctype: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let resp = api
+        .http
+        .put(format!("{}{path}", api.base))
+        .bearer_auth(token)
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Deploy and upgrade asset-transfer, transact through REST, and receive
+/// its events as server-sent events.
+async fn contracts_and_rest_gateway(api: &Api, ann: &str, max: &str, gus: &str, chain: &str) {
+    let wasm = weft_contract_wasm::ASSET_TRANSFER.to_vec();
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
+    let (s, v) = put_wasm(api, ann, &deploy, "application/octet-stream", wasm.clone()).await;
+    assert_problem(s, &v, StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/wasm");
+    let (s, v) = put_wasm(api, ann, &deploy, "application/wasm", b"not wasm".to_vec()).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "WebAssembly");
+    let (s, v) = put_wasm(api, max, &deploy, "application/wasm", wasm.clone()).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    let (s, _) = put_wasm(api, gus, &deploy, "application/wasm", wasm.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = put_wasm(api, ann, &deploy, "application/wasm", wasm.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!((v["action"].clone(), v["sequence"].clone()), (json!("deploy"), json!(1)), "{v}");
+
+    // Follow its events before transacting.
+    let events = api
+        .http
+        .get(format!("{}/api/chains/{chain}/contracts/asset-transfer/events", api.base))
+        .bearer_auth(max)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(events.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    let evaluate = format!("/api/chains/{chain}/contracts/asset-transfer/evaluate");
+    let create = json!({"function": "CreateAsset", "args": ["asset1", "blue", "5", "Tom", "100"]});
+    let (s, v) = api.post(&submit, Some(max), create.clone()).await;
+    assert_eq!(s, StatusCode::OK, "a tenant member submits: {v}");
+    assert_eq!(v["code"], "VALID", "{v}");
+    let tx_id = v["tx_id"].as_str().unwrap().to_string();
+    assert!(v["block"].as_u64().unwrap() > 0);
+    let (s, v) = api.post(&evaluate, Some(max), read_asset()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let asset: Value = serde_json::from_str(v["result"].as_str().unwrap()).unwrap();
+    assert_eq!(asset["Owner"], "Tom");
+
+    let event = next_sse_event(events).await;
+    assert!(event.contains("event: contract"), "{event}");
+    assert!(event.contains(&tx_id) && event.contains("CreateAsset"), "{event}");
+
+    // Bad calls: a contract error, a duplicate, no such chain for another tenant.
+    let (s, v) = api.post(&submit, Some(max), json!({"function": "CreateAsset", "args": ["a2", "red"]})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "CreateAsset");
+    let (s, v) = api.post(&submit, Some(max), json!({"function": ""})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "function");
+    let (s, v) = api.post(&submit, Some(gus), create).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "no chain");
+    let (s, v) = api.post(&evaluate, None, read_asset()).await;
+    assert_problem(s, &v, StatusCode::UNAUTHORIZED, "bearer");
+
+    // Upgrade to a new version: the next sequence, state kept.
+    let upgrade = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.1");
+    let (s, v) = put_wasm(api, ann, &upgrade, "application/wasm", wasm).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["action"].clone(), v["sequence"].clone()), (json!("upgrade"), json!(2)), "{v}");
+    let (s, list) = api.get(&format!("/api/chains/{chain}/contracts"), Some(max)).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let listed = list.as_array().unwrap().iter().find(|c| c["name"] == "asset-transfer").unwrap();
+    assert_eq!((listed["version"].clone(), listed["sequence"].clone()), (json!("1.1"), json!(2)));
+    assert_eq!(api.post(&evaluate, Some(max), read_asset()).await.0, StatusCode::OK);
+}
+
+/// The first complete server-sent event with data (skipping keep-alives).
+async fn next_sse_event(mut resp: reqwest::Response) -> String {
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let chunk = tokio::time::timeout(Duration::from_secs(30), resp.chunk()).await.expect("an event in 30 s");
+        let Some(chunk) = chunk.unwrap() else { break };
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        if let Some(end) = text.find("\n\n") {
+            let event = text[..end].to_string();
+            if event.contains("data:") {
+                return event;
+            }
+            text.drain(..end + 2);
+        }
+    }
+    panic!("no event; got {text:?}");
 }

@@ -6,10 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context, Result};
 use clap::Subcommand;
-use prost::Message;
-use sha2::{Digest, Sha256};
-use weft_proto::{ContractDefinition, DeployRequest, SignatureWithIdentity};
-use weft_sdk::Call;
+use weft_sdk::{lifecycle, Call};
 
 use crate::output::Output;
 use crate::profile::{identity_from, Profile};
@@ -93,27 +90,12 @@ pub async fn run(cmd: ContractCommand, output: Output) -> Result<()> {
 async fn deploy(args: DeployArgs, upgrade: bool, profile: Profile, output: Output) -> Result<()> {
     let code = std::fs::read(&args.wasm).with_context(|| format!("reading {}", args.wasm.display()))?;
     let (gateway, loaded) = profile.gateway()?;
-    let sequence = if upgrade {
-        let current = gateway.evaluate(&Call::new("_lifecycle", "get", &[args.name.as_bytes()])).await?;
-        let current: serde_json::Value = serde_json::from_slice(&current).context("_lifecycle get")?;
-        current["sequence"].as_u64().ok_or_else(|| anyhow!("no sequence in {current}"))? + 1
-    } else {
-        1
-    };
-    let definition = ContractDefinition {
-        name: args.name.clone(),
-        version: args.version.clone(),
-        sequence,
-        endorsement_policy: args.policy.clone().unwrap_or_default(),
-        code_hash: Sha256::digest(&code).to_vec(),
-    };
-    let definition_bytes = definition.encode_to_vec();
     let approvers: Vec<String> = if args.approvers.is_empty() {
         loaded.manifest.orgs.iter().map(|o| o.id.clone()).collect()
     } else {
         args.approvers.clone()
     };
-    let mut approvals = Vec::new();
+    let mut admins = Vec::new();
     for org_id in &approvers {
         let org = loaded
             .manifest
@@ -121,34 +103,31 @@ async fn deploy(args: DeployArgs, upgrade: bool, profile: Profile, output: Outpu
             .iter()
             .find(|o| &o.id == org_id)
             .ok_or_else(|| anyhow!("no org {org_id:?} in the network directory"))?;
-        let admin = identity_from(org_id, &loaded.dir.join(&org.admin_certificate), &loaded.dir.join(&org.admin_key))?;
-        approvals.push(SignatureWithIdentity {
-            signer: Some(admin.identity.clone()),
-            signature: admin.key.sign(&definition_bytes).to_bytes().to_vec(),
-        });
+        admins.push(identity_from(org_id, &loaded.dir.join(&org.admin_certificate), &loaded.dir.join(&org.admin_key))?);
     }
-    let request = DeployRequest { definition_bytes, code, approvals }.encode_to_vec();
     let function = if upgrade { "upgrade" } else { "deploy" };
     if output == Output::Text {
-        eprintln!(
-            "{function}ing {} {} (sequence {sequence}), approved by {} …",
-            args.name,
-            args.version,
-            approvers.join(", ")
-        );
+        eprintln!("{function}ing {} {}, approved by {} …", args.name, args.version, approvers.join(", "));
     }
-    let (submitted, status) = gateway.submit(&Call::new("_lifecycle", function, &[&request])).await?;
+    let contract = lifecycle::Contract {
+        name: &args.name,
+        version: &args.version,
+        endorsement_policy: args.policy.as_deref().unwrap_or_default(),
+        code: &code,
+    };
+    let deployed = lifecycle::deploy(&gateway, &contract, upgrade, &admins.iter().collect::<Vec<_>>()).await?;
+    let (sequence, block, tx_id) = (deployed.sequence, deployed.status.block, deployed.submitted.tx_id);
     match output {
         Output::Json => println!(
             "{}",
             serde_json::json!({
                 "name": args.name, "version": args.version, "sequence": sequence,
-                "tx_id": submitted.tx_id.to_string(), "block": status.block,
+                "tx_id": tx_id.to_string(), "block": block,
             })
         ),
         Output::Text => println!(
-            "contract {} {} {}ed in block {} (tx {})",
-            args.name, args.version, function, status.block, submitted.tx_id
+            "contract {} {} (sequence {sequence}) {function}ed in block {block} (tx {tx_id})",
+            args.name, args.version
         ),
     }
     Ok(())

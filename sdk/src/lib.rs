@@ -4,10 +4,12 @@
 //! (the client half of endorse → order → commit); [`gateway`] is the
 //! Fabric-style Gateway client over mutual TLS ([`connect`]): evaluate,
 //! submit and wait, submit_async, commit status, contract and block events,
-//! round-robin over peers with retry on unavailable ones.
+//! round-robin over peers with retry on unavailable ones; [`lifecycle`]
+//! deploys and upgrades contracts.
 
 pub mod connect;
 pub mod gateway;
+pub mod lifecycle;
 pub mod signed;
 pub mod tx;
 

@@ -1,6 +1,7 @@
-//! The BaaS's only way into a running node: its Admin gRPC service, called
-//! with the admin identity of the node's org, which the BaaS holds in the
-//! chain's network directory.
+//! A chain's network directory as the BaaS uses it: the manifest, every
+//! org's CA as trust roots, and the org identities the BaaS holds. Through
+//! it the BaaS reaches nodes only by gRPC: Admin (status, health) as the
+//! node's org admin, and the Gateway for the REST API's transactions.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,27 +10,27 @@ use tonic::transport::Channel;
 use weft_identity::SigningKeyPair;
 use weft_proto::admin_client::AdminClient;
 use weft_proto::{HealthRequest, SerializedIdentity, StatusRequest, StatusResponse};
-use weft_provision::{read_cert_pem, Manifest, ManifestNode};
-use weft_sdk::{ClientIdentity, TrustRoots};
+use weft_provision::{read_cert_pem, Manifest, ManifestNode, ManifestOrg, NodeRoleName};
+use weft_sdk::{ClientIdentity, Gateway, TrustRoots};
 
 /// An unanswered admin call is a node that is not up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub struct ChainAdmin {
+pub struct ChainNet {
     dir: std::path::PathBuf,
     manifest: Manifest,
     roots: TrustRoots,
 }
 
-impl ChainAdmin {
-    pub fn open(dir: &Path) -> Result<ChainAdmin, String> {
+impl ChainNet {
+    pub fn open(dir: &Path) -> Result<ChainNet, String> {
         let manifest = Manifest::load(dir).map_err(|e| e.to_string())?;
         let mut pems = Vec::new();
         for org in &manifest.orgs {
             let path = dir.join(&org.ca_certificate);
             pems.push(std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?);
         }
-        Ok(ChainAdmin { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest })
+        Ok(ChainNet { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest })
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -38,21 +39,53 @@ impl ChainAdmin {
 
     /// `org`'s admin identity.
     pub fn admin(&self, org: &str) -> Result<ClientIdentity, String> {
-        let o = self.manifest.orgs.iter().find(|o| o.id == org).ok_or_else(|| format!("no org {org}"))?;
-        let cert = read_cert_pem(&self.dir.join(&o.admin_certificate)).map_err(|e| e.to_string())?;
-        let key_path = self.dir.join(&o.admin_key);
+        let o = self.org(org)?;
+        self.identity(org, &o.admin_certificate, &o.admin_key)
+    }
+
+    fn org(&self, org: &str) -> Result<&ManifestOrg, String> {
+        self.manifest.orgs.iter().find(|o| o.id == org).ok_or_else(|| {
+            let ids: Vec<&str> = self.manifest.orgs.iter().map(|o| o.id.as_str()).collect();
+            format!("no org {org:?} in this chain; its orgs: {}", ids.join(", "))
+        })
+    }
+
+    fn identity(&self, org: &str, cert: &Path, key: &Path) -> Result<ClientIdentity, String> {
+        let cert = read_cert_pem(&self.dir.join(cert)).map_err(|e| e.to_string())?;
+        let key_path = self.dir.join(key);
         let pem = std::fs::read_to_string(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
         let key = SigningKeyPair::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
         Ok(ClientIdentity { identity: SerializedIdentity { org_id: org.into(), certificate_der: cert }, key })
     }
 
-    fn client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {
+    /// `org`'s application (client) identity.
+    pub fn client(&self, org: &str) -> Result<ClientIdentity, String> {
+        let o = self.org(org)?;
+        self.identity(org, &o.client_certificate, &o.client_key)
+    }
+
+    /// A Gateway to `org`'s peers acting as `client`.
+    pub fn gateway(&self, org: &str, client: ClientIdentity) -> Result<Gateway, String> {
+        let peers: Vec<String> = self
+            .manifest
+            .nodes
+            .iter()
+            .filter(|n| n.org == org && n.roles.contains(&NodeRoleName::Peer))
+            .map(|n| n.grpc.clone())
+            .collect();
+        if peers.is_empty() {
+            return Err(format!("org {org} has no peers in this chain"));
+        }
+        Gateway::connect(client, &self.manifest.channel, &peers, &self.roots).map_err(|e| e.to_string())
+    }
+
+    fn admin_client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {
         let admin = self.admin(&node.org)?;
         Ok(AdminClient::new(weft_sdk::channel(&node.grpc, &self.roots, &admin).map_err(|e| e.to_string())?))
     }
 
     pub async fn status(&self, node: &ManifestNode) -> Result<StatusResponse, String> {
-        let mut c = self.client(node)?;
+        let mut c = self.admin_client(node)?;
         match tokio::time::timeout(CALL_TIMEOUT, c.status(StatusRequest {})).await {
             Err(_) => Err(format!("{} did not answer within {} s", node.grpc, CALL_TIMEOUT.as_secs())),
             Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
@@ -63,7 +96,7 @@ impl ChainAdmin {
     /// Ok when the node serves; otherwise why not (its own problems, or
     /// that it does not answer).
     pub async fn health(&self, node: &ManifestNode) -> Result<(), String> {
-        let mut c = self.client(node)?;
+        let mut c = self.admin_client(node)?;
         match tokio::time::timeout(CALL_TIMEOUT, c.health(HealthRequest {})).await {
             Err(_) => Err(format!("{} did not answer within {} s", node.grpc, CALL_TIMEOUT.as_secs())),
             Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),

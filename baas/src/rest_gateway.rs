@@ -1,0 +1,232 @@
+//! The HTTP half of the unified API: applications evaluate and submit
+//! contract transactions and follow contract events (server-sent events)
+//! through the BaaS, which signs as the org's application identity it holds
+//! and talks to the chain's peers over the Gateway gRPC.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tokio_stream::{Stream, StreamExt};
+use utoipa::ToSchema;
+use weft_sdk::{Call, Gateway, GatewayError};
+
+use crate::chain_net::ChainNet;
+use crate::chains::{readable, Chain};
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::AppState;
+
+/// Open Gateway connections, one per chain and org, kept between requests.
+#[derive(Default, Clone)]
+pub struct Gateways(Arc<Mutex<HashMap<(String, String), Gateway>>>);
+
+impl Gateways {
+    /// Forgets a chain's connections (it was deleted).
+    pub fn forget(&self, chain: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(c, _), _| c != chain);
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Invocation {
+    /// The contract function, e.g. CreateAsset.
+    pub function: String,
+    /// Its arguments, as strings.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// The org to act for (default: the chain's first org).
+    #[serde(default)]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Outcome {
+    /// Set for submitted transactions.
+    pub tx_id: Option<String>,
+    /// The block it committed in (submit only).
+    pub block: Option<u64>,
+    /// VALID for a committed transaction (submit only).
+    pub code: Option<String>,
+    /// What the contract returned, if it is UTF-8 text.
+    pub result: Option<String>,
+    pub result_hex: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventsQuery {
+    /// First block to report (default: the next block to commit).
+    pub start_block: Option<u64>,
+    /// The org to listen as (default: the chain's first org).
+    pub org: Option<String>,
+}
+
+/// A Gateway for `org` (default: the first) on a running chain.
+pub async fn gateway(state: &AppState, chain: &Chain, org: Option<&str>) -> Result<Gateway, Problem> {
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!(
+            "chain {} is {}; transactions go to running chains",
+            chain.id, chain.status
+        )));
+    }
+    let net = ChainNet::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    let org = match org {
+        Some(o) => o.to_string(),
+        None => net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?,
+    };
+    let key = (chain.id.clone(), org.clone());
+    if let Some(g) = state.gateways.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(g.clone());
+    }
+    let client = net.client(&org).map_err(Problem::unprocessable)?;
+    let g = net.gateway(&org, client).map_err(Problem::unprocessable)?;
+    state.gateways.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, g.clone());
+    Ok(g)
+}
+
+/// What a failed Gateway call means to an HTTP client.
+pub fn problem(e: GatewayError) -> Problem {
+    use tonic::Code;
+    match &e {
+        GatewayError::Call { code: Code::Unavailable | Code::DeadlineExceeded, .. } => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "chain-unavailable",
+            format!("{e}; check the chain's nodes (GET /api/chains/{{chain}}/nodes) and retry"),
+        ),
+        GatewayError::Call { code: Code::PermissionDenied | Code::Unauthenticated, .. } => {
+            Problem::forbidden(e.to_string())
+        }
+        GatewayError::Call { .. } => Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "contract-error", e.to_string()),
+        GatewayError::NotValid { .. } => Problem::new(StatusCode::CONFLICT, "not-valid", e.to_string()),
+        GatewayError::CommitTimeout { .. } => {
+            Problem::new(StatusCode::GATEWAY_TIMEOUT, "commit-timeout", e.to_string())
+        }
+        _ => Problem::internal(e),
+    }
+}
+
+fn call(contract: &str, inv: &Invocation) -> Result<Call, Problem> {
+    if inv.function.is_empty() {
+        return Err(Problem::unprocessable("function: name the contract function to call"));
+    }
+    let args: Vec<&[u8]> = inv.args.iter().map(|a| a.as_bytes()).collect();
+    Ok(Call::new(contract, &inv.function, &args))
+}
+
+fn outcome(result: &[u8]) -> Outcome {
+    Outcome {
+        tx_id: None,
+        block: None,
+        code: None,
+        result: std::str::from_utf8(result).ok().map(str::to_string),
+        result_hex: hex::encode(result),
+    }
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/contracts/{name}/evaluate", tag = "gateway",
+    security(("bearer" = [])), request_body = Invocation,
+    params(("chain" = String, Path, description = "chain id"), ("name" = String, Path, description = "contract")),
+    responses((status = 200, body = Outcome), (status = 401, body = Problem), (status = 404, body = Problem),
+               (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn evaluate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, name)): Path<(String, String)>,
+    ApiJson(inv): ApiJson<Invocation>,
+) -> ApiResult<Json<Outcome>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let g = gateway(&state, &chain, inv.org.as_deref()).await?;
+    let result = g.evaluate(&call(&name, &inv)?).await.map_err(problem)?;
+    Ok(Json(outcome(&result)))
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/contracts/{name}/submit", tag = "gateway",
+    security(("bearer" = [])), request_body = Invocation,
+    params(("chain" = String, Path, description = "chain id"), ("name" = String, Path, description = "contract")),
+    responses((status = 200, body = Outcome), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+               (status = 503, body = Problem)))]
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, name)): Path<(String, String)>,
+    ApiJson(inv): ApiJson<Invocation>,
+) -> ApiResult<Json<Outcome>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    if caller.role == Role::Auditor {
+        return Err(Problem::forbidden("auditors read; they do not submit transactions (evaluate is allowed)"));
+    }
+    let g = gateway(&state, &chain, inv.org.as_deref()).await?;
+    let (submitted, status) = g.submit(&call(&name, &inv)?).await.map_err(problem)?;
+    Ok(Json(Outcome {
+        tx_id: Some(submitted.tx_id.to_string()),
+        block: Some(status.block),
+        code: Some(format!("{:?}", status.code).to_uppercase()),
+        ..outcome(&submitted.result)
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContractEvent {
+    pub block: u64,
+    pub tx_id: String,
+    pub name: String,
+    pub payload: Option<String>,
+    pub payload_hex: String,
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/contracts/{name}/events", tag = "gateway",
+    security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("name" = String, Path, description = "contract"),
+           EventsQuery),
+    responses((status = 200, description = "text/event-stream of `contract` events, each a ContractEvent",
+               content_type = "text/event-stream"),
+              (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, name)): Path<(String, String)>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let g = gateway(&state, &chain, q.org.as_deref()).await?;
+    let stream = g.contract_events(&name, q.start_block).await.map_err(problem)?;
+    // One SSE event per contract event; the forwarding task ends when the
+    // client goes away (the send fails) or the node's stream ends.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(64);
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(item) = stream.next().await {
+            let out = match item {
+                Ok(block) => block
+                    .events
+                    .into_iter()
+                    .map(|e| {
+                        let ev = ContractEvent {
+                            block: block.block_number,
+                            tx_id: hex::encode(&e.tx_id),
+                            name: e.name,
+                            payload: String::from_utf8(e.payload.clone()).ok(),
+                            payload_hex: hex::encode(&e.payload),
+                        };
+                        Event::default().event("contract").json_data(ev).unwrap_or_default()
+                    })
+                    .collect(),
+                Err(e) => vec![Event::default().event("error").data(e.to_string())],
+            };
+            for event in out {
+                if tx.send(Ok(event)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let events = tokio_stream::wrappers::ReceiverStream::new(rx);
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
