@@ -40,9 +40,10 @@ lint:
 	$(CARGO) clippy --target wasm32-unknown-unknown $(WASM_CRATES) -- -D warnings
 
 # The end-to-end tests in tests/ start the weft and weft-node binaries that
-# `build` puts next to them.
+# `build` puts next to them. with-postgres.sh gives the run a throwaway
+# PostgreSQL server, so the BaaS tests cover PostgreSQL as well as SQLite.
 unit:
-	$(CARGO) test --workspace
+	bash scripts/with-postgres.sh $(CARGO) test --workspace
 
 ## Criterion benchmarks (not part of `make test`); figures go to docs/BENCHMARKS.md.
 bench:

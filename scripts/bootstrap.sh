@@ -11,8 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # Debian packages: build-essential for the C/C++ compilers (RocksDB, and the
 # SQLite that sqlx bundles) and make (the Makefile), clang/libclang for
 # bindgen (librocksdb-sys), protoc for prost-build, iproute2 for the
-# multi-host tests' network namespaces.
-DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2)
+# multi-host tests' network namespaces, postgresql for the BaaS tests'
+# throwaway database server (scripts/with-postgres.sh).
+DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,22 +1,35 @@
 //! weft-baas as a client sees it: a real server on a free port of
-//! 127.0.0.1 with its SQLite database in a temp dir. Accounts, tenants,
-//! the authorization matrix over these routes, problem JSON for bad input,
-//! and every record surviving a restart.
+//! 127.0.0.1, on SQLite in a temp dir and on PostgreSQL (when
+//! WEFT_TEST_DATABASE_URL names a server, as under `make test`). Accounts,
+//! tenants, the authorization matrix over these routes, problem JSON for bad
+//! input, and every record surviving a restart.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use weft_baas::{Config, Server};
 
 mod support;
-use support::{assert_problem, start, Api, ADMIN_PASSWORD};
+use support::{assert_problem, start, Api, TestDb, ADMIN_PASSWORD};
 
 /// (who, their token, method, path, body, expected status)
 type Case<'a> = (&'a str, &'a str, Method, &'a str, Option<Value>, StatusCode);
 
 #[tokio::test]
-async fn accounts_tenants_and_who_may_do_what_survive_a_restart() {
+async fn accounts_on_sqlite() {
+    accounts_tenants_and_who_may_do_what_survive_a_restart(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn accounts_on_postgres() {
+    match TestDb::postgres().await {
+        Some(db) => accounts_tenants_and_who_may_do_what_survive_a_restart(db).await,
+        None => eprintln!("SKIPPED: no WEFT_TEST_DATABASE_URL (run under scripts/with-postgres.sh, as make test does)"),
+    }
+}
+
+async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), Some(ADMIN_PASSWORD)).await;
+    let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
     let api = Api::new(&server);
 
     // Open routes, and the document describing the rest.
@@ -137,7 +150,7 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart() {
     // Restart on the same data directory: everything is still there, and
     // no second admin is made.
     server.stop().await.unwrap();
-    let server = start(dir.path(), None).await;
+    let server = start(dir.path(), None, &db).await;
     let api = Api::new(&server);
     assert_eq!(api.get("/api/me", Some(&api_token)).await.1["username"], "alice");
     let admin = api.login("admin", ADMIN_PASSWORD).await;
@@ -152,7 +165,7 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart() {
 #[tokio::test]
 async fn the_first_admin_gets_a_one_time_password_when_none_is_given() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), None).await;
+    let server = start(dir.path(), None, &TestDb::preferred().await).await;
     let api = Api::new(&server);
     // The password went to stdout only; a guess does not log in.
     let (s, _) = api.post("/api/auth/login", None, json!({"username": "admin", "password": ADMIN_PASSWORD})).await;

@@ -3,7 +3,8 @@
 //! node status from Admin gRPC, stop/start, a creation that fails and is
 //! rolled back, who may see and change what, a server restart that
 //! re-attaches to running nodes, and deleting (nodes stopped, data
-//! archived).
+//! archived). On PostgreSQL when WEFT_TEST_DATABASE_URL names a server (as
+//! under `make test`), else SQLite.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 mod support;
-use support::{assert_problem, start, Api, ADMIN_PASSWORD};
+use support::{assert_problem, start, Api, TestDb, ADMIN_PASSWORD};
 
 const PASSWORD: &str = "a long enough password";
 
@@ -55,7 +56,9 @@ fn pids(nodes: &[Value]) -> Vec<u32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = start(dir.path(), Some(ADMIN_PASSWORD)).await;
+    let db = TestDb::preferred().await;
+    eprintln!("BaaS database: {}", db.name());
+    let mut server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
     let mut api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
     let (_, acme) = api.post("/api/tenants", Some(&admin), json!({"name": "acme"})).await;
@@ -188,7 +191,7 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     // Restart the server: nodes keep running and are found again.
     let before = pids(&nodes(&api, &ann, &raft).await);
     server.stop().await.unwrap();
-    server = start(dir.path(), None).await;
+    server = start(dir.path(), None, &db).await;
     api = Api::new(&server);
     let after = nodes(&api, &ann, &raft).await;
     assert_eq!(pids(&after), before, "the same processes");

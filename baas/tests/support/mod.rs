@@ -8,17 +8,63 @@ use weft_baas::{Config, Server};
 
 pub const ADMIN_PASSWORD: &str = "first admin password";
 
-pub async fn start(dir: &std::path::Path, admin_password: Option<&str>) -> Server {
-    Server::start(config(dir, admin_password)).await.expect("server starts")
+/// Which database a test's server uses.
+#[derive(Debug, Clone)]
+pub struct TestDb {
+    /// None: SQLite in the server's data directory.
+    pub url: Option<String>,
 }
 
-/// A server on a free port of 127.0.0.1 with its data in `dir`; the
-/// database is WEFT_TEST_DATABASE_URL when set (CI's PostgreSQL), else
-/// SQLite in `dir`. Nodes run the weft-node that cargo built.
-pub fn config(dir: &std::path::Path, admin_password: Option<&str>) -> Config {
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        TestDb { url: None }
+    }
+
+    /// A new, empty database on the PostgreSQL server WEFT_TEST_DATABASE_URL
+    /// names (`scripts/with-postgres.sh` starts one; `make test` uses it);
+    /// None when there is none.
+    pub async fn postgres() -> Option<TestDb> {
+        use sqlx::Connection;
+        let server = std::env::var("WEFT_TEST_DATABASE_URL").ok()?;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&server).await.expect("connect to WEFT_TEST_DATABASE_URL");
+        let name = format!("weft_test_{:016x}", rand_u64());
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create a test database");
+        let base = server.rsplit_once('/').map(|(b, _)| b).expect("URL with a database path");
+        Some(TestDb { url: Some(format!("{base}/{name}")) })
+    }
+
+    /// PostgreSQL when there is one, else SQLite.
+    pub async fn preferred() -> TestDb {
+        TestDb::postgres().await.unwrap_or_else(TestDb::sqlite)
+    }
+
+    pub fn name(&self) -> &'static str {
+        if self.url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.finish()
+}
+
+pub async fn start(dir: &std::path::Path, admin_password: Option<&str>, db: &TestDb) -> Server {
+    Server::start(config(dir, admin_password, db)).await.expect("server starts")
+}
+
+/// A server on a free port of 127.0.0.1 with its data in `dir` and its
+/// records in `db`. Nodes run the weft-node that cargo built.
+pub fn config(dir: &std::path::Path, admin_password: Option<&str>, db: &TestDb) -> Config {
     Config {
         admin_password: admin_password.map(str::to_string),
-        database_url: std::env::var("WEFT_TEST_DATABASE_URL").ok(),
+        database_url: db.url.clone(),
         node_binary: Some(node_binary()),
         ..Config::new("127.0.0.1:0".parse().unwrap(), dir.to_path_buf())
     }
