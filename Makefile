@@ -10,12 +10,17 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run test bootstrap build fmt-check lint unit bench soak clean
+.PHONY: run run-network test bootstrap build fmt-check lint unit bench soak clean
 
-## Set up this machine, build everything and start a local solo-1 network
-## in ./weft-net with the asset-transfer contract deployed (until weft-baas
-## exists; see docs/getting-started.md).
+## Set up this machine, build everything and start weft-baas on
+## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
+## (docs/baas.md). The console (issue #10) will be served from it.
 run: bootstrap build
+	bash scripts/run-baas.sh
+
+## A local solo-1 network in ./weft-net with asset-transfer deployed, without
+## the BaaS (docs/getting-started.md).
+run-network: bootstrap build
 	bash scripts/run-local.sh
 
 ## Everything CI runs: set-up, formatting, lints, all tests.

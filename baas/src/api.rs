@@ -52,6 +52,12 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// A self-contained page (no CDN) that lists every operation of the
+/// OpenAPI document and sends requests to it.
+async fn api_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("api_page.html"))
+}
+
 async fn not_found(uri: axum::http::Uri) -> Problem {
     Problem::not_found(format!("no route {}; the API is described at /api/openapi.json", uri.path()))
 }
@@ -60,6 +66,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/docs", get(api_page))
         .route("/api/auth/login", post(accounts::login))
         .route("/api/auth/logout", post(accounts::logout))
         .route("/api/me", get(accounts::me))

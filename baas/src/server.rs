@@ -53,6 +53,11 @@ impl Server {
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        // Absolute, so chains' paths hold whatever directory the server is
+        // started from next time.
+        let mut config = config;
+        config.data_dir = std::fs::canonicalize(&config.data_dir)
+            .with_context(|| format!("resolving the data directory {}", config.data_dir.display()))?;
         let url = config.database_url.clone().unwrap_or_else(|| db::sqlite_url(&config.data_dir));
         let db = db::open(&url).await?;
         first_admin::ensure(&db, config.admin_password.clone()).await?;

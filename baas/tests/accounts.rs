@@ -38,6 +38,9 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     assert_eq!(s, StatusCode::OK);
     assert!(doc["paths"]["/api/tenants/{tenant}/users"]["post"].is_object(), "{doc}");
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let page = api.http.get(format!("{}/api/docs", api.base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("fetch(\"/api/openapi.json\")"), "the page reads the document");
 
     // No token, a made-up token, a wrong password: 401 problem JSON.
     let (s, body, ctype) = api.call(Method::GET, "/api/tenants", None, None).await;
