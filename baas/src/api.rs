@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::Problem;
 use crate::AppState;
-use crate::{accounts, chains, contracts, jobs, nodes, quotas, rest_gateway, templates};
+use crate::{accounts, chain_users, chains, contracts, jobs, nodes, quotas, rest_gateway, templates};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,7 +18,8 @@ use crate::{accounts, chains, contracts, jobs, nodes, quotas, rest_gateway, temp
         accounts::create_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
         chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get,
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
-        rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, health,
+        rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
+        chain_users::revoke, chain_users::bind_token, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -96,6 +97,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/contracts/{name}/evaluate", post(rest_gateway::evaluate))
         .route("/api/chains/{chain}/contracts/{name}/submit", post(rest_gateway::submit))
         .route("/api/chains/{chain}/contracts/{name}/events", get(rest_gateway::events))
+        .route("/api/chains/{chain}/users", get(chain_users::list).post(chain_users::enroll))
+        .route("/api/chains/{chain}/users/{user}/revoke", post(chain_users::revoke))
+        .route("/api/chains/{chain}/users/{user}/tokens", post(chain_users::bind_token))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
         .with_state(state)

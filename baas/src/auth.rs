@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::db::{now, Db};
 use crate::problem::Problem;
-use crate::role::Caller;
+use crate::role::{Caller, Role};
 use crate::secrets::{new_token, token_hash};
 use crate::AppState;
 
@@ -30,7 +30,9 @@ impl FromRequestParts<AppState> for Caller {
 
 async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
     let row = sqlx::query(
-        "SELECT u.id, u.username, u.role, u.tenant_id, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT u.id, u.username, u.role, u.tenant_id, t.expires_at, t.chain_user_id, c.tenant_id AS bound_tenant \
+         FROM tokens t JOIN users u ON u.id = t.user_id \
+         LEFT JOIN chain_users cu ON cu.id = t.chain_user_id LEFT JOIN chains c ON c.id = cu.chain_id \
          WHERE t.token_hash = $1",
     )
     .bind(token_hash(token))
@@ -43,12 +45,23 @@ async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
     if expires_at.is_some_and(|t| t <= now()) {
         return Err(Problem::unauthorized("the session has expired; log in again"));
     }
-    Ok(Caller {
+    let chain_user_id: Option<String> = row.try_get("chain_user_id")?;
+    let mut caller = Caller {
         user_id: row.try_get("id")?,
         username: row.try_get("username")?,
         role: crate::accounts::role_of(&row)?,
         tenant_id: row.try_get("tenant_id")?,
-    })
+        chain_user_id: None,
+    };
+    if let Some(user) = chain_user_id {
+        // A token bound to a chain user is an application's: whoever issued
+        // it, it may read its chain's tenant and transact as that user, no
+        // more (a tenant member's rights).
+        caller.role = Role::TenantMember;
+        caller.tenant_id = row.try_get("bound_tenant")?;
+        caller.chain_user_id = Some(user);
+    }
+    Ok(caller)
 }
 
 /// Stores a new token for `user_id`; returns the secret (shown once).

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use tonic::transport::Channel;
-use weft_identity::SigningKeyPair;
+use weft_identity::{CertificateAuthority, SigningKeyPair};
 use weft_proto::admin_client::AdminClient;
 use weft_proto::{HealthRequest, SerializedIdentity, StatusRequest, StatusResponse};
 use weft_provision::{read_cert_pem, Manifest, ManifestNode, ManifestOrg, NodeRoleName};
@@ -77,6 +77,28 @@ impl ChainNet {
             return Err(format!("org {org} has no peers in this chain"));
         }
         Gateway::connect(client, &self.manifest.channel, &peers, &self.roots).map_err(|e| e.to_string())
+    }
+
+    /// `org`'s CA, whose key the BaaS holds in the chain's directory.
+    pub fn ca(&self, org: &str) -> Result<CertificateAuthority, String> {
+        let o = self.org(org)?;
+        let key_path = self.dir.join(&o.ca_key);
+        let pem = std::fs::read_to_string(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
+        let key = SigningKeyPair::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let cert = read_cert_pem(&self.dir.join(&o.ca_certificate)).map_err(|e| e.to_string())?;
+        CertificateAuthority::from_parts(org, key, cert).map_err(|e| e.to_string())
+    }
+
+    /// The chain's height as the first of `org`'s nodes that answers sees it.
+    pub async fn height(&self, org: &str) -> Result<u64, String> {
+        let mut last = format!("org {org} has no nodes");
+        for node in self.manifest.nodes.iter().filter(|n| n.org == org) {
+            match self.status(node).await {
+                Ok(s) => return Ok(s.height),
+                Err(e) => last = e,
+            }
+        }
+        Err(format!("no node of {org} answered for the chain height: {last}"))
     }
 
     fn admin_client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {

@@ -13,7 +13,7 @@ use weft_sdk::{lifecycle, Call};
 use crate::chain_net::ChainNet;
 use crate::chains::{manageable, readable};
 use crate::problem::{ApiResult, Problem};
-use crate::rest_gateway::{gateway, problem};
+use crate::rest_gateway::{gateway_for, problem};
 use crate::role::Caller;
 use crate::AppState;
 
@@ -87,7 +87,7 @@ pub async fn deploy(
     if !code.starts_with(b"\0asm") {
         return Err(Problem::unprocessable("body: not a WebAssembly module (it must start with \\0asm)"));
     }
-    let g = gateway(&state, &chain, None).await?;
+    let g = gateway_for(&state, &caller, &chain, None).await?;
     let net = ChainNet::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
     let admins = net
         .manifest()
@@ -139,7 +139,7 @@ pub async fn list(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<ContractInfo>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let g = gateway(&state, &chain, None).await?;
+    let g = gateway_for(&state, &caller, &chain, None).await?;
     let bytes = g.evaluate(&Call::new("_lifecycle", "list", &[])).await.map_err(problem)?;
     let list: Vec<ContractInfo> = serde_json::from_slice(&bytes).map_err(Problem::internal)?;
     Ok(Json(list))

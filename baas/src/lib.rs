@@ -8,8 +8,11 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod chain_net;
+pub mod chain_users;
 pub mod chains;
+pub mod config_tx;
 pub mod contracts;
+pub mod custody;
 pub mod db;
 pub mod driver;
 pub mod first_admin;
@@ -36,4 +39,8 @@ pub struct AppState {
     /// Held while a chain's quota is checked and its row inserted.
     pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     pub gateways: rest_gateway::Gateways,
+    /// Seals the private keys of chain users whose keys the BaaS keeps.
+    pub master_key: std::sync::Arc<custody::MasterKey>,
+    /// Held while a channel configuration update is built and submitted.
+    pub config_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }

@@ -44,6 +44,11 @@ enum Command {
         /// when the host allows it, and enforce them themselves otherwise.
         #[arg(long, env = "WEFT_BAAS_CGROUP_MOUNT", default_value = "/sys/fs/cgroup")]
         cgroup_mount: PathBuf,
+        /// The master key file sealing the chain-user keys the BaaS keeps
+        /// (default: <data-dir>/master.key, made on first start). Back it
+        /// up apart from the database.
+        #[arg(long, env = "WEFT_BAAS_MASTER_KEY_FILE")]
+        master_key_file: Option<PathBuf>,
         /// Log filter, e.g. `info` or `info,weft_baas=debug`.
         #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
         log: String,
@@ -54,15 +59,21 @@ enum Command {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, database_url, node_binary, cgroup_mount, log } => {
+        Command::Serve { listen, data_dir, database_url, node_binary, cgroup_mount, master_key_file, log } => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .init();
             let admin_password = std::env::var(first_admin::PASSWORD_ENV).ok();
-            let config =
-                Config { database_url, admin_password, node_binary, cgroup_mount, ..Config::new(listen, data_dir) };
+            let config = Config {
+                database_url,
+                admin_password,
+                node_binary,
+                cgroup_mount,
+                master_key_file,
+                ..Config::new(listen, data_dir)
+            };
             let server = Server::start(config).await?;
             println!("weft-baas listening on http://{}/api (OpenAPI: /api/openapi.json)", server.addr);
             shutdown_signal().await;

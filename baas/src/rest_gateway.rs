@@ -1,7 +1,8 @@
 //! The HTTP half of the unified API: applications evaluate and submit
 //! contract transactions and follow contract events (server-sent events)
-//! through the BaaS, which signs as the org's application identity it holds
-//! and talks to the chain's peers over the Gateway gRPC.
+//! through the BaaS, which talks to the chain's peers over the Gateway gRPC
+//! and signs as the chain user the caller's API token is bound to (see
+//! chain_users.rs), or else as the org's application identity it holds.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -23,7 +24,8 @@ use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
 use crate::AppState;
 
-/// Open Gateway connections, one per chain and org, kept between requests.
+/// Open Gateway connections, one per chain and signer (an org's
+/// application identity, or a chain user), kept between requests.
 #[derive(Default, Clone)]
 pub struct Gateways(Arc<Mutex<HashMap<(String, String), Gateway>>>);
 
@@ -31,6 +33,19 @@ impl Gateways {
     /// Forgets a chain's connections (it was deleted).
     pub fn forget(&self, chain: &str) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(c, _), _| c != chain);
+    }
+
+    /// Forgets a chain user's connection (it was revoked).
+    pub fn forget_user(&self, user: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, signer), _| signer != &format!("user:{user}"));
+    }
+
+    fn get(&self, key: &(String, String)) -> Option<Gateway> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+
+    fn put(&self, key: (String, String), g: Gateway) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, g);
     }
 }
 
@@ -41,7 +56,8 @@ pub struct Invocation {
     /// Its arguments, as strings.
     #[serde(default)]
     pub args: Vec<String>,
-    /// The org to act for (default: the chain's first org).
+    /// The org to act for (default: the chain's first org); ignored with a
+    /// token bound to a chain user, which acts as that user.
     #[serde(default)]
     pub org: Option<String>,
 }
@@ -67,8 +83,15 @@ pub struct EventsQuery {
     pub org: Option<String>,
 }
 
-/// A Gateway for `org` (default: the first) on a running chain.
-pub async fn gateway(state: &AppState, chain: &Chain, org: Option<&str>) -> Result<Gateway, Problem> {
+/// A Gateway on a running chain for `caller`: as the chain user its token
+/// is bound to, else as `org`'s (default: the first org's) application
+/// identity.
+pub async fn gateway_for(
+    state: &AppState,
+    caller: &Caller,
+    chain: &Chain,
+    org: Option<&str>,
+) -> Result<Gateway, Problem> {
     if chain.status != "running" {
         return Err(Problem::conflict(format!(
             "chain {} is {}; transactions go to running chains",
@@ -76,17 +99,28 @@ pub async fn gateway(state: &AppState, chain: &Chain, org: Option<&str>) -> Resu
         )));
     }
     let net = ChainNet::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    if let Some(user) = &caller.chain_user_id {
+        let key = (chain.id.clone(), format!("user:{user}"));
+        // Checked on every call: a revoked user's token stops at once.
+        let (user_org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;
+        if let Some(g) = state.gateways.get(&key) {
+            return Ok(g);
+        }
+        let g = net.gateway(&user_org, identity).map_err(Problem::unprocessable)?;
+        state.gateways.put(key, g.clone());
+        return Ok(g);
+    }
     let org = match org {
         Some(o) => o.to_string(),
         None => net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?,
     };
-    let key = (chain.id.clone(), org.clone());
-    if let Some(g) = state.gateways.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(g.clone());
+    let key = (chain.id.clone(), format!("org:{org}"));
+    if let Some(g) = state.gateways.get(&key) {
+        return Ok(g);
     }
     let client = net.client(&org).map_err(Problem::unprocessable)?;
     let g = net.gateway(&org, client).map_err(Problem::unprocessable)?;
-    state.gateways.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, g.clone());
+    state.gateways.put(key, g.clone());
     Ok(g)
 }
 
@@ -141,7 +175,7 @@ pub async fn evaluate(
     ApiJson(inv): ApiJson<Invocation>,
 ) -> ApiResult<Json<Outcome>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let g = gateway(&state, &chain, inv.org.as_deref()).await?;
+    let g = gateway_for(&state, &caller, &chain, inv.org.as_deref()).await?;
     let result = g.evaluate(&call(&name, &inv)?).await.map_err(problem)?;
     Ok(Json(outcome(&result)))
 }
@@ -162,7 +196,7 @@ pub async fn submit(
     if caller.role == Role::Auditor {
         return Err(Problem::forbidden("auditors read; they do not submit transactions (evaluate is allowed)"));
     }
-    let g = gateway(&state, &chain, inv.org.as_deref()).await?;
+    let g = gateway_for(&state, &caller, &chain, inv.org.as_deref()).await?;
     let (submitted, status) = g.submit(&call(&name, &inv)?).await.map_err(problem)?;
     Ok(Json(Outcome {
         tx_id: Some(submitted.tx_id.to_string()),
@@ -195,7 +229,7 @@ pub async fn events(
     Query(q): Query<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let g = gateway(&state, &chain, q.org.as_deref()).await?;
+    let g = gateway_for(&state, &caller, &chain, q.org.as_deref()).await?;
     let stream = g.contract_events(&name, q.start_block).await.map_err(problem)?;
     // One SSE event per contract event; the forwarding task ends when the
     // client goes away (the send fails) or the node's stream ends.

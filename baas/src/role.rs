@@ -39,6 +39,9 @@ pub struct Caller {
     pub username: String,
     pub role: Role,
     pub tenant_id: Option<String>,
+    /// Set when the token is an application's, bound to this chain user:
+    /// the REST gateway signs as that user.
+    pub chain_user_id: Option<String>,
 }
 
 impl Caller {
@@ -66,7 +69,13 @@ mod tests {
     use super::*;
 
     fn caller(role: Role, tenant: Option<&str>) -> Caller {
-        Caller { user_id: "u".into(), username: "u".into(), role, tenant_id: tenant.map(str::to_string) }
+        Caller {
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            tenant_id: tenant.map(str::to_string),
+            chain_user_id: None,
+        }
     }
 
     #[test]

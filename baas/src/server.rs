@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use std::sync::Arc;
 
+use crate::custody::MasterKey;
 use crate::driver::LocalDriver;
 use crate::{api, db, first_admin, provisioner, AppState};
 
@@ -27,6 +28,9 @@ pub struct Config {
     pub node_binary: Option<PathBuf>,
     /// Where cgroup v2 is mounted, for node CPU and memory limits.
     pub cgroup_mount: PathBuf,
+    /// The master key sealing kept chain-user keys (default:
+    /// `<data_dir>/master.key`, made on first start).
+    pub master_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -39,6 +43,7 @@ impl Config {
             admin_password: None,
             node_binary: None,
             cgroup_mount: PathBuf::from("/sys/fs/cgroup"),
+            master_key_file: None,
         }
     }
 }
@@ -68,7 +73,16 @@ impl Server {
         let (stop, mut stopped) = watch::channel(false);
         let driver = LocalDriver::new(&config.data_dir, config.node_binary.as_deref(), config.cgroup_mount.clone());
         tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
-        let state = AppState { db, driver: Arc::new(driver), quota_lock: Arc::default(), gateways: Default::default() };
+        let key_file = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
+        let master_key = Arc::new(MasterKey::load_or_create(&key_file)?);
+        let state = AppState {
+            db,
+            driver: Arc::new(driver),
+            quota_lock: Arc::default(),
+            gateways: Default::default(),
+            master_key,
+            config_lock: Arc::default(),
+        };
         provisioner::reattach(&state).await?;
         let app = api::router(state);
         let task = tokio::spawn(async move {

@@ -187,6 +187,7 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert_eq!(report["usage"]["chains"], 2, "the failed chain does not count: {report}");
 
     contracts_and_rest_gateway(&api, &ann, &max, &gus, &raft).await;
+    chain_users(&api, &ann, &max, &gus, &raft, &dir.path().join("chains").join(&raft)).await;
 
     // Restart the server: nodes keep running and are found again.
     let before = pids(&nodes(&api, &ann, &raft).await);
@@ -325,4 +326,84 @@ async fn next_sse_event(mut resp: reqwest::Response) -> String {
         }
     }
     panic!("no event; got {text:?}");
+}
+
+/// A gateway straight to `org`'s first peer as `cert_pem`/`key_pem`,
+/// bypassing the BaaS: what the chain itself thinks of the identity.
+fn direct_gateway(chain_dir: &std::path::Path, org: &str, cert_pem: &str, key_pem: &str) -> weft_sdk::Gateway {
+    let manifest = weft_provision::Manifest::load(chain_dir).unwrap();
+    let pems: Vec<String> =
+        manifest.orgs.iter().map(|o| std::fs::read_to_string(chain_dir.join(&o.ca_certificate)).unwrap()).collect();
+    let peer = manifest.nodes.iter().find(|n| n.org == org).unwrap().grpc.clone();
+    let client = weft_sdk::ClientIdentity {
+        identity: weft_proto::SerializedIdentity {
+            org_id: org.into(),
+            certificate_der: pem::parse(cert_pem).unwrap().into_contents(),
+        },
+        key: weft_identity::SigningKeyPair::from_pkcs8_pem(key_pem).unwrap(),
+    };
+    weft_sdk::Gateway::connect(client, &manifest.channel, &[peer], &weft_sdk::TrustRoots::from_pems(&pems)).unwrap()
+}
+
+/// Enroll chain users (key handed out, key kept), bind an API token to
+/// one, transact as it, revoke both: the chain itself refuses the revoked
+/// certificate, and the bound token stops transacting.
+async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, chain_dir: &std::path::Path) {
+    let users = format!("/api/chains/{chain}/users");
+    let (s, v) = api.post(&users, Some(max), json!({"name": "x"})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    assert_eq!(api.post(&users, Some(gus), json!({"name": "x"})).await.0, StatusCode::NOT_FOUND);
+    let (s, v) = api.post(&users, Some(ann), json!({"name": "x", "custody": "paper"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "custody");
+    let (s, v) = api.post(&users, Some(ann), json!({"name": "x", "org": "Org9"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "Org9");
+
+    // Custody "download": the key comes once, the chain accepts the identity.
+    let (s, carol) = api.post(&users, Some(ann), json!({"name": "carol", "org": "Org1", "custody": "download"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{carol}");
+    let key_pem = carol["private_key_pem"].as_str().expect("the key, once").to_string();
+    let cert_pem = carol["user"]["certificate_pem"].as_str().unwrap().to_string();
+    let read = weft_sdk::Call::new("asset-transfer", "ReadAsset", &[b"asset1"]);
+    let direct = direct_gateway(chain_dir, "Org1", &cert_pem, &key_pem);
+    direct.evaluate(&read).await.expect("the chain accepts a freshly enrolled identity");
+
+    // Custody "kept": an API token bound to it transacts as it.
+    let (s, app) = api.post(&users, Some(ann), json!({"name": "app1", "org": "Org2"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{app}");
+    assert!(app["private_key_pem"].is_null(), "{app}");
+    assert_eq!(app["user"]["custody"], "kept");
+    let app_id = app["user"]["id"].as_str().unwrap().to_string();
+    let carol_id = carol["user"]["id"].as_str().unwrap().to_string();
+    let (s, v) = api.post(&format!("{users}/{carol_id}/tokens"), Some(ann), json!({"name": "t"})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "download");
+    let (s, bound) = api.post(&format!("{users}/{app_id}/tokens"), Some(ann), json!({"name": "shop"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{bound}");
+    let token = bound["token"].as_str().unwrap().to_string();
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    let (s, v) = api
+        .post(&submit, Some(&token), json!({"function": "CreateAsset", "args": ["asset9", "red", "1", "App", "9"]}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // An application's token transacts; it manages nothing.
+    let (s, v) = api.delete(&format!("/api/chains/{chain}"), Some(&token)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    let (s, v) = api.post(&users, Some(&token), json!({"name": "y"})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    let (_, listed) = api.get(&users, Some(max)).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+
+    // Revoke both: the org CRLs go on the chain.
+    let (s, v) = api.post(&format!("{users}/{carol_id}/revoke"), Some(max), json!({})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    let (s, v) = api.post(&format!("{users}/{carol_id}/revoke"), Some(ann), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["config_sequence"].as_u64().unwrap() >= 1 && v["user"]["revoked_at"].is_i64(), "{v}");
+    let err = direct.evaluate(&read).await.expect_err("the chain refuses a revoked certificate");
+    assert!(err.to_string().contains("revoked"), "{err}");
+    let (s, v) = api.post(&format!("{users}/{carol_id}/revoke"), Some(ann), json!({})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "already");
+    let (s, v) = api.post(&format!("{users}/{app_id}/revoke"), Some(ann), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = api.post(&submit, Some(&token), json!({"function": "ReadAsset", "args": ["asset9"]})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "revoked");
 }

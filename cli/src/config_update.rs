@@ -2,10 +2,8 @@
 //! force, and submit a changed one signed by every org's admin (the acting
 //! org's first, as the creator), waiting until it commits VALID.
 
-use anyhow::{anyhow, bail, Result};
-use prost::Message;
-use tokio_stream::StreamExt;
-use weft_proto::{payload, ChannelConfig, Envelope, Payload, TxId, TxValidationCode};
+use anyhow::{bail, Result};
+use weft_proto::ChannelConfig;
 use weft_provision::{config_envelope, GenesisSigner};
 
 use crate::profile::{identity_from, Loaded};
@@ -30,23 +28,7 @@ pub async fn current(gateway: &weft_sdk::Gateway, loaded: &Loaded) -> Result<Cha
         (None, Some(e)) => return Err(e.context(format!("no node of {} answered for the chain height", loaded.org.id))),
         (None, None) => bail!("org {} has no node to ask for the chain height", loaded.org.id),
     };
-    let mut blocks = Box::pin(gateway.blocks(Some(0), Some(height.saturating_sub(1))).await?);
-    let mut config = None;
-    while let Some(block) = blocks.next().await {
-        let block = block?;
-        let codes = block.metadata.clone().unwrap_or_default().validation_codes;
-        for (i, env) in block.data.unwrap_or_default().envelopes.iter().enumerate() {
-            if codes.get(i).copied().unwrap_or(0) != TxValidationCode::Valid as i32 {
-                continue;
-            }
-            let Ok(env) = Envelope::decode(env.as_slice()) else { continue };
-            let Ok(payload) = Payload::decode(env.payload.as_slice()) else { continue };
-            if let Some(payload::Body::ConfigUpdate(u)) = payload.body {
-                config = Some(ChannelConfig::decode(u.config_bytes.as_slice())?);
-            }
-        }
-    }
-    config.ok_or_else(|| anyhow!("no configuration found in the chain"))
+    Ok(weft_sdk::config::current(gateway, height).await?)
 }
 
 /// Submits `config` (its sequence already raised by one) and returns the
@@ -60,22 +42,7 @@ pub async fn submit(gateway: &weft_sdk::Gateway, loaded: &Loaded, config: &Chann
     let signers: Vec<GenesisSigner<'_>> =
         admins.iter().map(|a| GenesisSigner { identity: a.identity.clone(), key: &a.key }).collect();
     let envelope = config_envelope(config, &signers, now_ms());
-    let tx_id = tx_id_of(&envelope)?;
-    gateway.submit_envelope(&tx_id, &envelope).await?;
-    let status = gateway.commit_status(&tx_id).await?;
-    if status.code != TxValidationCode::Valid {
-        bail!(
-            "the configuration update (sequence {}) was committed as {:?}, not VALID; see the nodes' logs",
-            config.sequence,
-            status.code
-        );
-    }
-    Ok(status.block)
-}
-
-fn tx_id_of(envelope: &[u8]) -> Result<TxId> {
-    let payload = Payload::decode(Envelope::decode(envelope)?.payload.as_slice())?;
-    TxId::from_slice(&payload.header.unwrap_or_default().tx_id).ok_or_else(|| anyhow!("no tx id"))
+    Ok(weft_sdk::config::submit(gateway, &envelope, config.sequence).await?)
 }
 
 fn now_ms() -> u64 {

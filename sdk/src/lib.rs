@@ -5,8 +5,10 @@
 //! Fabric-style Gateway client over mutual TLS ([`connect`]): evaluate,
 //! submit and wait, submit_async, commit status, contract and block events,
 //! round-robin over peers with retry on unavailable ones; [`lifecycle`]
-//! deploys and upgrades contracts.
+//! deploys and upgrades contracts; [`config`] reads and updates the channel
+//! configuration.
 
+pub mod config;
 pub mod connect;
 pub mod gateway;
 pub mod lifecycle;
