@@ -16,7 +16,6 @@ use crate::db::{now, Db};
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
-use crate::quotas::{quota_of, usage_of};
 use crate::role::Caller;
 use crate::secrets::new_id;
 use crate::templates::{self, Demand};
@@ -154,18 +153,7 @@ pub async fn create(
     if taken.is_some() {
         return Err(Problem::conflict(format!("the tenant has a chain named {:?}; choose another name", req.name)));
     }
-    let quota = quota_of(&state.db, &tenant).await?;
-    let used = usage_of(&state.db, &tenant).await?;
-    if let Some(why) = quota.refuse(&used, &demand) {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "quota-exceeded",
-            format!(
-                "this chain would exceed the tenant's quota ({why}); delete a chain, pick a smaller template, or ask \
-                 a platform admin to raise the quota"
-            ),
-        ));
-    }
+    crate::quotas::enforce(&state.db, &tenant, &demand, true).await?;
     let id = format!("c{}", &new_id()[..12]);
     sqlx::query(
         "INSERT INTO chains (id, tenant_id, name, template, spec, consensus, node_count, cpu_millis, memory_mb, \

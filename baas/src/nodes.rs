@@ -2,17 +2,23 @@
 //! process, start, stop, restart, and the tail of its log.
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
-use weft_provision::{ManifestNode, NodeRoleName};
+use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
 use crate::chain_net::ChainNet;
 use crate::chains::{manageable, readable, Chain};
 use crate::db::Db;
+use crate::jobs::{Job, JobView};
+use crate::json::ApiJson;
+use crate::membership;
 use crate::problem::{ApiResult, Problem};
+use crate::quotas::{add_to_chain, enforce};
 use crate::role::Caller;
+use crate::templates::Demand;
 use crate::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -245,7 +251,7 @@ async fn wait_serving(state: &AppState, admin: &ChainNet, chain: &str, node: &Ma
     loop {
         if state.driver.pid(chain, node).is_none() {
             return Err(Problem::new(
-                axum::http::StatusCode::BAD_GATEWAY,
+                StatusCode::BAD_GATEWAY,
                 "node-exited",
                 format!(
                     "{} exited while starting; last lines of its log:\n{}",
@@ -258,7 +264,7 @@ async fn wait_serving(state: &AppState, admin: &ChainNet, chain: &str, node: &Ma
             Ok(()) => return Ok(()),
             Err(why) if std::time::Instant::now() > deadline => {
                 return Err(Problem::new(
-                    axum::http::StatusCode::GATEWAY_TIMEOUT,
+                    StatusCode::GATEWAY_TIMEOUT,
                     "node-not-serving",
                     format!("{} started but does not serve after 60 s: {why}; see its log", node.id),
                 ))
@@ -302,4 +308,128 @@ pub async fn restart(
     Path((chain, node)): Path<(String, String)>,
 ) -> ApiResult<Json<NodeView>> {
     act(state, caller, chain, node, Action::Restart).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewNode {
+    /// The org the node belongs to (one of the chain's orgs).
+    pub org: String,
+    /// peer, orderer, or both.
+    pub roles: Vec<String>,
+    /// A peer only: start from a state snapshot of another node, then the
+    /// blocks after it, instead of replaying every block.
+    #[serde(default)]
+    pub from_snapshot: bool,
+}
+
+fn parse_roles(roles: &[String]) -> Result<Vec<NodeRoleName>, Problem> {
+    if roles.is_empty() {
+        return Err(Problem::unprocessable("roles: give peer, orderer or both"));
+    }
+    roles
+        .iter()
+        .map(|r| match r.as_str() {
+            "peer" => Ok(NodeRoleName::Peer),
+            "orderer" => Ok(NodeRoleName::Orderer),
+            other => Err(Problem::unprocessable(format!("roles: {other:?} is not peer or orderer"))),
+        })
+        .collect()
+}
+
+/// What one more node of `org` asks of the quota: the org's resources in
+/// the chain's template.
+async fn node_demand(db: &Db, chain: &str, org: &str) -> Result<Demand, Problem> {
+    let spec: String =
+        sqlx::query("SELECT spec FROM chains WHERE id = $1").bind(chain).fetch_one(db).await?.try_get("spec")?;
+    let template = weft_provision::Template::parse(&spec, "the chain's template").map_err(Problem::internal)?;
+    let r = match template.orgs.iter().find(|o| o.id == org) {
+        Some(o) => template.resources_of(o),
+        None => template.resources,
+    };
+    Ok(Demand { nodes: 1, cpu: r.cpu, memory_mb: r.memory_mb as i64, disk_gb: r.disk_gb as i64 })
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/nodes", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")), request_body = NewNode,
+    responses((status = 202, body = JobView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    ApiJson(req): ApiJson<NewNode>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!(
+            "chain {} is {}; nodes are added to running chains",
+            chain.id, chain.status
+        )));
+    }
+    let admin = admin_of(&state, &chain)?;
+    let roles = parse_roles(&req.roles)?;
+    if !admin.manifest().orgs.iter().any(|o| o.id == req.org) {
+        let orgs: Vec<&str> = admin.manifest().orgs.iter().map(|o| o.id.as_str()).collect();
+        return Err(Problem::unprocessable(format!(
+            "org: {:?} is not one of the chain's orgs ({})",
+            req.org,
+            orgs.join(", ")
+        )));
+    }
+    if req.from_snapshot && roles != [NodeRoleName::Peer] {
+        return Err(Problem::unprocessable("from_snapshot: only a peer (not an orderer) starts from a snapshot"));
+    }
+    let demand = node_demand(&state.db, &chain.id, &req.org).await?;
+    {
+        let _guard = state.quota_lock.lock().await;
+        enforce(&state.db, &chain.tenant_id, &demand, false).await?;
+        // Counted now, so a concurrent request sees it; released if the job fails.
+        add_to_chain(&state.db, &chain.id, &demand, 1).await?;
+    }
+    let request = NodeRequest {
+        org: req.org.clone(),
+        roles,
+        host: None,
+        cert_validity_days: 365,
+        join_from_snapshot: req.from_snapshot,
+    };
+    let job = Job::start(&state.db, &chain.id, "add-node", &membership::ADD_STEPS).await?;
+    tracing::info!(chain = %chain.id, org = %req.org, by = %caller.username, job = %job.id, "adding a node");
+    tokio::spawn(membership::add_node(state.clone(), chain.id.clone(), request, demand, job.clone()));
+    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}
+
+#[utoipa::path(delete, path = "/api/chains/{chain}/nodes/{node}", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("node" = String, Path, description = "node id")),
+    responses((status = 202, body = JobView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, node)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!(
+            "chain {} is {}; nodes are removed from running chains",
+            chain.id, chain.status
+        )));
+    }
+    let admin = admin_of(&state, &chain)?;
+    let n = find(&admin, &node)?.clone();
+    let others: Vec<&ManifestNode> = admin.manifest().nodes.iter().filter(|m| m.id != n.id).collect();
+    // Act for an org that keeps a peer, so the update has someone to go through.
+    let Some(acting) = others.iter().find(|m| m.roles.contains(&NodeRoleName::Peer)).map(|m| m.org.clone()) else {
+        return Err(Problem::conflict(format!("{node} is the chain's last peer; add another peer first")));
+    };
+    if !others.iter().any(|m| m.roles.contains(&NodeRoleName::Orderer)) {
+        return Err(Problem::conflict(format!("{node} is the chain's last orderer; add another orderer first")));
+    }
+    let demand = node_demand(&state.db, &chain.id, &n.org).await?;
+    let job = Job::start(&state.db, &chain.id, "remove-node", &membership::REMOVE_STEPS).await?;
+    tracing::info!(chain = %chain.id, %node, by = %caller.username, job = %job.id, "removing a node");
+    tokio::spawn(membership::remove_node(state.clone(), chain.id.clone(), n, acting, demand, job.clone()));
+    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
-use weft_provision::{InitStage, Manifest, NodeRoleName, Template};
+use weft_provision::{InitStage, ManifestNode, NodeRoleName, Template};
 
 use crate::chain_net::ChainNet;
 use crate::db::now;
@@ -88,7 +88,7 @@ async fn create_steps(state: &AppState, chain: &str, template: Template, job: &J
     job.done(2, &format!("{total} nodes started; limits {limits}")).await;
 
     job.running(3, &format!("waiting for {total} nodes to serve")).await;
-    wait_healthy(state, chain, &manifest, job).await.map_err(|e| (3, e))?;
+    wait_healthy(state, chain, &manifest.nodes, job, 3).await.map_err(|e| (3, e))?;
     job.done(3, &format!("{total} of {total} nodes serving")).await;
     Ok(())
 }
@@ -100,13 +100,21 @@ async fn first_unfinished(job: &Job) -> usize {
     }
 }
 
-async fn wait_healthy(state: &AppState, chain: &str, manifest: &Manifest, job: &Job) -> Result<(), String> {
+/// Waits until every one of `nodes` serves (and still does after
+/// [`SETTLE`]), reporting progress on `job`'s step `step`.
+pub(crate) async fn wait_healthy(
+    state: &AppState,
+    chain: &str,
+    nodes: &[ManifestNode],
+    job: &Job,
+    step: usize,
+) -> Result<(), String> {
     let admin = ChainNet::open(&state.driver.chain_dir(chain))?;
     let deadline = Instant::now() + HEALTH_TIMEOUT;
-    let mut healthy = vec![false; manifest.nodes.len()];
+    let mut healthy = vec![false; nodes.len()];
     loop {
         let mut last = Vec::new();
-        for (i, node) in manifest.nodes.iter().enumerate() {
+        for (i, node) in nodes.iter().enumerate() {
             if healthy[i] {
                 continue;
             }
@@ -124,19 +132,19 @@ async fn wait_healthy(state: &AppState, chain: &str, manifest: &Manifest, job: &
         }
         let up = healthy.iter().filter(|h| **h).count();
         if up == healthy.len() {
-            return settled(state, chain, manifest, &admin).await;
+            return settled(state, chain, nodes, &admin).await;
         }
         if Instant::now() > deadline {
             return Err(format!("not every node served within {} s: {}", HEALTH_TIMEOUT.as_secs(), last.join("; ")));
         }
-        job.running(3, &format!("{up} of {} nodes serving", healthy.len())).await;
+        job.running(step, &format!("{up} of {} nodes serving", healthy.len())).await;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
-async fn settled(state: &AppState, chain: &str, manifest: &Manifest, admin: &ChainNet) -> Result<(), String> {
+async fn settled(state: &AppState, chain: &str, nodes: &[ManifestNode], admin: &ChainNet) -> Result<(), String> {
     tokio::time::sleep(SETTLE).await;
-    for node in &manifest.nodes {
+    for node in nodes {
         if state.driver.pid(chain, node).is_none() {
             return Err(format!(
                 "{} served, then exited; last lines of its log:\n{}",
@@ -149,10 +157,10 @@ async fn settled(state: &AppState, chain: &str, manifest: &Manifest, admin: &Cha
     Ok(())
 }
 
-async fn record_node(
+pub(crate) async fn record_node(
     state: &AppState,
     chain: &str,
-    node: &weft_provision::ManifestNode,
+    node: &ManifestNode,
     limits: &str,
 ) -> Result<(), String> {
     let roles: Vec<&str> = node
@@ -265,7 +273,7 @@ pub async fn delete_chain(state: AppState, chain: String, job: Job) {
     }
 }
 
-async fn set_status(state: &AppState, chain: &str, status: &str, detail: &str) {
+pub(crate) async fn set_status(state: &AppState, chain: &str, status: &str, detail: &str) {
     let r = sqlx::query("UPDATE chains SET status = $1, detail = $2 WHERE id = $3")
         .bind(status)
         .bind(detail)

@@ -30,11 +30,12 @@ impl Quota {
     pub const DEFAULT: Quota =
         Quota { max_chains: 5, max_nodes: 20, max_cpu: 16.0, max_memory_mb: 32 * 1024, max_disk_gb: 500 };
 
-    /// What in `demand` on top of `used` would pass this quota, as a
-    /// sentence naming every limit it would break.
-    pub fn refuse(&self, used: &Usage, demand: &Demand) -> Option<String> {
+    /// What in `demand` (a new chain when `new_chain`, else nodes added to
+    /// one) on top of `used` would pass this quota, as a sentence naming
+    /// every limit it would break.
+    pub fn refuse(&self, used: &Usage, demand: &Demand, new_chain: bool) -> Option<String> {
         let mut over = Vec::new();
-        if used.chains + 1 > self.max_chains {
+        if new_chain && used.chains + 1 > self.max_chains {
             over.push(format!("chains {} + 1 > {}", used.chains, self.max_chains));
         }
         if used.nodes + demand.nodes > self.max_nodes {
@@ -122,6 +123,41 @@ pub async fn usage_of(db: &Db, tenant: &str) -> Result<Usage, Problem> {
     Ok(u)
 }
 
+/// Refuses `demand` (a new chain when `new_chain`, else nodes for an
+/// existing one) if it would take `tenant` past its quota. Hold
+/// `AppState::quota_lock` from this check until the demand is recorded.
+pub async fn enforce(db: &Db, tenant: &str, demand: &Demand, new_chain: bool) -> Result<(), Problem> {
+    let quota = quota_of(db, tenant).await?;
+    let used = usage_of(db, tenant).await?;
+    match quota.refuse(&used, demand, new_chain) {
+        None => Ok(()),
+        Some(why) => Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "quota-exceeded",
+            format!(
+                "this would exceed the tenant's quota ({why}); delete a chain or node, ask for less, or ask a \
+                 platform admin to raise the quota"
+            ),
+        )),
+    }
+}
+
+/// Adds `delta` (negative to release) to a chain's recorded demand.
+pub async fn add_to_chain(db: &Db, chain: &str, delta: &Demand, sign: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE chains SET node_count = node_count + $1, cpu_millis = cpu_millis + $2, memory_mb = memory_mb + $3, \
+         disk_gb = disk_gb + $4 WHERE id = $5",
+    )
+    .bind(sign * delta.nodes)
+    .bind(sign * (delta.cpu * 1000.0).round() as i64)
+    .bind(sign * delta.memory_mb)
+    .bind(sign * delta.disk_gb)
+    .bind(chain)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 #[utoipa::path(get, path = "/api/tenants/{tenant}/quota", tag = "tenants", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "tenant id")),
     responses((status = 200, body = QuotaReport), (status = 401, body = Problem), (status = 404, body = Problem)))]
@@ -181,14 +217,16 @@ mod tests {
         let q = Quota { max_chains: 2, max_nodes: 4, max_cpu: 4.0, max_memory_mb: 4096, max_disk_gb: 100 };
         let used = Usage { chains: 1, nodes: 1, cpu: 1.0, memory_mb: 1024, disk_gb: 20 };
         let raft3 = Demand { nodes: 3, cpu: 3.0, memory_mb: 3072, disk_gb: 60 };
-        assert_eq!(q.refuse(&used, &raft3), None, "exactly at every limit is allowed");
+        assert_eq!(q.refuse(&used, &raft3, true), None, "exactly at every limit is allowed");
         let raft5 = Demand { nodes: 5, cpu: 5.0, memory_mb: 5120, disk_gb: 100 };
-        let why = q.refuse(&used, &raft5).unwrap();
+        let why = q.refuse(&used, &raft5, true).unwrap();
         for part in ["nodes 1 + 5 > 4", "cpu 1 + 5 > 4", "memory_mb", "disk_gb"] {
             assert!(why.contains(part), "{why}");
         }
         assert!(!why.contains("chains"), "{why}");
         let full = Usage { chains: 2, ..Usage::default() };
-        assert!(q.refuse(&full, &Demand::default()).unwrap().contains("chains 2 + 1 > 2"));
+        assert!(q.refuse(&full, &Demand::default(), true).unwrap().contains("chains 2 + 1 > 2"));
+        let one_node = Demand { nodes: 1, cpu: 1.0, memory_mb: 1024, disk_gb: 20 };
+        assert_eq!(q.refuse(&full, &one_node, false), None, "a node added to a chain is not another chain");
     }
 }

@@ -1,7 +1,8 @@
 //! Chains on demand with real `weft-node` processes: templates and
 //! quotas, creating solo-1 and raft-3 chains as jobs with visible steps,
 //! node status from Admin gRPC, stop/start, a creation that fails and is
-//! rolled back, who may see and change what, a server restart that
+//! rolled back, who may see and change what, contracts and the REST
+//! gateway, chain users, adding and removing a node, a server restart that
 //! re-attaches to running nodes, and deleting (nodes stopped, data
 //! archived). On PostgreSQL when WEFT_TEST_DATABASE_URL names a server (as
 //! under `make test`), else SQLite.
@@ -188,6 +189,48 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
 
     contracts_and_rest_gateway(&api, &ann, &max, &gus, &raft).await;
     chain_users(&api, &ann, &max, &gus, &raft, &dir.path().join("chains").join(&raft)).await;
+
+    // Add a peer (from a snapshot) to the running raft chain: refused at the
+    // node quota first, then admitted by a configuration update, started,
+    // caught up; then removed again.
+    let add = format!("/api/chains/{raft}/nodes");
+    let peer = json!({"org": "Org2", "roles": ["peer"], "from_snapshot": true});
+    let (s, v) = api.post(&add, Some(&ann), peer.clone()).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "nodes 4 + 1 > 4");
+    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org9", "roles": ["peer"]})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "Org1, Org2, Org3");
+    let (s, v) = api.post(&add, Some(&max), peer.clone()).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    let more = json!({"max_chains": 3, "max_nodes": 5, "max_cpu": 8.0, "max_memory_mb": 8192, "max_disk_gb": 200});
+    assert_eq!(api.put(&format!("/api/tenants/{acme}/quota"), Some(&admin), more).await.0, StatusCode::OK);
+    let (s, job) = api.post(&add, Some(&ann), peer).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][1]["detail"].as_str().unwrap().contains("configuration sequence"), "{job}");
+    let grown = nodes(&api, &ann, &raft).await;
+    assert_eq!(grown.len(), 4, "{grown:?}");
+    let added = grown.iter().find(|n| n["id"] == "node1.org2").expect("the new node, named after its org");
+    assert_eq!((added["up"].clone(), added["roles"].clone()), (json!(true), json!(["peer"])), "{added}");
+    assert!(added["height"].as_u64().unwrap() >= 2, "caught up: {added}");
+    let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
+    assert_eq!(report["usage"]["nodes"], 5, "{report}");
+    let (s, v) = api
+        .post(
+            &format!("/api/chains/{raft}/contracts/asset-transfer/submit"),
+            Some(&max),
+            json!({
+            "function": "CreateAsset", "args": ["asset5", "green", "2", "Eve", "5"], "org": "Org2"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "the grown chain commits: {v}");
+    let (s, job) = api.delete(&format!("/api/chains/{raft}/nodes/node1.org2"), Some(&ann)).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(nodes(&api, &ann, &raft).await.len(), 3);
+    let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
+    assert_eq!(report["usage"]["nodes"], 4, "{report}");
 
     // Restart the server: nodes keep running and are found again.
     let before = pids(&nodes(&api, &ann, &raft).await);

@@ -1,0 +1,193 @@
+//! Adding a node to a running chain and removing one, as jobs: the new
+//! node's key and certificate from its org's CA (`weft_provision::
+//! prepare_node`), a channel configuration update signed by every org's
+//! admin, then its process; removal is the update without it, then stopping
+//! it. An added node that does not come up is taken out again.
+
+use weft_proto::{ChannelConfig, NodeRole};
+use weft_provision::{prepare_node, ManifestNode, NodeRequest};
+
+use crate::chain_net::ChainNet;
+use crate::jobs::Job;
+use crate::provisioner::{record_node, wait_healthy};
+use crate::quotas::add_to_chain;
+use crate::templates::Demand;
+use crate::AppState;
+
+pub const ADD_STEPS: [&str; 4] = ["certificates", "configuration update", "start node", "health"];
+pub const REMOVE_STEPS: [&str; 2] = ["configuration update", "stop node"];
+
+type StepError = (usize, String);
+
+pub async fn add_node(state: AppState, chain: String, request: NodeRequest, demand: Demand, job: Job) {
+    let outcome = add_steps(&state, &chain, &request, &job).await;
+    match outcome {
+        Ok(node) => {
+            job.finish(Ok(())).await;
+            tracing::info!(%chain, node = %node, "node added");
+        }
+        Err((step, why, added)) => {
+            job.failed(step, &why).await;
+            let undone = match added {
+                Some(node) => undo_add(&state, &chain, &node).await,
+                None => "nothing was left behind".to_string(),
+            };
+            let _ = add_to_chain(&state.db, &chain, &demand, -1).await;
+            tracing::warn!(%chain, "adding a node failed: {why}; {undone}");
+            job.finish(Err(format!("step {:?} failed: {why}; {undone}", ADD_STEPS[step]))).await;
+        }
+    }
+}
+
+/// The node's id, or the failed step, why, and the node if it was admitted.
+async fn add_steps(
+    state: &AppState,
+    chain: &str,
+    request: &NodeRequest,
+    job: &Job,
+) -> Result<String, (usize, String, Option<ManifestNode>)> {
+    let no_node = |(step, why): StepError| (step, why, None);
+    let dir = state.driver.chain_dir(chain);
+    job.running(0, &format!("issuing a key and certificate from {}'s CA", request.org)).await;
+    let (d, r) = (dir.clone(), request.clone());
+    let prepared = tokio::task::spawn_blocking(move || {
+        let manifest = weft_provision::Manifest::load(&d)?;
+        prepare_node(&d, &manifest, &r)
+    })
+    .await
+    .map_err(|e| (0, e.to_string(), None))?
+    .map_err(|e| (0, e.to_string(), None))?;
+    let node = prepared.manifest.clone();
+    job.done(0, &format!("{} at gRPC {}, p2p {}", node.id, node.grpc, node.p2p)).await;
+
+    job.running(1, "adding the node to the channel configuration").await;
+    let net = ChainNet::open(&dir).map_err(|e| (1, e, None))?;
+    let update = {
+        let _guard = state.config_lock.lock().await;
+        let channel_node = prepared.channel_node.clone();
+        crate::config_tx::update(&net, &request.org, move |c| {
+            c.nodes.push(channel_node);
+            Ok(())
+        })
+        .await
+    };
+    let (sequence, block) = match update {
+        Ok(v) => v,
+        Err(p) => {
+            // Nothing refers to the files yet: leave no half-added node.
+            let _ = std::fs::remove_dir_all(&prepared.dir);
+            return Err(no_node((1, p.detail)));
+        }
+    };
+    let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
+    manifest.nodes.push(node.clone());
+    manifest.save(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
+    job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
+
+    job.running(2, &format!("starting {}", node.id)).await;
+    let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+    let (pid, limits) = tokio::task::spawn_blocking(move || driver.start(&c, &n))
+        .await
+        .map_err(|e| (2, e.to_string(), Some(node.clone())))?
+        .map_err(|e| (2, e.to_string(), Some(node.clone())))?;
+    record_node(state, chain, &node, &limits.describe()).await.map_err(|e| (2, e, Some(node.clone())))?;
+    job.done(2, &format!("pid {pid}; limits {}", limits.describe())).await;
+
+    job.running(3, &format!("waiting for {} to catch up and serve", node.id)).await;
+    wait_healthy(state, chain, std::slice::from_ref(&node), job, 3).await.map_err(|e| (3, e, Some(node.clone())))?;
+    job.done(3, &format!("{} serving", node.id)).await;
+    Ok(node.id)
+}
+
+/// Takes a node that was admitted but did not come up out again.
+async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String {
+    let dir = state.driver.chain_dir(chain);
+    let removed = match ChainNet::open(&dir) {
+        Ok(net) => {
+            let _guard = state.config_lock.lock().await;
+            let id = node.id.clone();
+            crate::config_tx::update(&net, &node.org, move |c| remove_from(c, &id)).await.map(|_| ())
+        }
+        Err(e) => Err(crate::problem::Problem::internal(e)),
+    };
+    let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+    let _ = tokio::task::spawn_blocking(move || driver.stop(&c, &n)).await;
+    forget(state, chain, &node.id).await;
+    match removed {
+        Ok(()) => format!("rolled back: {} taken out of the configuration again and stopped", node.id),
+        Err(p) => format!(
+            "{} was stopped but is still in the channel configuration ({}); remove it with DELETE …/nodes/{}",
+            node.id, p.detail, node.id
+        ),
+    }
+}
+
+/// Drops `node` from the chain's manifest and node records (its directory
+/// stays until the chain is archived).
+async fn forget(state: &AppState, chain: &str, node: &str) {
+    let dir = state.driver.chain_dir(chain);
+    if let Ok(mut manifest) = weft_provision::Manifest::load(&dir) {
+        manifest.nodes.retain(|n| n.id != node);
+        let _ = manifest.save(&dir);
+    }
+    let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2")
+        .bind(chain)
+        .bind(node)
+        .execute(&state.db)
+        .await;
+}
+
+fn remove_from(config: &mut ChannelConfig, id: &str) -> Result<(), String> {
+    let before = config.nodes.len();
+    config.nodes.retain(|n| n.node_id != id);
+    if config.nodes.len() == before {
+        return Err(format!("{id} is not in the channel configuration"));
+    }
+    if !config.nodes.iter().any(|n| n.roles.contains(&(NodeRole::Orderer as i32))) {
+        return Err(format!("{id} is the channel's last orderer; add another orderer first"));
+    }
+    Ok(())
+}
+
+pub async fn remove_node(
+    state: AppState,
+    chain: String,
+    node: ManifestNode,
+    acting_org: String,
+    demand: Demand,
+    job: Job,
+) {
+    let dir = state.driver.chain_dir(&chain);
+    job.running(0, &format!("removing {} from the channel configuration", node.id)).await;
+    let update = match ChainNet::open(&dir) {
+        Ok(net) => {
+            let _guard = state.config_lock.lock().await;
+            let id = node.id.clone();
+            crate::config_tx::update(&net, &acting_org, move |c| remove_from(c, &id)).await.map_err(|p| p.detail)
+        }
+        Err(e) => Err(e),
+    };
+    let (sequence, block) = match update {
+        Ok(v) => v,
+        Err(why) => {
+            job.failed(0, &why).await;
+            job.finish(Err(format!("step \"configuration update\" failed: {why}; the node is unchanged"))).await;
+            return;
+        }
+    };
+    job.done(0, &format!("configuration sequence {sequence} in block {block}")).await;
+    job.running(1, &format!("stopping {}", node.id)).await;
+    let (driver, c, n) = (state.driver.clone(), chain.clone(), node.clone());
+    let stopped = tokio::task::spawn_blocking(move || driver.stop(&c, &n)).await;
+    forget(&state, &chain, &node.id).await;
+    let _ = add_to_chain(&state.db, &chain, &demand, -1).await;
+    let detail = match stopped {
+        Ok(Ok(Some(s))) => format!("stopped (pid {}); its files stay in the chain's directory", s.pid()),
+        Ok(Ok(None)) => "it was not running; its files stay in the chain's directory".to_string(),
+        Ok(Err(e)) => format!("stopping it failed: {e}"),
+        Err(e) => format!("stopping it failed: {e}"),
+    };
+    job.done(1, &detail).await;
+    job.finish(Ok(())).await;
+    tracing::info!(%chain, node = %node.id, "node removed");
+}
