@@ -134,6 +134,8 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert_eq!(s, StatusCode::OK);
     assert!(!log["lines"].as_array().unwrap().is_empty(), "{log}");
 
+    authorization_matrix(&api, &max, &gus, &acme, &solo, &node, job["id"].as_str().unwrap()).await;
+
     // Another tenant cannot see it; a member cannot change it; no token, no entry.
     for path in [format!("/api/chains/{solo}"), format!("/api/chains/{solo}/nodes"), format!("/api/chains/{solo}/jobs")]
     {
@@ -449,4 +451,77 @@ async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, ch
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = api.post(&submit, Some(&token), json!({"function": "ReadAsset", "args": ["asset9"]})).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "revoked");
+}
+
+/// Every operation in the OpenAPI document, so a new route cannot be
+/// missed: without a token or with an unknown one, 401; as another tenant's
+/// admin, 404 for anything naming this tenant, its chain or its job (no
+/// telling it exists); as a tenant member, 403 for every change to the chain.
+async fn authorization_matrix(api: &Api, member: &str, other: &str, tenant: &str, chain: &str, node: &str, job: &str) {
+    let (_, doc) = api.get("/api/openapi.json", None).await;
+    let public = ["/api/health", "/api/openapi.json", "/api/auth/login"];
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, _) in item.as_object().unwrap() {
+            let concrete = path
+                .replace("{tenant}", tenant)
+                .replace("{chain}", chain)
+                .replace("{node}", node)
+                .replace("{job}", job)
+                .replace("{name}", "asset-transfer")
+                .replace("{user}", "0000000000000000");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (body, ctype, query) = body_for(&m, path, tenant);
+            let call = |token: Option<String>| {
+                let mut req = api.http.request(m.clone(), format!("{}{concrete}{query}", api.base));
+                if let Some(t) = token {
+                    req = req.bearer_auth(t);
+                }
+                req.header("content-type", ctype).body(body.clone()).send()
+            };
+            let what = format!("{method} {path}");
+            if public.contains(&path.as_str()) {
+                continue;
+            }
+            assert_eq!(call(None).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{what} without a token");
+            assert_eq!(call(Some("wft_nope".into())).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{what}");
+            let scoped = ["{tenant}", "{chain}", "{job}"].iter().any(|p| path.contains(p));
+            if scoped {
+                let r = call(Some(other.into())).await.unwrap();
+                assert_eq!(r.status(), StatusCode::NOT_FOUND, "{what} as another tenant's admin: {:?}", r.text().await);
+            }
+            let reads_or_transacts =
+                m == reqwest::Method::GET || path.ends_with("/submit") || path.ends_with("/evaluate");
+            if path.contains("{chain}") && !reads_or_transacts {
+                let r = call(Some(member.into())).await.unwrap();
+                assert_eq!(r.status(), StatusCode::FORBIDDEN, "{what} as a tenant member: {:?}", r.text().await);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 35, "only {checked} operations in the document");
+}
+
+/// A well-formed request body for an operation, so that what answers is
+/// the authorization check, not body validation.
+fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static str, &'static str) {
+    let json = |v: Value| (serde_json::to_vec(&v).unwrap(), "application/json", "");
+    if m == reqwest::Method::PUT && path.ends_with("/contracts/{name}") {
+        return (weft_contract_wasm::ASSET_TRANSFER.to_vec(), "application/wasm", "?version=9.9");
+    }
+    match path {
+        "/api/chains" => json(json!({"name": "m", "template": "solo-1", "tenant_id": tenant})),
+        "/api/chains/{chain}/nodes" => json(json!({"org": "Org1", "roles": ["peer"]})),
+        "/api/chains/{chain}/users" => json(json!({"name": "m"})),
+        "/api/chains/{chain}/users/{user}/tokens" | "/api/tokens" => json(json!({"name": "m"})),
+        p if p.ends_with("/submit") || p.ends_with("/evaluate") => {
+            json(json!({"function": "ReadAsset", "args": ["a"]}))
+        }
+        "/api/tenants/{tenant}/users" => {
+            json(json!({"username": "mm1", "password": "a long enough password", "role": "tenant-member"}))
+        }
+        "/api/tenants/{tenant}/quota" => json(json!({"max_chains": 1, "max_nodes": 1, "max_cpu": 1.0,
+            "max_memory_mb": 1, "max_disk_gb": 1})),
+        _ => json(json!({})),
+    }
 }
