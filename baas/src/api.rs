@@ -16,7 +16,7 @@ use crate::{accounts, chain_users, chains, contracts, jobs, nodes, quotas, rest_
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
         accounts::create_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
-        chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove,
+        chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove, nodes::add_org,
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, health,
@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/jobs", get(jobs::list))
         .route("/api/jobs/{job}", get(jobs::get))
         .route("/api/chains/{chain}/nodes", get(nodes::list).post(nodes::add))
+        .route("/api/chains/{chain}/orgs", post(nodes::add_org))
         .route("/api/chains/{chain}/nodes/{node}", get(nodes::get).delete(nodes::remove))
         .route("/api/chains/{chain}/nodes/{node}/log", get(nodes::log))
         .route("/api/chains/{chain}/nodes/{node}/start", post(nodes::start))

@@ -249,7 +249,9 @@ pub async fn revoke(
         let when: i64 = r.try_get("revoked_at")?;
         revoked.push(Revocation { serial: hex::decode(serial).map_err(Problem::internal)?, revoked_at: unix(when)? });
     }
-    let (sequence, block) = crate::config_tx::publish_crl(&net, &u.org, &revoked, unix(at)?).await?;
+    let (sequence, block) = crate::config_tx::publish_crl(&net, &u.org, &revoked, unix(at)?).await.map_err(|why| {
+        Problem::new(StatusCode::BAD_GATEWAY, "config-update-failed", format!("publishing the new CRL failed: {why}"))
+    })?;
     sqlx::query("UPDATE chain_users SET revoked_at = $1 WHERE id = $2").bind(at).bind(&u.id).execute(&state.db).await?;
     state.gateways.forget_user(&u.id);
     tracing::info!(chain = %chain.id, org = %u.org, name = %u.name, sequence, block, by = %caller.username, "chain user revoked");

@@ -63,12 +63,16 @@ fn valid_name(name: &str) -> bool {
               (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn deploy(
     State(state): State<AppState>,
-    caller: Caller,
+    // Checked after the body is read: refusing an upload before reading it
+    // makes the client see a broken pipe instead of the 401.
+    caller: Result<Caller, Problem>,
     Path((chain, name)): Path<(String, String)>,
-    Query(q): Query<DeployQuery>,
+    query: Result<Query<DeployQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     code: Bytes,
 ) -> ApiResult<(StatusCode, Json<DeployedContract>)> {
+    let caller = caller?;
+    let Query(q) = query.map_err(|e| Problem::bad_request(format!("{e}; e.g. ?version=1.0")))?;
     let chain = manageable(&state.db, &caller, &chain).await?;
     let ctype = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if ctype != "application/wasm" {

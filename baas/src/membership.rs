@@ -73,10 +73,10 @@ async fn add_steps(
     };
     let (sequence, block) = match update {
         Ok(v) => v,
-        Err(p) => {
+        Err(why) => {
             // Nothing refers to the files yet: leave no half-added node.
             let _ = std::fs::remove_dir_all(&prepared.dir);
-            return Err(no_node((1, p.detail)));
+            return Err(no_node((1, why)));
         }
     };
     let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
@@ -108,16 +108,16 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
             let id = node.id.clone();
             crate::config_tx::update(&net, &node.org, move |c| remove_from(c, &id)).await.map(|_| ())
         }
-        Err(e) => Err(crate::problem::Problem::internal(e)),
+        Err(e) => Err(e),
     };
     let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
     let _ = tokio::task::spawn_blocking(move || driver.stop(&c, &n)).await;
     forget(state, chain, &node.id).await;
     match removed {
         Ok(()) => format!("rolled back: {} taken out of the configuration again and stopped", node.id),
-        Err(p) => format!(
-            "{} was stopped but is still in the channel configuration ({}); remove it with DELETE …/nodes/{}",
-            node.id, p.detail, node.id
+        Err(why) => format!(
+            "{} was stopped but is still in the channel configuration ({why}); remove it with DELETE …/nodes/{}",
+            node.id, node.id
         ),
     }
 }
@@ -163,7 +163,7 @@ pub async fn remove_node(
         Ok(net) => {
             let _guard = state.config_lock.lock().await;
             let id = node.id.clone();
-            crate::config_tx::update(&net, &acting_org, move |c| remove_from(c, &id)).await.map_err(|p| p.detail)
+            crate::config_tx::update(&net, &acting_org, move |c| remove_from(c, &id)).await
         }
         Err(e) => Err(e),
     };
@@ -190,4 +190,81 @@ pub async fn remove_node(
     job.done(1, &detail).await;
     job.finish(Ok(())).await;
     tracing::info!(%chain, node = %node.id, "node removed");
+}
+
+pub const ADD_ORG_STEPS: [&str; 3] = ["crypto", "configuration update", "trust"];
+
+/// Adds org `org` to a running chain: its CA and identities, a
+/// configuration update naming its CA (signed by the existing orgs'
+/// admins), then every node told to trust the new CA and restarted one at a
+/// time (each must serve again before the next), since nodes read their TLS
+/// roots at start. The org has no nodes yet: add them with POST …/nodes.
+pub async fn add_org(state: AppState, chain: String, org: String, job: Job) {
+    match add_org_steps(&state, &chain, &org, &job).await {
+        Ok(()) => {
+            job.finish(Ok(())).await;
+            tracing::info!(%chain, %org, "org added");
+        }
+        Err((step, why)) => {
+            job.failed(step, &why).await;
+            tracing::warn!(%chain, %org, "adding an org failed: {why}");
+            job.finish(Err(format!("step {:?} failed: {why}", ADD_ORG_STEPS[step]))).await;
+        }
+    }
+}
+
+async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> Result<(), StepError> {
+    let dir = state.driver.chain_dir(chain);
+    job.running(0, &format!("creating {org}'s CA, admin and client identities")).await;
+    let (d, o) = (dir.clone(), org.to_string());
+    let prepared = tokio::task::spawn_blocking(move || {
+        let manifest = weft_provision::Manifest::load(&d)?;
+        weft_provision::prepare_org(&d, &manifest, &o, 365)
+    })
+    .await
+    .map_err(|e| (0, e.to_string()))?
+    .map_err(|e| (0, e.to_string()))?;
+    job.done(0, &format!("{org}'s CA and identities written")).await;
+
+    job.running(1, &format!("adding {org} to the channel configuration")).await;
+    let net = ChainNet::open(&dir).map_err(|e| (1, e))?;
+    let acting = net.manifest().orgs[0].id.clone();
+    let update = {
+        let _guard = state.config_lock.lock().await;
+        let entry = prepared.channel_org.clone();
+        crate::config_tx::update(&net, &acting, move |c| {
+            c.orgs.push(entry);
+            Ok(())
+        })
+        .await
+    };
+    let (sequence, block) = match update {
+        Ok(v) => v,
+        Err(why) => {
+            let _ = std::fs::remove_dir_all(&prepared.dir);
+            return Err((1, format!("{why}; the org's files were removed")));
+        }
+    };
+    let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string()))?;
+    manifest.orgs.push(prepared.manifest.clone());
+    manifest.save(&dir).map_err(|e| (1, e.to_string()))?;
+    job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
+
+    let total = manifest.nodes.len();
+    for (i, node) in manifest.nodes.iter().enumerate() {
+        job.running(2, &format!("restarting {} to trust {org}'s CA ({} of {total})", node.id, i + 1)).await;
+        weft_provision::trust_org(&dir, node, &prepared.manifest).map_err(|e| (2, e.to_string()))?;
+        let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+        let restarted = tokio::task::spawn_blocking(move || {
+            driver.stop(&c, &n)?;
+            driver.start(&c, &n)
+        })
+        .await
+        .map_err(|e| (2, e.to_string()))?;
+        let (_, limits) = restarted.map_err(|e| (2, format!("restarting {}: {e}", node.id)))?;
+        record_node(state, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
+        wait_healthy(state, chain, std::slice::from_ref(node), job, 2).await.map_err(|e| (2, e))?;
+    }
+    job.done(2, &format!("{total} nodes restarted trusting {org}'s CA")).await;
+    Ok(())
 }

@@ -433,3 +433,46 @@ pub async fn remove(
     let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewOrg {
+    /// The org's id (its MSP id in policies): letters, digits, '-', '_'.
+    pub org: String,
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/orgs", tag = "nodes", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")), request_body = NewOrg,
+    responses((status = 202, body = JobView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    ApiJson(req): ApiJson<NewOrg>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!(
+            "chain {} is {}; orgs are added to running chains",
+            chain.id, chain.status
+        )));
+    }
+    let admin = admin_of(&state, &chain)?;
+    let valid = !req.org.is_empty()
+        && req.org.len() <= 64
+        && req.org.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(Problem::unprocessable(format!(
+            "org: {:?} may contain only letters, digits, '-' and '_'",
+            req.org
+        )));
+    }
+    if admin.manifest().orgs.iter().any(|o| o.id.eq_ignore_ascii_case(&req.org)) {
+        return Err(Problem::conflict(format!("the chain has an org {:?} already", req.org)));
+    }
+    let job = Job::start(&state.db, &chain.id, "add-org", &membership::ADD_ORG_STEPS).await?;
+    tracing::info!(chain = %chain.id, org = %req.org, by = %caller.username, job = %job.id, "adding an org");
+    tokio::spawn(membership::add_org(state.clone(), chain.id.clone(), req.org, job.clone()));
+    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}

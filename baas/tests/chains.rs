@@ -234,6 +234,30 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
     assert_eq!(report["usage"]["nodes"], 4, "{report}");
 
+    // A new org: admitted by a configuration update, every node restarted to
+    // trust its CA; then a peer of it joins and serves the org's clients.
+    let orgs = format!("/api/chains/{raft}/orgs");
+    let (s, v) = api.post(&orgs, Some(&ann), json!({"org": "org1"})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "already");
+    let (s, job) = api.post(&orgs, Some(&ann), json!({"org": "Org4"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (s, job) = api.post(&add, Some(&ann), json!({"org": "Org4", "roles": ["peer"]})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (s, v) = api
+        .post(
+            &format!("/api/chains/{raft}/contracts/asset-transfer/submit"),
+            Some(&max),
+            json!({
+            "function": "CreateAsset", "args": ["asset4", "gold", "4", "Org4", "4"], "org": "Org4"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "Org4's client through Org4's peer: {v}");
+    assert_eq!(nodes(&api, &ann, &raft).await.len(), 4);
+
     // Restart the server: nodes keep running and are found again.
     let before = pids(&nodes(&api, &ann, &raft).await);
     server.stop().await.unwrap();
@@ -512,6 +536,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
     match path {
         "/api/chains" => json(json!({"name": "m", "template": "solo-1", "tenant_id": tenant})),
         "/api/chains/{chain}/nodes" => json(json!({"org": "Org1", "roles": ["peer"]})),
+        "/api/chains/{chain}/orgs" => json(json!({"org": "OrgM"})),
         "/api/chains/{chain}/users" => json(json!({"name": "m"})),
         "/api/chains/{chain}/users/{user}/tokens" | "/api/tokens" => json(json!({"name": "m"})),
         p if p.ends_with("/submit") || p.ends_with("/evaluate") => {

@@ -77,11 +77,41 @@ pub fn init_observed(
     result
 }
 
-struct OrgMaterial {
-    id: String,
-    admin_key: SigningKeyPair,
-    admin_cert: Vec<u8>,
-    ca_cert: Vec<u8>,
+pub(crate) struct OrgMaterial {
+    pub id: String,
+    pub admin_key: SigningKeyPair,
+    pub admin_cert: Vec<u8>,
+    pub ca_cert: Vec<u8>,
+}
+
+/// Writes `orgs/<id>/` under `out`: a new CA (ten years), an admin and a
+/// client identity issued by it for `validity`.
+pub(crate) fn write_org(
+    out: &Path,
+    id: &str,
+    validity: Validity,
+) -> Result<(CertificateAuthority, ManifestOrg, OrgMaterial), ProvisionError> {
+    let ca = CertificateAuthority::create(id, Validity::days_from_now(3650))?;
+    let dir = PathBuf::from("orgs").join(id);
+    let (admin_key, admin_cert) = ca.issue_new(&format!("admin.{}", id.to_lowercase()), Role::Admin, validity)?;
+    let (client_key, client_cert) = ca.issue_new(&format!("client.{}", id.to_lowercase()), Role::Client, validity)?;
+    let m = ManifestOrg {
+        id: id.to_string(),
+        ca_certificate: dir.join("ca/cert.pem"),
+        ca_key: dir.join("ca/key.pem"),
+        admin_certificate: dir.join("admin/cert.pem"),
+        admin_key: dir.join("admin/key.pem"),
+        client_certificate: dir.join("client/cert.pem"),
+        client_key: dir.join("client/key.pem"),
+    };
+    write(&out.join(&m.ca_certificate), cert_pem(ca.certificate_der()).as_bytes())?;
+    write_secret(&out.join(&m.ca_key), ca.key().to_pkcs8_pem().as_bytes())?;
+    write(&out.join(&m.admin_certificate), cert_pem(&admin_cert).as_bytes())?;
+    write_secret(&out.join(&m.admin_key), admin_key.to_pkcs8_pem().as_bytes())?;
+    write(&out.join(&m.client_certificate), cert_pem(&client_cert).as_bytes())?;
+    write_secret(&out.join(&m.client_key), client_key.to_pkcs8_pem().as_bytes())?;
+    let ca_cert = ca.certificate_der().to_vec();
+    Ok((ca, m, OrgMaterial { id: id.to_string(), admin_key, admin_cert, ca_cert }))
 }
 
 fn generate(
@@ -97,30 +127,9 @@ fn generate(
     let mut orgs = Vec::new();
     let mut manifest_orgs = Vec::new();
     for org in &template.orgs {
-        let ca = CertificateAuthority::create(&org.id, Validity::days_from_now(3650))?;
-        let dir = PathBuf::from("orgs").join(&org.id);
-        let (admin_key, admin_cert) =
-            ca.issue_new(&format!("admin.{}", org.id.to_lowercase()), Role::Admin, validity)?;
-        let (client_key, client_cert) =
-            ca.issue_new(&format!("client.{}", org.id.to_lowercase()), Role::Client, validity)?;
-        let m = ManifestOrg {
-            id: org.id.clone(),
-            ca_certificate: dir.join("ca/cert.pem"),
-            ca_key: dir.join("ca/key.pem"),
-            admin_certificate: dir.join("admin/cert.pem"),
-            admin_key: dir.join("admin/key.pem"),
-            client_certificate: dir.join("client/cert.pem"),
-            client_key: dir.join("client/key.pem"),
-        };
-        write(&out.join(&m.ca_certificate), cert_pem(ca.certificate_der()).as_bytes())?;
-        write_secret(&out.join(&m.ca_key), ca.key().to_pkcs8_pem().as_bytes())?;
-        write(&out.join(&m.admin_certificate), cert_pem(&admin_cert).as_bytes())?;
-        write_secret(&out.join(&m.admin_key), admin_key.to_pkcs8_pem().as_bytes())?;
-        write(&out.join(&m.client_certificate), cert_pem(&client_cert).as_bytes())?;
-        write_secret(&out.join(&m.client_key), client_key.to_pkcs8_pem().as_bytes())?;
+        let (ca, m, material) = write_org(out, &org.id, validity)?;
         manifest_orgs.push(m);
-        let ca_cert = ca.certificate_der().to_vec();
-        orgs.push((ca, OrgMaterial { id: org.id.clone(), admin_key, admin_cert, ca_cert }));
+        orgs.push((ca, material));
     }
     let ca_paths: Vec<PathBuf> = manifest_orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect();
 

@@ -12,6 +12,7 @@
 //! up|down` and the BaaS's local driver. Holds no BaaS state.
 
 mod add_node;
+mod add_org;
 mod env_override;
 mod error;
 mod files;
@@ -23,6 +24,7 @@ mod node_config;
 mod template;
 
 pub use add_node::{prepare_node, NodeRequest, PreparedNode};
+pub use add_org::{prepare_org, trust_org, PreparedOrg};
 pub use error::ProvisionError;
 pub use files::read_cert_pem;
 pub use genesis::{config_envelope, genesis_block, read_genesis_config, GenesisSigner};
