@@ -56,6 +56,9 @@ pub struct TemplateSummary {
     pub description: String,
     /// built-in | platform | tenant
     pub source: String,
+    /// The ledger platform the chain runs: `weft` (the only one today; the
+    /// field is there for drivers of other platforms).
+    pub platform: String,
     /// solo | raft | pbft
     pub consensus: String,
     pub orgs: Vec<String>,
@@ -87,6 +90,7 @@ fn summary(template: &Template, source: &str, toml: &str) -> TemplateSummary {
         name: template.name.clone(),
         description: template.description.clone(),
         source: source.to_string(),
+        platform: "weft".into(),
         consensus: consensus_name(template),
         orgs: template.orgs.iter().map(|o| o.id.clone()).collect(),
         peers: count(NodeRoleName::Peer),
