@@ -5,6 +5,7 @@
 # The first start prints the platform admin's one-time password unless
 # WEFT_BAAS_ADMIN_PASSWORD is set.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 BIN="$TARGET_DIR/debug"
 DATA="${WEFT_BAAS_DATA_DIR:-./weft-baas-data}"

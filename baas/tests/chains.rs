@@ -57,6 +57,7 @@ fn pids(nodes: &[Value]) -> Vec<u32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
     let db = TestDb::preferred().await;
     eprintln!("BaaS database: {}", db.name());
     let mut server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;

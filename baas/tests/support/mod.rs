@@ -147,3 +147,23 @@ pub fn assert_problem(status: StatusCode, body: &Value, want: StatusCode, detail
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(detail.contains(detail_has), "detail {detail:?} should mention {detail_has:?}");
 }
+
+/// Kills, when dropped, every `weft-node` whose config lies under `dir`:
+/// a test that fails half-way leaves no nodes running (the server, by
+/// design, leaves them running when it stops).
+pub struct NodeReaper(pub std::path::PathBuf);
+
+impl Drop for NodeReaper {
+    fn drop(&mut self) {
+        let Ok(procs) = std::fs::read_dir("/proc") else { return };
+        let dir = self.0.display().to_string();
+        for p in procs.flatten() {
+            let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else { continue };
+            let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if cmdline.contains("weft-node") && cmdline.contains(&dir) {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
