@@ -169,7 +169,12 @@ pub async fn enroll(
     }
     let org = match &req.org {
         Some(o) => o.clone(),
-        None => net.manifest().orgs[0].id.clone(),
+        None => net
+            .manifest()
+            .orgs
+            .first()
+            .map(|o| o.id.clone())
+            .ok_or_else(|| Problem::internal("the chain has no orgs"))?,
     };
     let ca = net.ca(&org).map_err(Problem::unprocessable)?;
     let (key, cert) = ca.issue_new(&req.name, role, Validity::days_from_now(days)).map_err(Problem::internal)?;
@@ -231,9 +236,9 @@ pub async fn revoke(
     if u.revoked_at.is_some() {
         return Err(Problem::conflict(format!("chain user {} is revoked already", u.name)));
     }
-    // One revocation at a time per platform: each builds on the
-    // configuration the previous one committed.
-    let _guard = state.config_lock.lock().await;
+    // Held from reading the revoked list until the CRL is committed, so two
+    // revocations in one org cannot each publish a CRL without the other.
+    let held = state.config_lock.lock().await;
     let at = now();
     let rows = sqlx::query(
         "SELECT serial, revoked_at FROM chain_users WHERE chain_id = $1 AND org_id = $2 AND revoked_at IS NOT NULL",
@@ -249,10 +254,16 @@ pub async fn revoke(
         let when: i64 = r.try_get("revoked_at")?;
         revoked.push(Revocation { serial: hex::decode(serial).map_err(Problem::internal)?, revoked_at: unix(when)? });
     }
-    let (sequence, block) = crate::config_tx::publish_crl(&net, &u.org, &revoked, unix(at)?).await.map_err(|why| {
-        Problem::new(StatusCode::BAD_GATEWAY, "config-update-failed", format!("publishing the new CRL failed: {why}"))
-    })?;
+    let (sequence, block) =
+        crate::config_tx::publish_crl(&held, &net, &u.org, &revoked, unix(at)?).await.map_err(|why| {
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "config-update-failed",
+                format!("publishing the new CRL failed: {why}"),
+            )
+        })?;
     sqlx::query("UPDATE chain_users SET revoked_at = $1 WHERE id = $2").bind(at).bind(&u.id).execute(&state.db).await?;
+    drop(held);
     state.gateways.forget_user(&u.id);
     tracing::info!(chain = %chain.id, org = %u.org, name = %u.name, sequence, block, by = %caller.username, "chain user revoked");
     let (user, _) = find(&state.db, &chain.id, &u.id).await?;

@@ -175,9 +175,9 @@ pub async fn create(
     drop(_guard);
     let job = Job::start(&state.db, &id, "create", &provisioner::CREATE_STEPS).await?;
     tracing::info!(chain = %id, name = %req.name, template = %summary.name, %tenant, by = %caller.username, job = %job.id, "creating chain");
-    tokio::spawn(provisioner::create_chain(state.clone(), id.clone(), template, job.clone()));
+    state.jobs.spawn(provisioner::create_chain(state.clone(), id.clone(), template, job.clone()));
     let chain = load(&state.db, &id).await?.ok_or_else(|| Problem::internal("chain row vanished"))?;
-    let job = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    let job = job.view().await?;
     Ok((StatusCode::ACCEPTED, Json(Accepted { chain, job })))
 }
 
@@ -227,7 +227,7 @@ pub async fn delete(
     }
     let job = Job::start(&state.db, &chain, "delete", &provisioner::DELETE_STEPS).await?;
     tracing::info!(%chain, by = %caller.username, job = %job.id, "deleting chain");
-    tokio::spawn(provisioner::delete_chain(state.clone(), chain.clone(), job.clone()));
-    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    state.jobs.spawn(provisioner::delete_chain(state.clone(), chain.clone(), job.clone()));
+    let view = job.view().await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }

@@ -4,6 +4,7 @@
 //! the acting org's peers, wait for VALID. Errors are sentences for a job's
 //! step detail or a problem's.
 
+use tokio::sync::{Mutex, MutexGuard};
 use weft_identity::Revocation;
 use weft_proto::ChannelConfig;
 use weft_provision::{config_envelope, GenesisSigner, NodeRoleName};
@@ -28,8 +29,23 @@ fn acting_org(net: &ChainNet, preferred: &str) -> Result<String, String> {
 
 /// Applies `change` to the configuration in force, acting for `org` (or
 /// another org with a peer); returns the new sequence and the block it
-/// committed in.
+/// committed in. One update at a time (`lock`, the platform's): each builds
+/// on the configuration the previous one committed.
 pub async fn update(
+    lock: &Mutex<()>,
+    net: &ChainNet,
+    org: &str,
+    change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
+) -> Result<(u64, u64), String> {
+    let held = lock.lock().await;
+    update_held(&held, net, org, change).await
+}
+
+/// [`update`] for a caller that holds the lock already, because what it
+/// read before (e.g. the revoked certificates) must not change until its
+/// update commits.
+pub async fn update_held(
+    _held: &MutexGuard<'_, ()>,
     net: &ChainNet,
     org: &str,
     change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
@@ -56,8 +72,10 @@ pub async fn update(
     Ok((config.sequence, block))
 }
 
-/// Publishes `org`'s CRL listing `revoked`, issued now by its CA.
+/// Publishes `org`'s CRL listing `revoked`, issued now by its CA; the
+/// caller holds the configuration lock from reading `revoked` on.
 pub async fn publish_crl(
+    held: &MutexGuard<'_, ()>,
     net: &ChainNet,
     org: &str,
     revoked: &[Revocation],
@@ -68,7 +86,7 @@ pub async fn publish_crl(
         .crl(revoked, revoked.len() as u64, now, now + time::Duration::days(365))
         .map_err(|e| format!("issuing {org}'s CRL: {e}"))?;
     let org_id = org.to_string();
-    update(net, org, move |config| {
+    update_held(held, net, org, move |config| {
         let entry = config
             .orgs
             .iter_mut()

@@ -43,6 +43,33 @@ pub struct JobView {
     pub finished_at: Option<i64>,
 }
 
+/// Runs job bodies in the background and lets the server wait for them
+/// when it stops (a job cut off by a stop is undone at the next start).
+#[derive(Clone, Default)]
+pub struct JobRunner(std::sync::Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>);
+
+impl JobRunner {
+    pub fn spawn(&self, body: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        while set.try_join_next().is_some() {} // forget finished ones
+        set.spawn(body);
+    }
+
+    /// Waits up to `grace` for running jobs; returns how many were left.
+    pub async fn wait(&self, grace: std::time::Duration) -> usize {
+        let mut set = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        let deadline = tokio::time::Instant::now() + grace;
+        while !set.is_empty() {
+            if tokio::time::timeout_at(deadline, set.join_next()).await.is_err() {
+                let left = set.len();
+                set.abort_all();
+                return left;
+            }
+        }
+        0
+    }
+}
+
 /// A job being run: marks its steps as they go.
 #[derive(Clone)]
 pub struct Job {
@@ -92,6 +119,11 @@ impl Job {
         .execute(&self.db)
         .await?;
         Ok(())
+    }
+
+    /// The job as the API shows it.
+    pub async fn view(&self) -> Result<JobView, Problem> {
+        load(&self.db, &self.id).await?.ok_or_else(|| Problem::internal(format!("job {} vanished", self.id)))
     }
 
     pub fn db(&self) -> &Db {

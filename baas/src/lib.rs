@@ -44,4 +44,9 @@ pub struct AppState {
     pub master_key: std::sync::Arc<custody::MasterKey>,
     /// Held while a channel configuration update is built and submitted.
     pub config_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Background jobs (chain creation, membership changes).
+    pub jobs: jobs::JobRunner,
+    /// Becomes true when the server stops: long-lived responses (event
+    /// streams) end then, so the graceful shutdown does not wait on them.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }

@@ -62,15 +62,12 @@ async fn add_steps(
 
     job.running(1, "adding the node to the channel configuration").await;
     let net = ChainNet::open(&dir).map_err(|e| (1, e, None))?;
-    let update = {
-        let _guard = state.config_lock.lock().await;
-        let channel_node = prepared.channel_node.clone();
-        crate::config_tx::update(&net, &request.org, move |c| {
-            c.nodes.push(channel_node);
-            Ok(())
-        })
-        .await
-    };
+    let channel_node = prepared.channel_node.clone();
+    let update = crate::config_tx::update(&state.config_lock, &net, &request.org, move |c| {
+        c.nodes.push(channel_node);
+        Ok(())
+    })
+    .await;
     let (sequence, block) = match update {
         Ok(v) => v,
         Err(why) => {
@@ -104,9 +101,10 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
     let dir = state.driver.chain_dir(chain);
     let removed = match ChainNet::open(&dir) {
         Ok(net) => {
-            let _guard = state.config_lock.lock().await;
             let id = node.id.clone();
-            crate::config_tx::update(&net, &node.org, move |c| remove_from(c, &id)).await.map(|_| ())
+            crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| remove_from(c, &id))
+                .await
+                .map(|_| ())
         }
         Err(e) => Err(e),
     };
@@ -161,9 +159,8 @@ pub async fn remove_node(
     job.running(0, &format!("removing {} from the channel configuration", node.id)).await;
     let update = match ChainNet::open(&dir) {
         Ok(net) => {
-            let _guard = state.config_lock.lock().await;
             let id = node.id.clone();
-            crate::config_tx::update(&net, &acting_org, move |c| remove_from(c, &id)).await
+            crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| remove_from(c, &id)).await
         }
         Err(e) => Err(e),
     };
@@ -228,16 +225,13 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
     let net = ChainNet::open(&dir).map_err(|e| (1, e))?;
-    let acting = net.manifest().orgs[0].id.clone();
-    let update = {
-        let _guard = state.config_lock.lock().await;
-        let entry = prepared.channel_org.clone();
-        crate::config_tx::update(&net, &acting, move |c| {
-            c.orgs.push(entry);
-            Ok(())
-        })
-        .await
-    };
+    let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
+    let entry = prepared.channel_org.clone();
+    let update = crate::config_tx::update(&state.config_lock, &net, &acting, move |c| {
+        c.orgs.push(entry);
+        Ok(())
+    })
+    .await;
     let (sequence, block) = match update {
         Ok(v) => v,
         Err(why) => {

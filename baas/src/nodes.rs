@@ -395,8 +395,8 @@ pub async fn add(
     };
     let job = Job::start(&state.db, &chain.id, "add-node", &membership::ADD_STEPS).await?;
     tracing::info!(chain = %chain.id, org = %req.org, by = %caller.username, job = %job.id, "adding a node");
-    tokio::spawn(membership::add_node(state.clone(), chain.id.clone(), request, demand, job.clone()));
-    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    state.jobs.spawn(membership::add_node(state.clone(), chain.id.clone(), request, demand, job.clone()));
+    let view = job.view().await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
@@ -429,8 +429,8 @@ pub async fn remove(
     let demand = node_demand(&state.db, &chain.id, &n.org).await?;
     let job = Job::start(&state.db, &chain.id, "remove-node", &membership::REMOVE_STEPS).await?;
     tracing::info!(chain = %chain.id, %node, by = %caller.username, job = %job.id, "removing a node");
-    tokio::spawn(membership::remove_node(state.clone(), chain.id.clone(), n, acting, demand, job.clone()));
-    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    state.jobs.spawn(membership::remove_node(state.clone(), chain.id.clone(), n, acting, demand, job.clone()));
+    let view = job.view().await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
@@ -472,7 +472,7 @@ pub async fn add_org(
     }
     let job = Job::start(&state.db, &chain.id, "add-org", &membership::ADD_ORG_STEPS).await?;
     tracing::info!(chain = %chain.id, org = %req.org, by = %caller.username, job = %job.id, "adding an org");
-    tokio::spawn(membership::add_org(state.clone(), chain.id.clone(), req.org, job.clone()));
-    let view = crate::jobs::load(&state.db, &job.id).await?.ok_or_else(|| Problem::internal("job row vanished"))?;
+    state.jobs.spawn(membership::add_org(state.clone(), chain.id.clone(), req.org, job.clone()));
+    let view = job.view().await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }

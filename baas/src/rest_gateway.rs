@@ -234,9 +234,14 @@ pub async fn events(
     // One SSE event per contract event; the forwarding task ends when the
     // client goes away (the send fails) or the node's stream ends.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(64);
+    let mut stopping = state.stopping.clone();
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
-        while let Some(item) = stream.next().await {
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => match item { Some(item) => item, None => return },
+                _ = stopping.wait_for(|s| *s) => return,
+            };
             let out = match item {
                 Ok(block) => block
                     .events

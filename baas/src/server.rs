@@ -48,10 +48,14 @@ impl Config {
     }
 }
 
+/// How long a stopping server waits for running jobs.
+const JOB_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub struct Server {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
+    jobs: crate::jobs::JobRunner,
 }
 
 impl Server {
@@ -82,7 +86,10 @@ impl Server {
             gateways: Default::default(),
             master_key,
             config_lock: Arc::default(),
+            jobs: Default::default(),
+            stopping: stopped.clone(),
         };
+        let jobs = state.jobs.clone();
         provisioner::reattach(&state).await?;
         let app = api::router(state);
         let task = tokio::spawn(async move {
@@ -93,13 +100,23 @@ impl Server {
                 .await
         });
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "weft-baas serving; API at /api, document at /api/openapi.json");
-        Ok(Server { addr, stop, task })
+        Ok(Server { addr, stop, task, jobs })
     }
 
-    /// Stops taking requests and waits for those in flight.
+    /// Stops taking requests, ends event streams, waits for requests in
+    /// flight and (up to a minute) for running jobs; a job cut off is
+    /// undone at the next start.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.stop.send_replace(true);
         self.task.await.context("the server task panicked")??;
+        let left = self.jobs.wait(JOB_GRACE).await;
+        if left > 0 {
+            tracing::warn!(
+                left,
+                "jobs still running after {} s were cut off; the next start undoes them",
+                JOB_GRACE.as_secs()
+            );
+        }
         Ok(())
     }
 }

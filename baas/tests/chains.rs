@@ -261,7 +261,20 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
 
     // Restart the server: nodes keep running and are found again.
     let before = pids(&nodes(&api, &ann, &raft).await);
-    server.stop().await.unwrap();
+    // An open event stream (a console's, say) does not hold the stop up.
+    let listening = api
+        .http
+        .get(format!("{}/api/chains/{raft}/contracts/asset-transfer/events", api.base))
+        .bearer_auth(&max)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listening.status(), StatusCode::OK);
+    tokio::time::timeout(Duration::from_secs(30), server.stop())
+        .await
+        .expect("the server stops with an event stream open")
+        .unwrap();
+    drop(listening);
     server = start(dir.path(), None, &db).await;
     api = Api::new(&server);
     let after = nodes(&api, &ann, &raft).await;
