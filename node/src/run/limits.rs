@@ -4,7 +4,9 @@
 //! promise where it cannot:
 //!
 //! - CPU: at most `ceil(cpu)` tokio worker threads, so a node given one core
-//!   does not spread over every core. Fractions of a core need cgroup v2.
+//!   does not spread its async work over every core. A soft cap: blocking
+//!   work (contract calls, signature batches) runs on other threads, and
+//!   fractions of a core need cgroup v2.
 //! - Memory: a watchdog reads the resident set every second, warns at 90 %
 //!   of `memory_mb`, and above 100 % shuts the node down cleanly with an
 //!   error — what the kernel's OOM killer would do under cgroup v2, minus the
