@@ -17,7 +17,6 @@ use weft_proto::SerializedIdentity;
 use weft_sdk::ClientIdentity;
 
 use crate::auth::issue_token;
-use crate::chain_net::ChainNet;
 use crate::chains::{manageable, readable, Chain};
 use crate::db::{now, Db};
 use crate::json::ApiJson;
@@ -25,6 +24,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
 use crate::AppState;
+use weft_sdk::network::NetworkDir;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChainUser {
@@ -121,14 +121,14 @@ async fn find(db: &Db, chain: &str, id: &str) -> Result<(ChainUser, Option<Strin
     Ok((user_of(&row)?, row.try_get("sealed_key")?))
 }
 
-fn net_of(state: &AppState, chain: &Chain) -> Result<ChainNet, Problem> {
+fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
     if chain.status != "running" {
         return Err(Problem::conflict(format!(
             "chain {} is {}; users are managed on running chains",
             chain.id, chain.status
         )));
     }
-    ChainNet::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)
+    NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)
 }
 
 fn valid_name(name: &str) -> bool {

@@ -9,11 +9,11 @@ use weft_identity::Revocation;
 use weft_proto::ChannelConfig;
 use weft_provision::{config_envelope, GenesisSigner, NodeRoleName};
 
-use crate::chain_net::ChainNet;
+use weft_sdk::network::NetworkDir;
 
 /// `preferred` if it has a peer to submit through, else the first org that
 /// has one.
-fn acting_org(net: &ChainNet, preferred: &str) -> Result<String, String> {
+fn acting_org(net: &NetworkDir, preferred: &str) -> Result<String, String> {
     let has_peer =
         |org: &str| net.manifest().nodes.iter().any(|n| n.org == org && n.roles.contains(&NodeRoleName::Peer));
     if has_peer(preferred) {
@@ -33,7 +33,7 @@ fn acting_org(net: &ChainNet, preferred: &str) -> Result<String, String> {
 /// on the configuration the previous one committed.
 pub async fn update(
     lock: &Mutex<()>,
-    net: &ChainNet,
+    net: &NetworkDir,
     org: &str,
     change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
 ) -> Result<(u64, u64), String> {
@@ -46,7 +46,7 @@ pub async fn update(
 /// update commits.
 pub async fn update_held(
     _held: &MutexGuard<'_, ()>,
-    net: &ChainNet,
+    net: &NetworkDir,
     org: &str,
     change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
 ) -> Result<(u64, u64), String> {
@@ -76,7 +76,7 @@ pub async fn update_held(
 /// caller holds the configuration lock from reading `revoked` on.
 pub async fn publish_crl(
     held: &MutexGuard<'_, ()>,
-    net: &ChainNet,
+    net: &NetworkDir,
     org: &str,
     revoked: &[Revocation],
     now: time::OffsetDateTime,

@@ -10,12 +10,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use weft_sdk::{lifecycle, Call};
 
-use crate::chain_net::ChainNet;
 use crate::chains::{manageable, readable};
 use crate::problem::{ApiResult, Problem};
 use crate::rest_gateway::{gateway_for, problem};
 use crate::role::Caller;
 use crate::AppState;
+use weft_sdk::network::NetworkDir;
 
 /// Largest module accepted: what a node accepts in a deployment.
 pub const MAX_WASM_BYTES: usize = 4 << 20;
@@ -92,7 +92,7 @@ pub async fn deploy(
         return Err(Problem::unprocessable("body: not a WebAssembly module (it must start with \\0asm)"));
     }
     let g = gateway_for(&state, &caller, &chain, None).await?;
-    let net = ChainNet::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
     let admins = net
         .manifest()
         .orgs

@@ -7,7 +7,6 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
-pub mod chain_net;
 pub mod chain_users;
 pub mod chains;
 pub mod config_tx;

@@ -7,12 +7,12 @@
 use weft_proto::{ChannelConfig, NodeRole};
 use weft_provision::{prepare_node, ManifestNode, NodeRequest};
 
-use crate::chain_net::ChainNet;
 use crate::jobs::Job;
 use crate::provisioner::{record_node, wait_healthy};
 use crate::quotas::add_to_chain;
 use crate::templates::Demand;
 use crate::AppState;
+use weft_sdk::network::NetworkDir;
 
 pub const ADD_STEPS: [&str; 4] = ["certificates", "configuration update", "start node", "health"];
 pub const REMOVE_STEPS: [&str; 2] = ["configuration update", "stop node"];
@@ -61,7 +61,7 @@ async fn add_steps(
     job.done(0, &format!("{} at gRPC {}, p2p {}", node.id, node.grpc, node.p2p)).await;
 
     job.running(1, "adding the node to the channel configuration").await;
-    let net = ChainNet::open(&dir).map_err(|e| (1, e, None))?;
+    let net = NetworkDir::open(&dir).map_err(|e| (1, e, None))?;
     let channel_node = prepared.channel_node.clone();
     let update = crate::config_tx::update(&state.config_lock, &net, &request.org, move |c| {
         c.nodes.push(channel_node);
@@ -99,7 +99,7 @@ async fn add_steps(
 /// Takes a node that was admitted but did not come up out again.
 async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String {
     let dir = state.driver.chain_dir(chain);
-    let removed = match ChainNet::open(&dir) {
+    let removed = match NetworkDir::open(&dir) {
         Ok(net) => {
             let id = node.id.clone();
             crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| remove_from(c, &id))
@@ -157,7 +157,7 @@ pub async fn remove_node(
 ) {
     let dir = state.driver.chain_dir(&chain);
     job.running(0, &format!("removing {} from the channel configuration", node.id)).await;
-    let update = match ChainNet::open(&dir) {
+    let update = match NetworkDir::open(&dir) {
         Ok(net) => {
             let id = node.id.clone();
             crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| remove_from(c, &id)).await
@@ -224,7 +224,7 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
     job.done(0, &format!("{org}'s CA and identities written")).await;
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
-    let net = ChainNet::open(&dir).map_err(|e| (1, e))?;
+    let net = NetworkDir::open(&dir).map_err(|e| (1, e))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
     let update = crate::config_tx::update(&state.config_lock, &net, &acting, move |c| {

@@ -9,7 +9,6 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
-use crate::chain_net::ChainNet;
 use crate::chains::{manageable, readable, Chain};
 use crate::db::Db;
 use crate::jobs::{Job, JobView};
@@ -20,6 +19,7 @@ use crate::quotas::{add_to_chain, enforce};
 use crate::role::Caller;
 use crate::templates::Demand;
 use crate::AppState;
+use weft_sdk::network::NetworkDir;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NodeView {
@@ -88,7 +88,7 @@ async fn node_row(db: &Db, chain: &str, node: &str) -> Result<(String, String), 
     })
 }
 
-async fn view(state: &AppState, admin: &ChainNet, chain: &str, node: &ManifestNode) -> Result<NodeView, Problem> {
+async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &ManifestNode) -> Result<NodeView, Problem> {
     let (desired, limits) = node_row(&state.db, chain, &node.id).await?;
     let pid = state.driver.pid(chain, node);
     let mut v = NodeView {
@@ -126,15 +126,15 @@ async fn view(state: &AppState, admin: &ChainNet, chain: &str, node: &ManifestNo
 }
 
 /// The chain's admin handle, if it has nodes to talk to.
-fn admin_of(state: &AppState, chain: &Chain) -> Result<ChainNet, Problem> {
+fn admin_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
     if !matches!(chain.status.as_str(), "running" | "creating") {
         return Err(Problem::conflict(format!("chain {} is {}; it has no nodes to manage", chain.id, chain.status)));
     }
-    ChainNet::open(&state.driver.chain_dir(&chain.id))
+    NetworkDir::open(&state.driver.chain_dir(&chain.id))
         .map_err(|e| Problem::conflict(format!("chain {} has no network yet ({e}); wait for its create job", chain.id)))
 }
 
-fn find<'a>(admin: &'a ChainNet, node: &str) -> Result<&'a ManifestNode, Problem> {
+fn find<'a>(admin: &'a NetworkDir, node: &str) -> Result<&'a ManifestNode, Problem> {
     admin.manifest().nodes.iter().find(|n| n.id == node).ok_or_else(|| {
         let ids: Vec<&str> = admin.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
         Problem::not_found(format!("no node {node:?} in this chain; its nodes: {}", ids.join(", ")))
@@ -246,7 +246,7 @@ async fn act(
 }
 
 /// Waits (up to 60 s) for a started node to serve, so the answer shows it up.
-async fn wait_serving(state: &AppState, admin: &ChainNet, chain: &str, node: &ManifestNode) -> Result<(), Problem> {
+async fn wait_serving(state: &AppState, admin: &NetworkDir, chain: &str, node: &ManifestNode) -> Result<(), Problem> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if state.driver.pid(chain, node).is_none() {

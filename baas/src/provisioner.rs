@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use sqlx::Row;
 use weft_provision::{InitStage, ManifestNode, NodeRoleName, Template};
 
-use crate::chain_net::ChainNet;
 use crate::db::now;
 use crate::jobs::Job;
 use crate::AppState;
+use weft_sdk::network::NetworkDir;
 
 pub const CREATE_STEPS: [&str; 4] = ["crypto", "genesis", "start nodes", "health"];
 pub const DELETE_STEPS: [&str; 2] = ["stop nodes", "archive data"];
@@ -109,7 +109,7 @@ pub(crate) async fn wait_healthy(
     job: &Job,
     step: usize,
 ) -> Result<(), String> {
-    let admin = ChainNet::open(&state.driver.chain_dir(chain))?;
+    let admin = NetworkDir::open(&state.driver.chain_dir(chain))?;
     let deadline = Instant::now() + HEALTH_TIMEOUT;
     let mut healthy = vec![false; nodes.len()];
     loop {
@@ -142,7 +142,7 @@ pub(crate) async fn wait_healthy(
     }
 }
 
-async fn settled(state: &AppState, chain: &str, nodes: &[ManifestNode], admin: &ChainNet) -> Result<(), String> {
+async fn settled(state: &AppState, chain: &str, nodes: &[ManifestNode], admin: &NetworkDir) -> Result<(), String> {
     tokio::time::sleep(SETTLE).await;
     for node in nodes {
         if state.driver.pid(chain, node).is_none() {

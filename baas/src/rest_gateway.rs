@@ -17,12 +17,12 @@ use tokio_stream::{Stream, StreamExt};
 use utoipa::ToSchema;
 use weft_sdk::{Call, Gateway, GatewayError};
 
-use crate::chain_net::ChainNet;
 use crate::chains::{readable, Chain};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
 use crate::AppState;
+use weft_sdk::network::NetworkDir;
 
 /// Open Gateway connections, one per chain and signer (an org's
 /// application identity, or a chain user), kept between requests.
@@ -98,7 +98,7 @@ pub async fn gateway_for(
             chain.id, chain.status
         )));
     }
-    let net = ChainNet::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
     if let Some(user) = &caller.chain_user_id {
         let key = (chain.id.clone(), format!("user:{user}"));
         // Checked on every call: a revoked user's token stops at once.

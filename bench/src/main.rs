@@ -1,10 +1,17 @@
-//! `weft-bench`: Weft's benchmark tool. `weft-bench ceiling` measures what
-//! this machine can do (Ed25519, SHA-256, synced RocksDB writes) and prints
-//! the transaction rate those imply for a network shape; workloads against
-//! a running network (`weft-bench run`) are to come (issue #11).
+//! `weft-bench`: Weft's benchmark tool. `weft-bench run` drives a workload
+//! (bench/workloads/*.toml) against a running network and reports
+//! Caliper-style; `weft-bench ceiling` measures what this machine can do
+//! (Ed25519, SHA-256, synced RocksDB writes) and the transaction rate that
+//! implies for a network shape.
 
 mod ceiling;
 mod measure;
+mod monitor;
+mod rate;
+mod report;
+mod round;
+mod run;
+mod workload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,6 +27,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a workload against a network and report throughput, latency and
+    /// each node's resource use.
+    ///
+    /// The network is a directory made by `weft network init` (or a chain's
+    /// directory under the BaaS's data dir, `chains/<id>`), its nodes
+    /// running. Transactions are signed as the org's client; the contract is
+    /// deployed first if the workload names a built-in one the network
+    /// lacks.
+    ///
+    /// Example: weft-bench run --workload bench/workloads/asset-transfer.toml --network ./weft-net
+    Run {
+        /// The workload file (see bench/workloads/).
+        #[arg(long)]
+        workload: PathBuf,
+        /// The network directory.
+        #[arg(long, env = "WEFT_NETWORK")]
+        network: PathBuf,
+        /// The org whose client signs and whose peers are used (default: the first).
+        #[arg(long)]
+        org: Option<String>,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Measure this machine and print the transaction ceiling it implies.
     ///
     /// Measures Ed25519 verification (one at a time and in batches of 64)
@@ -67,6 +98,17 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run { workload, network, org, json } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = runtime.block_on(run::run(&workload, &network, org.as_deref()))?;
+            println!("{}", report.text());
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+                eprintln!("report written to {}", path.display());
+            }
+            Ok(())
+        }
         Command::Ceiling { nodes, endorsements, writes, tx_bytes, seconds, data_dir, json } => {
             if !(seconds > 0.0 && seconds <= 600.0) {
                 anyhow::bail!("--seconds must be more than 0 and at most 600");

@@ -187,7 +187,10 @@ impl Gateway {
         Err(last.expect("at least one peer"))
     }
 
-    fn proposal(&self, call: &Call) -> crate::ProposalToSign {
+    /// A signed proposal for `call`, to send later with
+    /// [`Gateway::endorse_proposal`] or [`Gateway::evaluate_proposal`]
+    /// (load generators sign ahead so signing does not pace the load).
+    pub fn proposal(&self, call: &Call) -> crate::ProposalToSign {
         let request = NewProposal {
             channel: self.channel_id.clone(),
             contract: call.contract.clone(),
@@ -201,7 +204,11 @@ impl Gateway {
 
     /// Runs a query on one peer; nothing is ordered.
     pub async fn evaluate(&self, call: &Call) -> Result<Vec<u8>, GatewayError> {
-        let proposal = self.proposal(call);
+        self.evaluate_proposal(&self.proposal(call)).await
+    }
+
+    /// [`Gateway::evaluate`] with a proposal signed beforehand.
+    pub async fn evaluate_proposal(&self, proposal: &crate::ProposalToSign) -> Result<Vec<u8>, GatewayError> {
         let request = EvaluateRequest { proposed_transaction: Some(proposal.signed.clone()) };
         let response = self
             .on_peers("evaluate", |mut c| {
@@ -215,10 +222,18 @@ impl Gateway {
     /// Endorses a transaction without sending it: Fabric's
     /// `proposal.endorse()`. Send it with [`Gateway::submit_endorsed`].
     pub async fn endorse(&self, call: &Call) -> Result<Endorsed, GatewayError> {
-        let proposal = self.proposal(call);
+        self.endorse_proposal(&self.proposal(call), &call.endorsing_orgs).await
+    }
+
+    /// [`Gateway::endorse`] with a proposal signed beforehand.
+    pub async fn endorse_proposal(
+        &self,
+        proposal: &crate::ProposalToSign,
+        endorsing_orgs: &[String],
+    ) -> Result<Endorsed, GatewayError> {
         let request = EndorseRequest {
             proposed_transaction: Some(proposal.signed.clone()),
-            endorsing_orgs: call.endorsing_orgs.clone(),
+            endorsing_orgs: endorsing_orgs.to_vec(),
         };
         let endorsed = self
             .on_peers("endorse", |mut c| {

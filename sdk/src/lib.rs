@@ -6,12 +6,14 @@
 //! submit and wait, submit_async, commit status, contract and block events,
 //! round-robin over peers with retry on unavailable ones; [`lifecycle`]
 //! deploys and upgrades contracts; [`config`] reads and updates the channel
-//! configuration.
+//! configuration; [`network`] reads a network directory (identities, trust
+//! roots, Admin calls, Gateways to an org's peers).
 
 pub mod config;
 pub mod connect;
 pub mod gateway;
 pub mod lifecycle;
+pub mod network;
 pub mod signed;
 pub mod tx;
 

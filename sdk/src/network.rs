@@ -1,36 +1,37 @@
-//! A chain's network directory as the BaaS uses it: the manifest, every
-//! org's CA as trust roots, and the org identities the BaaS holds. Through
-//! it the BaaS reaches nodes only by gRPC: Admin (status, health) as the
-//! node's org admin, and the Gateway for the REST API's transactions.
+//! A network directory (made by `weft network init` or the BaaS) as a
+//! client holding it uses it: the manifest, every org's CA as trust roots,
+//! the org identities it keeps (admin, client, CA), and gRPC to the nodes —
+//! Admin (status, health) as the node's org admin, Gateways to an org's
+//! peers. Used by the BaaS and weft-bench.
 
 use std::path::Path;
 use std::time::Duration;
 
+use crate::{ClientIdentity, Gateway, TrustRoots};
 use tonic::transport::Channel;
 use weft_identity::{CertificateAuthority, SigningKeyPair};
 use weft_proto::admin_client::AdminClient;
 use weft_proto::{HealthRequest, SerializedIdentity, StatusRequest, StatusResponse};
 use weft_provision::{read_cert_pem, Manifest, ManifestNode, ManifestOrg, NodeRoleName};
-use weft_sdk::{ClientIdentity, Gateway, TrustRoots};
 
 /// An unanswered admin call is a node that is not up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub struct ChainNet {
+pub struct NetworkDir {
     dir: std::path::PathBuf,
     manifest: Manifest,
     roots: TrustRoots,
 }
 
-impl ChainNet {
-    pub fn open(dir: &Path) -> Result<ChainNet, String> {
+impl NetworkDir {
+    pub fn open(dir: &Path) -> Result<NetworkDir, String> {
         let manifest = Manifest::load(dir).map_err(|e| e.to_string())?;
         let mut pems = Vec::new();
         for org in &manifest.orgs {
             let path = dir.join(&org.ca_certificate);
             pems.push(std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?);
         }
-        Ok(ChainNet { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest })
+        Ok(NetworkDir { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest })
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -46,7 +47,7 @@ impl ChainNet {
     fn org(&self, org: &str) -> Result<&ManifestOrg, String> {
         self.manifest.orgs.iter().find(|o| o.id == org).ok_or_else(|| {
             let ids: Vec<&str> = self.manifest.orgs.iter().map(|o| o.id.as_str()).collect();
-            format!("no org {org:?} in this chain; its orgs: {}", ids.join(", "))
+            format!("no org {org:?} in this network; its orgs: {}", ids.join(", "))
         })
     }
 
@@ -74,7 +75,7 @@ impl ChainNet {
             .map(|n| n.grpc.clone())
             .collect();
         if peers.is_empty() {
-            return Err(format!("org {org} has no peers in this chain"));
+            return Err(format!("org {org} has no peers in this network"));
         }
         Gateway::connect(client, &self.manifest.channel, &peers, &self.roots).map_err(|e| e.to_string())
     }
@@ -103,7 +104,7 @@ impl ChainNet {
 
     fn admin_client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {
         let admin = self.admin(&node.org)?;
-        Ok(AdminClient::new(weft_sdk::channel(&node.grpc, &self.roots, &admin).map_err(|e| e.to_string())?))
+        Ok(AdminClient::new(crate::channel(&node.grpc, &self.roots, &admin).map_err(|e| e.to_string())?))
     }
 
     pub async fn status(&self, node: &ManifestNode) -> Result<StatusResponse, String> {
