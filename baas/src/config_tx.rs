@@ -57,10 +57,7 @@ pub async fn update_held(
         weft_sdk::config::current(&gateway, height).await.map_err(|e| format!("reading the configuration: {e}"))?;
     change(&mut config)?;
     config.sequence += 1;
-    let mut admins = Vec::new();
-    for o in &net.manifest().orgs {
-        admins.push(net.admin(&o.id)?);
-    }
+    let mut admins = net.admins()?;
     admins.sort_by_key(|a| a.identity.org_id != org);
     let signers: Vec<GenesisSigner<'_>> =
         admins.iter().map(|a| GenesisSigner { identity: a.identity.clone(), key: &a.key }).collect();

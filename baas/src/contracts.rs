@@ -93,13 +93,7 @@ pub async fn deploy(
     }
     let g = gateway_for(&state, &caller, &chain, None).await?;
     let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
-    let admins = net
-        .manifest()
-        .orgs
-        .iter()
-        .map(|o| net.admin(&o.id))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Problem::internal)?;
+    let admins = net.admins().map_err(Problem::internal)?;
     let upgrade = lifecycle::current_sequence(&g, &name).await.map_err(lifecycle_problem)?.is_some();
     let contract = lifecycle::Contract {
         name: &name,

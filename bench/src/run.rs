@@ -71,13 +71,7 @@ async fn deploy_if_missing(net: &NetworkDir, gateway: &Gateway, workload: &Workl
     let code = weft_contract_wasm::EXAMPLES.iter().find(|(n, _)| n == builtin).map(|(_, c)| *c).ok_or_else(|| {
         anyhow::anyhow!("deploy = {builtin:?} is not a built-in contract (kv, asset-transfer, notary)")
     })?;
-    let admins = net
-        .manifest()
-        .orgs
-        .iter()
-        .map(|o| net.admin(&o.id))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let admins = net.admins().map_err(anyhow::Error::msg)?;
     let contract = lifecycle::Contract { name: &workload.contract, version: "bench", endorsement_policy: "", code };
     eprintln!("deploying {} …", workload.contract);
     lifecycle::deploy(gateway, &contract, false, &admins.iter().collect::<Vec<_>>()).await?;

@@ -44,6 +44,12 @@ impl NetworkDir {
         self.identity(org, &o.admin_certificate, &o.admin_key)
     }
 
+    /// Every org's admin, in the manifest's order: the signers of contract
+    /// deployments and configuration updates.
+    pub fn admins(&self) -> Result<Vec<ClientIdentity>, String> {
+        self.manifest.orgs.iter().map(|o| self.admin(&o.id)).collect()
+    }
+
     fn org(&self, org: &str) -> Result<&ManifestOrg, String> {
         self.manifest.orgs.iter().find(|o| o.id == org).ok_or_else(|| {
             let ids: Vec<&str> = self.manifest.orgs.iter().map(|o| o.id.as_str()).collect();
