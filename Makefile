@@ -10,7 +10,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run run-network test bootstrap build fmt-check lint unit bench soak clean
+.PHONY: run run-network test bootstrap build fmt-check lint unit bench bench-suite soak clean
 
 ## Set up this machine, build everything and start weft-baas on
 ## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
@@ -50,9 +50,16 @@ lint:
 unit:
 	bash scripts/with-postgres.sh $(CARGO) test --workspace
 
-## Criterion benchmarks (not part of `make test`); figures go to docs/BENCHMARKS.md.
-bench:
+## The weft-bench suite (machine ceiling, asset-transfer on solo-1, raft-3,
+## raft-5; reports in bench/results/) and the criterion benchmarks; not part
+## of `make test`. Figures go to docs/BENCHMARKS.md.
+bench: build
+	bash scripts/bench-suite.sh
 	$(CARGO) bench --workspace --bench ledger_commit --bench signature_verify --bench contract_invoke --bench prevalidate
+
+## The weft-bench suite alone (about 3 minutes).
+bench-suite: build
+	bash scripts/bench-suite.sh
 
 ## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
 soak:

@@ -83,8 +83,14 @@ impl Report {
             ),
         ];
         for r in &self.rounds {
-            for (cause, n) in &r.outcome.errors {
+            // The commonest causes; the JSON has them all.
+            let mut causes: Vec<(&String, &u64)> = r.outcome.errors.iter().collect();
+            causes.sort_by(|a, b| b.1.cmp(a.1));
+            for (cause, n) in causes.iter().take(5) {
                 out.push(format!("{}: {n} failed: {cause}", r.outcome.label));
+            }
+            if causes.len() > 5 {
+                out.push(format!("{}: … and {} other causes (see --json)", r.outcome.label, causes.len() - 5));
             }
             let rows: Vec<Vec<String>> = r
                 .resources

@@ -80,7 +80,7 @@ async fn one(gateway: &Gateway, kind: Kind, proposal: &ProposalToSign) -> Result
 /// An error's first line, without the peer address, as a failure cause.
 fn short(e: &str) -> String {
     let line = e.lines().next().unwrap_or(e);
-    let cut: String = line.chars().take(100).collect();
+    let cut: String = line.chars().take(160).collect();
     match cut.split_once(" failed on ") {
         Some((op, rest)) => format!("{op} failed: {}", rest.split_once(": ").map_or(rest, |(_, m)| m)),
         None => cut,
