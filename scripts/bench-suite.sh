@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The standard weft-bench suite: this machine's ceiling for each shape, then
 # the asset-transfer workload on fresh solo-1, raft-3 and raft-5 networks on
-# this host. Reports (text and JSON) go to bench/results/<date>/; the
+# this host. Reports (text, JSON, HTML) go to bench/results/<date>/; the
 # networks are removed afterwards. About 3 minutes on 2 cores after a build.
 #
 #   bash scripts/bench-suite.sh            (make bench runs it)
@@ -34,7 +34,7 @@ for template in solo-1 raft-3 raft-5; do
   "$BIN/weft" network up "$net" >/dev/null
   log "$template: asset-transfer workload"
   "$BIN/weft-bench" run --workload bench/workloads/asset-transfer.toml --network "$net" \
-    --json "$OUT/asset-transfer-$template.json" | tee "$OUT/asset-transfer-$template.txt"
+    --json "$OUT/asset-transfer-$template.json" --html "$OUT/asset-transfer-$template.html" | tee "$OUT/asset-transfer-$template.txt"
   "$BIN/weft" network down "$net" >/dev/null
 done
 log "reports in $OUT"

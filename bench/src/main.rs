@@ -5,6 +5,7 @@
 //! implies for a network shape.
 
 mod ceiling;
+mod html;
 mod measure;
 mod monitor;
 mod rate;
@@ -50,6 +51,9 @@ enum Command {
         /// Also write the report as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Also write the report as a self-contained HTML page with charts.
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Measure this machine and print the transaction ceiling it implies.
     ///
@@ -98,7 +102,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run { workload, network, org, json } => {
+        Command::Run { workload, network, org, json, html } => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let report = runtime.block_on(run::run(&workload, &network, org.as_deref()))?;
             println!("{}", report.text());
@@ -106,6 +110,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
                     .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
                 eprintln!("report written to {}", path.display());
+            }
+            if let Some(path) = html {
+                std::fs::write(&path, html::render(&report))
+                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+                eprintln!("HTML report written to {}", path.display());
             }
             Ok(())
         }

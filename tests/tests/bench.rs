@@ -43,6 +43,7 @@ fn weft_bench_runs_a_workload_and_reports_it() {
     let workload = net.dir.join("kv-small.toml");
     std::fs::write(&workload, WORKLOAD).unwrap();
     let json = net.dir.join("report.json");
+    let html = net.dir.join("report.html");
     let out = Command::new(net.weft_binary().with_file_name("weft-bench"))
         .args(["run", "--workload"])
         .arg(&workload)
@@ -50,6 +51,8 @@ fn weft_bench_runs_a_workload_and_reports_it() {
         .arg(&net.dir)
         .arg("--json")
         .arg(&json)
+        .arg("--html")
+        .arg(&html)
         .output()
         .expect("run weft-bench (built by cargo build --workspace)");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -74,6 +77,10 @@ fn weft_bench_runs_a_workload_and_reports_it() {
     assert_eq!((missing["succeeded"].as_u64(), missing["failed"].as_u64()), (Some(0), Some(5)), "{missing}");
     let causes: Vec<&String> = missing["errors"].as_object().unwrap().keys().collect();
     assert!(causes.iter().any(|c| c.contains("put takes 2 arguments")), "{causes:?}");
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("node0.org1") && page.contains("put takes 2 arguments"), "{page}");
+    assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "self-contained");
 
     let resources = rounds[0]["resources"].as_array().unwrap();
     let node = resources.iter().find(|r| r["name"] == "node0.org1").expect("the node is monitored");
