@@ -237,14 +237,6 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(IssuedToken { name: name.to_string(), token })))
 }
 
-fn valid_tenant_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn valid_username(name: &str) -> bool {
-    (3..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
-
 fn tenant_of(row: &AnyRow) -> Result<Tenant, Problem> {
     Ok(Tenant { id: row.try_get("id")?, name: row.try_get("name")?, created_at: row.try_get("created_at")? })
 }
@@ -260,7 +252,7 @@ pub async fn create_tenant(
     if caller.role != Role::PlatformAdmin {
         return Err(Problem::forbidden("only a platform admin creates tenants"));
     }
-    if !valid_tenant_name(&req.name) {
+    if !crate::names::slug(&req.name) {
         return Err(Problem::unprocessable(format!(
             "name: {:?} is not 1–64 lower-case letters, digits or '-'",
             req.name
@@ -354,7 +346,7 @@ pub async fn create_tenant_user(
             )))
         }
     };
-    if !valid_username(&req.username) {
+    if !crate::names::word(&req.username, 3) {
         return Err(Problem::unprocessable(format!(
             "username: {:?} is not 3–64 letters, digits, '.', '_' or '-'",
             req.username

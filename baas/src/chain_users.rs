@@ -131,10 +131,6 @@ fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
     NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
-
 #[utoipa::path(post, path = "/api/chains/{chain}/users", tag = "chain users", security(("bearer" = [])),
     params(("chain" = String, Path, description = "chain id")), request_body = Enrollment,
     responses((status = 201, body = Enrolled), (status = 401, body = Problem), (status = 403, body = Problem),
@@ -147,7 +143,7 @@ pub async fn enroll(
 ) -> ApiResult<(StatusCode, Json<Enrolled>)> {
     let chain = manageable(&state.db, &caller, &chain).await?;
     let net = net_of(&state, &chain)?;
-    if !valid_name(&req.name) {
+    if !crate::names::word(&req.name, 1) {
         return Err(Problem::unprocessable(format!(
             "name: {:?} is not 1–64 letters, digits, '.', '_' or '-'",
             req.name

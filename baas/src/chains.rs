@@ -107,10 +107,6 @@ pub async fn manageable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Pro
     Ok(chain)
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 #[utoipa::path(post, path = "/api/chains", tag = "chains", security(("bearer" = [])), request_body = NewChain,
     responses((status = 202, body = Accepted), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -128,7 +124,7 @@ pub async fn create(
     if !caller.can_manage_tenant(&tenant) {
         return Err(Problem::forbidden("only the tenant's admins (or a platform admin) create chains"));
     }
-    if !valid_name(&req.name) {
+    if !crate::names::slug(&req.name) {
         return Err(Problem::unprocessable(format!(
             "name: {:?} is not 1–64 lower-case letters, digits or '-'",
             req.name

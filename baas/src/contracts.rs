@@ -49,10 +49,6 @@ pub struct ContractInfo {
     pub code_hash: String,
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 #[utoipa::path(put, path = "/api/chains/{chain}/contracts/{name}", tag = "contracts", security(("bearer" = [])),
     params(("chain" = String, Path, description = "chain id"), ("name" = String, Path, description = "contract"),
            DeployQuery),
@@ -82,7 +78,7 @@ pub async fn deploy(
             "send the compiled contract as the body with Content-Type: application/wasm",
         ));
     }
-    if !valid_name(&name) {
+    if !weft_provision::valid_id(&name) {
         return Err(Problem::unprocessable(format!("name: {name:?} is not 1–64 letters, digits, '-' or '_'")));
     }
     if q.version.is_empty() || q.version.len() > 64 {
@@ -104,6 +100,11 @@ pub async fn deploy(
     let deployed = lifecycle::deploy(&g, &contract, upgrade, &admins.iter().collect::<Vec<_>>())
         .await
         .map_err(lifecycle_problem)?;
+    // Answer once every peer has it, so the caller's first transaction
+    // cannot reach a peer that has not committed the deployment yet.
+    net.wait_for_peers(deployed.status.block, std::time::Duration::from_secs(30)).await.map_err(|why| {
+        Problem::new(StatusCode::GATEWAY_TIMEOUT, "not-everywhere-yet", format!("deployed, but {why}; retry shortly"))
+    })?;
     let action = if upgrade { "upgrade" } else { "deploy" };
     tracing::info!(chain = %chain.id, contract = %name, version = %q.version, sequence = deployed.sequence,
         block = deployed.status.block, by = %caller.username, "contract {action}ed");

@@ -18,6 +18,7 @@ pub mod first_admin;
 pub mod jobs;
 pub mod json;
 pub mod membership;
+pub mod names;
 
 pub mod nodes;
 pub mod problem;

@@ -458,10 +458,7 @@ pub async fn add_org(
         )));
     }
     let admin = admin_of(&state, &chain)?;
-    let valid = !req.org.is_empty()
-        && req.org.len() <= 64
-        && req.org.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !valid {
+    if !weft_provision::valid_id(&req.org) {
         return Err(Problem::unprocessable(format!(
             "org: {:?} may contain only letters, digits, '-' and '_'",
             req.org

@@ -98,28 +98,33 @@ pub async fn gateway_for(
             chain.id, chain.status
         )));
     }
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
-    if let Some(user) = &caller.chain_user_id {
-        let key = (chain.id.clone(), format!("user:{user}"));
-        // Checked on every call: a revoked user's token stops at once.
-        let (user_org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;
-        if let Some(g) = state.gateways.get(&key) {
-            return Ok(g);
-        }
-        let g = net.gateway(&user_org, identity).map_err(Problem::unprocessable)?;
-        state.gateways.put(key, g.clone());
-        return Ok(g);
-    }
-    let org = match org {
-        Some(o) => o.to_string(),
-        None => net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?,
+    // The cache is looked at first: a transaction does no file or key work
+    // for a connection made before. Revoking a chain user evicts its entry
+    // (`Gateways::forget_user`), so a hit is never a revoked identity.
+    let key = match (&caller.chain_user_id, org) {
+        (Some(user), _) => (chain.id.clone(), format!("user:{user}")),
+        (None, org) => (chain.id.clone(), format!("org:{}", org.unwrap_or(""))),
     };
-    let key = (chain.id.clone(), format!("org:{org}"));
     if let Some(g) = state.gateways.get(&key) {
         return Ok(g);
     }
-    let client = net.client(&org).map_err(Problem::unprocessable)?;
-    let g = net.gateway(&org, client).map_err(Problem::unprocessable)?;
+    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    let g = match &caller.chain_user_id {
+        Some(user) => {
+            let (user_org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;
+            net.gateway(&user_org, identity).map_err(Problem::unprocessable)?
+        }
+        None => {
+            let org = match org {
+                Some(o) => o.to_string(),
+                None => {
+                    net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?
+                }
+            };
+            let client = net.client(&org).map_err(Problem::unprocessable)?;
+            net.gateway(&org, client).map_err(Problem::unprocessable)?
+        }
+    };
     state.gateways.put(key, g.clone());
     Ok(g)
 }
@@ -163,6 +168,19 @@ fn outcome(result: &[u8]) -> Outcome {
     }
 }
 
+/// The caller's Gateway on a chain it may read, and the call to make.
+async fn prepare(
+    state: &AppState,
+    caller: &Caller,
+    chain: &str,
+    contract: &str,
+    inv: &Invocation,
+) -> Result<(Gateway, Call), Problem> {
+    let chain = readable(&state.db, caller, chain).await?;
+    let call = call(contract, inv)?;
+    Ok((gateway_for(state, caller, &chain, inv.org.as_deref()).await?, call))
+}
+
 #[utoipa::path(post, path = "/api/chains/{chain}/contracts/{name}/evaluate", tag = "gateway",
     security(("bearer" = [])), request_body = Invocation,
     params(("chain" = String, Path, description = "chain id"), ("name" = String, Path, description = "contract")),
@@ -174,9 +192,8 @@ pub async fn evaluate(
     Path((chain, name)): Path<(String, String)>,
     ApiJson(inv): ApiJson<Invocation>,
 ) -> ApiResult<Json<Outcome>> {
-    let chain = readable(&state.db, &caller, &chain).await?;
-    let g = gateway_for(&state, &caller, &chain, inv.org.as_deref()).await?;
-    let result = g.evaluate(&call(&name, &inv)?).await.map_err(problem)?;
+    let (g, call) = prepare(&state, &caller, &chain, &name, &inv).await?;
+    let result = g.evaluate(&call).await.map_err(problem)?;
     Ok(Json(outcome(&result)))
 }
 
@@ -192,12 +209,13 @@ pub async fn submit(
     Path((chain, name)): Path<(String, String)>,
     ApiJson(inv): ApiJson<Invocation>,
 ) -> ApiResult<Json<Outcome>> {
-    let chain = readable(&state.db, &caller, &chain).await?;
     if caller.role == Role::Auditor {
+        // Checked after the chain, so another tenant's chain is still a 404.
+        readable(&state.db, &caller, &chain).await?;
         return Err(Problem::forbidden("auditors read; they do not submit transactions (evaluate is allowed)"));
     }
-    let g = gateway_for(&state, &caller, &chain, inv.org.as_deref()).await?;
-    let (submitted, status) = g.submit(&call(&name, &inv)?).await.map_err(problem)?;
+    let (g, call) = prepare(&state, &caller, &chain, &name, &inv).await?;
+    let (submitted, status) = g.submit(&call).await.map_err(problem)?;
     Ok(Json(Outcome {
         tx_id: Some(submitted.tx_id.to_string()),
         block: Some(status.block),

@@ -100,14 +100,18 @@ fn summary(template: &Template, source: &str, toml: &str) -> TemplateSummary {
     }
 }
 
-fn built_in() -> Vec<TemplateSummary> {
-    BUILT_IN
-        .iter()
-        .map(|(name, text)| {
-            let t = Template::parse(text, name).expect("built-in templates parse (checked by a unit test)");
-            summary(&t, "built-in", text)
-        })
-        .collect()
+/// Parsed once: they are compiled in and never change.
+fn built_in() -> &'static [TemplateSummary] {
+    static ALL: std::sync::OnceLock<Vec<TemplateSummary>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        BUILT_IN
+            .iter()
+            .map(|(name, text)| {
+                let t = Template::parse(text, name).expect("built-in templates parse (checked by a unit test)");
+                summary(&t, "built-in", text)
+            })
+            .collect()
+    })
 }
 
 /// Templates `tenant` may use: its own, then platform-wide, then built-in;
@@ -128,7 +132,7 @@ pub async fn visible(db: &Db, tenant: Option<&str>) -> Result<Vec<TemplateSummar
         defined.push((rank, summary(&t, source, &body)));
     }
     defined.sort_by_key(|(rank, _)| *rank);
-    for s in defined.into_iter().map(|(_, s)| s).chain(built_in()) {
+    for s in defined.into_iter().map(|(_, s)| s).chain(built_in().iter().cloned()) {
         if !out.iter().any(|o| o.name == s.name) {
             out.push(s);
         }

@@ -2,7 +2,7 @@
 //! resources): the summary table, bar charts of throughput and latency
 //! percentiles per round drawn as inline SVG, and the resource tables.
 
-use crate::report::Report;
+use crate::report::{Report, Table};
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -37,9 +37,10 @@ fn bars(title: &str, unit: &str, rows: &[(String, f64)]) -> String {
     svg
 }
 
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let head: String = header.iter().map(|h| format!("<th scope=\"col\">{}</th>", escape(h))).collect();
-    let body: String = rows
+fn table(t: &Table) -> String {
+    let head: String = t.header.iter().map(|h| format!("<th scope=\"col\">{}</th>", escape(h))).collect();
+    let body: String = t
+        .rows
         .iter()
         .map(|r| format!("<tr>{}</tr>", r.iter().map(|c| format!("<td>{}</td>", escape(c))).collect::<String>()))
         .collect();
@@ -49,31 +50,13 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 pub fn render(report: &Report) -> String {
     let mut throughput = Vec::new();
     let mut latency = Vec::new();
-    let mut summary = Vec::new();
-    for r in &report.rounds {
-        let o = &r.outcome;
+    for o in report.rounds.iter().map(|r| &r.outcome) {
         throughput.push((format!("{} (sent {:.0}/s)", o.label, o.send_tps), o.throughput_tps));
         if let Some(l) = &o.latency {
             for (name, v) in [("p50", l.p50_ms), ("p95", l.p95_ms), ("p99", l.p99_ms)] {
                 latency.push((format!("{} {name}", o.label), v));
             }
         }
-        let l = o.latency.as_ref();
-        let ms = |f: fn(&crate::round::Latency) -> f64| l.map_or("-".to_string(), |l| format!("{:.1}", f(l)));
-        summary.push(vec![
-            o.label.clone(),
-            o.kind.clone(),
-            o.succeeded.to_string(),
-            o.failed.to_string(),
-            format!("{:.1}", o.send_tps),
-            format!("{:.1}", o.throughput_tps),
-            ms(|l| l.min_ms),
-            ms(|l| l.avg_ms),
-            ms(|l| l.p50_ms),
-            ms(|l| l.p95_ms),
-            ms(|l| l.p99_ms),
-            ms(|l| l.max_ms),
-        ]);
     }
     let mut html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
@@ -89,60 +72,15 @@ pub fn render(report: &Report) -> String {
         b = report.build
     );
     html.push_str("<h2>Summary</h2>");
-    html.push_str(&table(
-        &[
-            "Round",
-            "Kind",
-            "Succ",
-            "Fail",
-            "Send (tx/s)",
-            "Throughput (tx/s)",
-            "Min (ms)",
-            "Avg (ms)",
-            "p50 (ms)",
-            "p95 (ms)",
-            "p99 (ms)",
-            "Max (ms)",
-        ],
-        &summary,
-    ));
+    html.push_str(&table(&report.summary()));
     html.push_str(&bars("Throughput per round", "tx/s", &throughput));
     html.push_str(&bars("Latency percentiles per round", "ms", &latency));
     for r in &report.rounds {
         html.push_str(&format!("<h2>Resources: {}</h2>", escape(&r.outcome.label)));
-        let rows: Vec<Vec<String>> = r
-            .resources
-            .iter()
-            .map(|u| {
-                vec![
-                    u.name.clone(),
-                    format!("{:.1}", u.cpu_max_pct),
-                    format!("{:.1}", u.cpu_avg_pct),
-                    format!("{:.1}", u.memory_max_mb),
-                    format!("{:.2}", u.disk_write_mb),
-                    format!("{:.2}", u.disk_read_mb),
-                    format!("{:.2}", u.net_in_mb),
-                    format!("{:.2}", u.net_out_mb),
-                ]
-            })
-            .collect();
-        html.push_str(&table(
-            &[
-                "Process",
-                "CPU% max",
-                "CPU% avg",
-                "Memory max (MB)",
-                "Disk write (MB)",
-                "Disk read (MB)",
-                "Net in (MB)",
-                "Net out (MB)",
-            ],
-            &rows,
-        ));
+        html.push_str(&table(&Report::resources(r)));
         if !r.outcome.errors.is_empty() {
-            let rows: Vec<Vec<String>> =
-                r.outcome.errors.iter().map(|(cause, n)| vec![cause.clone(), n.to_string()]).collect();
-            html.push_str(&table(&["Failure cause", "Count"], &rows));
+            let rows = r.outcome.errors.iter().map(|(cause, n)| vec![cause.clone(), n.to_string()]).collect();
+            html.push_str(&table(&Table { header: &["Failure cause", "Count"], rows }));
         }
     }
     html.push_str("<p>Network traffic counts the host's network namespace (loopback is shared).</p></body></html>\n");

@@ -38,10 +38,43 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
+/// A table as both renderings (text, HTML) show it.
+pub struct Table {
+    pub header: &'static [&'static str],
+    pub rows: Vec<Vec<String>>,
+}
+
+const SUMMARY: &[&str] = &[
+    "Name",
+    "Succ",
+    "Fail",
+    "Send Rate (TPS)",
+    "Max Latency (s)",
+    "Min Latency (s)",
+    "Avg Latency (s)",
+    "p50 (s)",
+    "p95 (s)",
+    "p99 (s)",
+    "Throughput (TPS)",
+];
+
+const RESOURCES: &[&str] = &[
+    "Name",
+    "CPU% (max)",
+    "CPU% (avg)",
+    "Memory(max) [MB]",
+    "Memory(avg) [MB]",
+    "Traffic In [MB]",
+    "Traffic Out [MB]",
+    "Disc Write [MB]",
+    "Disc Read [MB]",
+];
+
 impl Report {
-    pub fn text(&self) -> String {
+    /// Caliper's summary: one row per round.
+    pub fn summary(&self) -> Table {
         let secs = |ms: f64| format!("{:.3}", ms / 1000.0);
-        let rows: Vec<Vec<String>> = self
+        let rows = self
             .rounds
             .iter()
             .map(|r| {
@@ -63,24 +96,36 @@ impl Report {
                 ]
             })
             .collect();
+        Table { header: SUMMARY, rows }
+    }
+
+    /// Caliper's resource table for one round.
+    pub fn resources(round: &RoundReport) -> Table {
+        let rows = round
+            .resources
+            .iter()
+            .map(|u| {
+                vec![
+                    u.name.clone(),
+                    format!("{:.1}", u.cpu_max_pct),
+                    format!("{:.1}", u.cpu_avg_pct),
+                    format!("{:.1}", u.memory_max_mb),
+                    format!("{:.1}", u.memory_avg_mb),
+                    format!("{:.2}", u.net_in_mb),
+                    format!("{:.2}", u.net_out_mb),
+                    format!("{:.2}", u.disk_write_mb),
+                    format!("{:.2}", u.disk_read_mb),
+                ]
+            })
+            .collect();
+        Table { header: RESOURCES, rows }
+    }
+
+    pub fn text(&self) -> String {
+        let summary = self.summary();
         let mut out = vec![
             format!("Summary of performance metrics: {} ({}; {} build)", self.workload, self.description, self.build),
-            table(
-                &[
-                    "Name",
-                    "Succ",
-                    "Fail",
-                    "Send Rate (TPS)",
-                    "Max Latency (s)",
-                    "Min Latency (s)",
-                    "Avg Latency (s)",
-                    "p50 (s)",
-                    "p95 (s)",
-                    "p99 (s)",
-                    "Throughput (TPS)",
-                ],
-                &rows,
-            ),
+            table(summary.header, &summary.rows),
         ];
         for r in &self.rounds {
             // The commonest causes; the JSON has them all.
@@ -92,38 +137,9 @@ impl Report {
             if causes.len() > 5 {
                 out.push(format!("{}: … and {} other causes (see --json)", r.outcome.label, causes.len() - 5));
             }
-            let rows: Vec<Vec<String>> = r
-                .resources
-                .iter()
-                .map(|u| {
-                    vec![
-                        u.name.clone(),
-                        format!("{:.1}", u.cpu_max_pct),
-                        format!("{:.1}", u.cpu_avg_pct),
-                        format!("{:.1}", u.memory_max_mb),
-                        format!("{:.1}", u.memory_avg_mb),
-                        format!("{:.2}", u.net_in_mb),
-                        format!("{:.2}", u.net_out_mb),
-                        format!("{:.2}", u.disk_write_mb),
-                        format!("{:.2}", u.disk_read_mb),
-                    ]
-                })
-                .collect();
+            let resources = Report::resources(r);
             out.push(format!("Resource utilization for round {}", r.outcome.label));
-            out.push(table(
-                &[
-                    "Name",
-                    "CPU% (max)",
-                    "CPU% (avg)",
-                    "Memory(max) [MB]",
-                    "Memory(avg) [MB]",
-                    "Traffic In [MB]",
-                    "Traffic Out [MB]",
-                    "Disc Write [MB]",
-                    "Disc Read [MB]",
-                ],
-                &rows,
-            ));
+            out.push(table(resources.header, &resources.rows));
         }
         out.push("(traffic counts the host's network namespace: processes on one host's loopback share it)".into());
         out.join("\n")

@@ -75,23 +75,7 @@ async fn deploy_if_missing(net: &NetworkDir, gateway: &Gateway, workload: &Workl
     let contract = lifecycle::Contract { name: &workload.contract, version: "bench", endorsement_policy: "", code };
     eprintln!("deploying {} …", workload.contract);
     let deployed = lifecycle::deploy(gateway, &contract, false, &admins.iter().collect::<Vec<_>>()).await?;
-    // Every peer must have committed the deployment before the load starts,
-    // or the Gateway's round robin finds one that has not ("not deployed").
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    for node in net.manifest().nodes.iter().filter(|n| n.roles.contains(&weft_provision::NodeRoleName::Peer)) {
-        loop {
-            match net.status(node).await {
-                Ok(s) if s.height > deployed.status.block => break,
-                _ if std::time::Instant::now() > deadline => {
-                    anyhow::bail!(
-                        "{} did not commit the deployment (block {}) within 60 s",
-                        node.id,
-                        deployed.status.block
-                    )
-                }
-                _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            }
-        }
-    }
+    // Or the Gateway's round robin finds a peer without it ("not deployed").
+    net.wait_for_peers(deployed.status.block, std::time::Duration::from_secs(60)).await.map_err(anyhow::Error::msg)?;
     Ok(())
 }

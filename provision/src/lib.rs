@@ -31,4 +31,4 @@ pub use genesis::{config_envelope, genesis_block, read_genesis_config, GenesisSi
 pub use init::{init, init_observed, InitOptions, InitStage};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
 pub use node_config::{Listen, NodeConfig};
-pub use template::{ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};
+pub use template::{valid_id, ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

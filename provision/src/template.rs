@@ -170,6 +170,12 @@ impl Default for PbftTemplate {
     }
 }
 
+/// An org id (its MSP id in policies, e.g. 'Org1.peer'): 1–64 letters,
+/// digits, '-' and '_'.
+pub fn valid_id(id: &str) -> bool {
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 impl Template {
     pub fn load(path: &Path) -> Result<Template, ProvisionError> {
         Template::parse(&read_to_string(path)?, &path.display().to_string())
@@ -195,9 +201,7 @@ impl Template {
         }
         let mut seen = BTreeSet::new();
         for org in &self.orgs {
-            let valid =
-                !org.id.is_empty() && org.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !valid {
+            if !valid_id(&org.id) {
                 return Err(format!(
                     "org id {:?} may contain only letters, digits, '-' and '_' (it appears in policies as 'Org1.peer')",
                     org.id

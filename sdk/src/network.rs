@@ -108,6 +108,25 @@ impl NetworkDir {
         Err(format!("no node of {org} answered for the chain height: {last}"))
     }
 
+    /// Waits until every peer has committed `block` (up to `timeout`): a
+    /// Gateway spreads calls over an org's peers, so a contract deployed in
+    /// `block` is usable through it only once all of them have it.
+    pub async fn wait_for_peers(&self, block: u64, timeout: Duration) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        for node in self.manifest.nodes.iter().filter(|n| n.roles.contains(&NodeRoleName::Peer)) {
+            loop {
+                match self.status(node).await {
+                    Ok(s) if s.height > block => break,
+                    _ if tokio::time::Instant::now() > deadline => {
+                        return Err(format!("{} did not commit block {block} within {} s", node.id, timeout.as_secs()))
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn admin_client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {
         let admin = self.admin(&node.org)?;
         Ok(AdminClient::new(crate::channel(&node.grpc, &self.roots, &admin).map_err(|e| e.to_string())?))

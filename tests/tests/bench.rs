@@ -66,10 +66,12 @@ fn weft_bench_runs_a_workload_and_reports_it() {
     let latency = &put["latency"];
     assert!(latency["p50_ms"].as_f64().unwrap() > 0.0 && latency["p99_ms"].as_f64() >= latency["p50_ms"].as_f64());
     let get = &rounds[1]["outcome"];
-    // Two seconds at 25 tx/s, every key written by the first round... or
-    // read before it existed: evaluations succeed either way.
+    // Two seconds at 25 tx/s: the schedule allows at most 51 sends (how
+    // many a loaded machine gets out is timing, not checked here), and
+    // evaluations of existing keys all succeed.
     let gets = get["succeeded"].as_u64().unwrap();
-    assert!((40..=51).contains(&gets), "{get}");
+    assert!((1..=51).contains(&gets), "{get}");
+    assert_eq!(get["failed"].as_u64(), Some(0), "{get}");
     assert_eq!(get["kind"], "evaluate");
     // A call the contract refuses (put needs two arguments) counts as failed,
     // with its cause.
