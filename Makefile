@@ -10,7 +10,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run run-network test bootstrap build fmt-check lint unit bench bench-suite soak clean
+.PHONY: run run-network test bootstrap build fmt-check lint unit bench bench-suite bench-soak soak clean
 
 ## Set up this machine, build everything and start weft-baas on
 ## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
@@ -60,6 +60,12 @@ bench: build
 ## The weft-bench suite alone (about 3 minutes).
 bench-suite: build
 	bash scripts/bench-suite.sh
+
+## The stability run: weft-bench soak on a fresh solo-1 network for 30
+## minutes (DURATION=2h TPS=100 TEMPLATE=raft-3 to change); exits 3 when
+## memory or disk per transaction keeps rising.
+bench-soak: build
+	bash scripts/bench-soak.sh
 
 ## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
 soak:

@@ -2,22 +2,14 @@
 //! (bench/workloads/*.toml) against a running network and reports
 //! Caliper-style; `weft-bench ceiling` measures what this machine can do
 //! (Ed25519, SHA-256, synced RocksDB writes) and the transaction rate that
-//! implies for a network shape.
-
-mod ceiling;
-mod html;
-mod measure;
-mod monitor;
-mod rate;
-mod report;
-mod round;
-mod run;
-mod workload;
+//! implies for a network shape; `weft-bench soak` runs a fixed rate for a
+//! long time and looks for memory or disk that keeps growing.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use weft_bench::{ceiling, html, measure, run, soak, workload::Workload};
 
 #[derive(Parser)]
 #[command(name = "weft-bench", version, about = "Weft's benchmark tool")]
@@ -31,6 +23,10 @@ enum Command {
     /// Run a workload against a network and report throughput, latency and
     /// each node's resource use.
     ///
+    /// Before the rounds, this machine's ceiling for the network's shape is
+    /// measured (about 2 s; see `weft-bench ceiling`) and each submitted
+    /// round's throughput is shown as a share of it.
+    ///
     /// The network is a directory made by `weft network init` (or a chain's
     /// directory under the BaaS's data dir, `chains/<id>`), its nodes
     /// running. Transactions are signed as the org's client; the contract is
@@ -39,9 +35,10 @@ enum Command {
     ///
     /// Example: weft-bench run --workload bench/workloads/asset-transfer.toml --network ./weft-net
     Run {
-        /// The workload file (see bench/workloads/).
+        /// The workload file (see bench/workloads/), or the name of a
+        /// built-in one: asset-transfer, kv, notary.
         #[arg(long)]
-        workload: PathBuf,
+        workload: String,
         /// The network directory.
         #[arg(long, env = "WEFT_NETWORK")]
         network: PathBuf,
@@ -52,6 +49,46 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
         /// Also write the report as a self-contained HTML page with charts.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Skip measuring the ceiling.
+        #[arg(long)]
+        no_ceiling: bool,
+    },
+    /// A stability run: kv puts at a fixed rate for a long time, with every
+    /// node's memory and directory size sampled and checked for an upward
+    /// trend at the end.
+    ///
+    /// Memory should level off after the first fifth of the run (warm-up);
+    /// the ledger grows with the transactions, so disk is judged per
+    /// committed transaction. Exits with status 3 when a series is rising
+    /// or a node stopped, so a scheduled soak can fail a pipeline. Run it
+    /// where the nodes run (it reads /proc and their directories).
+    ///
+    /// Example: weft-bench soak --network ./weft-net --duration 30m --tps 50 --html soak.html
+    Soak {
+        /// The network directory.
+        #[arg(long, env = "WEFT_NETWORK")]
+        network: PathBuf,
+        /// How long: 90s, 30m, 2h.
+        #[arg(long, default_value = "30m", value_parser = parse_duration)]
+        duration: Duration,
+        /// Transactions a second (a fixed rate, open loop).
+        #[arg(long, default_value_t = 50.0)]
+        tps: f64,
+        /// How often to sample memory and disk: 5s, 1m.
+        #[arg(long, default_value = "10s", value_parser = parse_duration)]
+        every: Duration,
+        /// Connections the load is spread over.
+        #[arg(long, default_value_t = 4)]
+        workers: u32,
+        /// The org whose client signs (default: the first).
+        #[arg(long)]
+        org: Option<String>,
+        /// Also write the report (with every sample) as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Also write a self-contained HTML page with the series as charts.
         #[arg(long)]
         html: Option<PathBuf>,
     },
@@ -90,9 +127,35 @@ enum Command {
     },
 }
 
+/// `90s`, `30m`, `2h` or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = number.trim().parse().map_err(|_| format!("{s:?} is not a duration; write e.g. 90s, 30m or 2h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}; use s, m or h")),
+    };
+    if !(secs > 0.0 && secs <= 30.0 * 24.0 * 3600.0) {
+        return Err(format!("{s:?} must be more than 0 and at most 30 days"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn write(path: &PathBuf, what: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    eprintln!("{what} written to {}", path.display());
+    Ok(())
+}
+
+/// Exit status of a soak that found a rising series or lost a node.
+const SOAK_TREND: u8 = 3;
+
 fn main() -> std::process::ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             eprintln!("weft-bench: {e:#}");
             std::process::ExitCode::FAILURE
@@ -100,23 +163,41 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Run { workload, network, org, json, html } => {
+        Command::Run { workload, network, org, json, html, no_ceiling } => {
+            let workload = match Workload::builtin(&workload) {
+                Ok(w) if !std::path::Path::new(&workload).exists() => w,
+                _ => Workload::load(std::path::Path::new(&workload))?,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let report = runtime.block_on(run::run(&workload, &network, org.as_deref()))?;
+            let options =
+                run::Options { org: org.as_deref(), ceiling: !no_ceiling, progress: &|s| eprintln!("{s} …") };
+            let report = runtime.block_on(run::run(&workload, &network, &options))?;
             println!("{}", report.text());
             if let Some(path) = json {
-                std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
-                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-                eprintln!("report written to {}", path.display());
+                write(&path, "report", &serde_json::to_vec_pretty(&report)?)?;
             }
             if let Some(path) = html {
-                std::fs::write(&path, html::render(&report))
-                    .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-                eprintln!("HTML report written to {}", path.display());
+                write(&path, "HTML report", html::render(&report).as_bytes())?;
             }
-            Ok(())
+            Ok(0)
+        }
+        Command::Soak { network, duration, tps, every, workers, org, json, html } => {
+            if !(tps > 0.0 && tps.is_finite()) || workers == 0 || workers > 256 {
+                anyhow::bail!("--tps must be a positive number and --workers 1–256");
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let options = soak::Options { duration, tps, every, workers, org: org.as_deref() };
+            let report = runtime.block_on(soak::run(&network, &options))?;
+            println!("{}", report.text());
+            if let Some(path) = json {
+                write(&path, "report", &serde_json::to_vec_pretty(&report)?)?;
+            }
+            if let Some(path) = html {
+                write(&path, "HTML report", html::soak(&report).as_bytes())?;
+            }
+            Ok(if report.rising().is_empty() && report.lost_nodes().is_empty() { 0 } else { SOAK_TREND })
         }
         Command::Ceiling { nodes, endorsements, writes, tx_bytes, seconds, data_dir, json } => {
             if !(seconds > 0.0 && seconds <= 600.0) {
@@ -135,7 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     "build": if cfg!(debug_assertions) { "debug" } else { "release" },
                 });
                 println!("{out:#}");
-                return Ok(());
+                return Ok(0);
             }
             println!(
                 "machine: {} cores ({} build)",
@@ -159,7 +240,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(first) = bounds.first() {
                 println!("ceiling: {:.0} tx/s, set by {}", first.tx_per_sec, first.resource);
             }
-            Ok(())
+            Ok(0)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("5d").unwrap_err().contains("s, m or h"));
+        assert!(parse_duration("0s").is_err() && parse_duration("soon").is_err());
     }
 }

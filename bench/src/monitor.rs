@@ -34,6 +34,11 @@ pub struct Usage {
     pub net_out_mb: f64,
 }
 
+/// A process's resident memory in bytes, None once it is gone.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    read_sample(pid).map(|s| s.rss)
+}
+
 fn read_sample(pid: u32) -> Option<Sample> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces): state is 3rd,

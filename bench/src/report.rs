@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::ceiling::Shape;
 use crate::monitor::Usage;
 use crate::round::Outcome;
 
@@ -20,7 +21,18 @@ pub struct Report {
     pub network: String,
     pub run: String,
     pub build: &'static str,
+    /// This machine's ceiling for the network's shape, measured before the
+    /// rounds (None with --no-ceiling).
+    pub ceiling: Option<Ceiling>,
     pub rounds: Vec<RoundReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ceiling {
+    pub tx_per_sec: f64,
+    /// The resource that sets it.
+    pub resource: String,
+    pub shape: Shape,
 }
 
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -56,6 +68,7 @@ const SUMMARY: &[&str] = &[
     "p95 (s)",
     "p99 (s)",
     "Throughput (TPS)",
+    "Of Ceiling",
 ];
 
 const RESOURCES: &[&str] = &[
@@ -93,10 +106,33 @@ impl Report {
                     lat(|l| l.p95_ms),
                     lat(|l| l.p99_ms),
                     format!("{:.1}", o.throughput_tps),
+                    self.of_ceiling(o),
                 ]
             })
             .collect();
         Table { header: SUMMARY, rows }
+    }
+
+    /// A submitted round's throughput as a share of the ceiling (evaluations
+    /// are not ordered or committed, so the ceiling does not bound them).
+    fn of_ceiling(&self, o: &Outcome) -> String {
+        match &self.ceiling {
+            Some(c) if o.kind == "submit" && c.tx_per_sec > 0.0 => {
+                format!("{:.1} %", o.throughput_tps / c.tx_per_sec * 100.0)
+            }
+            _ => "-".into(),
+        }
+    }
+
+    /// The ceiling in a sentence, for both renderings.
+    pub fn ceiling_line(&self) -> Option<String> {
+        self.ceiling.as_ref().map(|c| {
+            format!(
+                "Ceiling on this machine: {:.0} tx/s, set by {} ({} node(s) here, {} endorsement(s) per tx; \
+                 weft-bench ceiling shows the arithmetic)",
+                c.tx_per_sec, c.resource, c.shape.nodes, c.shape.endorsements
+            )
+        })
     }
 
     /// Caliper's resource table for one round.
@@ -127,6 +163,7 @@ impl Report {
             format!("Summary of performance metrics: {} ({}; {} build)", self.workload, self.description, self.build),
             table(summary.header, &summary.rows),
         ];
+        out.extend(self.ceiling_line());
         for r in &self.rounds {
             // The commonest causes; the JSON has them all.
             let mut causes: Vec<(&String, &u64)> = r.outcome.errors.iter().collect();

@@ -5,6 +5,7 @@
 //! the answer of an evaluation) goes into an HDR histogram.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -87,7 +88,15 @@ fn short(e: &str) -> String {
     }
 }
 
-pub async fn run(round: &Round, contract: &str, run_id: &str, gateways: &[Gateway]) -> Outcome {
+/// Runs the round; `succeeded` counts successful transactions as they
+/// finish, for whoever watches the round from outside (the soak's sampler).
+pub async fn run(
+    round: &Round,
+    contract: &str,
+    run_id: &str,
+    gateways: &[Gateway],
+    succeeded: Arc<AtomicU64>,
+) -> Outcome {
     let total = round.txs.or_else(|| round.duration_secs.and_then(|d| count_for(&round.rate, d)));
     let deadline = round.duration_secs.map(Duration::from_secs_f64);
     // Counted rounds are signed ahead; timed ones as they go.
@@ -143,6 +152,7 @@ pub async fn run(round: &Round, contract: &str, run_id: &str, gateways: &[Gatewa
             None => Some(gateway.proposal(&call(contract, round, run_id, sent))),
         };
         let (signed, tally, bar, kind, i) = (signed.clone(), tally.clone(), bar.clone(), round.kind, sent as usize);
+        let succeeded = succeeded.clone();
         tasks.spawn(async move {
             let sent_at = Instant::now();
             let proposal = proposal.as_ref().or_else(|| signed.get(i)).expect("signed ahead or now");
@@ -152,6 +162,7 @@ pub async fn run(round: &Round, contract: &str, run_id: &str, gateways: &[Gatewa
             match result {
                 Ok(()) => {
                     let _ = t.latencies.record(micros);
+                    succeeded.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(cause) => {
                     t.failed += 1;

@@ -4,6 +4,15 @@
 use std::path::Path;
 
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The workloads shipped in bench/workloads/, by name: what the BaaS offers
+/// without a workload file.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("asset-transfer", include_str!("../workloads/asset-transfer.toml")),
+    ("kv", include_str!("../workloads/kv.toml")),
+    ("notary", include_str!("../workloads/notary.toml")),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +55,8 @@ pub struct Round {
     pub label: String,
     pub function: String,
     /// Arguments; `{i}` is the transaction's index in the round, `{run}` a
-    /// value unique to this run (so reruns do not collide).
+    /// value unique to this run (so reruns do not collide), `{hash}` the
+    /// SHA-256 (64 hex characters) of `{run}-{i}`, a stand-in document.
     #[serde(default)]
     pub args: Vec<String>,
     #[serde(default = "submit")]
@@ -76,6 +86,15 @@ impl Workload {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("reading the workload {}: {e}", path.display()))?;
         Workload::parse(&text).map_err(|e| anyhow::anyhow!("workload {}: {e}", path.display()))
+    }
+
+    /// A built-in workload by name.
+    pub fn builtin(name: &str) -> Result<Workload, String> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+            format!("no built-in workload {name:?}; there are {}", names.join(", "))
+        })?;
+        Workload::parse(text)
     }
 
     pub fn parse(text: &str) -> Result<Workload, String> {
@@ -112,7 +131,18 @@ impl Workload {
 
 impl Round {
     pub fn args_for(&self, run: &str, i: u64) -> Vec<String> {
-        self.args.iter().map(|a| a.replace("{run}", run).replace("{i}", &i.to_string())).collect()
+        let hash = || Sha256::digest(format!("{run}-{i}")).iter().map(|b| format!("{b:02x}")).collect::<String>();
+        self.args
+            .iter()
+            .map(|a| {
+                let a = a.replace("{run}", run).replace("{i}", &i.to_string());
+                if a.contains("{hash}") {
+                    a.replace("{hash}", &hash())
+                } else {
+                    a
+                }
+            })
+            .collect()
     }
 }
 
@@ -122,11 +152,13 @@ mod tests {
 
     #[test]
     fn the_shipped_workloads_parse() {
-        for name in ["asset-transfer", "kv"] {
+        for (name, _) in BUILTIN {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("workloads/{name}.toml"));
             let w = Workload::load(&path).unwrap();
-            assert_eq!(w.name, name);
+            assert_eq!(&w.name, name);
+            assert_eq!(Workload::builtin(name).unwrap().name, w.name);
         }
+        assert!(Workload::builtin("nope").unwrap_err().contains("kv"));
     }
 
     #[test]
@@ -153,5 +185,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(w.rounds[0].args_for("x", 7), ["k-x-7", "v"]);
+        let hashed = Round { args: vec!["{hash}".into()], ..w.rounds[0].clone() };
+        // sha256("x-7")
+        let expect = Sha256::digest("x-7").iter().map(|b| format!("{b:02x}")).collect::<String>();
+        assert_eq!(hashed.args_for("x", 7), std::slice::from_ref(&expect));
+        assert_eq!(expect.len(), 64);
+        assert_ne!(hashed.args_for("x", 8), [expect]);
     }
 }

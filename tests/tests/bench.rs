@@ -1,7 +1,9 @@
 //! `weft-bench run` against a real solo-1 network: a small kv workload
 //! (deployed by weft-bench itself) with a counted backlog round and a timed
 //! evaluation round; the JSON report counts every transaction, has the
-//! latency percentiles, and the node's and client's resource use.
+//! latency percentiles, the node's and client's resource use and the
+//! machine's ceiling; then a short soak on the same network samples the
+//! node's memory and disk and judges their trends.
 
 use std::process::Command;
 
@@ -60,6 +62,10 @@ fn weft_bench_runs_a_workload_and_reports_it() {
     assert!(stdout.contains("| Name") && stdout.contains("Throughput (TPS)"), "{stdout}");
 
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let ceiling = &report["ceiling"];
+    assert!(ceiling["tx_per_sec"].as_f64().unwrap() > 0.0, "{ceiling}");
+    assert_eq!(ceiling["shape"]["nodes"].as_u64(), Some(1), "{ceiling}");
+    assert!(stdout.contains("Of Ceiling") && stdout.contains("Ceiling on this machine"), "{stdout}");
     let rounds = report["rounds"].as_array().unwrap();
     let put = &rounds[0]["outcome"];
     assert_eq!((put["succeeded"].as_u64(), put["failed"].as_u64()), (Some(60), Some(0)), "{put}");
@@ -88,4 +94,41 @@ fn weft_bench_runs_a_workload_and_reports_it() {
     let node = resources.iter().find(|r| r["name"] == "node0.org1").expect("the node is monitored");
     assert!(node["memory_max_mb"].as_f64().unwrap() > 5.0, "{node}");
     assert!(resources.iter().any(|r| r["name"] == "weft-bench (client)"), "{resources:?}");
+
+    soak(&net);
+}
+
+/// `weft-bench soak` for a few seconds: the samples follow the node and the
+/// committed count, and every series gets a verdict. Whether a few seconds
+/// of a fresh node's memory count as rising is not for this test to say
+/// (exit status 3 says a trend was found), only that the run reports.
+fn soak(net: &Net) {
+    let json = net.dir.join("soak.json");
+    let html = net.dir.join("soak.html");
+    let out = Command::new(net.weft_binary().with_file_name("weft-bench"))
+        .args(["soak", "--duration", "6s", "--every", "0.4s", "--tps", "20", "--network"])
+        .arg(&net.dir)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let outcome = &report["outcome"];
+    assert!(outcome["succeeded"].as_u64().unwrap() > 0 && outcome["failed"].as_u64() == Some(0), "{outcome}");
+    let samples = report["samples"].as_array().unwrap();
+    assert!(samples.len() >= 10, "{} samples", samples.len());
+    let last = samples.last().unwrap();
+    assert!(last["committed"].as_u64() > samples[0]["committed"].as_u64(), "{last}");
+    assert_eq!(last["nodes"][0]["name"], "node0.org1");
+    assert!(last["nodes"][0]["rss_mb"].as_f64().unwrap() > 5.0 && last["nodes"][0]["disk_mb"].as_f64().unwrap() > 0.0);
+    let trends = report["trends"].as_array().unwrap();
+    let series: Vec<&str> = trends.iter().map(|t| t["series"].as_str().unwrap()).collect();
+    assert_eq!(series, ["node0.org1 memory", "node0.org1 disk added per tx"]);
+    assert_eq!(out.status.code() == Some(3), trends.iter().any(|t| t["rising"] == true), "{stdout}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<polyline") && page.contains("Resident memory per node"), "{page}");
 }
