@@ -7,11 +7,11 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::Problem;
 use crate::AppState;
-use crate::{accounts, chain_users, chains, contracts, jobs, nodes, quotas, rest_gateway, templates};
+use crate::{accounts, benchmarks, chain_users, chains, contracts, jobs, nodes, quotas, rest_gateway, templates};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts."),
+    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks."),
     paths(
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
@@ -19,7 +19,8 @@ use crate::{accounts, chain_users, chains, contracts, jobs, nodes, quotas, rest_
         chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove, nodes::add_org,
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
-        chain_users::revoke, chain_users::bind_token, health,
+        chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
+        benchmarks::report_html, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -101,6 +102,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/users", get(chain_users::list).post(chain_users::enroll))
         .route("/api/chains/{chain}/users/{user}/revoke", post(chain_users::revoke))
         .route("/api/chains/{chain}/users/{user}/tokens", post(chain_users::bind_token))
+        .route("/api/chains/{chain}/benchmarks", get(benchmarks::list).post(benchmarks::create))
+        .route("/api/chains/{chain}/benchmarks/{benchmark}", get(benchmarks::get))
+        .route("/api/chains/{chain}/benchmarks/{benchmark}/report.html", get(benchmarks::report_html))
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
         .with_state(state)

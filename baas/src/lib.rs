@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod benchmarks;
 pub mod chain_users;
 pub mod chains;
 pub mod config_tx;

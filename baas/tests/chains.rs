@@ -191,6 +191,7 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert_eq!(report["usage"]["chains"], 2, "the failed chain does not count: {report}");
 
     contracts_and_rest_gateway(&api, &ann, &max, &gus, &raft).await;
+    benchmarks(&api, &ann, &max, &raft).await;
     chain_users(&api, &ann, &max, &gus, &raft, &dir.path().join("chains").join(&raft)).await;
 
     // Add a peer (from a snapshot) to the running raft chain: refused at the
@@ -327,6 +328,56 @@ async fn put_wasm(api: &Api, token: &str, path: &str, ctype: &str, body: Vec<u8>
 
 /// Deploy and upgrade asset-transfer, transact through REST, and receive
 /// its events as server-sent events.
+/// A small kv workload the BaaS runs against the raft chain: one at a time,
+/// the job's steps follow the rounds, the report (with the ceiling) is kept
+/// as JSON and as a page, and the tenant's members can read it.
+async fn benchmarks(api: &Api, ann: &str, max: &str, chain: &str) {
+    let path = format!("/api/chains/{chain}/benchmarks");
+    let (s, v) = api.post(&path, Some(ann), json!({"workload": "nope"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "asset-transfer, kv, notary");
+    let huge = "name = 'w'\ncontract = 'kv'\n[[rounds]]\nlabel = 'r'\nfunction = 'get'\nduration_secs = 3600\n\
+                rate = { kind = 'fixed-rate', tps = 1 }";
+    let (s, v) = api.post(&path, Some(ann), json!({"workload_toml": huge})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "seconds per round");
+    let small = "name = 'kv-small'\ncontract = 'kv'\ndeploy = 'kv'\n\
+                 [[rounds]]\nlabel = 'put'\nfunction = 'put'\nargs = ['b-{run}-{i}', 'v']\ntxs = 30\nworkers = 2\n\
+                 rate = { kind = 'fixed-backlog', unfinished = 8 }\n\
+                 [[rounds]]\nlabel = 'get'\nfunction = 'get'\nargs = ['b-{run}-{i}']\nkind = 'evaluate'\ntxs = 20\n\
+                 rate = { kind = 'fixed-rate', tps = 50 }";
+    let (s, v) = api.post(&path, Some(ann), json!({"workload_toml": small})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let id = v["benchmark"]["id"].as_str().unwrap().to_string();
+    let job = v["job"]["id"].as_str().unwrap().to_string();
+    assert_eq!(v["benchmark"]["status"], "running");
+    // The ceiling alone takes seconds: a second one now finds it running.
+    let (s, v) = api.post(&path, Some(ann), json!({"workload": "kv"})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, &id);
+    let done = wait_job(api, ann, &job).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(done["steps"][1]["detail"].as_str().unwrap().contains("put"), "{done}");
+
+    let (s, b) = api.get(&format!("{path}/{id}"), Some(max)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!((b["status"].clone(), b["workload"].clone()), (json!("succeeded"), json!("kv-small")), "{b}");
+    let rounds = b["report"]["rounds"].as_array().unwrap();
+    let put = &rounds[0]["outcome"];
+    assert_eq!((put["succeeded"].as_u64(), put["failed"].as_u64()), (Some(30), Some(0)), "{put}");
+    assert_eq!(rounds[1]["outcome"]["succeeded"].as_u64(), Some(20), "{b}");
+    assert!(b["report"]["ceiling"]["tx_per_sec"].as_f64().unwrap() > 0.0, "{b}");
+    assert_eq!(b["report"]["ceiling"]["shape"]["nodes"].as_u64(), Some(3), "raft-3's nodes run here: {b}");
+    let (_, list) = api.get(&path, Some(max)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["id"], id.as_str());
+
+    let page = api.http.get(format!("{}{path}/{id}/report.html", api.base)).bearer_auth(max).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = page.text().await.unwrap();
+    assert!(page.contains("kv-small") && page.contains("<svg") && page.contains("Ceiling"), "{page}");
+    let (s, v) = api.get(&format!("{path}/nope"), Some(max)).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "no benchmark");
+}
+
 async fn contracts_and_rest_gateway(api: &Api, ann: &str, max: &str, gus: &str, chain: &str) {
     let wasm = weft_contract_wasm::ASSET_TRANSFER.to_vec();
     let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
@@ -552,6 +603,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/chains/{chain}/nodes" => json(json!({"org": "Org1", "roles": ["peer"]})),
         "/api/chains/{chain}/orgs" => json(json!({"org": "OrgM"})),
         "/api/chains/{chain}/users" => json(json!({"name": "m"})),
+        "/api/chains/{chain}/benchmarks" => json(json!({"workload": "kv"})),
         "/api/chains/{chain}/users/{user}/tokens" | "/api/tokens" => json(json!({"name": "m"})),
         p if p.ends_with("/submit") || p.ends_with("/evaluate") => {
             json(json!({"function": "ReadAsset", "args": ["a"]}))
