@@ -13,6 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", file.display());
     }
     println!("cargo:rerun-if-changed=build.rs");
+    // The directory too: a new .proto file is not among the files above.
+    println!("cargo:rerun-if-changed=proto/weft");
 
     let mut config = prost_build::Config::new();
     // Round-trip property tests generate every message with proptest-derive;

@@ -9,15 +9,17 @@
 //! seeded simulator run them under faults.
 //!
 //! Engines: [`Solo`] (one orderer, for development and single-org chains)
-//! and [`Raft`] (crash fault tolerant, raft-rs). PBFT implements the same
-//! trait. [`sim`] runs any number of engines on a seeded, faulty network.
+//! [`Raft`] (crash fault tolerant, raft-rs) and [`Pbft`] (Byzantine fault
+//! tolerant, our own). [`sim`] runs any number of engines on a seeded, faulty network.
 
 mod batch_cutter;
+pub mod pbft;
 pub mod raft;
 pub mod sim;
 mod solo;
 
 pub use batch_cutter::{BatchCutter, BatchLimits, Cut};
+pub use pbft::{Pbft, PbftConfig};
 pub use raft::{Raft, RaftConfig};
 pub use solo::Solo;
 
@@ -36,6 +38,10 @@ pub struct Batch {
     /// the leader's, carried in the entry so every orderer stamps its block
     /// alike); 0 lets the driver use its own clock (solo).
     pub timestamp_ms: u64,
+    /// PBFT: the encoded `PbftCommitCertificate` (2f+1 signed commits) the
+    /// block's metadata carries so that every peer can check the block on
+    /// its own; empty for solo and raft.
+    pub proof: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +158,13 @@ pub trait Consensus {
     /// The ledger now holds every block below `height`; engines may forget
     /// what they kept to rebuild those (raft compacts its log).
     fn committed(&mut self, _height: u64) -> Vec<Action> {
+        Vec::new()
+    }
+
+    /// Block `seq`, holding `envelopes`, was fetched from another node
+    /// after a `CatchUp` (this engine did not see it ordered): engines that
+    /// wait for envelopes (PBFT's request timers) learn they were ordered.
+    fn fetched(&mut self, _seq: u64, _envelopes: &[Vec<u8>]) -> Vec<Action> {
         Vec::new()
     }
 

@@ -17,7 +17,7 @@ impl Solo {
     }
 
     fn emit(&mut self, envelopes: Vec<Vec<u8>>, out: &mut Vec<Action>) {
-        out.push(Action::Ordered(Batch { seq: self.next_seq, envelopes, timestamp_ms: 0 }));
+        out.push(Action::Ordered(Batch { seq: self.next_seq, envelopes, timestamp_ms: 0, proof: Vec::new() }));
         self.next_seq += 1;
     }
 }
@@ -112,7 +112,7 @@ mod tests {
         assert_eq!(solo.step(submit(1, 4)), vec![Action::Accepted { request: 1 }]);
         assert!(solo.tick().is_empty());
         assert!(solo.tick().is_empty());
-        assert_eq!(solo.tick(), vec![Action::Ordered(Batch { seq: 1, envelopes: vec![vec![1; 4]], timestamp_ms: 0 })]);
+        assert_eq!(solo.tick(), vec![Action::Ordered(Batch { seq: 1, envelopes: vec![vec![1; 4]], timestamp_ms: 0, proof: Vec::new() })]);
     }
 
     #[test]

@@ -148,7 +148,7 @@ fn a_provisioned_solo_node_endorses_orders_commits_and_resumes() {
     assert_eq!(outcome.events.len(), 1);
     assert_eq!(outcome.events[0].name, "CreateAsset");
 
-    let replay = weft_consensus::Batch { seq: 1, envelopes: vec![tx], timestamp_ms: 0 };
+    let replay = weft_consensus::Batch { seq: 1, envelopes: vec![tx], timestamp_ms: 0, proof: Vec::new() };
     let err = node.committer().commit_batch(&replay, now()).unwrap_err();
     assert!(matches!(err, CommitError::OutOfOrder { expected: 2, got: 1 }), "{err}");
 
@@ -314,7 +314,7 @@ fn blocks_from_the_network_need_a_current_orderers_signature() {
     use weft_node::block_signing::sign_block;
     let mut node = Solo1::new();
     let (_, envelope) = node.transaction("CreateAsset", &["asset1", "blue", "5", "Tom", "100"]).unwrap();
-    let batch = weft_consensus::Batch { seq: 1, envelopes: vec![envelope], timestamp_ms: 0 };
+    let batch = weft_consensus::Batch { seq: 1, envelopes: vec![envelope], timestamp_ms: 0, proof: Vec::new() };
     let unsigned = node.committer().next_block(&batch, (now() * 1000) as u64).unwrap();
 
     let err = node.committer().commit_block(&unsigned).unwrap_err();

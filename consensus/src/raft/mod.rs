@@ -354,7 +354,7 @@ impl Raft {
                     }
                     self.applied.push_back((e.index, self.next_seq, self.node.store().conf_state().clone()));
                     if seq >= self.ledger_height {
-                        out.push(Action::Ordered(Batch { seq, envelopes, timestamp_ms }));
+                        out.push(Action::Ordered(Batch { seq, envelopes, timestamp_ms, proof: Vec::new() }));
                     }
                 }
                 EntryType::EntryConfChange => {

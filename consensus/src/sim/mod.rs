@@ -19,13 +19,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{Action, BatchLimits, Consensus, Input, NodeId, Raft, RaftConfig, Solo};
+use crate::{Action, BatchLimits, Consensus, Input, NodeId, Pbft, PbftConfig, Raft, RaftConfig, Solo};
 use network::Network;
 use node::SimNode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Raft,
+    Pbft,
     /// A solo orderer on every node: correct for one node without crashes,
     /// and the simulator's proof that its checks can fail (solo forks with
     /// several nodes and loses acknowledged envelopes when it crashes).
@@ -37,8 +38,9 @@ impl std::str::FromStr for Engine {
     fn from_str(s: &str) -> Result<Engine, String> {
         match s {
             "raft" => Ok(Engine::Raft),
+            "pbft" => Ok(Engine::Pbft),
             "solo" => Ok(Engine::Solo),
-            other => Err(format!("unknown engine {other:?}; the simulator knows: raft, solo")),
+            other => Err(format!("unknown engine {other:?}; the simulator knows: raft, pbft, solo")),
         }
     }
 }
@@ -47,6 +49,7 @@ impl std::fmt::Display for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Engine::Raft => "raft",
+            Engine::Pbft => "pbft",
             Engine::Solo => "solo",
         })
     }
@@ -190,6 +193,12 @@ pub struct Sim {
     report: Report,
 }
 
+/// A simulated orderer's signing key, the same across its restarts.
+pub fn sim_key(id: &str) -> ed25519_dalek::SigningKey {
+    use sha2::Digest as _;
+    ed25519_dalek::SigningKey::from_bytes(&sha2::Sha256::digest(format!("weft-sim-key/{id}")).into())
+}
+
 fn names(n: usize) -> Vec<NodeId> {
     (0..n).map(|i| format!("orderer{i}")).collect()
 }
@@ -250,6 +259,22 @@ impl Sim {
                     .unwrap_or_else(|e| panic!("{} cannot restart from its own disk: {e}", node.id));
                 (Box::new(raft), actions)
             }
+            Engine::Pbft => {
+                let cfg = PbftConfig {
+                    id: node.id.clone(),
+                    key: sim_key(&node.id),
+                    orderers: founders.iter().map(|id| (id.clone(), sim_key(id).verifying_key())).collect(),
+                    limits,
+                    checkpoint_interval: 5,
+                    request_timeout_ticks: 60,
+                    view_change_ticks: 60,
+                    resend_ticks: 10,
+                };
+                let stored: Vec<(Vec<u8>, Vec<u8>)> = node.disk.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let (pbft, actions) = Pbft::new(cfg, &stored, node.height())
+                    .unwrap_or_else(|e| panic!("{} cannot restart from its own disk: {e}", node.id));
+                (Box::new(pbft), actions)
+            }
         }
     }
 
@@ -289,7 +314,8 @@ impl Sim {
             let d = self.rng.gen_range(1..2 * f.partition_every_ms);
             self.at(d, Event::Partition);
         }
-        if f.membership && self.cfg.engine != Engine::Solo {
+        // PBFT's orderers are fixed for now (membership changes: raft only).
+        if f.membership && self.cfg.engine == Engine::Raft {
             let add = self.rng.gen_range(1..self.cfg.fault_ms / 2);
             self.at(add, Event::AddOrderer);
             let remove = self.rng.gen_range(self.cfg.fault_ms / 2..self.cfg.fault_ms);
@@ -455,9 +481,11 @@ impl Sim {
                     }
                 }
                 Action::CatchUp { next_seq } => {
-                    self.nodes[i].catch_up(next_seq, &self.canonical, &mut self.report.violations);
+                    let fetched = self.nodes[i].catch_up(next_seq, &self.canonical, &mut self.report.violations);
+                    let engine = self.nodes[i].engine.as_mut().expect("alive");
+                    let mut more: Vec<Action> = fetched.iter().flat_map(|(seq, b)| engine.fetched(*seq, b)).collect();
                     let height = self.nodes[i].height();
-                    let more = self.nodes[i].engine.as_mut().expect("alive").committed(height);
+                    more.extend(self.nodes[i].engine.as_mut().expect("alive").committed(height));
                     self.execute(i, more);
                 }
             }

@@ -77,23 +77,27 @@ impl SimNode {
     }
 
     /// Fetches blocks below `next_seq` from the others (all copies are
-    /// checked equal, so the canonical record is any node's copy).
+    /// checked equal, so the canonical record is any node's copy); returns
+    /// the fetched blocks as (seq, envelopes), for the engine.
     pub fn catch_up(
         &mut self,
         next_seq: u64,
         canonical: &BTreeMap<u64, Vec<Vec<u8>>>,
         violations: &mut Vec<Violation>,
-    ) {
+    ) -> Vec<(u64, Vec<Vec<u8>>)> {
+        let mut fetched = Vec::new();
         while self.height() < next_seq {
             let seq = self.height();
             let Some(b) = canonical.get(&seq) else {
                 violations.push(Violation::CatchUpFailed { node: self.id.clone(), seq });
-                return;
+                return fetched;
             };
             self.chain.push(b.clone());
+            fetched.push((seq, b.clone()));
         }
         while let Some(b) = self.early.remove(&self.height()) {
             self.chain.push(b.envelopes);
         }
+        fetched
     }
 }
