@@ -161,10 +161,11 @@ pub trait Consensus {
         Vec::new()
     }
 
-    /// Block `seq`, holding `envelopes`, was fetched from another node
-    /// after a `CatchUp` (this engine did not see it ordered): engines that
-    /// wait for envelopes (PBFT's request timers) learn they were ordered.
-    fn fetched(&mut self, _seq: u64, _envelopes: &[Vec<u8>]) -> Vec<Action> {
+    /// This block was fetched from another node after a `CatchUp` (this
+    /// engine did not see it ordered), as a batch: its number, envelopes,
+    /// timestamp and proof from the block's metadata. Engines that wait for
+    /// envelopes learn they were ordered; PBFT also checkpoints from it.
+    fn fetched(&mut self, _batch: &Batch) -> Vec<Action> {
         Vec::new()
     }
 

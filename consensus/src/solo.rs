@@ -112,7 +112,10 @@ mod tests {
         assert_eq!(solo.step(submit(1, 4)), vec![Action::Accepted { request: 1 }]);
         assert!(solo.tick().is_empty());
         assert!(solo.tick().is_empty());
-        assert_eq!(solo.tick(), vec![Action::Ordered(Batch { seq: 1, envelopes: vec![vec![1; 4]], timestamp_ms: 0, proof: Vec::new() })]);
+        assert_eq!(
+            solo.tick(),
+            vec![Action::Ordered(Batch { seq: 1, envelopes: vec![vec![1; 4]], timestamp_ms: 0, proof: Vec::new() })]
+        );
     }
 
     #[test]

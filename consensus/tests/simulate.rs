@@ -1,7 +1,8 @@
 //! CI's simulator campaign: 500 seeds each for 3 and 5 raft orderers
 //! (with crashes, partitions, loss, duplication, reordering and one
-//! membership change each way). Longer campaigns:
-//! `cargo run -p weft-consensus --example simulate -- --engine raft --nodes 5 --seeds 10000`.
+//! membership change each way) and for 4 and 7 PBFT orderers (the same
+//! faults, no membership changes). Longer campaigns:
+//! `cargo run -p weft-consensus --example simulate -- --engine pbft --nodes 7 --seeds 10000`.
 
 use weft_consensus::sim::{self, Engine, SimConfig};
 
@@ -26,4 +27,14 @@ fn raft_3_nodes_500_seeds() {
 #[test]
 fn raft_5_nodes_500_seeds() {
     campaign(Engine::Raft, 5, 0..500);
+}
+
+#[test]
+fn pbft_4_nodes_500_seeds() {
+    campaign(Engine::Pbft, 4, 0..500);
+}
+
+#[test]
+fn pbft_7_nodes_500_seeds() {
+    campaign(Engine::Pbft, 7, 0..500);
 }

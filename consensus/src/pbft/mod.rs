@@ -40,6 +40,7 @@
 //! engine was built with (`reconfigure` to another set is refused in the
 //! status and the log).
 
+mod bounded;
 mod log;
 mod messages;
 mod view_change;
@@ -47,7 +48,7 @@ mod view_change;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use prost::Message as _;
@@ -59,6 +60,7 @@ use weft_proto::{
 };
 
 use crate::{Action, Batch, BatchCutter, BatchLimits, Consensus, Cut, Input, NodeId, RejectReason, Status, StoreOp};
+use bounded::BoundedSet;
 use log::{Accepted, Slot};
 pub use messages::{digest, open, sign, Keys, MessageError};
 use view_change::ViewChange;
@@ -169,8 +171,7 @@ pub struct Pbft {
     /// Primary: hashes of envelopes in batches it proposed, not yet executed.
     proposed: BTreeSet<[u8; 32]>,
     pending: BTreeMap<[u8; 32], Pending>,
-    recent: BTreeSet<[u8; 32]>,
-    recent_order: VecDeque<[u8; 32]>,
+    recent: BoundedSet,
     /// View-change messages by view and signer.
     view_changes: BTreeMap<u64, BTreeMap<String, (PbftSigned, ViewChange)>>,
     view_change_started: u64,
@@ -180,6 +181,8 @@ pub struct Pbft {
     /// Highest executed seq each orderer told us about.
     peer_executed: BTreeMap<String, u64>,
     draining: bool,
+    /// Executed as of the last resend round, to notice a stall.
+    executed_at_resend: u64,
     proposals: u64,
     /// Messages refused (bad signature, unknown signer, malformed, or
     /// contradicting what this replica holds), for status and metrics.
@@ -230,14 +233,14 @@ impl Pbft {
             cutter: BatchCutter::new(cfg.limits),
             proposed: BTreeSet::new(),
             pending: BTreeMap::new(),
-            recent: BTreeSet::new(),
-            recent_order: VecDeque::new(),
+            recent: BoundedSet::new(REMEMBERED),
             view_changes: BTreeMap::new(),
             view_change_started: 0,
             attempts: 0,
             new_view: None,
             peer_executed: BTreeMap::new(),
             draining: false,
+            executed_at_resend: executed,
             proposals: 0,
             refused: 0,
             last_refusal: String::new(),
@@ -270,7 +273,11 @@ impl Pbft {
                 return Err("a corrupt stored slot key".into());
             }
             let seq = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
-            if seq <= self.stable.max(self.executed) {
+            // Slots executed but not yet behind a stable checkpoint are
+            // restored too: a view change must still cite what this replica
+            // prepared there, or the new view could fill the seq otherwise
+            // for the replicas that have not executed it.
+            if seq <= self.stable {
                 continue;
             }
             let signed = PbftSigned::decode(value.as_slice()).map_err(|e| format!("stored slot {seq}: {e}"));
@@ -290,7 +297,8 @@ impl Pbft {
                     }
                 }
                 b"prepared" => {
-                    let p = PbftPrepared::decode(value.as_slice()).map_err(|e| format!("stored prepared {seq}: {e}"))?;
+                    let p =
+                        PbftPrepared::decode(value.as_slice()).map_err(|e| format!("stored prepared {seq}: {e}"))?;
                     let (view, batch) = view_change::check_prepared(&p, &self.keys, &self.q)?;
                     let slot = self.slots.entry(seq).or_default();
                     slot.prepared = Some((view, digest(&batch), p));
@@ -428,7 +436,8 @@ impl Pbft {
         let primary = self.q.primary(pp.view).to_string();
         out.push(Action::Persist(vec![StoreOp::Put { key: slot_key(seq, "pp"), value: signed.encode_to_vec() }]));
         let slot = self.slots.entry(seq).or_default();
-        let accepted = Accepted { view: pp.view, digest: pp.digest.clone(), batch: pp.batch.unwrap_or_default(), signed };
+        let accepted =
+            Accepted { view: pp.view, digest: pp.digest.clone(), batch: pp.batch.unwrap_or_default(), signed };
         slot.candidates.insert((pp.view, pp.digest.clone()), accepted.clone());
         slot.pre_prepare = Some(accepted);
         let signed_pp = slot.pre_prepare.as_ref().map(|a| a.signed.clone()).expect("just set");
@@ -446,7 +455,8 @@ impl Pbft {
 
     fn on_pre_prepare(&mut self, pp: PbftPrePrepare, signed: PbftSigned, out: &mut Vec<Action>) {
         if signed.signer != self.q.primary(pp.view) {
-            return self.refuse(format!("{} sent a pre-prepare for view {} whose primary it is not", signed.signer, pp.view));
+            return self
+                .refuse(format!("{} sent a pre-prepare for view {} whose primary it is not", signed.signer, pp.view));
         }
         let seq = pp.seq;
         if pp.view > self.view || seq <= self.stable.max(self.executed) || seq > self.stable + self.window() {
@@ -507,7 +517,8 @@ impl Pbft {
             return;
         }
         let found = slot.commits.iter().find_map(|(key, by)| {
-            (by.len() >= strong).then(|| slot.candidates.get(key).map(|a| (a.clone(), by.values().cloned().collect())))?
+            (by.len() >= strong)
+                .then(|| slot.candidates.get(key).map(|a| (a.clone(), by.values().cloned().collect())))?
         });
         if let Some(c) = found {
             slot.committed = Some(c);
@@ -520,6 +531,12 @@ impl Pbft {
         let backups_needed = 2 * self.q.f();
         let Some(slot) = self.slots.get(&seq) else { return };
         let Some(a) = slot.pre_prepare.clone() else { return };
+        // Only in the view this replica is active in: once it has asked
+        // for a view change it must not prepare or commit in the old view,
+        // or a batch could commit there that its view change did not cite.
+        if !self.active || a.view != self.view {
+            return;
+        }
         let primary = self.q.primary(a.view).to_string();
         let prepares = slot.prepares_for(a.view, &a.digest, &primary);
         if prepares.len() >= backups_needed && slot.prepared.as_ref().is_none_or(|(v, _, _)| *v < a.view) {
@@ -556,12 +573,7 @@ impl Pbft {
             let seq = self.executed + 1;
             let Some(slot) = self.slots.get(&seq) else { return };
             let Some((a, commits)) = &slot.committed else { return };
-            let cert = PbftCommitCertificate {
-                view: a.view,
-                seq,
-                digest: a.digest.clone(),
-                commits: commits.clone(),
-            };
+            let cert = PbftCommitCertificate { view: a.view, seq, digest: a.digest.clone(), commits: commits.clone() };
             let batch = a.batch.clone();
             let d = a.digest.clone();
             self.executed = seq;
@@ -570,7 +582,7 @@ impl Pbft {
             for e in &batch.envelopes {
                 let h = hash(e);
                 self.proposed.remove(&h);
-                self.remember(h);
+                self.recent.insert(h);
                 if let Some(p) = self.pending.remove(&h) {
                     acks.extend(p.requests);
                 }
@@ -587,17 +599,6 @@ impl Pbft {
                 self.own_checkpoints.insert(seq, signed.clone());
                 self.broadcast(&signed, out);
                 self.on_checkpoint(PbftCheckpoint { seq, digest: self.executed_digests[&seq].clone() }, signed, out);
-            }
-        }
-    }
-
-    fn remember(&mut self, h: [u8; 32]) {
-        if self.recent.insert(h) {
-            self.recent_order.push_back(h);
-            if self.recent_order.len() > REMEMBERED {
-                if let Some(old) = self.recent_order.pop_front() {
-                    self.recent.remove(&old);
-                }
             }
         }
     }
@@ -622,7 +623,8 @@ impl Pbft {
         }
         self.stable = seq;
         self.stable_proof = proof;
-        let record = PbftViewChange { stable_seq: seq, checkpoint_proof: self.stable_proof.clone(), ..Default::default() };
+        let record =
+            PbftViewChange { stable_seq: seq, checkpoint_proof: self.stable_proof.clone(), ..Default::default() };
         out.push(Action::Persist(vec![
             StoreOp::Put { key: KEY_STABLE.to_vec(), value: record.encode_to_vec() },
             StoreOp::DeleteRange { from: SLOT_PREFIX.to_vec(), to: slot_key(seq + 1, "") },
@@ -653,7 +655,7 @@ impl Pbft {
         for e in envelopes {
             let h = hash(e);
             self.proposed.remove(&h);
-            self.remember(h);
+            self.recent.insert(h);
             if let Some(p) = self.pending.remove(&h) {
                 out.extend(p.requests.into_iter().map(|request| Action::Accepted { request }));
             }
@@ -791,7 +793,13 @@ impl Pbft {
         Ok(plan)
     }
 
-    fn enter_view(&mut self, nv: PbftNewView, signed: PbftSigned, plan: view_change::NewViewPlan, out: &mut Vec<Action>) {
+    fn enter_view(
+        &mut self,
+        nv: PbftNewView,
+        signed: PbftSigned,
+        plan: view_change::NewViewPlan,
+        out: &mut Vec<Action>,
+    ) {
         self.view = nv.view;
         self.active = true;
         self.attempts = 0;
@@ -842,7 +850,7 @@ impl Pbft {
             })
             .collect();
         for (h, e) in waiting {
-            if !self.recent.contains(&h) && !(self.is_primary() && self.proposed.contains(&h)) {
+            if !self.recent.contains(&h) {
                 self.route(h, e, out);
             }
         }
@@ -860,7 +868,15 @@ impl Pbft {
         }
         if self.executed < self.stable {
             out.push(Action::CatchUp { next_seq: self.stable + 1 });
+        } else if let Some(target) = self.stalled() {
+            // f+1 orderers executed past us (one of them honest) and we made
+            // no progress since the last round: their blocks carry commit
+            // certificates the driver checks, so fetch rather than wait for
+            // votes that may be gone (a replica that restarted keeps no
+            // votes for what it executed).
+            out.push(Action::CatchUp { next_seq: target + 1 });
         }
+        self.executed_at_resend = self.executed;
         let peers: Vec<(String, u64)> = self
             .q
             .ids()
@@ -917,6 +933,38 @@ impl Pbft {
                 self.send(&primary, &s, out);
             }
         }
+    }
+
+    /// Checks a block's commit certificate: 2f+1 orderers' signed commits
+    /// for one (view, seq, digest), the digest that of `batch`. Returns the
+    /// digest.
+    pub fn check_certificate(&self, proof: &[u8], batch: &PbftBatch) -> Result<Vec<u8>, String> {
+        let cert = PbftCommitCertificate::decode(proof).map_err(|e| format!("malformed commit certificate: {e}"))?;
+        let d = digest(batch);
+        if cert.seq != batch.seq || cert.digest != d {
+            return Err("its commit certificate is for another batch".into());
+        }
+        let mut signers = BTreeSet::new();
+        for c in &cert.commits {
+            let (_, kind) = open(c, &self.keys).map_err(|e| e.to_string())?;
+            if kind != Kind::Commit(PbftVote { view: cert.view, seq: cert.seq, digest: d.clone() }) {
+                return Err("its commit certificate holds a vote for something else".into());
+            }
+            signers.insert(c.signer.clone());
+        }
+        if signers.len() < self.q.strong() {
+            return Err(format!("{} commits in its certificate, {} needed", signers.len(), self.q.strong()));
+        }
+        Ok(d)
+    }
+
+    /// The height f+1 other orderers have executed to, when this replica
+    /// is behind it and made no progress since the last resend.
+    fn stalled(&self) -> Option<u64> {
+        let mut theirs: Vec<u64> = self.peer_executed.values().copied().collect();
+        theirs.sort_unstable_by(|a, b| b.cmp(a));
+        let target = *theirs.get(self.q.weak() - 1)?;
+        (target > self.executed && self.executed == self.executed_at_resend).then_some(target)
     }
 
     fn on_requests(&mut self, envelopes: Vec<Vec<u8>>, out: &mut Vec<Action>) {
@@ -1028,16 +1076,35 @@ impl Consensus for Pbft {
         let now = height.saturating_sub(1);
         if now > self.executed {
             // Blocks fetched from others: what we held for them is done.
+            // Slots at or below it stay until the next stable checkpoint:
+            // what this replica prepared there belongs in its view changes.
             self.executed = now;
-            self.slots = self.slots.split_off(&(now + 1));
             self.next_seq = self.next_seq.max(now + 1);
             self.execute(&mut out);
         }
         out
     }
 
-    fn fetched(&mut self, _seq: u64, envelopes: &[Vec<u8>]) -> Vec<Action> {
-        self.ordered_elsewhere(envelopes)
+    fn fetched(&mut self, batch: &Batch) -> Vec<Action> {
+        let mut out = self.ordered_elsewhere(&batch.envelopes);
+        // Its certificate names the batch's digest: with it this replica
+        // takes part in the checkpoint, as if it had executed the batch
+        // (else replicas that caught up could never make one stable).
+        let pbft_batch =
+            PbftBatch { seq: batch.seq, timestamp_ms: batch.timestamp_ms, envelopes: batch.envelopes.clone() };
+        match self.check_certificate(&batch.proof, &pbft_batch) {
+            Ok(d) => {
+                self.executed_digests.insert(batch.seq, d.clone());
+                if batch.seq % self.cfg.checkpoint_interval.max(1) == 0 && batch.seq > self.stable {
+                    let signed = self.sign(Kind::Checkpoint(PbftCheckpoint { seq: batch.seq, digest: d.clone() }));
+                    self.own_checkpoints.insert(batch.seq, signed.clone());
+                    self.broadcast(&signed, &mut out);
+                    self.on_checkpoint(PbftCheckpoint { seq: batch.seq, digest: d }, signed, &mut out);
+                }
+            }
+            Err(why) => self.refuse(format!("fetched block {}: {why}", batch.seq)),
+        }
+        out
     }
 
     fn reconfigure(&mut self, orderers: Vec<NodeId>) -> Vec<Action> {
@@ -1063,7 +1130,12 @@ impl Consensus for Pbft {
             },
             leader: self.active.then(|| self.primary().to_string()),
             term: self.view,
-            commit_index: self.slots.iter().filter(|(_, s)| s.committed.is_some()).map(|(k, _)| *k).fold(self.executed, u64::max),
+            commit_index: self
+                .slots
+                .iter()
+                .filter(|(_, s)| s.committed.is_some())
+                .map(|(k, _)| *k)
+                .fold(self.executed, u64::max),
             applied_index: self.executed,
             log_entries: self.slots.len() as u64,
             proposals: self.proposals,

@@ -40,7 +40,13 @@ struct Cluster {
 impl Cluster {
     fn new(n: usize) -> Cluster {
         let nodes = names(n).iter().map(|id| Pbft::new(config(id, n), &[], 1).unwrap().0).collect();
-        Cluster { nodes, chains: vec![Vec::new(); n], acked: Vec::new(), silent: vec![false; n], queue: VecDeque::new() }
+        Cluster {
+            nodes,
+            chains: vec![Vec::new(); n],
+            acked: Vec::new(),
+            silent: vec![false; n],
+            queue: VecDeque::new(),
+        }
     }
 
     fn apply(&mut self, i: usize, actions: Vec<Action>) {
@@ -149,7 +155,8 @@ fn a_silent_primary_is_voted_out_and_the_new_view_orders() {
 #[test]
 fn forged_and_malformed_messages_are_counted_not_obeyed() {
     let mut c = Cluster::new(4);
-    let mut forged = sign(&sim_key("o3"), "o0", &PbftMessage { executed: 0, kind: Some(Kind::Status(PbftStatus { view: 9 })) });
+    let mut forged =
+        sign(&sim_key("o3"), "o0", &PbftMessage { executed: 0, kind: Some(Kind::Status(PbftStatus { view: 9 })) });
     forged.signer = "o0".into();
     let a = c.nodes[1].step(Input::Message { from: "o3".into(), payload: forged.encode_to_vec() });
     assert!(a.is_empty());

@@ -59,7 +59,10 @@ pub fn check_prepared(p: &PbftPrepared, keys: &Keys, q: &Quorum) -> Result<(u64,
     let Kind::PrePrepare(pp) = kind else { return Err("a prepared certificate's pre-prepare is not one".into()) };
     let primary = q.primary(pp.view);
     if pp_signed.signer != primary {
-        return Err(format!("pre-prepare for view {} signed by {}, not its primary {primary}", pp.view, pp_signed.signer));
+        return Err(format!(
+            "pre-prepare for view {} signed by {}, not its primary {primary}",
+            pp.view, pp_signed.signer
+        ));
     }
     let batch = pp.batch.clone().ok_or("a pre-prepare without its batch")?;
     if batch.seq != pp.seq || digest(&batch) != pp.digest {

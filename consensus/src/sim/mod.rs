@@ -185,6 +185,9 @@ pub struct Sim {
     net: Network,
     /// The first block seen at each height: what every other copy must equal.
     canonical: BTreeMap<u64, Vec<Vec<u8>>>,
+    /// The same blocks as batches (timestamp and proof too), which a node
+    /// that catches up is given, as the node's driver gives its engine.
+    batches: BTreeMap<u64, crate::Batch>,
     requests: BTreeMap<u64, Vec<u8>>,
     next_request: u64,
     acked: BTreeSet<Vec<u8>>,
@@ -219,6 +222,7 @@ impl Sim {
             nodes,
             net,
             canonical: BTreeMap::new(),
+            batches: BTreeMap::new(),
             requests: BTreeMap::new(),
             next_request: 0,
             acked: BTreeSet::new(),
@@ -473,6 +477,17 @@ impl Sim {
                 }
                 Action::Rejected { .. } => {}
                 Action::Ordered(batch) => {
+                    match self.batches.get(&batch.seq) {
+                        // Every copy of a block has the same timestamp (it is in the header).
+                        Some(b) if b.timestamp_ms != batch.timestamp_ms => {
+                            let node = self.nodes[i].id.clone();
+                            self.report.violations.push(Violation::Fork { seq: batch.seq, node });
+                        }
+                        Some(_) => {}
+                        None => {
+                            self.batches.insert(batch.seq, batch.clone());
+                        }
+                    }
                     let appended = self.nodes[i].ordered(batch, &mut self.canonical, &mut self.report.violations);
                     if appended {
                         let height = self.nodes[i].height();
@@ -483,7 +498,9 @@ impl Sim {
                 Action::CatchUp { next_seq } => {
                     let fetched = self.nodes[i].catch_up(next_seq, &self.canonical, &mut self.report.violations);
                     let engine = self.nodes[i].engine.as_mut().expect("alive");
-                    let mut more: Vec<Action> = fetched.iter().flat_map(|(seq, b)| engine.fetched(*seq, b)).collect();
+                    let batches = &self.batches;
+                    let mut more: Vec<Action> =
+                        fetched.iter().filter_map(|seq| batches.get(seq)).flat_map(|b| engine.fetched(b)).collect();
                     let height = self.nodes[i].height();
                     more.extend(self.nodes[i].engine.as_mut().expect("alive").committed(height));
                     self.execute(i, more);

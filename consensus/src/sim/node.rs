@@ -78,13 +78,13 @@ impl SimNode {
 
     /// Fetches blocks below `next_seq` from the others (all copies are
     /// checked equal, so the canonical record is any node's copy); returns
-    /// the fetched blocks as (seq, envelopes), for the engine.
+    /// the numbers of the fetched blocks.
     pub fn catch_up(
         &mut self,
         next_seq: u64,
         canonical: &BTreeMap<u64, Vec<Vec<u8>>>,
         violations: &mut Vec<Violation>,
-    ) -> Vec<(u64, Vec<Vec<u8>>)> {
+    ) -> Vec<u64> {
         let mut fetched = Vec::new();
         while self.height() < next_seq {
             let seq = self.height();
@@ -93,7 +93,7 @@ impl SimNode {
                 return fetched;
             };
             self.chain.push(b.clone());
-            fetched.push((seq, b.clone()));
+            fetched.push(seq);
         }
         while let Some(b) = self.early.remove(&self.height()) {
             self.chain.push(b.envelopes);
