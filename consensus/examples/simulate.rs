@@ -2,6 +2,7 @@
 //!
 //!     cargo run -p weft-consensus --example simulate -- --engine raft --nodes 5 --seeds 10000
 //!     cargo run -p weft-consensus --example simulate -- --engine raft --nodes 3 --seed 42
+//!     cargo run -p weft-consensus --example simulate -- --engine pbft --nodes 4 --seeds 100 --byzantine equivocate
 //!
 //! Exits non-zero if any seed breaks `no_fork`, `no_lost_ack` or
 //! `liveness_after_heal`, printing the command that replays it.
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use weft_consensus::sim::{self, Engine, SimConfig};
+use weft_consensus::sim::{self, Byzantine, Engine, SimConfig};
 
 #[derive(Parser)]
 #[command(about = "Run ordering engines on a seeded, faulty simulated network and check their safety and liveness")]
@@ -34,6 +35,10 @@ struct Args {
     fault_ms: u64,
     #[arg(long, default_value_t = 6000)]
     heal_ms: u64,
+    /// orderer0 misbehaves (PBFT): silent, equivocate, forge, replay,
+    /// conflicting-view-change, twins.
+    #[arg(long)]
+    byzantine: Option<Byzantine>,
 }
 
 fn main() -> ExitCode {
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         let mut cfg = SimConfig::new(a.engine, a.nodes, seed);
         cfg.fault_ms = a.fault_ms;
         cfg.heal_ms = a.heal_ms;
+        cfg.byzantine = a.byzantine;
         let report = sim::run(cfg.clone());
         blocks += report.blocks;
         acked += report.acked;

@@ -23,7 +23,9 @@
 //!   new primary gathers 2f+1 and sends a new-view message that re-proposes
 //!   every prepared batch (empty batches fill gaps); each replica recomputes
 //!   and checks it. A view change that does not finish in time moves on to
-//!   the next view, with the timeout doubled (up to 8×).
+//!   the next view, with the timeout doubled (up to 64×: the replica that is
+//!   ahead waits longest, so the others catch up with it — a cap any lower
+//!   let replicas chase each other through the views).
 //! * **Signatures.** Every message is Ed25519-signed by its sender; the
 //!   certificates inside view changes and new views are checked message by
 //!   message, so a Byzantine orderer can lie only with its own signature.
@@ -72,7 +74,7 @@ const REMEMBERED: usize = 100_000;
 const MAX_FORWARD: usize = 500;
 /// A view change that does not complete waits at most this many times the
 /// base timeout before moving on.
-const MAX_BACKOFF: u64 = 8;
+const MAX_BACKOFF: u64 = 64;
 
 #[derive(Clone)]
 pub struct PbftConfig {
@@ -87,7 +89,7 @@ pub struct PbftConfig {
     /// A request not executed within this many ticks starts a view change.
     pub request_timeout_ticks: u64,
     /// A view change not completed within this many ticks (doubling per
-    /// failed attempt, up to 8×) moves on to the next view.
+    /// failed attempt, up to 64×) moves on to the next view.
     pub view_change_ticks: u64,
     /// Status and retransmission every this many ticks.
     pub resend_ticks: u64,
@@ -1045,7 +1047,7 @@ impl Consensus for Pbft {
                 out.extend(self.start_view_change(self.view + 1));
             }
         } else {
-            let limit = self.cfg.view_change_ticks * (1 << self.attempts.min(3)).min(MAX_BACKOFF);
+            let limit = self.cfg.view_change_ticks * (1u64 << self.attempts.min(6)).min(MAX_BACKOFF);
             if self.ticks - self.view_change_started > limit {
                 out.extend(self.start_view_change(self.view + 1));
             }

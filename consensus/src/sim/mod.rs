@@ -11,6 +11,7 @@
 //!
 //! The same seed gives the same run, so a failure is replayed by its seed.
 
+pub mod byzantine;
 mod network;
 mod node;
 
@@ -20,6 +21,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::{Action, BatchLimits, Consensus, Input, NodeId, Pbft, PbftConfig, Raft, RaftConfig, Solo};
+pub use byzantine::Byzantine;
 use network::Network;
 use node::SimNode;
 
@@ -97,6 +99,8 @@ pub struct SimConfig {
     pub heal_ms: u64,
     pub submit_every_ms: u64,
     pub faults: Faults,
+    /// orderer0 misbehaves this way (PBFT); None: every orderer is honest.
+    pub byzantine: Option<Byzantine>,
 }
 
 impl SimConfig {
@@ -110,14 +114,17 @@ impl SimConfig {
             heal_ms: 6_000,
             submit_every_ms: 15,
             faults: Faults::default(),
+            byzantine: None,
         }
     }
 
     /// The command that replays this run.
     pub fn replay_command(&self) -> String {
+        let byzantine = self.byzantine.map(|b| format!(" --byzantine {b}")).unwrap_or_default();
         format!(
-            "cargo run -p weft-consensus --example simulate -- --engine {} --nodes {} --seed {}",
-            self.engine, self.nodes, self.seed
+            "cargo run -p weft-consensus --example simulate -- --engine {} --nodes {} --seed {} --fault-ms {} \
+             --heal-ms {}{byzantine}",
+            self.engine, self.nodes, self.seed, self.fault_ms, self.heal_ms
         )
     }
 }
@@ -194,6 +201,10 @@ pub struct Sim {
     after_heal: Vec<Vec<u8>>,
     healed: bool,
     report: Report,
+    /// Indexes of the Byzantine orderer (and its twin).
+    bad: Vec<usize>,
+    /// Messages the Byzantine orderer has seen, for replaying.
+    seen: Vec<Vec<u8>>,
 }
 
 /// A simulated orderer's signing key, the same across its restarts.
@@ -211,7 +222,15 @@ impl Sim {
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let net = Network::new(cfg.faults.clone());
         let founders = names(cfg.nodes);
-        let nodes = founders.iter().map(|id| SimNode::new(id.clone())).collect();
+        let mut nodes: Vec<SimNode> = founders.iter().map(|id| SimNode::new(id.clone())).collect();
+        let mut bad = Vec::new();
+        if let Some(b) = cfg.byzantine {
+            bad.push(0);
+            if b == Byzantine::Twins {
+                nodes.push(SimNode::new(byzantine::BAD.to_string()));
+                bad.push(nodes.len() - 1);
+            }
+        }
         Sim {
             members: founders,
             cfg,
@@ -229,6 +248,8 @@ impl Sim {
             after_heal: Vec::new(),
             healed: false,
             report: Report::default(),
+            bad,
+            seen: Vec::new(),
         }
     }
 
@@ -353,6 +374,9 @@ impl Sim {
                 self.at(self.cfg.tick_ms, Event::Tick(i));
             }
             Event::Deliver { from, to, payload } => {
+                if self.bad.contains(&to) {
+                    self.remember_seen(&payload);
+                }
                 let from_id = self.nodes[from].id.clone();
                 if let Some(engine) = self.nodes[to].engine.as_mut() {
                     let actions = engine.step(Input::Message { from: from_id, payload });
@@ -434,7 +458,10 @@ impl Sim {
         }
         self.at(self.cfg.submit_every_ms, Event::Submit);
         // Clients use the orderers the configuration lists.
-        let member = &self.members[self.rng.gen_range(0..self.members.len())];
+        // The honest ones: a Byzantine orderer's clients are at its mercy.
+        let honest: Vec<NodeId> =
+            self.members.iter().filter(|m| self.bad.is_empty() || *m != byzantine::BAD).cloned().collect();
+        let member = &honest[self.rng.gen_range(0..honest.len())];
         let i = self.nodes.iter().position(|n| &n.id == member).expect("members are nodes");
         if self.nodes[i].engine.is_none() {
             return; // the client's connection is refused
@@ -464,18 +491,46 @@ impl Sim {
                     }
                 }
                 Action::Send { to, payload } => {
-                    let Some(j) = self.nodes.iter().position(|n| n.id == to) else { continue };
-                    self.report.messages += 1;
-                    for delay in self.net.deliveries(&mut self.rng, i, j) {
-                        self.at(delay, Event::Deliver { from: i, to: j, payload: payload.clone() });
+                    // Twins share an id: both get what is sent to it.
+                    let targets: Vec<usize> = (0..self.nodes.len()).filter(|j| self.nodes[*j].id == to).collect();
+                    for j in targets {
+                        // Replays stop with the clients: a replayed request
+                        // is new work, and the end of the run must be quiet.
+                        let quiet = self.now >= self.cfg.fault_ms + self.cfg.heal_ms / 2;
+                        let payloads = match self.cfg.byzantine {
+                            Some(Byzantine::Replay) if quiet => vec![payload.clone()],
+                            Some(b) if self.bad.contains(&i) => {
+                                self.remember_seen(&payload);
+                                byzantine::tamper(b, &payload, j, &self.seen, &mut self.rng)
+                            }
+                            _ => vec![payload.clone()],
+                        };
+                        for payload in payloads {
+                            self.report.messages += 1;
+                            for delay in self.net.deliveries(&mut self.rng, i, j) {
+                                self.at(delay, Event::Deliver { from: i, to: j, payload: payload.clone() });
+                            }
+                        }
                     }
                 }
                 Action::Accepted { request } => {
+                    if self.bad.contains(&i) {
+                        continue; // a Byzantine orderer's word is worth nothing
+                    }
                     if let Some(e) = self.requests.get(&request) {
                         self.acked.insert(e.clone());
                     }
                 }
                 Action::Rejected { .. } => {}
+                Action::Ordered(batch) if self.bad.contains(&i) => {
+                    // Its ledger is its own business: kept, not checked.
+                    let (mut own, mut ignored) = (BTreeMap::new(), Vec::new());
+                    if self.nodes[i].ordered(batch, &mut own, &mut ignored) {
+                        let height = self.nodes[i].height();
+                        let more = self.nodes[i].engine.as_mut().expect("alive").committed(height);
+                        self.execute(i, more);
+                    }
+                }
                 Action::Ordered(batch) => {
                     match self.batches.get(&batch.seq) {
                         // Every copy of a block has the same timestamp (it is in the header).
@@ -509,6 +564,12 @@ impl Sim {
         }
     }
 
+    fn remember_seen(&mut self, payload: &[u8]) {
+        if self.cfg.byzantine == Some(Byzantine::Replay) && self.seen.len() < 2000 {
+            self.seen.push(payload.to_vec());
+        }
+    }
+
     fn check_end(&mut self) {
         let v = &mut self.report.violations;
         let chain: BTreeSet<&Vec<u8>> = self.canonical.values().flatten().collect();
@@ -518,8 +579,13 @@ impl Sim {
             }
         }
         // A removed orderer stops where it was removed.
-        let heights: Vec<(NodeId, u64)> =
-            self.nodes.iter().filter(|n| self.members.contains(&n.id)).map(|n| (n.id.clone(), n.height())).collect();
+        let heights: Vec<(NodeId, u64)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| self.members.contains(&n.id) && !self.bad.contains(i))
+            .map(|(_, n)| (n.id.clone(), n.height()))
+            .collect();
         let top = 1 + self.canonical.len() as u64;
         if let Some((id, h)) = heights.iter().find(|(_, h)| *h != top) {
             v.push(Violation::NoLiveness { detail: format!("{id} at height {h}, chain at {top} (all: {heights:?})") });

@@ -1,0 +1,128 @@
+//! Byzantine orderers for the simulator. orderer0 — the first primary —
+//! misbehaves in one way per run; the honest orderers must still agree
+//! (`no_fork`), keep every acknowledgement (`no_lost_ack`) and, once the
+//! network heals, order what clients give them. Only engines that sign
+//! their messages (PBFT) are meant to survive these.
+
+use prost::Message as _;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use weft_proto::pbft_message::Kind;
+use weft_proto::{PbftMessage, PbftSigned};
+
+use crate::pbft::{digest, sign};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Byzantine {
+    /// Sends nothing at all (a primary that ignores its clients).
+    Silent,
+    /// Sends different pre-prepares for the same seq to different orderers.
+    Equivocate,
+    /// Sends, next to its messages, copies claiming another orderer as the
+    /// signer and copies with a broken signature.
+    Forge,
+    /// Sends, next to its messages, old messages it has seen (any signer's).
+    Replay,
+    /// Tells half the orderers in its view changes that it prepared
+    /// nothing, and asks for views far ahead.
+    ConflictingViewChange,
+    /// Its key runs in two places at once (the Twins method): two honest
+    /// engines with one identity, each with its own state.
+    Twins,
+}
+
+pub const ALL: [Byzantine; 6] = [
+    Byzantine::Silent,
+    Byzantine::Equivocate,
+    Byzantine::Forge,
+    Byzantine::Replay,
+    Byzantine::ConflictingViewChange,
+    Byzantine::Twins,
+];
+
+impl std::str::FromStr for Byzantine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Byzantine, String> {
+        ALL.iter().copied().find(|b| b.to_string() == s).ok_or_else(|| {
+            let names: Vec<String> = ALL.iter().map(ToString::to_string).collect();
+            format!("unknown behaviour {s:?}; one of {}", names.join(", "))
+        })
+    }
+}
+
+impl std::fmt::Display for Byzantine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Byzantine::Silent => "silent",
+            Byzantine::Equivocate => "equivocate",
+            Byzantine::Forge => "forge",
+            Byzantine::Replay => "replay",
+            Byzantine::ConflictingViewChange => "conflicting-view-change",
+            Byzantine::Twins => "twins",
+        })
+    }
+}
+
+/// The Byzantine orderer's id.
+pub const BAD: &str = "orderer0";
+
+/// What the Byzantine orderer sends instead of `payload` to the orderer
+/// with index `to`; `seen` are messages it has sent or received so far.
+pub fn tamper(b: Byzantine, payload: &[u8], to: usize, seen: &[Vec<u8>], rng: &mut ChaCha8Rng) -> Vec<Vec<u8>> {
+    let key = super::sim_key(BAD);
+    let decoded = PbftSigned::decode(payload).ok().and_then(|s| {
+        let m = PbftMessage::decode(s.body.as_slice()).ok()?;
+        Some((s, m))
+    });
+    match b {
+        Byzantine::Silent => Vec::new(),
+        Byzantine::Twins => vec![payload.to_vec()],
+        Byzantine::Equivocate => match decoded {
+            Some((_, mut m)) if to % 2 == 1 => {
+                if let Some(Kind::PrePrepare(pp)) = &mut m.kind {
+                    let mut batch = pp.batch.clone().unwrap_or_default();
+                    batch.envelopes.push(format!("equivocation-{}-{to}", pp.seq).into_bytes());
+                    pp.digest = digest(&batch);
+                    pp.batch = Some(batch);
+                }
+                vec![sign(&key, BAD, &m).encode_to_vec()]
+            }
+            _ => vec![payload.to_vec()],
+        },
+        Byzantine::Forge => {
+            let mut out = vec![payload.to_vec()];
+            if let Some((s, _)) = decoded {
+                out.push(PbftSigned { signer: format!("orderer{}", 1 + to % 3), ..s.clone() }.encode_to_vec());
+                let mut broken = s;
+                if let Some(byte) = broken.signature.first_mut() {
+                    *byte ^= 0x55;
+                }
+                out.push(broken.encode_to_vec());
+            }
+            out
+        }
+        Byzantine::Replay => {
+            let mut out = vec![payload.to_vec()];
+            if !seen.is_empty() {
+                for _ in 0..2 {
+                    out.push(seen[rng.gen_range(0..seen.len())].clone());
+                }
+            }
+            out
+        }
+        Byzantine::ConflictingViewChange => match decoded {
+            Some((_, mut m)) => {
+                if let Some(Kind::ViewChange(vc)) = &mut m.kind {
+                    if to % 2 == 1 {
+                        vc.prepared.clear();
+                    } else {
+                        vc.new_view += 1 + rng.gen_range(0..100);
+                    }
+                    return vec![sign(&key, BAD, &m).encode_to_vec()];
+                }
+                vec![payload.to_vec()]
+            }
+            None => vec![payload.to_vec()],
+        },
+    }
+}
