@@ -18,6 +18,20 @@ struct Cli {
     command: Command,
 }
 
+/// Who signs, and where the report goes besides the terminal.
+#[derive(clap::Args)]
+struct Outputs {
+    /// The org whose client signs and whose peers are used (default: the first).
+    #[arg(long)]
+    org: Option<String>,
+    /// Also write the report (with every sample) as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write the report as a self-contained HTML page with charts.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a workload against a network and report throughput, latency and
@@ -42,15 +56,8 @@ enum Command {
         /// The network directory.
         #[arg(long, env = "WEFT_NETWORK")]
         network: PathBuf,
-        /// The org whose client signs and whose peers are used (default: the first).
-        #[arg(long)]
-        org: Option<String>,
-        /// Also write the report as JSON to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Also write the report as a self-contained HTML page with charts.
-        #[arg(long)]
-        html: Option<PathBuf>,
+        #[command(flatten)]
+        out: Outputs,
         /// Skip measuring the ceiling.
         #[arg(long)]
         no_ceiling: bool,
@@ -82,15 +89,8 @@ enum Command {
         /// Connections the load is spread over.
         #[arg(long, default_value_t = 4)]
         workers: u32,
-        /// The org whose client signs (default: the first).
-        #[arg(long)]
-        org: Option<String>,
-        /// Also write the report (with every sample) as JSON to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Also write a self-contained HTML page with the series as charts.
-        #[arg(long)]
-        html: Option<PathBuf>,
+        #[command(flatten)]
+        out: Outputs,
     },
     /// Measure this machine and print the transaction ceiling it implies.
     ///
@@ -165,7 +165,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Run { workload, network, org, json, html, no_ceiling } => {
+        Command::Run { workload, network, out: Outputs { org, json, html }, no_ceiling } => {
             let workload = match Workload::builtin(&workload) {
                 Ok(w) if !std::path::Path::new(&workload).exists() => w,
                 _ => Workload::load(std::path::Path::new(&workload))?,
@@ -183,7 +183,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(0)
         }
-        Command::Soak { network, duration, tps, every, workers, org, json, html } => {
+        Command::Soak { network, duration, tps, every, workers, out: Outputs { org, json, html } } => {
             if !(tps > 0.0 && tps.is_finite()) || workers == 0 || workers > 256 {
                 anyhow::bail!("--tps must be a positive number and --workers 1–256");
             }

@@ -36,20 +36,26 @@ pub fn shape(net: &NetworkDir, local_nodes: usize) -> Shape {
     Shape { nodes: (local_nodes as u32).max(1), endorsements: orgs / 2 + 1, writes_per_tx: 1, tx_bytes: 1500 }
 }
 
-pub async fn run(workload: &Workload, network: &Path, options: &Options<'_>) -> anyhow::Result<Report> {
+/// Opens the network and one Gateway (its own connections) per worker, all
+/// as `org`'s client (default: the first org).
+pub fn connect(network: &Path, org: Option<&str>, workers: usize) -> anyhow::Result<(NetworkDir, Vec<Gateway>)> {
     let net = NetworkDir::open(network).map_err(|e| {
         anyhow::anyhow!("{e}; pass --network with a directory made by `weft network init` (its nodes running)")
     })?;
-    let org = match options.org {
+    let org = match org {
         Some(o) => o.to_string(),
         None => net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| anyhow::anyhow!("no orgs"))?,
     };
-    let workers = workload.rounds.iter().map(|r| r.workers).max().unwrap_or(1) as usize;
-    // One Gateway (its own connections) per worker, all as the org's client.
-    let gateways: Vec<Gateway> = (0..workers)
+    let gateways = (0..workers.max(1))
         .map(|_| net.gateway(&org, net.client(&org)?))
         .collect::<Result<_, _>>()
         .map_err(anyhow::Error::msg)?;
+    Ok((net, gateways))
+}
+
+pub async fn run(workload: &Workload, network: &Path, options: &Options<'_>) -> anyhow::Result<Report> {
+    let workers = workload.rounds.iter().map(|r| r.workers).max().unwrap_or(1) as usize;
+    let (net, gateways) = connect(network, options.org, workers)?;
     deploy_if_missing(&net, &gateways[0], workload, options.progress).await?;
 
     let mut targets = node_processes(&net, network);

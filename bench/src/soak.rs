@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use weft_sdk::network::NetworkDir;
-use weft_sdk::Gateway;
 
 use crate::round::Outcome;
 use crate::trend::{assess, Trend};
@@ -133,18 +131,8 @@ fn load(opts: &Options<'_>) -> Workload {
 }
 
 pub async fn run(network: &Path, opts: &Options<'_>) -> anyhow::Result<SoakReport> {
-    let net = NetworkDir::open(network).map_err(|e| {
-        anyhow::anyhow!("{e}; pass --network with a directory made by `weft network init` (its nodes running)")
-    })?;
-    let org = match opts.org {
-        Some(o) => o.to_string(),
-        None => net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| anyhow::anyhow!("no orgs"))?,
-    };
     let workload = load(opts);
-    let gateways: Vec<Gateway> = (0..opts.workers)
-        .map(|_| net.gateway(&org, net.client(&org)?))
-        .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::msg)?;
+    let (net, gateways) = crate::run::connect(network, opts.org, opts.workers as usize)?;
     crate::run::deploy_if_missing(&net, &gateways[0], &workload, &|step| eprintln!("{step} …")).await?;
     let nodes: Vec<(String, u32, std::path::PathBuf)> = net
         .manifest()
