@@ -304,15 +304,21 @@ pub async fn report_html(
     Path((chain, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let benchmark = load(&state, &chain.id, &id).await?;
-    let html: Option<String> = sqlx::query("SELECT report_html FROM benchmarks WHERE id = $1")
-        .bind(&benchmark.id)
-        .fetch_one(&state.db)
-        .await?
-        .try_get("report_html")?;
-    let html = html.ok_or_else(|| {
-        Problem::conflict(format!("benchmark {id} is {}; its report comes when it succeeds", benchmark.status))
+    let row = sqlx::query(
+        "SELECT b.report_html, j.status FROM benchmarks b JOIN jobs j ON j.id = b.job_id \
+         WHERE b.chain_id = $1 AND b.id = $2",
+    )
+    .bind(&chain.id)
+    .bind(&id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| {
+        Problem::not_found(format!("no benchmark {id} on chain {}; GET …/benchmarks lists them", chain.id))
     })?;
+    let html: Option<String> = row.try_get("report_html")?;
+    let status: String = row.try_get("status")?;
+    let html = html
+        .ok_or_else(|| Problem::conflict(format!("benchmark {id} is {status}; its report comes when it succeeds")))?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 

@@ -63,19 +63,12 @@ async fn add_steps(
     job.running(1, "adding the node to the channel configuration").await;
     let net = NetworkDir::open(&dir).map_err(|e| (1, e, None))?;
     let channel_node = prepared.channel_node.clone();
-    let update = crate::config_tx::update(&state.config_lock, &net, &request.org, move |c| {
+    let (sequence, block) = admit(state, &net, &request.org, &prepared.dir, move |c| {
         c.nodes.push(channel_node);
         Ok(())
     })
-    .await;
-    let (sequence, block) = match update {
-        Ok(v) => v,
-        Err(why) => {
-            // Nothing refers to the files yet: leave no half-added node.
-            let _ = std::fs::remove_dir_all(&prepared.dir);
-            return Err(no_node((1, why)));
-        }
-    };
+    .await
+    .map_err(|why| no_node((1, why)))?;
     let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
     manifest.nodes.push(node.clone());
     manifest.save(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
@@ -94,6 +87,23 @@ async fn add_steps(
     wait_healthy(state, chain, std::slice::from_ref(&node), job, 3).await.map_err(|e| (3, e, Some(node.clone())))?;
     job.done(3, &format!("{} serving", node.id)).await;
     Ok(node.id)
+}
+
+/// Admits a prepared node or org by a configuration update signed as
+/// `acting`; if the update fails, nothing refers to its files yet, so
+/// they are removed and nothing half-added is left.
+async fn admit(
+    state: &AppState,
+    net: &NetworkDir,
+    acting: &str,
+    files: &std::path::Path,
+    edit: impl FnOnce(&mut ChannelConfig) -> Result<(), String> + Send + 'static,
+) -> Result<(u64, u64), String> {
+    let update = crate::config_tx::update(&state.config_lock, net, acting, edit).await;
+    if update.is_err() {
+        let _ = std::fs::remove_dir_all(files);
+    }
+    update
 }
 
 /// Takes a node that was admitted but did not come up out again.
@@ -227,18 +237,12 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
     let net = NetworkDir::open(&dir).map_err(|e| (1, e))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
-    let update = crate::config_tx::update(&state.config_lock, &net, &acting, move |c| {
+    let (sequence, block) = admit(state, &net, &acting, &prepared.dir, move |c| {
         c.orgs.push(entry);
         Ok(())
     })
-    .await;
-    let (sequence, block) = match update {
-        Ok(v) => v,
-        Err(why) => {
-            let _ = std::fs::remove_dir_all(&prepared.dir);
-            return Err((1, format!("{why}; the org's files were removed")));
-        }
-    };
+    .await
+    .map_err(|why| (1, format!("{why}; the org's files were removed")))?;
     let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string()))?;
     manifest.orgs.push(prepared.manifest.clone());
     manifest.save(&dir).map_err(|e| (1, e.to_string()))?;

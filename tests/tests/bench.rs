@@ -46,17 +46,7 @@ fn weft_bench_runs_a_workload_and_reports_it() {
     std::fs::write(&workload, WORKLOAD).unwrap();
     let json = net.dir.join("report.json");
     let html = net.dir.join("report.html");
-    let out = Command::new(net.weft_binary().with_file_name("weft-bench"))
-        .args(["run", "--workload"])
-        .arg(&workload)
-        .arg("--network")
-        .arg(&net.dir)
-        .arg("--json")
-        .arg(&json)
-        .arg("--html")
-        .arg(&html)
-        .output()
-        .expect("run weft-bench (built by cargo build --workspace)");
+    let out = weft_bench(&net, &["run", "--workload", workload.to_str().unwrap()], &json, &html);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("| Name") && stdout.contains("Throughput (TPS)"), "{stdout}");
@@ -105,22 +95,17 @@ fn weft_bench_runs_a_workload_and_reports_it() {
 fn soak(net: &Net) {
     let json = net.dir.join("soak.json");
     let html = net.dir.join("soak.html");
-    let out = Command::new(net.weft_binary().with_file_name("weft-bench"))
-        .args(["soak", "--duration", "6s", "--every", "0.4s", "--tps", "20", "--network"])
-        .arg(&net.dir)
-        .arg("--json")
-        .arg(&json)
-        .arg("--html")
-        .arg(&html)
-        .output()
-        .unwrap();
+    let out = weft_bench(net, &["soak", "--duration", "6s", "--every", "0.4s", "--tps", "20"], &json, &html);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(matches!(out.status.code(), Some(0 | 3)), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let outcome = &report["outcome"];
     assert!(outcome["succeeded"].as_u64().unwrap() > 0 && outcome["failed"].as_u64() == Some(0), "{outcome}");
+    // How many samples a loaded machine takes is timing; that they span
+    // the run is the schedule (a sample every 0.4 s of a 6 s round).
     let samples = report["samples"].as_array().unwrap();
-    assert!(samples.len() >= 10, "{} samples", samples.len());
+    assert!(samples.len() >= 2, "{} samples", samples.len());
+    assert!(samples.last().unwrap()["secs"].as_f64().unwrap() >= 5.0, "{samples:?}");
     let last = samples.last().unwrap();
     assert!(last["committed"].as_u64() > samples[0]["committed"].as_u64(), "{last}");
     assert_eq!(last["nodes"][0]["name"], "node0.org1");
@@ -131,4 +116,18 @@ fn soak(net: &Net) {
     assert_eq!(out.status.code() == Some(3), trends.iter().any(|t| t["rising"] == true), "{stdout}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<polyline") && page.contains("Resident memory per node"), "{page}");
+}
+
+/// Runs weft-bench against the network with a JSON and an HTML report.
+fn weft_bench(net: &Net, args: &[&str], json: &std::path::Path, html: &std::path::Path) -> std::process::Output {
+    Command::new(net.weft_binary().with_file_name("weft-bench"))
+        .args(args)
+        .arg("--network")
+        .arg(&net.dir)
+        .arg("--json")
+        .arg(json)
+        .arg("--html")
+        .arg(html)
+        .output()
+        .expect("run weft-bench (built by cargo build --workspace)")
 }
