@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
-use weft_provision::ConsensusKind;
 
 use crate::db::{now, Db};
 use crate::jobs::{Job, JobView};
@@ -131,12 +130,6 @@ pub async fn create(
         )));
     }
     let (template, summary) = templates::find(&state.db, Some(&tenant), &req.template).await?;
-    if template.consensus == ConsensusKind::Pbft {
-        return Err(Problem::unprocessable(format!(
-            "template: {} uses pbft ordering, which weft-node does not run yet; choose a solo or raft template",
-            req.template
-        )));
-    }
     let demand = summary.demand;
     // Quota check and insert under one lock so two requests cannot both
     // take the last place.

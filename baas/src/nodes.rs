@@ -418,6 +418,7 @@ pub async fn remove(
     }
     let admin = admin_of(&state, &chain)?;
     let n = find(&admin, &node)?.clone();
+    weft_provision::check_orderer_change(admin.manifest().consensus, &n.roles, &n.id).map_err(Problem::conflict)?;
     let others: Vec<&ManifestNode> = admin.manifest().nodes.iter().filter(|m| m.id != n.id).collect();
     // Act for an org that keeps a peer, so the update has someone to go through.
     let Some(acting) = others.iter().find(|m| m.roles.contains(&NodeRoleName::Peer)).map(|m| m.org.clone()) else {

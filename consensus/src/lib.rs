@@ -135,6 +135,11 @@ pub struct Status {
     pub next_seq: u64,
     /// Envelopes waiting for the current batch to be cut.
     pub pending: usize,
+    /// Messages from other orderers refused (bad signature, unknown
+    /// signer, contradicting what they sent before: PBFT), and the last
+    /// reason; a Byzantine or broken orderer shows here.
+    pub refused: u64,
+    pub last_refusal: String,
 }
 
 /// An ordering engine. Each method returns the actions the driver must take,

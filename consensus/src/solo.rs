@@ -73,6 +73,8 @@ impl Consensus for Solo {
             proposals: 0,
             next_seq: self.next_seq,
             pending: self.cutter.pending(),
+            refused: 0,
+            last_refusal: String::new(),
         }
     }
 }

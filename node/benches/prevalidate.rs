@@ -82,6 +82,7 @@ fn bench(c: &mut Criterion) {
         lifecycle: &admins,
         default_endorsement: &admins,
         config_sequence: 0,
+        pbft_orderers: None,
         now_unix: now,
     };
     assert!(prevalidate(&envelopes, &rules).iter().all(|c| *c == TxValidationCode::Valid));

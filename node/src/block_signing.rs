@@ -3,6 +3,7 @@
 //! block from the network only with a valid signature from a node that the
 //! channel configuration lists as an orderer.
 
+use weft_consensus::pbft::CertificateCheck;
 use weft_identity::{Membership, Signature, SigningKeyPair};
 use weft_proto::{block_hash, Block, SerializedIdentity, SignatureWithIdentity};
 
@@ -18,6 +19,20 @@ pub enum BlockSignatureError {
     BadCertificate { number: u64, signer: String, reason: String },
     #[error("block {number}: orderer signature of {signer} does not verify")]
     BadSignature { number: u64, signer: String },
+    #[error("block {number}: {reason} (a PBFT block needs the signed commits of 2f+1 orderers for exactly its contents; fetch it from another orderer)")]
+    CommitCertificate { number: u64, reason: String },
+}
+
+/// Checks a PBFT block's commit certificate (its consensus metadata): 2f+1
+/// orderers committed exactly this block's envelopes and timestamp at its
+/// number.
+pub fn verify_commit_certificate(block: &Block, check: &CertificateCheck) -> Result<(), BlockSignatureError> {
+    let number = block.header.as_ref().map(|h| h.number).ok_or(BlockSignatureError::NoHeader(0))?;
+    let metadata = block.metadata.clone().unwrap_or_default();
+    let envelopes = block.data.as_ref().map(|d| d.envelopes.as_slice()).unwrap_or_default();
+    check
+        .check(&metadata.consensus_metadata, number, metadata.timestamp_unix_ms, envelopes)
+        .map_err(|reason| BlockSignatureError::CommitCertificate { number, reason })
 }
 
 /// What an orderer signs for a block.

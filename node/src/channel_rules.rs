@@ -3,10 +3,13 @@
 //! exist with which code and endorsement policy.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use ed25519_dalek::VerifyingKey;
+use weft_consensus::pbft::CertificateCheck;
 use weft_contracts::CodeHash;
-use weft_identity::{IdentityError, Membership, Policy};
-use weft_proto::{ChannelConfig, ContractDefinition, NodeRole};
+use weft_identity::{IdentityError, Membership, ParsedCertificate, Policy};
+use weft_proto::{ChannelConfig, ConsensusType, ContractDefinition, NodeRole};
 
 use crate::TxRules;
 
@@ -18,6 +21,8 @@ pub enum RulesError {
     Policy { name: String, rule: String, message: String },
     #[error("channel configuration has no {0} policy")]
     MissingPolicy(&'static str),
+    #[error("channel configuration: the certificate of orderer {node} gives no Ed25519 key: {message}")]
+    OrdererKey { node: String, message: String },
 }
 
 #[derive(Clone)]
@@ -34,6 +39,10 @@ pub struct ChannelRules {
     pub lifecycle: Policy,
     /// DER certificates of the nodes with the orderer role: who may sign blocks.
     pub orderers: Vec<Vec<u8>>,
+    /// PBFT channels: every block must carry a commit certificate of 2f+1
+    /// orderers, checked with their keys (one orderer's signature is not
+    /// enough when orderers may lie).
+    pub commit_certificates: Option<Arc<CertificateCheck>>,
     /// For contracts deployed without their own policy.
     pub default_endorsement: Policy,
     pub contracts: BTreeMap<String, Policy>,
@@ -50,6 +59,22 @@ fn policy(config: &ChannelConfig, name: &'static str) -> Result<Policy, RulesErr
     })
 }
 
+/// The orderers' ids and the Ed25519 keys of their certificates: PBFT
+/// replicas sign their votes with their node keys.
+pub fn pbft_orderers(config: &ChannelConfig) -> Result<Vec<(String, VerifyingKey)>, RulesError> {
+    config
+        .nodes
+        .iter()
+        .filter(|n| n.roles.contains(&(NodeRole::Orderer as i32)))
+        .map(|n| {
+            let fail = |message: String| RulesError::OrdererKey { node: n.node_id.clone(), message };
+            let cert = ParsedCertificate::parse(&n.certificate_der).map_err(|e| fail(e.to_string()))?;
+            let key = VerifyingKey::from_bytes(&cert.public_key.to_bytes()).map_err(|e| fail(e.to_string()))?;
+            Ok((n.node_id.clone(), key))
+        })
+        .collect()
+}
+
 impl ChannelRules {
     pub fn from_config(config: &ChannelConfig) -> Result<ChannelRules, RulesError> {
         let orderers = config
@@ -64,7 +89,11 @@ impl ChannelRules {
             Err(RulesError::MissingPolicy(_)) => Policy::parse("MAJORITY(admin)").expect("valid"),
             other => other?,
         };
+        let pbft = config.consensus.is_some_and(|c| c.r#type == ConsensusType::Pbft as i32);
+        let commit_certificates =
+            if pbft { Some(Arc::new(CertificateCheck::new(pbft_orderers(config)?))) } else { None };
         Ok(ChannelRules {
+            commit_certificates,
             config: config.clone(),
             lifecycle,
             orderers,
@@ -126,6 +155,7 @@ impl ChannelRules {
             lifecycle: &self.lifecycle,
             default_endorsement: &self.default_endorsement,
             config_sequence: self.config_sequence,
+            pbft_orderers: self.commit_certificates.is_some().then_some(self.orderers.as_slice()),
             now_unix,
         }
     }

@@ -16,7 +16,7 @@ use weft_proto::{
     TxId, TxValidationCode,
 };
 
-use crate::block_signing::{verify_block, BlockSignatureError};
+use crate::block_signing::{verify_block, verify_commit_certificate, BlockSignatureError};
 use crate::lifecycle::{self, LIFECYCLE};
 use crate::{prevalidate, ChannelRules, LedgerState};
 
@@ -132,7 +132,8 @@ impl Committer {
     }
 
     /// Commits a block an orderer signed: the signature must be a current
-    /// orderer's, judged at the block's timestamp.
+    /// orderer's, judged at the block's timestamp; on a PBFT channel the
+    /// block's commit certificate must hold too.
     pub fn commit_block(&mut self, block: &Block) -> Result<Committed, CommitError> {
         let expected = self.ledger.height();
         let got = block.header.as_ref().map(|h| h.number).unwrap_or(u64::MAX);
@@ -140,6 +141,9 @@ impl Committer {
             return Err(CommitError::OutOfOrder { expected, got });
         }
         verify_block(block, &self.rules.membership, &self.rules.orderers)?;
+        if let Some(check) = &self.rules.commit_certificates {
+            verify_commit_certificate(block, check)?;
+        }
         self.commit_checked(block)
     }
 

@@ -162,6 +162,7 @@ impl Net {
                     lifecycle: &self.admins,
                     default_endorsement: &self.admins,
                     config_sequence: 0,
+                    pbft_orderers: None,
                     now_unix: now(),
                 };
                 let pre = prevalidate(&batch.envelopes, &rules);

@@ -12,7 +12,7 @@ use weft_identity::{CertificateAuthority, SigningKeyPair, Validity};
 
 use crate::files::read_to_string;
 use crate::init::{free_ports, write_node, NodeSpec};
-use crate::{read_cert_pem, Manifest, ManifestNode, NodeRoleName, ProvisionError, Resources};
+use crate::{read_cert_pem, ConsensusKind, Manifest, ManifestNode, NodeRoleName, ProvisionError, Resources};
 
 #[derive(Debug, Clone)]
 pub struct NodeRequest {
@@ -37,6 +37,19 @@ fn host_of(address: &str) -> Option<String> {
     address.rsplit_once(':').map(|(h, _)| h.to_string())
 }
 
+/// Whether a node with `roles` may join or leave a channel ordered by
+/// `consensus`: PBFT's orderers are fixed at genesis (membership changes
+/// are not supported yet; the ledger refuses such an update too).
+pub fn check_orderer_change(consensus: ConsensusKind, roles: &[NodeRoleName], node: &str) -> Result<(), String> {
+    if consensus == ConsensusKind::Pbft && roles.contains(&NodeRoleName::Orderer) {
+        return Err(format!(
+            "{node} would change the orderers of a PBFT channel, whose orderers are fixed at genesis (PBFT \
+             membership changes are not supported yet); add or remove peers only"
+        ));
+    }
+    Ok(())
+}
+
 /// Writes the new node's files under `dir` (see the module comment).
 pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> Result<PreparedNode, ProvisionError> {
     let bad = |message: String| ProvisionError::Template { path: "add-node".into(), message };
@@ -47,6 +60,7 @@ pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> R
     if request.roles.is_empty() {
         return Err(bad("a node needs at least one role (peer, orderer)".into()));
     }
+    check_orderer_change(manifest.consensus, &request.roles, "an orderer").map_err(bad)?;
     if request.join_from_snapshot && request.roles.contains(&NodeRoleName::Orderer) {
         return Err(bad(
             "an orderer cannot join from a snapshot: it catches up through consensus (drop --from-snapshot)".into(),

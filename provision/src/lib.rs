@@ -23,7 +23,7 @@ mod manifest;
 mod node_config;
 mod template;
 
-pub use add_node::{prepare_node, NodeRequest, PreparedNode};
+pub use add_node::{check_orderer_change, prepare_node, NodeRequest, PreparedNode};
 pub use add_org::{prepare_org, trust_org, PreparedOrg};
 pub use error::ProvisionError;
 pub use files::read_cert_pem;

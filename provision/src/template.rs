@@ -237,6 +237,15 @@ impl Template {
         {
             return Err("a [raft] or [pbft] section does not match `consensus`".into());
         }
+        if let Some(p) = &self.pbft {
+            if p.checkpoint_interval == 0 || p.watermark_window < 2 * p.checkpoint_interval {
+                return Err(format!(
+                    "[pbft] watermark_window = {} must be at least twice checkpoint_interval = {} (and that at \
+                     least 1), or no checkpoint could become stable before the window fills",
+                    p.watermark_window, p.checkpoint_interval
+                ));
+            }
+        }
         for (name, rule) in self.policies.named() {
             Policy::parse(rule).map_err(|e| format!("policy {name} = {rule:?}: {e}"))?;
         }

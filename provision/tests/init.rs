@@ -159,6 +159,10 @@ fn bad_templates_say_what_is_wrong() {
         assert!(err.starts_with("template test.toml: "), "{err}");
         assert!(err.contains(want), "expected {want:?} in: {err}");
     }
+    let pbft = std::fs::read_to_string(templates_dir().join("pbft-4.toml")).unwrap();
+    let narrow = pbft.replace("watermark_window = 40", "watermark_window = 15");
+    let err = Template::parse(&narrow, "test.toml").unwrap_err().to_string();
+    assert!(err.contains("watermark_window = 15 must be at least twice checkpoint_interval = 10"), "{err}");
 }
 
 #[test]

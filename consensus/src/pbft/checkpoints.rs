@@ -63,27 +63,10 @@ impl Pbft {
         out
     }
 
-    /// Checks a block's commit certificate: 2f+1 orderers' signed commits
-    /// for one (view, seq, digest), the digest that of `batch`. Returns the
-    /// digest.
+    /// Checks a block's commit certificate against this replica's
+    /// orderers; returns the batch's digest.
     pub fn check_certificate(&self, proof: &[u8], batch: &PbftBatch) -> Result<Vec<u8>, String> {
-        let cert = PbftCommitCertificate::decode(proof).map_err(|e| format!("malformed commit certificate: {e}"))?;
-        let d = digest(batch);
-        if cert.seq != batch.seq || cert.digest != d {
-            return Err("its commit certificate is for another batch".into());
-        }
-        let mut signers = BTreeSet::new();
-        for c in &cert.commits {
-            let (_, kind) = open(c, &self.keys).map_err(|e| e.to_string())?;
-            if kind != Kind::Commit(PbftVote { view: cert.view, seq: cert.seq, digest: d.clone() }) {
-                return Err("its commit certificate holds a vote for something else".into());
-            }
-            signers.insert(c.signer.clone());
-        }
-        if signers.len() < self.q.strong() {
-            return Err(format!("{} commits in its certificate, {} needed", signers.len(), self.q.strong()));
-        }
-        Ok(d)
+        check_certificate(proof, batch, &self.keys, &self.q)
     }
 
     /// The height f+1 other orderers have executed to, when this replica
@@ -93,5 +76,48 @@ impl Pbft {
         theirs.sort_unstable_by(|a, b| b.cmp(a));
         let target = *theirs.get(self.q.weak() - 1)?;
         (target > self.executed && self.executed == self.executed_at_resend).then_some(target)
+    }
+}
+
+/// Checks a block's commit certificate: 2f+1 orderers' signed commits for
+/// one (view, seq, digest), the digest that of `batch`. Returns the digest.
+fn check_certificate(proof: &[u8], batch: &PbftBatch, keys: &Keys, q: &Quorum) -> Result<Vec<u8>, String> {
+    let cert = PbftCommitCertificate::decode(proof).map_err(|e| format!("malformed commit certificate: {e}"))?;
+    let d = digest(batch);
+    if cert.seq != batch.seq || cert.digest != d {
+        return Err("its commit certificate is for another batch".into());
+    }
+    let mut signers = BTreeSet::new();
+    for c in &cert.commits {
+        let (_, kind) = open(c, keys).map_err(|e| e.to_string())?;
+        if kind != Kind::Commit(PbftVote { view: cert.view, seq: cert.seq, digest: d.clone() }) {
+            return Err("its commit certificate holds a vote for something else".into());
+        }
+        signers.insert(c.signer.clone());
+    }
+    if signers.len() < q.strong() {
+        return Err(format!("{} commits in its certificate, {} needed", signers.len(), q.strong()));
+    }
+    Ok(d)
+}
+
+/// What a peer needs to check PBFT blocks on its own: the orderers' public
+/// keys. The committer of every node holds one for a PBFT channel.
+pub struct CertificateCheck {
+    keys: Keys,
+    q: Quorum,
+}
+
+impl CertificateCheck {
+    pub fn new(orderers: Vec<(NodeId, VerifyingKey)>) -> CertificateCheck {
+        let q = Quorum::new(orderers.iter().map(|(id, _)| id.clone()).collect());
+        CertificateCheck { keys: orderers.into_iter().collect(), q }
+    }
+
+    /// Whether `proof` certifies that block `seq` holds exactly
+    /// `envelopes`, stamped `timestamp_ms`.
+    pub fn check(&self, proof: &[u8], seq: u64, timestamp_ms: u64, envelopes: &[Vec<u8>]) -> Result<(), String> {
+        let batch = PbftBatch { seq, timestamp_ms, envelopes: envelopes.to_vec() };
+        check_certificate(proof, &batch, &self.keys, &self.q).map(|_| ())
     }
 }

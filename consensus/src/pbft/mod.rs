@@ -74,6 +74,7 @@ use weft_proto::{
 
 use crate::{Action, Batch, BatchCutter, BatchLimits, Consensus, Cut, Input, NodeId, RejectReason, Status, StoreOp};
 use bounded::BoundedSet;
+pub use checkpoints::CertificateCheck;
 use log::{Accepted, Slot};
 pub use messages::{digest, open, sign, Keys, MessageError};
 use view_change::ViewChange;
@@ -94,9 +95,11 @@ pub struct PbftConfig {
     /// Every orderer (this one included) and its public key.
     pub orderers: Vec<(NodeId, VerifyingKey)>,
     pub limits: BatchLimits,
-    /// K: a checkpoint every K blocks; pre-prepares are accepted up to 2K
-    /// past the stable one.
+    /// K: a checkpoint every K blocks.
     pub checkpoint_interval: u64,
+    /// Pre-prepares are accepted up to this many seqs past the stable
+    /// checkpoint (the high watermark); at least 2K, which 0 also means.
+    pub watermark_window: u64,
     /// A request not executed within this many ticks starts a view change.
     pub request_timeout_ticks: u64,
     /// A view change not completed within this many ticks (doubling per
@@ -331,7 +334,7 @@ impl Pbft {
     }
 
     fn window(&self) -> u64 {
-        2 * self.cfg.checkpoint_interval.max(1)
+        self.cfg.watermark_window.max(2 * self.cfg.checkpoint_interval.max(1))
     }
 
     fn sign(&self, kind: Kind) -> PbftSigned {
@@ -517,6 +520,8 @@ impl Consensus for Pbft {
             proposals: self.proposals,
             next_seq: self.executed + 1,
             pending: self.pending.len() + self.cutter.pending(),
+            refused: self.refused,
+            last_refusal: self.last_refusal.clone(),
         }
     }
 }

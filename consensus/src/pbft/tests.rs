@@ -22,6 +22,7 @@ fn config(id: &str, n: usize) -> PbftConfig {
         orderers: names(n).iter().map(|o| (o.clone(), sim_key(o).verifying_key())).collect(),
         limits: limits(),
         checkpoint_interval: 2,
+        watermark_window: 0,
         request_timeout_ticks: 30,
         view_change_ticks: 30,
         resend_ticks: 5,

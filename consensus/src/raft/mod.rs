@@ -652,6 +652,8 @@ impl Consensus for Raft {
             proposals: self.proposals,
             next_seq: self.next_seq,
             pending: self.cutter.pending() + self.waiting.len(),
+            refused: 0,
+            last_refusal: String::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! network heals, order what clients give them. Only engines that sign
 //! their messages (PBFT) are meant to survive these.
 
+use ed25519_dalek::SigningKey;
 use prost::Message as _;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -66,10 +67,26 @@ impl std::fmt::Display for Byzantine {
 /// The Byzantine orderer's id.
 pub const BAD: &str = "orderer0";
 
+/// The orderer that misbehaves: its id and key, and the orderers it may
+/// claim to be when it forges.
+pub struct Liar<'a> {
+    pub id: &'a str,
+    pub key: &'a SigningKey,
+    pub others: &'a [String],
+}
+
 /// What the Byzantine orderer sends instead of `payload` to the orderer
 /// with index `to`; `seen` are messages it has sent or received so far.
-pub fn tamper(b: Byzantine, payload: &[u8], to: usize, seen: &[Vec<u8>], rng: &mut ChaCha8Rng) -> Vec<Vec<u8>> {
-    let key = super::sim_key(BAD);
+/// The simulator's orderer0 and a node's test-only Byzantine mode both
+/// lie through this.
+pub fn tamper(
+    b: Byzantine,
+    liar: &Liar<'_>,
+    payload: &[u8],
+    to: usize,
+    seen: &[Vec<u8>],
+    rng: &mut ChaCha8Rng,
+) -> Vec<Vec<u8>> {
     let decoded = PbftSigned::decode(payload).ok().and_then(|s| {
         let m = PbftMessage::decode(s.body.as_slice()).ok()?;
         Some((s, m))
@@ -85,14 +102,15 @@ pub fn tamper(b: Byzantine, payload: &[u8], to: usize, seen: &[Vec<u8>], rng: &m
                     pp.digest = digest(&batch);
                     pp.batch = Some(batch);
                 }
-                vec![sign(&key, BAD, &m).encode_to_vec()]
+                vec![sign(liar.key, liar.id, &m).encode_to_vec()]
             }
             _ => vec![payload.to_vec()],
         },
         Byzantine::Forge => {
             let mut out = vec![payload.to_vec()];
-            if let Some((s, _)) = decoded {
-                out.push(PbftSigned { signer: format!("orderer{}", 1 + to % 3), ..s.clone() }.encode_to_vec());
+            if let (Some((s, _)), false) = (decoded, liar.others.is_empty()) {
+                let claimed = liar.others[to % liar.others.len()].clone();
+                out.push(PbftSigned { signer: claimed, ..s.clone() }.encode_to_vec());
                 let mut broken = s;
                 if let Some(byte) = broken.signature.first_mut() {
                     *byte ^= 0x55;
@@ -118,7 +136,7 @@ pub fn tamper(b: Byzantine, payload: &[u8], to: usize, seen: &[Vec<u8>], rng: &m
                     } else {
                         vc.new_view += 1 + rng.gen_range(0..100);
                     }
-                    return vec![sign(&key, BAD, &m).encode_to_vec()];
+                    return vec![sign(liar.key, liar.id, &m).encode_to_vec()];
                 }
                 vec![payload.to_vec()]
             }

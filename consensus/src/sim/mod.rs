@@ -291,6 +291,7 @@ impl Sim {
                     orderers: founders.iter().map(|id| (id.clone(), sim_key(id).verifying_key())).collect(),
                     limits,
                     checkpoint_interval: 5,
+                    watermark_window: 0,
                     request_timeout_ticks: 60,
                     view_change_ticks: 60,
                     resend_ticks: 10,
@@ -501,7 +502,10 @@ impl Sim {
                             Some(Byzantine::Replay) if quiet => vec![payload.clone()],
                             Some(b) if self.bad.contains(&i) => {
                                 self.remember_seen(&payload);
-                                byzantine::tamper(b, &payload, j, &self.seen, &mut self.rng)
+                                let key = sim_key(byzantine::BAD);
+                                let others: Vec<String> = (1..4).map(|k| format!("orderer{k}")).collect();
+                                let liar = byzantine::Liar { id: byzantine::BAD, key: &key, others: &others };
+                                byzantine::tamper(b, &liar, &payload, j, &self.seen, &mut self.rng)
                             }
                             _ => vec![payload.clone()],
                         };

@@ -57,6 +57,8 @@ impl Admin for AdminService {
                 applied_index: s.applied_index,
                 log_entries: s.log_entries,
                 proposals: s.proposals,
+                refused_messages: s.refused,
+                last_refusal: s.last_refusal,
             }),
             None => Some(ConsensusStatus {
                 engine: "none".into(),

@@ -39,6 +39,10 @@ pub struct TxRules<'a> {
     pub default_endorsement: &'a Policy,
     /// Current configuration sequence; an update must carry the next one.
     pub config_sequence: u64,
+    /// PBFT channels: the orderers' certificates. An update may neither
+    /// change them (PBFT membership changes are not supported yet) nor
+    /// leave PBFT.
+    pub pbft_orderers: Option<&'a [Vec<u8>]>,
     /// Certificates are judged at this time (the block's, not the wall clock).
     pub now_unix: i64,
 }
@@ -256,9 +260,14 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> 
         (Ok(HeaderType::Config), Some(payload::Body::ConfigUpdate(update))) => {
             let config =
                 ChannelConfig::decode(update.config_bytes.as_slice()).map_err(|_| Code::InvalidConfigTransaction)?;
+            let next = ChannelRules::from_config(&config);
             let usable = config.channel_id == rules.channel_id
                 && config.sequence == rules.config_sequence + 1
-                && ChannelRules::from_config(&config).is_ok();
+                && next.as_ref().is_ok_and(|next| {
+                    rules
+                        .pbft_orderers
+                        .is_none_or(|fixed| next.commit_certificates.is_some() && same_members(&next.orderers, fixed))
+                });
             if !usable {
                 return Err(Code::InvalidConfigTransaction);
             }
@@ -278,3 +287,8 @@ fn parse(bytes: &[u8], rules: &TxRules<'_>, identities: &mut Identities<'_>) -> 
 
 #[cfg(test)]
 mod tests;
+
+fn same_members(a: &[Vec<u8>], b: &[Vec<u8>]) -> bool {
+    let set = |v: &[Vec<u8>]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+    set(a) == set(b)
+}

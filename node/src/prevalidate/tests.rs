@@ -163,6 +163,7 @@ fn rules(w: &World, now: i64) -> TxRules<'_> {
         lifecycle: &w.admins,
         default_endorsement: &w.admins,
         config_sequence: 0,
+        pbft_orderers: None,
         now_unix: now,
     }
 }

@@ -131,9 +131,12 @@ fn committer_loop(
             Command::Order(batch, reply) => {
                 let result = match &signer {
                     None => Err(CommitError::Contracts("this node is not an orderer".into())),
-                    // Raft batches carry the leader's clock, so every
-                    // orderer's copy of the block has the same timestamp.
+                    // Raft and PBFT batches carry the clock of the node
+                    // that cut them, so every orderer's copy of the block
+                    // has the same timestamp; a PBFT block also carries its
+                    // commit certificate, which that timestamp is part of.
                     Some(s) => committer.next_block(&batch, stamp(&batch)).and_then(|mut block| {
+                        block.metadata.get_or_insert_with(Default::default).consensus_metadata = batch.proof.clone();
                         sign_block(&mut block, &s.identity, &s.key);
                         committer.commit_block(&block)
                     }),
@@ -178,7 +181,7 @@ fn write_snapshot(committer: &Committer, path: &std::path::Path) -> Result<Snaps
 }
 
 fn stamp(batch: &Batch) -> u64 {
-    if batch.timestamp_ms == 0 {
+    if batch.timestamp_ms == 0 && batch.proof.is_empty() {
         now_ms()
     } else {
         batch.timestamp_ms

@@ -29,6 +29,7 @@ pub struct Metrics {
     pub consensus_log_entries: Gauge,
     pub consensus_term: Gauge,
     pub consensus_commit_index: Gauge,
+    pub consensus_refused: Gauge,
     pub resident_memory_bytes: Gauge,
     pub memory_limit_bytes: Gauge,
 }
@@ -68,6 +69,7 @@ impl Metrics {
         let consensus_log_entries = Gauge::default();
         let consensus_term = Gauge::default();
         let consensus_commit_index = Gauge::default();
+        let consensus_refused = Gauge::default();
         registry.register(
             "weft_consensus_leader_changes",
             "Times this orderer saw a new ordering leader, the first election included",
@@ -83,7 +85,13 @@ impl Metrics {
             "Entries in the consensus log (compacted behind committed blocks)",
             consensus_log_entries.clone(),
         );
-        registry.register("weft_consensus_term", "Current raft term", consensus_term.clone());
+        registry.register("weft_consensus_term", "Current raft term or PBFT view", consensus_term.clone());
+        registry.register(
+            "weft_consensus_refused_messages",
+            "Messages from other orderers refused since start (bad signature, unknown signer, contradicting \
+             what they sent before): a Byzantine or broken orderer",
+            consensus_refused.clone(),
+        );
         registry.register(
             "weft_consensus_commit_index",
             "Highest consensus log index known committed",
@@ -115,6 +123,7 @@ impl Metrics {
             consensus_log_entries,
             consensus_term,
             consensus_commit_index,
+            consensus_refused,
         }
     }
 
@@ -123,6 +132,7 @@ impl Metrics {
         self.consensus_log_entries.set(s.log_entries as i64);
         self.consensus_term.set(s.term as i64);
         self.consensus_commit_index.set(s.commit_index as i64);
+        self.consensus_refused.set(s.refused as i64);
     }
 
     pub fn record_commit(&self, committed: &Committed, took: Duration) {

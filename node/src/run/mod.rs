@@ -3,6 +3,7 @@
 //! and stops them in order on shutdown.
 
 pub mod block_pull;
+pub mod byzantine;
 pub mod chain;
 pub mod consensus_store;
 pub mod join;
@@ -17,12 +18,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use ed25519_dalek::SigningKey;
 use prost::Message;
 use tokio::sync::watch;
-use weft_consensus::{BatchLimits, Raft, RaftConfig, Solo};
+use weft_consensus::{Action, BatchLimits, Consensus, Pbft, PbftConfig, Raft, RaftConfig, Solo};
 use weft_contracts::{Limits, Runtime};
 use weft_identity::SigningKeyPair;
 use weft_ledger::{Ledger, LedgerOptions};
+use weft_proto::consensus_config::Params;
 use weft_proto::{Block, ChannelId, ConsensusType, SerializedIdentity};
 use weft_provision::NodeConfig;
 use weft_sdk::{ClientIdentity, TrustRoots};
@@ -42,6 +45,10 @@ pub type LogControl = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
 const SOLO_TICK: Duration = Duration::from_millis(10);
 /// Raft's when the channel does not set one.
 const RAFT_TICK_MS: u64 = 100;
+/// PBFT's defaults when the channel does not set them (the pbft-4 template's).
+const PBFT_TICK_MS: u64 = 100;
+const PBFT_REQUEST_TIMEOUT_TICKS: u64 = 20;
+const PBFT_CHECKPOINT_INTERVAL: u64 = 10;
 
 /// Everything the services share.
 pub struct NodeCore {
@@ -82,8 +89,9 @@ fn read(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Builds the channel's ordering engine (restoring raft from the consensus
-/// store) and starts its driver, with the p2p transport for raft.
+/// Builds the channel's ordering engine (restoring raft or PBFT from the
+/// consensus store) and starts its driver, with the p2p transport for the
+/// multi-node engines.
 fn start_ordering(
     config: &NodeConfig,
     channel_config: &weft_proto::ChannelConfig,
@@ -93,57 +101,105 @@ fn start_ordering(
 ) -> anyhow::Result<(Ordering, Option<P2p>)> {
     let consensus = channel_config.consensus.unwrap_or_default();
     let batch = channel_config.batch.unwrap_or_default();
-    match ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo) {
-        ConsensusType::Solo => {
-            let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
-            let engine = Solo::new(config.node_id.clone(), limits, chain.height());
-            Ok((Ordering::start(Box::new(engine), Vec::new(), SOLO_TICK, chain, None, metrics), None))
-        }
-        ConsensusType::Raft => {
-            let params = match consensus.params {
-                Some(weft_proto::consensus_config::Params::Raft(p)) => p,
-                _ => weft_proto::RaftParams::default(),
-            };
-            let tick_ms = if params.tick_interval_ms == 0 { RAFT_TICK_MS } else { params.tick_interval_ms };
-            let limits = BatchLimits::from_config(&batch, tick_ms);
-            let founders: Vec<String> = channel_config
-                .nodes
-                .iter()
-                .filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)))
-                .map(|n| n.node_id.clone())
-                .collect();
-            let store = ConsensusStore::open(&config.data_dir.join("consensus"))?;
-            let stored = store.load()?;
-            let cfg = RaftConfig::from_params(config.node_id.clone(), limits, &params);
-            let (engine, first) = Raft::new(cfg, &founders, &stored, chain.height()).map_err(|e| {
-                anyhow::anyhow!("starting raft from {}: {e}", config.data_dir.join("consensus").display())
-            })?;
-            tracing::info!(
-                orderers = ?founders,
-                restored_keys = stored.len(),
-                tick_ms,
-                "raft ordering starting"
-            );
-            let (tx, inbound) = tokio::sync::mpsc::channel(4096);
-            let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
-            let p2p = P2p::start(
-                &config.node_id,
-                &key,
-                &config.listen.p2p,
-                config.channel.clone(),
-                // The configuration in force, which may have grown since genesis.
-                &chain.view().rules.config.nodes,
-                chain.clone(),
-                tx,
-            )?;
-            let network = Network { p2p: p2p.clone(), inbound, store };
-            let tick = Duration::from_millis(tick_ms);
-            Ok((Ordering::start(Box::new(engine), first, tick, chain, Some(network), metrics), Some(p2p)))
-        }
-        ConsensusType::Pbft => {
-            anyhow::bail!("the channel uses pbft ordering, which this build of weft-node does not run yet (solo, raft)")
-        }
-    }
+    let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
+    let store_dir = config.data_dir.join("consensus");
+    let (engine, first, tick): (Box<dyn Consensus + Send>, Vec<Action>, Duration) =
+        match ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo) {
+            ConsensusType::Solo => {
+                let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
+                let engine = Solo::new(config.node_id.clone(), limits, chain.height());
+                return Ok((Ordering::start(Box::new(engine), Vec::new(), SOLO_TICK, chain, None, metrics), None));
+            }
+            ConsensusType::Raft => {
+                let params = match consensus.params {
+                    Some(Params::Raft(p)) => p,
+                    _ => weft_proto::RaftParams::default(),
+                };
+                let tick_ms = if params.tick_interval_ms == 0 { RAFT_TICK_MS } else { params.tick_interval_ms };
+                let limits = BatchLimits::from_config(&batch, tick_ms);
+                let founders: Vec<String> = channel_config
+                    .nodes
+                    .iter()
+                    .filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)))
+                    .map(|n| n.node_id.clone())
+                    .collect();
+                let stored = ConsensusStore::open(&store_dir)?.load()?;
+                let cfg = RaftConfig::from_params(config.node_id.clone(), limits, &params);
+                let (engine, first) = Raft::new(cfg, &founders, &stored, chain.height())
+                    .map_err(|e| anyhow::anyhow!("starting raft from {}: {e}", store_dir.display()))?;
+                tracing::info!(orderers = ?founders, restored_keys = stored.len(), tick_ms, "raft ordering starting");
+                (Box::new(engine), first, Duration::from_millis(tick_ms))
+            }
+            ConsensusType::Pbft => {
+                let params = match consensus.params {
+                    Some(Params::Pbft(p)) => p,
+                    _ => weft_proto::PbftParams::default(),
+                };
+                let cfg = pbft_config(config, &chain.view().rules.config, &params, &batch, &key)?;
+                let stored = ConsensusStore::open(&store_dir)?.load()?;
+                let orderers: Vec<&String> = cfg.orderers.iter().map(|(id, _)| id).collect();
+                tracing::info!(
+                    ?orderers,
+                    restored_keys = stored.len(),
+                    tick_ms = params.tick_interval_ms,
+                    checkpoint_interval = cfg.checkpoint_interval,
+                    watermark_window = cfg.watermark_window,
+                    request_timeout_ticks = cfg.request_timeout_ticks,
+                    "pbft ordering starting"
+                );
+                let (engine, first) = Pbft::new(cfg, &stored, chain.height())
+                    .map_err(|e| anyhow::anyhow!("starting pbft from {}: {e}", store_dir.display()))?;
+                let tick_ms = if params.tick_interval_ms == 0 { PBFT_TICK_MS } else { params.tick_interval_ms };
+                (Box::new(engine), first, Duration::from_millis(tick_ms))
+            }
+        };
+    let orderer_ids = chain.view().rules.config.nodes.iter().map(|n| n.node_id.clone()).collect();
+    let lies = byzantine::from_env(&config.node_id, &SigningKey::from_bytes(&key.seed()), orderer_ids)?;
+    let (tx, inbound) = tokio::sync::mpsc::channel(4096);
+    let p2p = P2p::start(
+        &config.node_id,
+        &key,
+        &config.listen.p2p,
+        config.channel.clone(),
+        // The configuration in force, which may have grown since genesis.
+        &chain.view().rules.config.nodes,
+        chain.clone(),
+        tx,
+    )?;
+    let network = Network { p2p: p2p.clone(), inbound, store: ConsensusStore::open(&store_dir)?, lies };
+    Ok((Ordering::start(engine, first, tick, chain, Some(network), metrics), Some(p2p)))
+}
+
+/// The PBFT replica's settings from the channel configuration: the
+/// orderers' keys from their certificates, timeouts in ticks. The view
+/// change timeout starts at the request timeout (and doubles per failed
+/// attempt); replicas exchange status and resend every quarter of it.
+fn pbft_config(
+    config: &NodeConfig,
+    in_force: &weft_proto::ChannelConfig,
+    params: &weft_proto::PbftParams,
+    batch: &weft_proto::BatchConfig,
+    key: &SigningKeyPair,
+) -> anyhow::Result<PbftConfig> {
+    let tick_ms = if params.tick_interval_ms == 0 { PBFT_TICK_MS } else { params.tick_interval_ms };
+    let request_timeout_ticks = if params.request_timeout_ticks == 0 {
+        PBFT_REQUEST_TIMEOUT_TICKS
+    } else {
+        u64::from(params.request_timeout_ticks)
+    };
+    let checkpoint_interval =
+        if params.checkpoint_interval == 0 { PBFT_CHECKPOINT_INTERVAL } else { params.checkpoint_interval };
+    Ok(PbftConfig {
+        id: config.node_id.clone(),
+        key: SigningKey::from_bytes(&key.seed()),
+        orderers: crate::channel_rules::pbft_orderers(in_force)?,
+        limits: BatchLimits::from_config(batch, tick_ms),
+        checkpoint_interval,
+        watermark_window: params.watermark_window,
+        request_timeout_ticks,
+        view_change_ticks: request_timeout_ticks,
+        resend_ticks: (request_timeout_ticks / 4).max(1),
+    })
 }
 
 /// Opens the ledger and starts the committer, ordering and block pulling.

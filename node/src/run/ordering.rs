@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use weft_consensus::{Action, Consensus, Input, RejectReason, Status};
+use weft_consensus::{Action, Batch, Consensus, Input, RejectReason, Status};
+use weft_proto::Block;
 
+use crate::run::byzantine::Lies;
 use crate::run::chain::Chain;
 use crate::run::consensus_store::ConsensusStore;
 use crate::run::metrics::Metrics;
@@ -42,12 +44,15 @@ pub struct Network {
     pub p2p: P2p,
     pub inbound: mpsc::Receiver<(String, Vec<u8>)>,
     pub store: ConsensusStore,
+    /// The test-only Byzantine mode, when the environment asks for it.
+    pub lies: Option<Lies>,
 }
 
 /// The driver's half of a [`Network`] (the inbound queue is polled apart).
 struct Links {
     p2p: P2p,
     store: ConsensusStore,
+    lies: Option<Lies>,
 }
 
 impl Ordering {
@@ -63,7 +68,7 @@ impl Ordering {
     ) -> Ordering {
         let (tx, rx) = mpsc::channel(4096);
         let (links, inbound) = match network {
-            Some(Network { p2p, inbound, store }) => (Some(Links { p2p, store }), Some(inbound)),
+            Some(Network { p2p, inbound, store, lies }) => (Some(Links { p2p, store, lies }), Some(inbound)),
             None => (None, None),
         };
         let driver = Driver {
@@ -73,6 +78,7 @@ impl Ordering {
             metrics,
             waiting: HashMap::new(),
             leader: None,
+            refused: 0,
             config_sequence: None,
         };
         tokio::spawn(driver.run(first, tick, rx, inbound));
@@ -109,6 +115,8 @@ struct Driver {
     metrics: Arc<Metrics>,
     waiting: HashMap<u64, oneshot::Sender<Result<(), RejectReason>>>,
     leader: Option<String>,
+    /// Messages from other orderers the engine refused, as last logged.
+    refused: u64,
     /// The channel configuration the engine and transport were last told of.
     config_sequence: Option<u64>,
 }
@@ -190,6 +198,17 @@ impl Driver {
             }
             self.leader = s.leader.clone();
         }
+        if s.refused > self.refused {
+            // A Byzantine or broken orderer (or one on another version):
+            // said once per tick at most, with the latest reason.
+            tracing::warn!(
+                refused = s.refused - self.refused,
+                total = s.refused,
+                last = %s.last_refusal,
+                "refused messages from other orderers"
+            );
+            self.refused = s.refused;
+        }
         self.metrics.record_consensus(&s);
     }
 
@@ -209,12 +228,16 @@ impl Driver {
                 }
                 Action::Ordered(batch) => {
                     let seq = batch.seq;
-                    if !self.chain.may_sign_blocks() {
+                    if seq < self.chain.height() {
+                        // Already fetched from another orderer while this
+                        // one was behind (PBFT executes it after the fetch).
+                        tracing::debug!(seq, "ordered batch already committed from a fetched block");
+                    } else if !self.chain.may_sign_blocks() {
                         // An orderer that joined later replays batches from
                         // before the configuration naming it; its signature
                         // on those would not verify, so it takes the blocks
                         // the orderers of the time signed.
-                        self.catch_up(seq + 1).await;
+                        todo.extend(self.catch_up(seq + 1).await);
                     } else {
                         // Blocks are committed in order, one at a time: the
                         // next batch waits for this one's block to be durable.
@@ -223,7 +246,12 @@ impl Driver {
                     todo.extend(self.engine.committed(self.chain.height()));
                     todo.extend(self.follow_config());
                 }
-                Action::Send { to, payload } => match &self.network {
+                Action::Send { to, payload } => match &mut self.network {
+                    Some(Links { p2p, lies: Some(lies), .. }) => {
+                        for p in lies.send(&to, payload) {
+                            p2p.send(to.clone(), p);
+                        }
+                    }
                     Some(n) => n.p2p.send(to, payload),
                     None => tracing::warn!(to, "this engine has no transport; message dropped"),
                 },
@@ -232,7 +260,7 @@ impl Driver {
                     n.store.write(ops).map_err(Fatal::Persist)?;
                 }
                 Action::CatchUp { next_seq } => {
-                    self.catch_up(next_seq).await;
+                    todo.extend(self.catch_up(next_seq).await);
                     todo.extend(self.engine.committed(self.chain.height()));
                     todo.extend(self.follow_config());
                 }
@@ -266,9 +294,11 @@ impl Driver {
     }
 
     /// Fetches blocks the engine no longer holds from other nodes, retrying
-    /// until they come (the engine's batches after them wait).
-    async fn catch_up(&mut self, next_seq: u64) {
-        let Some(n) = &self.network else { return };
+    /// until they come (the engine's batches after them wait); the engine
+    /// hears of each block committed, and its answer is returned.
+    async fn catch_up(&mut self, next_seq: u64) -> Vec<Action> {
+        let mut out = Vec::new();
+        let Some(n) = &self.network else { return out };
         let mut backoff = Duration::from_millis(200);
         while self.chain.height() < next_seq {
             let from = self.chain.height();
@@ -280,10 +310,12 @@ impl Driver {
                         if number != self.chain.height() {
                             continue;
                         }
+                        let batch = batch_of(&b);
                         if let Err(e) = self.chain.commit(b).await {
                             tracing::warn!(number, error = %e, "a fetched block did not commit; asking again");
                             break;
                         }
+                        out.extend(self.engine.fetched(&batch));
                     }
                     backoff = Duration::from_millis(200);
                 }
@@ -294,6 +326,18 @@ impl Driver {
                 }
             }
         }
+        out
+    }
+}
+
+/// A fetched block as the engine would have ordered it.
+fn batch_of(block: &Block) -> Batch {
+    let metadata = block.metadata.clone().unwrap_or_default();
+    Batch {
+        seq: block.header.as_ref().map_or(0, |h| h.number),
+        envelopes: block.data.as_ref().map(|d| d.envelopes.clone()).unwrap_or_default(),
+        timestamp_ms: metadata.timestamp_unix_ms,
+        proof: metadata.consensus_metadata,
     }
 }
 

@@ -1,0 +1,102 @@
+//! A test-only Byzantine mode: with `WEFT_TEST_BYZANTINE=<behaviour>` in
+//! its environment, a PBFT orderer passes every message it sends through
+//! the simulator's tampering (equivocating pre-prepares, forged signers,
+//! replays, silence, conflicting view changes), so that process tests can
+//! show the honest orderers agree and name it. Compiled only into debug
+//! builds with the `byzantine` feature; any other build refuses to start
+//! with the variable set rather than run honestly while a test believes
+//! otherwise.
+
+use weft_consensus::NodeId;
+
+/// The environment variable that turns the mode on.
+pub const VAR: &str = "WEFT_TEST_BYZANTINE";
+
+#[cfg(all(feature = "byzantine", debug_assertions))]
+mod lying {
+    use ed25519_dalek::SigningKey;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use weft_consensus::sim::byzantine::{tamper, Liar};
+    use weft_consensus::sim::Byzantine;
+    use weft_consensus::NodeId;
+
+    /// Messages remembered for replaying.
+    const SEEN: usize = 2000;
+
+    pub struct Lies {
+        behaviour: Byzantine,
+        id: NodeId,
+        key: SigningKey,
+        /// Every orderer in id order (the index `tamper` splits them by).
+        orderers: Vec<NodeId>,
+        others: Vec<NodeId>,
+        seen: Vec<Vec<u8>>,
+        rng: ChaCha8Rng,
+    }
+
+    impl Lies {
+        pub fn new(behaviour: &str, id: NodeId, key: SigningKey, mut orderers: Vec<NodeId>) -> anyhow::Result<Lies> {
+            let behaviour: Byzantine = behaviour.parse().map_err(|e| anyhow::anyhow!("{}: {e}", super::VAR))?;
+            anyhow::ensure!(
+                behaviour != Byzantine::Twins,
+                "{}: twins are two processes with one key; start them so",
+                super::VAR
+            );
+            orderers.sort();
+            let others = orderers.iter().filter(|o| **o != id).cloned().collect();
+            Ok(Lies { behaviour, id, key, orderers, others, seen: Vec::new(), rng: ChaCha8Rng::seed_from_u64(7) })
+        }
+
+        pub fn behaviour(&self) -> String {
+            self.behaviour.to_string()
+        }
+
+        /// What goes to `to` instead of `payload`.
+        pub fn send(&mut self, to: &str, payload: Vec<u8>) -> Vec<Vec<u8>> {
+            if self.seen.len() < SEEN {
+                self.seen.push(payload.clone());
+            }
+            let index = self.orderers.iter().position(|o| o == to).unwrap_or(0);
+            let liar = Liar { id: &self.id, key: &self.key, others: &self.others };
+            tamper(self.behaviour, &liar, &payload, index, &self.seen, &mut self.rng)
+        }
+    }
+}
+
+#[cfg(all(feature = "byzantine", debug_assertions))]
+pub use lying::Lies;
+
+/// Without the mode compiled in, nothing lies: `send` passes messages on.
+#[cfg(not(all(feature = "byzantine", debug_assertions)))]
+pub struct Lies(std::convert::Infallible);
+
+#[cfg(not(all(feature = "byzantine", debug_assertions)))]
+impl Lies {
+    pub fn behaviour(&self) -> String {
+        match self.0 {}
+    }
+
+    pub fn send(&mut self, _to: &str, _payload: Vec<u8>) -> Vec<Vec<u8>> {
+        match self.0 {}
+    }
+}
+
+/// The mode the environment asks for, if any.
+pub fn from_env(id: &NodeId, key: &ed25519_dalek::SigningKey, orderers: Vec<NodeId>) -> anyhow::Result<Option<Lies>> {
+    let Ok(behaviour) = std::env::var(VAR) else { return Ok(None) };
+    #[cfg(all(feature = "byzantine", debug_assertions))]
+    {
+        let lies = Lies::new(&behaviour, id.clone(), key.clone(), orderers)?;
+        tracing::warn!(behaviour = %lies.behaviour(), "TEST-ONLY BYZANTINE MODE: this orderer lies to the others");
+        Ok(Some(lies))
+    }
+    #[cfg(not(all(feature = "byzantine", debug_assertions)))]
+    {
+        let _ = (id, key, orderers);
+        anyhow::bail!(
+            "{VAR}={behaviour} asks for the test-only Byzantine mode, which this build does not have (debug builds \
+             with the byzantine feature only); unset it"
+        )
+    }
+}
