@@ -368,6 +368,8 @@ pub async fn add(
     }
     let admin = admin_of(&state, &chain)?;
     let roles = parse_roles(&req.roles)?;
+    weft_provision::check_orderer_change(admin.manifest().consensus, &roles, "the new node")
+        .map_err(Problem::conflict)?;
     if !admin.manifest().orgs.iter().any(|o| o.id == req.org) {
         let orgs: Vec<&str> = admin.manifest().orgs.iter().map(|o| o.id.as_str()).collect();
         return Err(Problem::unprocessable(format!(

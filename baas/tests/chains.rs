@@ -1,5 +1,5 @@
 //! Chains on demand with real `weft-node` processes: templates and
-//! quotas, creating solo-1 and raft-3 chains as jobs with visible steps,
+//! quotas, creating solo-1, raft-3 and pbft-4 chains as jobs with visible steps,
 //! node status from Admin gRPC, stop/start, a creation that fails and is
 //! rolled back, who may see and change what, contracts and the REST
 //! gateway, chain users, adding and removing a node, a server restart that
@@ -615,4 +615,45 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
             "max_memory_mb": 1, "max_disk_gb": 1})),
         _ => json(json!({})),
     }
+}
+
+/// A pbft-4 chain works like a raft one: created as a job, its nodes report
+/// the primary and the backups, a contract deploys and a transaction
+/// commits; its orderers are fixed, so adding or removing one is refused
+/// up front with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pbft_chain_runs_and_keeps_its_orderers() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "initech"})).await;
+    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
+    let ann = json!({"username": "ann", "password": PASSWORD, "role": "tenant-admin"});
+    assert_eq!(api.post(&users, Some(&admin), ann).await.0, StatusCode::CREATED);
+    let ann = api.login("ann", PASSWORD).await;
+
+    let (chain, job) = create_chain(&api, &ann, "bft", "pbft-4").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let list = nodes(&api, &ann, &chain).await;
+    let mut roles: Vec<&str> = list.iter().map(|n| n["consensus"].as_str().unwrap()).collect();
+    roles.sort();
+    assert_eq!(roles, ["backup", "backup", "backup", "primary"], "{list:?}");
+
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
+    let (s, v) = put_wasm(&api, &ann, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    let create = json!({"function": "CreateAsset", "args": ["bft1", "blue", "5", "Tom", "100"]});
+    let (s, v) = api.post(&submit, Some(&ann), create).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::OK, json!("VALID")), "{v}");
+
+    let add = format!("/api/chains/{chain}/nodes");
+    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org2", "roles": ["peer", "orderer"]})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "orderers are fixed at genesis");
+    let (s, v) = api.delete(&format!("/api/chains/{chain}/nodes/node0.org4"), Some(&ann)).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "orderers are fixed at genesis");
+    assert_eq!(nodes(&api, &ann, &chain).await.len(), 4);
 }

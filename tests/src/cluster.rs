@@ -66,3 +66,20 @@ pub fn org_of(node: &str) -> String {
     let org = node.split('.').nth(1).expect("node ids are node<i>.<org>");
     format!("Org{}", org.trim_start_matches("org"))
 }
+
+/// The node's Prometheus metrics page (plain HTTP on its metrics address).
+pub fn metrics(net: &Net, node: &str) -> String {
+    use std::io::{Read, Write};
+    let address = &net.node(node).metrics;
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to the metrics endpoint");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("request");
+    let mut page = String::new();
+    stream.read_to_string(&mut page).expect("read the metrics page");
+    page
+}
+
+/// The value of an unlabelled metric on a metrics page.
+pub fn metric(page: &str, name: &str) -> Option<f64> {
+    page.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}

@@ -92,6 +92,18 @@ impl Pbft {
         if prepare && signed.signer == self.q.primary(vote.view) {
             return self.refuse(format!("{} sent a prepare in view {} where it is primary", signed.signer, vote.view));
         }
+        let held = self.slots.get(&seq).and_then(|s| s.pre_prepare.as_ref());
+        if prepare && held.is_some_and(|a| a.view == vote.view && a.digest != vote.digest) {
+            // Counted, not acted on: the prepare still goes with its digest.
+            self.refuse(format!(
+                "{} prepared another batch for {seq} in view {} than the pre-prepare this replica holds: the \
+                 primary {} equivocated, or {} lies",
+                signed.signer,
+                vote.view,
+                self.q.primary(vote.view),
+                signed.signer
+            ));
+        }
         self.record_vote(prepare, vote, signed);
         self.check_prepared(seq, out);
         if !prepare {

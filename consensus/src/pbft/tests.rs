@@ -167,3 +167,24 @@ fn forged_and_malformed_messages_are_counted_not_obeyed() {
     assert_eq!(refused, 2, "{why}");
     assert_eq!(c.nodes[1].status().term, 0);
 }
+
+#[test]
+fn an_equivocating_primary_is_named_by_the_backups() {
+    let mut c = Cluster::new(4);
+    let pre_prepare = |envelope: &[u8]| {
+        let batch = PbftBatch { seq: 1, timestamp_ms: 5, envelopes: vec![envelope.to_vec()] };
+        let pp = PbftPrePrepare { view: 0, seq: 1, digest: digest(&batch), batch: Some(batch) };
+        sign(&sim_key("o0"), "o0", &PbftMessage { executed: 0, kind: Some(Kind::PrePrepare(pp)) }).encode_to_vec()
+    };
+    let to_o1 = c.nodes[1].step(Input::Message { from: "o0".into(), payload: pre_prepare(b"a") });
+    c.nodes[2].step(Input::Message { from: "o0".into(), payload: pre_prepare(b"b") });
+    let prepare = to_o1.into_iter().find_map(|a| match a {
+        Action::Send { to, payload } if to == "o2" => Some(payload),
+        _ => None,
+    });
+    c.nodes[2].step(Input::Message { from: "o1".into(), payload: prepare.expect("o1 prepares") });
+    let (refused, why) = c.nodes[2].refusals();
+    assert_eq!(refused, 1, "{why}");
+    assert!(why.contains("the primary o0 equivocated, or o1 lies"), "{why}");
+    assert_eq!(c.nodes[1].refusals().0, 0);
+}
