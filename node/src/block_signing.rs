@@ -95,3 +95,61 @@ pub fn verify_block(
     }
     Err(first_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message as _;
+    use weft_consensus::pbft::{digest, sign, CertificateCheck};
+    use weft_consensus::sim::sim_key;
+    use weft_proto::pbft_message::Kind;
+    use weft_proto::{PbftBatch, PbftCommitCertificate, PbftMessage, PbftVote};
+
+    use super::*;
+
+    const ORDERERS: [&str; 4] = ["o0", "o1", "o2", "o3"];
+
+    fn check() -> CertificateCheck {
+        CertificateCheck::new(ORDERERS.iter().map(|o| (o.to_string(), sim_key(o).verifying_key())).collect())
+    }
+
+    /// Block 1 with its commit certificate signed by `signers`.
+    fn block(signers: &[&str]) -> Block {
+        let envelopes = vec![b"tx-a".to_vec(), b"tx-b".to_vec()];
+        let mut block = weft_ledger::new_block(1, &[7u8; 32], envelopes.clone());
+        let batch = PbftBatch { seq: 1, timestamp_ms: 1_700_000_000_000, envelopes };
+        let d = digest(&batch);
+        let vote = PbftVote { view: 2, seq: 1, digest: d.clone() };
+        let commits = signers
+            .iter()
+            .map(|s| sign(&sim_key(s), s, &PbftMessage { executed: 0, kind: Some(Kind::Commit(vote.clone())) }))
+            .collect();
+        let cert = PbftCommitCertificate { view: 2, seq: 1, digest: d, commits };
+        let metadata = block.metadata.get_or_insert_with(Default::default);
+        metadata.timestamp_unix_ms = batch.timestamp_ms;
+        metadata.consensus_metadata = cert.encode_to_vec();
+        block
+    }
+
+    fn refused(block: &Block) -> String {
+        verify_commit_certificate(block, &check()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_pbft_block_commits_only_with_2f_plus_1_commits_for_exactly_its_contents() {
+        assert_eq!(verify_commit_certificate(&block(&["o0", "o1", "o3"]), &check()), Ok(()));
+        assert!(refused(&block(&["o0", "o1"])).contains("2 commits in its certificate, 3 needed"));
+        assert!(refused(&block(&["o0", "o1", "o1"])).contains("2 commits in its certificate"), "a signer counts once");
+        assert!(refused(&block(&["o0", "o1", "o9"])).contains("o9, which is not an orderer"));
+
+        let mut changed = block(&["o0", "o1", "o2"]);
+        changed.data.as_mut().unwrap().envelopes[1] = b"tx-c".to_vec();
+        assert!(refused(&changed).contains("for another batch"));
+        let mut restamped = block(&["o0", "o1", "o2"]);
+        restamped.metadata.as_mut().unwrap().timestamp_unix_ms += 1;
+        assert!(refused(&restamped).contains("for another batch"), "the timestamp is part of what was agreed");
+        let mut bare = block(&["o0", "o1", "o2"]);
+        bare.metadata.as_mut().unwrap().consensus_metadata.clear();
+        let why = refused(&bare);
+        assert!(why.starts_with("block 1: ") && why.contains("fetch it from another orderer"), "{why}");
+    }
+}

@@ -288,3 +288,38 @@ fn a_large_block_split_across_threads_gets_the_same_verdicts() {
         assert_eq!(*code, expected, "transaction {i}");
     }
 }
+
+#[test]
+fn a_pbft_channel_keeps_its_orderers_and_its_engine() {
+    let w = world();
+    let both: &[&Member] = &[&w.admin1, &w.admin2];
+    let orderer = |m: &Member, id: &str| weft_proto::NodeConfig {
+        node_id: id.into(),
+        org_id: m.id.org_id.clone(),
+        certificate_der: m.id.certificate_der.clone(),
+        roles: vec![weft_proto::NodeRole::Orderer as i32, weft_proto::NodeRole::Peer as i32],
+        ..Default::default()
+    };
+    let pbft = Some(weft_proto::ConsensusConfig { r#type: weft_proto::ConsensusType::Pbft as i32, params: None });
+    let fixed = [w.peer1.id.certificate_der.clone(), w.peer2.id.certificate_der.clone()];
+    let base = |c: &mut ChannelConfig| {
+        c.consensus = pbft;
+        c.nodes = vec![orderer(&w.peer2, "node0.org2"), orderer(&w.peer1, "node0.org1")];
+    };
+    let verdict = |edit: &dyn Fn(&mut ChannelConfig)| {
+        let update = config(&w.admin1, both, next_config(&w, |c| edit(c)));
+        let rules = TxRules { pbft_orderers: Some(&fixed), ..rules(&w, now()) };
+        prevalidate(&[update], &rules)[0]
+    };
+    assert_eq!(verdict(&|c| base(c)), Code::Valid, "the same orderers, in any order");
+    let added = |c: &mut ChannelConfig| {
+        base(c);
+        c.nodes.push(orderer(&w.admin1, "node1.org1"));
+    };
+    assert_eq!(verdict(&added), Code::InvalidConfigTransaction, "an orderer more");
+    let left = |c: &mut ChannelConfig| {
+        base(c);
+        c.consensus = None;
+    };
+    assert_eq!(verdict(&left), Code::InvalidConfigTransaction, "no longer pbft");
+}
