@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The standard weft-bench suite: this machine's ceiling for each shape, then
-# the asset-transfer workload on fresh solo-1, raft-3 and raft-5 networks on
-# this host. Reports (text, JSON, HTML) go to bench/results/<date>/; the
-# networks are removed afterwards. About 3 minutes on 2 cores after a build.
+# the asset-transfer workload on fresh solo-1, raft-3, raft-5, pbft-4 and
+# pbft-7 networks on this host. Reports (text, JSON, HTML) go to
+# bench/results/<date>/; the networks are removed afterwards. About 6
+# minutes on 2 cores after a build.
 #
 #   bash scripts/bench-suite.sh            (make bench runs it)
 set -euo pipefail
@@ -21,13 +22,14 @@ trap cleanup EXIT
 
 log() { printf '[bench-suite] %s\n' "$*" >&2; }
 
-for shape in "solo-1 1 1" "raft-3 3 3" "raft-5 5 5"; do
+# Endorsements as `weft-bench run` counts them: a majority of the orgs.
+for shape in "solo-1 1 1" "raft-3 3 2" "raft-5 5 2" "pbft-4 4 3" "pbft-7 7 4"; do
   set -- $shape
   log "ceiling for $1 ($2 nodes, $3 endorsements)"
   "$BIN/weft-bench" ceiling --nodes "$2" --endorsements "$3" --data-dir "$WORK" --json > "$OUT/ceiling-$1.json"
 done
 
-for template in solo-1 raft-3 raft-5; do
+for template in solo-1 raft-3 raft-5 pbft-4 pbft-7; do
   net="$WORK/$template"
   log "$template: init and up"
   "$BIN/weft" network init --template "config/templates/$template.toml" --out "$net" --free-ports >/dev/null

@@ -196,6 +196,9 @@ pub struct Pbft {
     new_view: Option<PbftSigned>,
     /// Highest executed seq each orderer told us about.
     peer_executed: BTreeMap<String, u64>,
+    /// `peer_executed` as of the last resend round, to resend only to
+    /// replicas that made no progress since.
+    peer_executed_at_resend: BTreeMap<String, u64>,
     draining: bool,
     /// Executed as of the last resend round, to notice a stall.
     executed_at_resend: u64,
@@ -255,6 +258,7 @@ impl Pbft {
             attempts: 0,
             new_view: None,
             peer_executed: BTreeMap::new(),
+            peer_executed_at_resend: BTreeMap::new(),
             draining: false,
             executed_at_resend: executed,
             proposals: 0,

@@ -30,7 +30,14 @@ impl Pbft {
             .filter(|id| **id != self.cfg.id)
             .map(|id| (id.clone(), self.peer_executed.get(id).copied().unwrap_or(0)))
             .collect();
+        let progress = std::mem::replace(&mut self.peer_executed_at_resend, self.peer_executed.clone());
         for (peer, their) in peers {
+            // A replica that executed something since the last round is
+            // moving: what it lacks is most likely on its way, and resending
+            // in-flight batches to it doubled the traffic under load.
+            if progress.get(&peer).is_some_and(|before| *before < their) {
+                continue;
+            }
             for slot in self.slots.range(their.max(self.stable) + 1..).map(|(_, s)| s) {
                 if let Some((a, commits)) = &slot.committed {
                     // Committed here: the proof, whatever view it was in.
