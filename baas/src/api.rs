@@ -7,11 +7,13 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::Problem;
 use crate::AppState;
-use crate::{accounts, benchmarks, chain_users, chains, contracts, jobs, nodes, quotas, rest_gateway, templates};
+use crate::{
+    accounts, audit, benchmarks, chain_users, chains, contracts, jobs, nodes, quotas, rest_gateway, templates,
+};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks."),
+    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks, audit."),
     paths(
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
@@ -20,7 +22,7 @@ use crate::{accounts, benchmarks, chain_users, chains, contracts, jobs, nodes, q
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
-        benchmarks::report_html, health,
+        benchmarks::report_html, audit::list, audit::verify, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -105,7 +107,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/benchmarks", get(benchmarks::list).post(benchmarks::create))
         .route("/api/chains/{chain}/benchmarks/{benchmark}", get(benchmarks::get))
         .route("/api/chains/{chain}/benchmarks/{benchmark}/report.html", get(benchmarks::report_html))
+        .route("/api/audit", get(audit::list))
+        .route("/api/audit/verify", get(audit::verify))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -28,7 +28,7 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
+pub(crate) async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
     let row = sqlx::query(
         "SELECT u.id, u.username, u.role, u.tenant_id, t.expires_at, t.chain_user_id, c.tenant_id AS bound_tenant \
          FROM tokens t JOIN users u ON u.id = t.user_id \

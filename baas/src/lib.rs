@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod benchmarks;
 pub mod chain_users;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub gateways: rest_gateway::Gateways,
     /// Seals the private keys of chain users whose keys the BaaS keeps.
     pub master_key: std::sync::Arc<custody::MasterKey>,
+    /// Held while an audit entry is appended (the chain is one sequence).
+    pub audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Held while a channel configuration update is built and submitted.
     pub config_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Background jobs (chain creation, membership changes).

@@ -86,6 +86,7 @@ impl Server {
             gateways: Default::default(),
             master_key,
             config_lock: Arc::default(),
+            audit_lock: Arc::default(),
             jobs: Default::default(),
             stopping: stopped.clone(),
         };

@@ -1,0 +1,330 @@
+//! The audit log: every mutating API call — who, what (method and route),
+//! on which path, and the status answered — appended to a hash chain in the
+//! database. Each entry's hash covers the previous entry's hash and its own
+//! fields, so editing, deleting or reordering a row is found by
+//! `GET /api/audit/verify`, which names the first entry that does not hold.
+//! Platform admins and auditors read and export it (`GET /api/audit` with a
+//! time range); a tenant's auditor sees that tenant's entries.
+
+use axum::extract::{MatchedPath, Query, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::Db;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::AppState;
+
+/// The previous hash of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// Most entries one list call returns, and the page size of a verification.
+const PAGE: i64 = 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    /// Milliseconds since the epoch.
+    pub at_ms: i64,
+    /// The caller's username, or "-" when the call carried no valid token.
+    pub actor: String,
+    pub tenant_id: Option<String>,
+    /// Method and route, e.g. "POST /api/chains/{chain}/nodes".
+    pub action: String,
+    /// The path as called.
+    pub target: String,
+    /// The HTTP status answered.
+    pub status: i32,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// SHA-256 of the previous hash and this entry's fields, in a fixed
+    /// order (a JSON array, so no field can run into the next).
+    pub fn compute_hash(&self) -> String {
+        let fields = serde_json::json!([
+            self.seq,
+            self.at_ms,
+            self.actor,
+            self.tenant_id,
+            self.action,
+            self.target,
+            self.status
+        ]);
+        hex::encode(Sha256::new().chain_update(self.prev_hash.as_bytes()).chain_update(fields.to_string()).finalize())
+    }
+
+    fn from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
+        Ok(AuditEntry {
+            seq: row.try_get("seq")?,
+            at_ms: row.try_get("at_ms")?,
+            actor: row.try_get("actor")?,
+            tenant_id: row.try_get("tenant_id")?,
+            action: row.try_get("action")?,
+            target: row.try_get("target")?,
+            status: row.try_get("status")?,
+            prev_hash: row.try_get("prev_hash")?,
+            hash: row.try_get("hash")?,
+        })
+    }
+}
+
+/// The first entry of a chain that does not hold, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Tampered {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks entries in seq order after `last` (seq and hash of the entry
+/// before them; (0, GENESIS) at the start): each must follow the one before
+/// it and hash to what it says.
+pub fn check(last: (i64, &str), entries: &[AuditEntry]) -> Result<(), Tampered> {
+    let (mut seq, mut hash) = (last.0, last.1.to_string());
+    for e in entries {
+        let fail = |reason: String| Err(Tampered { seq: e.seq, reason });
+        if e.seq != seq + 1 {
+            return fail(format!("entry {} follows entry {seq}: entries in between were deleted", e.seq));
+        }
+        if e.prev_hash != hash {
+            return fail(format!("its previous hash is not entry {seq}'s hash: entry {seq} was changed or replaced"));
+        }
+        if e.compute_hash() != e.hash {
+            return fail("its fields do not hash to its hash: the entry was edited".into());
+        }
+        (seq, hash) = (e.seq, e.hash.clone());
+    }
+    Ok(())
+}
+
+/// Appends one entry; entries are serialised by the state's audit lock.
+pub async fn append(
+    state: &AppState,
+    actor: Option<&Caller>,
+    action: String,
+    target: String,
+    status: u16,
+) -> ApiResult<()> {
+    let _guard = state.audit_lock.lock().await;
+    let last =
+        sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&state.db).await?;
+    let (seq, prev_hash) = match last {
+        Some(row) => (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?),
+        None => (1, GENESIS.to_string()),
+    };
+    let mut entry = AuditEntry {
+        seq,
+        at_ms: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+        actor: actor.map_or_else(|| "-".to_string(), |c| c.username.clone()),
+        tenant_id: actor.and_then(|c| c.tenant_id.clone()),
+        action,
+        target,
+        status: i32::from(status),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry.compute_hash();
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_ms, actor, tenant_id, action, target, status, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(entry.seq)
+    .bind(entry.at_ms)
+    .bind(&entry.actor)
+    .bind(&entry.tenant_id)
+    .bind(&entry.action)
+    .bind(&entry.target)
+    .bind(entry.status)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// Middleware: records every call that may change something (any method
+/// but GET, HEAD and OPTIONS), answered or refused, after it is answered.
+/// The caller is looked up before the handler runs (a logout revokes the
+/// token it came with).
+pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let route = request.extensions().get::<MatchedPath>().map_or("(no route)", |m| m.as_str()).to_string();
+    let action = format!("{} {route}", request.method());
+    let target = request.uri().path().to_string();
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    let caller = match token {
+        Some(t) => crate::auth::caller_of(&state.db, &t).await.ok(),
+        None => None,
+    };
+    let response = next.run(request).await;
+    if let Err(e) = append(&state, caller.as_ref(), action.clone(), target, response.status().as_u16()).await {
+        // The call has happened; the gap shows as a missing entry to
+        // nobody, so say it loudly.
+        tracing::error!(%action, error = %e.detail, "could not append to the audit log");
+    }
+    response
+}
+
+fn may_read(caller: &Caller) -> Result<(), Problem> {
+    match caller.role {
+        Role::PlatformAdmin | Role::Auditor => Ok(()),
+        _ => Err(Problem::forbidden("the audit log is for platform admins and auditors")),
+    }
+}
+
+/// A tenant's auditor reads its tenant's entries; platform admins and
+/// platform auditors every entry.
+fn tenant_filter(caller: &Caller) -> Option<String> {
+    match caller.role {
+        Role::PlatformAdmin => None,
+        _ => caller.tenant_id.clone(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Range {
+    /// From this time (milliseconds since the epoch, inclusive).
+    pub from_ms: Option<i64>,
+    /// Until this time (exclusive).
+    pub to_ms: Option<i64>,
+    /// Entries after this seq (to page through a range).
+    pub after_seq: Option<i64>,
+    /// At most this many (default and most 1000).
+    pub limit: Option<i64>,
+}
+
+/// Audit entries in seq order, for a time range (the regulatory export).
+#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("bearer" = [])), params(Range),
+    responses((status = 200, body = [AuditEntry]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(range): Query<Range>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    may_read(&caller)?;
+    let tenant = tenant_filter(&caller);
+    let sql = format!(
+        "SELECT * FROM audit_log WHERE seq > $1 AND at_ms >= $2 AND at_ms < $3 {} ORDER BY seq LIMIT $4",
+        if tenant.is_some() { "AND tenant_id = $5" } else { "" }
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(range.after_seq.unwrap_or(0))
+        .bind(range.from_ms.unwrap_or(0))
+        .bind(range.to_ms.unwrap_or(i64::MAX))
+        .bind(range.limit.unwrap_or(PAGE).clamp(1, PAGE));
+    if let Some(t) = tenant {
+        query = query.bind(t);
+    }
+    let rows = query.fetch_all(&state.db).await?;
+    let entries = rows.iter().map(AuditEntry::from_row).collect::<Result<_, _>>()?;
+    Ok(Json(entries))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Verification {
+    /// Entries checked.
+    pub entries: i64,
+    /// The hash of the last entry checked (note it down: a later
+    /// verification that does not reach it means the tail was cut).
+    pub last_hash: String,
+    /// The first entry that does not hold; null when the chain is whole.
+    pub first_tampered: Option<Tampered>,
+}
+
+/// Walks the whole chain from the first entry.
+pub async fn verify_chain(db: &Db) -> ApiResult<Verification> {
+    let (mut seq, mut hash) = (0i64, GENESIS.to_string());
+    loop {
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(seq)
+            .bind(PAGE)
+            .fetch_all(db)
+            .await?;
+        let entries: Vec<AuditEntry> = rows.iter().map(AuditEntry::from_row).collect::<Result<_, _>>()?;
+        if let Err(t) = check((seq, &hash), &entries) {
+            return Ok(Verification { entries: t.seq - 1, last_hash: hash, first_tampered: Some(t) });
+        }
+        let Some(last) = entries.last() else {
+            return Ok(Verification { entries: seq, last_hash: hash, first_tampered: None });
+        };
+        (seq, hash) = (last.seq, last.hash.clone());
+    }
+}
+
+/// Checks the whole audit chain and names the first entry that does not
+/// hold (edited, deleted or replaced).
+#[utoipa::path(get, path = "/api/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = Verification), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Verification>> {
+    may_read(&caller)?;
+    let v = verify_chain(&state.db).await?;
+    if let Some(t) = &v.first_tampered {
+        tracing::error!(seq = t.seq, reason = %t.reason, "the audit log was tampered with");
+    }
+    Ok(Json(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<AuditEntry> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for seq in 1..=n {
+            let mut e = AuditEntry {
+                seq,
+                at_ms: 1000 + seq,
+                actor: "ann".into(),
+                tenant_id: Some("t1".into()),
+                action: "POST /api/chains".into(),
+                target: "/api/chains".into(),
+                status: 202,
+                prev_hash: out.last().map_or(GENESIS.to_string(), |p| p.hash.clone()),
+                hash: String::new(),
+            };
+            e.hash = e.compute_hash();
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn an_edit_a_deletion_or_a_rehash_is_found_at_its_entry() {
+        assert_eq!(check((0, GENESIS), &chain(5)), Ok(()));
+        let mut edited = chain(5);
+        edited[2].status = 200;
+        assert_eq!(check((0, GENESIS), &edited).unwrap_err().seq, 3);
+        let mut deleted = chain(5);
+        deleted.remove(1);
+        let t = check((0, GENESIS), &deleted).unwrap_err();
+        assert_eq!((t.seq, t.reason.contains("deleted")), (3, true));
+        // Edited and re-hashed: the next entry no longer follows it.
+        let mut rehashed = chain(5);
+        rehashed[1].actor = "mallory".into();
+        rehashed[1].hash = rehashed[1].compute_hash();
+        let t = check((0, GENESIS), &rehashed).unwrap_err();
+        assert_eq!((t.seq, t.reason.contains("entry 2 was changed")), (3, true));
+        // Fields cannot run into each other.
+        let mut a = chain(1);
+        let mut b = chain(1);
+        a[0].actor = "an".into();
+        a[0].action = "nPOST /api/chains".into();
+        b[0].action = "POST /api/chains".into();
+        assert_ne!(a[0].compute_hash(), b[0].compute_hash());
+    }
+}
