@@ -8,12 +8,12 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::Problem;
 use crate::AppState;
 use crate::{
-    accounts, audit, benchmarks, chain_users, chains, contracts, jobs, nodes, quotas, rest_gateway, templates,
+    accounts, audit, benchmarks, chain_users, chains, contracts, jobs, monitor, nodes, quotas, rest_gateway, templates,
 };
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks, audit."),
+    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks, monitoring, audit."),
     paths(
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
@@ -22,7 +22,8 @@ use crate::{
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
-        benchmarks::report_html, audit::list, audit::verify, health,
+        benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics,
+        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -107,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/benchmarks", get(benchmarks::list).post(benchmarks::create))
         .route("/api/chains/{chain}/benchmarks/{benchmark}", get(benchmarks::get))
         .route("/api/chains/{chain}/benchmarks/{benchmark}/report.html", get(benchmarks::report_html))
+        .route("/api/chains/{chain}/alarms", get(monitor::alarms))
+        .route("/api/chains/{chain}/metrics", get(monitor::metrics))
+        .route("/api/webhooks", get(monitor::webhooks::list).post(monitor::webhooks::create))
+        .route("/api/webhooks/{webhook}/deliveries", get(monitor::webhooks::deliveries))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))
         .fallback(not_found)

@@ -20,6 +20,7 @@ pub mod first_admin;
 pub mod jobs;
 pub mod json;
 pub mod membership;
+pub mod monitor;
 pub mod names;
 
 pub mod nodes;
@@ -44,6 +45,10 @@ pub struct AppState {
     pub gateways: rest_gateway::Gateways,
     /// Seals the private keys of chain users whose keys the BaaS keeps.
     pub master_key: std::sync::Arc<custody::MasterKey>,
+    /// Held while a node is stopped, started or removed through the API
+    /// and while the monitor restarts a crashed one, so the monitor never
+    /// revives a node an operator is stopping.
+    pub node_ops: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Held while an audit entry is appended (the chain is one sequence).
     pub audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Held while a channel configuration update is built and submitted.

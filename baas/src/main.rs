@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+use weft_baas::monitor::rules::Thresholds;
+use weft_baas::monitor::MonitorConfig;
 use weft_baas::{first_admin, Config, Server};
 
 #[derive(Parser)]
@@ -52,14 +56,46 @@ enum Command {
         /// Log filter, e.g. `info` or `info,weft_baas=debug`.
         #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
         log: String,
+        #[command(flatten)]
+        monitor: MonitorArgs,
     },
+}
+
+/// How chains' nodes are watched (docs/baas.md, "Monitoring and alarms").
+#[derive(clap::Args)]
+struct MonitorArgs {
+    /// Seconds between samples of every running chain's nodes.
+    #[arg(long, env = "WEFT_BAAS_MONITOR_EVERY_SECS", default_value_t = 5)]
+    monitor_every_secs: u64,
+    /// A node asked to run that has not answered this long raises node-down.
+    #[arg(long, env = "WEFT_BAAS_ALARM_NODE_DOWN_SECS", default_value_t = 30)]
+    alarm_node_down_secs: u64,
+    /// A node this many blocks behind its chain's highest raises height-lag.
+    #[arg(long, env = "WEFT_BAAS_ALARM_LAG_BLOCKS", default_value_t = 10)]
+    alarm_lag_blocks: u64,
+    /// Hours node samples are kept.
+    #[arg(long, env = "WEFT_BAAS_SAMPLE_RETENTION_HOURS", default_value_t = 24)]
+    sample_retention_hours: u64,
+}
+
+impl MonitorArgs {
+    fn config(&self) -> MonitorConfig {
+        MonitorConfig {
+            every: Duration::from_secs(self.monitor_every_secs.max(1)),
+            thresholds: Thresholds {
+                node_down_ms: (self.alarm_node_down_secs * 1000) as i64,
+                lag_blocks: self.alarm_lag_blocks,
+            },
+            retention: Duration::from_secs(self.sample_retention_hours.max(1) * 3600),
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, database_url, node_binary, cgroup_mount, master_key_file, log } => {
+        Command::Serve { listen, data_dir, database_url, node_binary, cgroup_mount, master_key_file, log, monitor } => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
                 .with_writer(std::io::stderr)
@@ -72,6 +108,7 @@ async fn main() -> Result<()> {
                 node_binary,
                 cgroup_mount,
                 master_key_file,
+                monitor: monitor.config(),
                 ..Config::new(listen, data_dir)
             };
             let server = Server::start(config).await?;

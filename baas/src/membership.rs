@@ -184,9 +184,11 @@ pub async fn remove_node(
     };
     job.done(0, &format!("configuration sequence {sequence} in block {block}")).await;
     job.running(1, &format!("stopping {}", node.id)).await;
+    let ops = state.node_ops.lock().await;
     let (driver, c, n) = (state.driver.clone(), chain.clone(), node.clone());
     let stopped = tokio::task::spawn_blocking(move || driver.stop(&c, &n)).await;
     forget(&state, &chain, &node.id).await;
+    drop(ops);
     let _ = add_to_chain(&state.db, &chain, &demand, -1).await;
     let detail = match stopped {
         Ok(Ok(Some(s))) => format!("stopped (pid {}); its files stay in the chain's directory", s.pid()),

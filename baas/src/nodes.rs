@@ -215,6 +215,7 @@ async fn act(
     }
     let admin = admin_of(&state, &chain)?;
     let n = find(&admin, &node)?.clone();
+    let _ops = state.node_ops.lock().await;
     let driver = state.driver.clone();
     let (c, m) = (chain.id.clone(), n.clone());
     let limits = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {

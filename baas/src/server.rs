@@ -31,6 +31,8 @@ pub struct Config {
     /// The master key sealing kept chain-user keys (default:
     /// `<data_dir>/master.key`, made on first start).
     pub master_key_file: Option<PathBuf>,
+    /// How chains' nodes are sampled and alarmed on.
+    pub monitor: crate::monitor::MonitorConfig,
 }
 
 impl Config {
@@ -44,6 +46,7 @@ impl Config {
             node_binary: None,
             cgroup_mount: PathBuf::from("/sys/fs/cgroup"),
             master_key_file: None,
+            monitor: crate::monitor::MonitorConfig::default(),
         }
     }
 }
@@ -87,11 +90,13 @@ impl Server {
             master_key,
             config_lock: Arc::default(),
             audit_lock: Arc::default(),
+            node_ops: Arc::default(),
             jobs: Default::default(),
             stopping: stopped.clone(),
         };
         let jobs = state.jobs.clone();
         provisioner::reattach(&state).await?;
+        crate::monitor::start(state.clone(), config.monitor);
         let app = api::router(state);
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

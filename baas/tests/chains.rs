@@ -657,3 +657,123 @@ async fn a_pbft_chain_runs_and_keeps_its_orderers() {
     assert_problem(s, &v, StatusCode::CONFLICT, "orderers are fixed at genesis");
     assert_eq!(nodes(&api, &ann, &chain).await.len(), 4);
 }
+
+/// Issue #9 (1, 2): the monitor samples a running chain's nodes; a node
+/// SIGKILLed raises a node-crashed alarm that reaches the tenant's webhook
+/// signed with its secret (retried after the receiver's first 500), the
+/// node is restarted, and the alarm resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
+    use axum::extract::State as AxState;
+    use std::sync::{Arc, Mutex};
+    use weft_baas::monitor::{rules::Thresholds, MonitorConfig};
+
+    // The receiving end: answers 500 to its first call, then records.
+    type Seen = Arc<Mutex<(u32, Vec<(axum::http::HeaderMap, String)>)>>;
+    async fn receive(AxState(seen): AxState<Seen>, headers: axum::http::HeaderMap, body: String) -> StatusCode {
+        let mut s = seen.lock().unwrap();
+        s.0 += 1;
+        if s.0 == 1 {
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        s.1.push((headers, body));
+        StatusCode::NO_CONTENT
+    }
+    let seen: Seen = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/alarms", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/alarms", axum::routing::post(receive)).with_state(seen.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let monitor = MonitorConfig {
+        every: Duration::from_secs(1),
+        thresholds: Thresholds { node_down_ms: 3_000, lag_blocks: 10 },
+        retention: Duration::from_secs(3600),
+    };
+    let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
+    let server = weft_baas::Server::start(config).await.unwrap();
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "hooli"})).await;
+    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
+    for (name, role) in [("ann", "tenant-admin"), ("max", "tenant-member")] {
+        let user = json!({"username": name, "password": PASSWORD, "role": role});
+        assert_eq!(api.post(&users, Some(&admin), user).await.0, StatusCode::CREATED);
+    }
+    let ann = api.login("ann", PASSWORD).await;
+    let max = api.login("max", PASSWORD).await;
+
+    let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "http://");
+    let (s, v) = api.post("/api/webhooks", Some(&max), json!({"url": hook_url})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "tenant admins");
+    let (s, hook) = api.post("/api/webhooks", Some(&ann), json!({"url": hook_url})).await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let (_, listed) = api.get("/api/webhooks", Some(&ann)).await;
+    assert!(listed[0].get("secret").is_none(), "the secret is shown once: {listed}");
+
+    let (chain, job) = create_chain(&api, &ann, "watched", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let before = nodes(&api, &ann, &chain).await;
+    let pid = before[0]["pid"].as_u64().unwrap() as i32;
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+
+    // The alarm arrives, signed, after one refused attempt.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let fired = loop {
+        let got = seen.lock().unwrap().1.iter().find(|(_, b)| b.contains("alarm.fired")).cloned();
+        if let Some(g) = got {
+            break g;
+        }
+        assert!(Instant::now() < deadline, "no alarm reached the webhook");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (headers, body) = fired;
+    let timestamp: i64 = headers["x-weft-timestamp"].to_str().unwrap().parse().unwrap();
+    let want = weft_baas::monitor::webhooks::signature(secret.as_bytes(), timestamp, body.as_bytes());
+    assert_eq!(headers["x-weft-signature"].to_str().unwrap(), format!("sha256={want}"));
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (event["alarm"]["rule"].as_str(), event["alarm"]["node_id"].as_str()),
+        (Some("node-crashed"), Some("node0.org1"))
+    );
+
+    // Restarted by the monitor, then the alarm resolves.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = nodes(&api, &max, &chain).await;
+        if now[0]["up"] == true && now[0]["pid"].as_u64() != Some(pid as u64) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node was not restarted: {now:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alarms = loop {
+        let (s, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&max)).await;
+        assert_eq!(s, StatusCode::OK, "{alarms}");
+        if alarms.as_array().unwrap().iter().any(|a| a["rule"] == "node-crashed" && a["status"] == "resolved") {
+            break alarms;
+        }
+        assert!(Instant::now() < deadline, "the alarm did not resolve: {alarms}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(alarms.as_array().unwrap().iter().all(|a| a["status"] == "resolved"), "{alarms}");
+    let (_, deliveries) =
+        api.get(&format!("/api/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&ann)).await;
+    let first = deliveries.as_array().unwrap().iter().find(|d| d["status"] == "delivered").expect("a delivery");
+    assert!(first["attempts"].as_i64().unwrap() >= 2, "retried after the 500: {deliveries}");
+
+    // Samples: the node's memory and height, over time.
+    let (s, samples) = api.get(&format!("/api/chains/{chain}/metrics?node=node0.org1"), Some(&max)).await;
+    assert_eq!(s, StatusCode::OK, "{samples}");
+    let samples = samples.as_array().unwrap();
+    assert!(samples.iter().any(|x| x["up"] == false), "the crash is in the series: {samples:?}");
+    assert!(samples.iter().any(|x| x["up"] == true && x["rss_bytes"].as_i64().unwrap_or(0) > 1 << 20), "{samples:?}");
+    assert!(samples.iter().all(|x| x["node_id"] == "node0.org1"));
+    server.stop().await.unwrap();
+}

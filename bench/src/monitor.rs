@@ -39,6 +39,17 @@ pub fn rss_bytes(pid: u32) -> Option<u64> {
     read_sample(pid).map(|s| s.rss)
 }
 
+/// A process's counters now: CPU time (clock ticks, see [`clock_ticks`]),
+/// resident bytes, bytes read and written; None once it is gone.
+pub fn counters(pid: u32) -> Option<(u64, u64, u64, u64)> {
+    read_sample(pid).map(|s| (s.cpu_ticks, s.rss, s.read, s.written))
+}
+
+/// Clock ticks per second, the unit of CPU time in /proc.
+pub fn clock_ticks() -> f64 {
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64
+}
+
 fn read_sample(pid: u32) -> Option<Sample> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name (which may hold spaces): state is 3rd,
@@ -79,7 +90,7 @@ impl Monitor {
     pub fn start(targets: Vec<(String, u32)>) -> Monitor {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
-            let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+            let tick = clock_ticks();
             let mut series: Vec<Vec<(Instant, Sample)>> = targets.iter().map(|_| Vec::new()).collect();
             loop {
                 for ((_, pid), s) in targets.iter().zip(series.iter_mut()) {

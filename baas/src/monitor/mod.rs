@@ -1,0 +1,390 @@
+//! The monitor: every few seconds, each running chain's nodes are sampled
+//! (process, Admin status, CPU, memory, disk, I/O) into `node_samples`;
+//! the alarm rules (`rules.rs`) run over what was seen, alarms fire and
+//! resolve in `alarms`, and their tenant's webhooks hear of each change. A
+//! node whose process is gone though nobody stopped it is restarted (at
+//! most `RESTARTS` times in `RESTART_WINDOW`; past that it stays down and
+//! its node-down alarm keeps firing).
+
+pub mod rules;
+pub mod webhooks;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+use weft_sdk::network::NetworkDir;
+
+use crate::chains::readable;
+use crate::problem::{ApiResult, Problem};
+use crate::role::Caller;
+use crate::secrets::new_id;
+use crate::AppState;
+use rules::{Observation, Rule, Thresholds};
+
+const RESTARTS: usize = 3;
+const RESTART_WINDOW: Duration = Duration::from_secs(600);
+
+/// How the monitor runs (weft-baas `--monitor-*` options).
+#[derive(Debug, Clone, Copy)]
+pub struct MonitorConfig {
+    pub every: Duration,
+    pub thresholds: Thresholds,
+    /// Samples older than this are deleted.
+    pub retention: Duration,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> MonitorConfig {
+        MonitorConfig {
+            every: Duration::from_secs(5),
+            thresholds: Thresholds { node_down_ms: 30_000, lag_blocks: 10 },
+            retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// What the monitor remembers between rounds.
+#[derive(Default)]
+struct Memory {
+    /// (chain, node) → when it stopped answering while wanted.
+    silent_since: HashMap<(String, String), i64>,
+    /// (chain, node) → CPU ticks and when, at the last sample.
+    cpu: HashMap<(String, String), (u64, Instant)>,
+    /// (chain, node) → its restarts by the monitor.
+    restarts: HashMap<(String, String), Vec<Instant>>,
+}
+
+/// Runs until the server stops.
+pub fn start(state: AppState, config: MonitorConfig) {
+    let mut stopping = state.stopping.clone();
+    tokio::spawn(async move {
+        let mut memory = Memory::default();
+        let mut ticker = tokio::time::interval(config.every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = stopping.wait_for(|s| *s) => break,
+            }
+            if let Err(e) = round(&state, &config, &mut memory).await {
+                tracing::warn!(error = %e.detail, "monitoring round failed");
+            }
+        }
+        tracing::info!("monitor stopped");
+    });
+}
+
+async fn round(state: &AppState, config: &MonitorConfig, memory: &mut Memory) -> ApiResult<()> {
+    let chains = sqlx::query("SELECT id, tenant_id FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
+    for row in chains {
+        let (chain, tenant): (String, String) = (row.try_get("id")?, row.try_get("tenant_id")?);
+        if let Err(e) = watch_chain(state, config, memory, &chain, &tenant).await {
+            tracing::warn!(%chain, error = %e.detail, "could not watch the chain");
+        }
+    }
+    let cutoff = now_ms() - config.retention.as_millis() as i64;
+    sqlx::query("DELETE FROM node_samples WHERE at_ms < $1").bind(cutoff).execute(&state.db).await?;
+    Ok(())
+}
+
+async fn watch_chain(
+    state: &AppState,
+    config: &MonitorConfig,
+    memory: &mut Memory,
+    chain: &str,
+    tenant: &str,
+) -> ApiResult<()> {
+    let net = NetworkDir::open(&state.driver.chain_dir(chain)).map_err(Problem::conflict)?;
+    let wanted: BTreeMap<String, bool> = sqlx::query("SELECT node_id, desired FROM nodes WHERE chain_id = $1")
+        .bind(chain)
+        .fetch_all(&state.db)
+        .await?
+        .iter()
+        .filter_map(|r| Some((r.try_get("node_id").ok()?, r.try_get::<String, _>("desired").ok()? == "running")))
+        .collect();
+    let now = now_ms();
+    let ticks_per_sec = weft_bench::monitor::clock_ticks();
+    let mut observed = Vec::new();
+    for node in &net.manifest().nodes {
+        let key = (chain.to_string(), node.id.clone());
+        let pid = state.driver.pid(chain, node);
+        let status = match pid {
+            Some(_) => net.status(node).await.ok(),
+            None => None,
+        };
+        let counters = pid.and_then(weft_bench::monitor::counters);
+        let cpu_permille = counters.and_then(|(ticks, ..)| {
+            let before = memory.cpu.insert(key.clone(), (ticks, Instant::now()))?;
+            let secs = before.1.elapsed().as_secs_f64().max(1e-3);
+            Some((ticks.saturating_sub(before.0) as f64 / ticks_per_sec / secs * 1000.0) as i64)
+        });
+        let disk = dir_size(&state.driver.chain_dir(chain).join("nodes").join(&node.id));
+        sqlx::query(
+            "INSERT INTO node_samples (chain_id, node_id, at_ms, up, height, cpu_permille, rss_bytes, disk_bytes, \
+             read_bytes, written_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(chain)
+        .bind(&node.id)
+        .bind(now)
+        .bind(i32::from(status.is_some()))
+        .bind(status.as_ref().map(|s| s.height as i64))
+        .bind(cpu_permille)
+        .bind(counters.map(|c| c.1 as i64))
+        .bind(disk as i64)
+        .bind(counters.map(|c| c.2 as i64))
+        .bind(counters.map(|c| c.3 as i64))
+        .execute(&state.db)
+        .await?;
+        let is_wanted = wanted.get(&node.id).copied().unwrap_or(true);
+        let silent_since = if status.is_some() || !is_wanted {
+            memory.silent_since.remove(&key);
+            None
+        } else {
+            Some(*memory.silent_since.entry(key.clone()).or_insert(now))
+        };
+        observed.push(Observation {
+            node: node.id.clone(),
+            wanted: is_wanted,
+            process: pid.is_some(),
+            up: status.is_some(),
+            height: status.as_ref().map(|s| s.height),
+            silent_since_ms: silent_since,
+        });
+    }
+    let firing = rules::firing(&observed, now, config.thresholds);
+    apply_alarms(state, chain, tenant, &firing).await?;
+    for (node, rule, _) in &firing {
+        if *rule == Rule::NodeCrashed {
+            restart(state, memory, &net, chain, node).await;
+        }
+    }
+    Ok(())
+}
+
+/// Fires the alarms that hold and are not firing yet, resolves those
+/// firing that no longer hold; each change goes to the tenant's webhooks.
+async fn apply_alarms(state: &AppState, chain: &str, tenant: &str, firing: &[(String, Rule, String)]) -> ApiResult<()> {
+    let rows = sqlx::query("SELECT id, node_id, rule FROM alarms WHERE chain_id = $1 AND status = 'firing'")
+        .bind(chain)
+        .fetch_all(&state.db)
+        .await?;
+    let mut open: BTreeMap<(String, String), String> = BTreeMap::new();
+    for r in rows {
+        open.insert((r.try_get("node_id")?, r.try_get("rule")?), r.try_get("id")?);
+    }
+    let holding: BTreeSet<(String, String)> =
+        firing.iter().map(|(n, r, _)| (n.clone(), r.as_str().to_string())).collect();
+    let now = now_ms();
+    for (node, rule, detail) in firing {
+        if open.contains_key(&(node.clone(), rule.as_str().to_string())) {
+            continue;
+        }
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO alarms (id, chain_id, node_id, rule, status, detail, fired_at_ms) \
+             VALUES ($1, $2, $3, $4, 'firing', $5, $6)",
+        )
+        .bind(&id)
+        .bind(chain)
+        .bind(node)
+        .bind(rule.as_str())
+        .bind(detail)
+        .bind(now)
+        .execute(&state.db)
+        .await?;
+        tracing::warn!(%chain, %node, rule = rule.as_str(), %detail, "alarm fired");
+        let alarm = AlarmView {
+            id: id.clone(),
+            chain_id: chain.into(),
+            node_id: node.clone(),
+            rule: rule.as_str().into(),
+            status: "firing".into(),
+            detail: detail.clone(),
+            fired_at_ms: now,
+            resolved_at_ms: None,
+        };
+        let event = serde_json::json!({"event": "alarm.fired", "tenant_id": tenant, "alarm": alarm});
+        webhooks::deliver(state, tenant, &id, event).await;
+    }
+    for ((node, rule), id) in open {
+        if holding.contains(&(node.clone(), rule.clone())) {
+            continue;
+        }
+        sqlx::query("UPDATE alarms SET status = 'resolved', resolved_at_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&id)
+            .execute(&state.db)
+            .await?;
+        tracing::info!(%chain, %node, %rule, "alarm resolved");
+        let event = serde_json::json!({"event": "alarm.resolved", "tenant_id": tenant,
+            "alarm": {"id": id, "chain_id": chain, "node_id": node, "rule": rule, "status": "resolved", "resolved_at_ms": now}});
+        webhooks::deliver(state, tenant, &id, event).await;
+    }
+    Ok(())
+}
+
+async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain: &str, node: &str) {
+    let Some(n) = net.manifest().nodes.iter().find(|n| n.id == node).cloned() else { return };
+    // Under the node lock, and only if it is still wanted on a running
+    // chain: an operator may have stopped, removed or deleted it since.
+    let _ops = state.node_ops.lock().await;
+    let still = sqlx::query(
+        "SELECT 1 AS one FROM nodes n JOIN chains c ON c.id = n.chain_id \
+         WHERE n.chain_id = $1 AND n.node_id = $2 AND n.desired = 'running' AND c.status = 'running'",
+    )
+    .bind(chain)
+    .bind(node)
+    .fetch_optional(&state.db)
+    .await;
+    if !matches!(still, Ok(Some(_))) || state.driver.pid(chain, &n).is_some() {
+        return;
+    }
+    let recent = memory.restarts.entry((chain.to_string(), node.to_string())).or_default();
+    recent.retain(|t| t.elapsed() < RESTART_WINDOW);
+    if recent.len() >= RESTARTS {
+        tracing::warn!(%chain, %node, "crashed again; left down after {RESTARTS} restarts in {} min", RESTART_WINDOW.as_secs() / 60);
+        return;
+    }
+    recent.push(Instant::now());
+    let (driver, c) = (state.driver.clone(), chain.to_string());
+    match tokio::task::spawn_blocking(move || driver.start(&c, &n)).await {
+        Ok(Ok((pid, _))) => tracing::warn!(%chain, %node, pid, "restarted a crashed node"),
+        Ok(Err(e)) => tracing::error!(%chain, %node, error = %e, "could not restart a crashed node"),
+        Err(e) => tracing::error!(%chain, %node, error = %e, "could not restart a crashed node"),
+    }
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlarmView {
+    pub id: String,
+    pub chain_id: String,
+    pub node_id: String,
+    /// node-crashed | node-down | height-lag
+    pub rule: String,
+    /// firing | resolved
+    pub status: String,
+    pub detail: String,
+    pub fired_at_ms: i64,
+    pub resolved_at_ms: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/alarms", tag = "monitoring", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")),
+    responses((status = 200, body = [AlarmView]), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn alarms(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+) -> ApiResult<Json<Vec<AlarmView>>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let rows = sqlx::query(
+        "SELECT id, chain_id, node_id, rule, status, detail, fired_at_ms, resolved_at_ms FROM alarms \
+         WHERE chain_id = $1 ORDER BY fired_at_ms DESC LIMIT 500",
+    )
+    .bind(&chain.id)
+    .fetch_all(&state.db)
+    .await?;
+    let out = rows
+        .iter()
+        .map(|r| {
+            Ok(AlarmView {
+                id: r.try_get("id")?,
+                chain_id: r.try_get("chain_id")?,
+                node_id: r.try_get("node_id")?,
+                rule: r.try_get("rule")?,
+                status: r.try_get("status")?,
+                detail: r.try_get("detail")?,
+                fired_at_ms: r.try_get("fired_at_ms")?,
+                resolved_at_ms: r.try_get("resolved_at_ms")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeriesQuery {
+    /// One node (default: all of the chain's).
+    pub node: Option<String>,
+    /// From (ms since the epoch; default: 15 minutes ago).
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sample {
+    pub node_id: String,
+    pub at_ms: i64,
+    pub up: bool,
+    pub height: Option<i64>,
+    /// CPU % of one core since the previous sample.
+    pub cpu_pct: Option<f64>,
+    pub rss_bytes: Option<i64>,
+    pub disk_bytes: Option<i64>,
+    pub read_bytes: Option<i64>,
+    pub written_bytes: Option<i64>,
+}
+
+/// The chain's node samples over a time range (at most 5000, oldest first).
+#[utoipa::path(get, path = "/api/chains/{chain}/metrics", tag = "monitoring", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), SeriesQuery),
+    responses((status = 200, body = [Sample]), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    Query(q): Query<SeriesQuery>,
+) -> ApiResult<Json<Vec<Sample>>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let sql = format!(
+        "SELECT * FROM node_samples WHERE chain_id = $1 AND at_ms >= $2 AND at_ms < $3 {} ORDER BY at_ms LIMIT 5000",
+        if q.node.is_some() { "AND node_id = $4" } else { "" }
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(&chain.id)
+        .bind(q.from_ms.unwrap_or_else(|| now_ms() - 15 * 60 * 1000))
+        .bind(q.to_ms.unwrap_or(i64::MAX));
+    if let Some(n) = &q.node {
+        query = query.bind(n);
+    }
+    let rows = query.fetch_all(&state.db).await?;
+    let out = rows
+        .iter()
+        .map(|r| {
+            Ok(Sample {
+                node_id: r.try_get("node_id")?,
+                at_ms: r.try_get("at_ms")?,
+                up: r.try_get::<i32, _>("up")? == 1,
+                height: r.try_get("height")?,
+                cpu_pct: r.try_get::<Option<i64>, _>("cpu_permille")?.map(|p| p as f64 / 10.0),
+                rss_bytes: r.try_get("rss_bytes")?,
+                disk_bytes: r.try_get("disk_bytes")?,
+                read_bytes: r.try_get("read_bytes")?,
+                written_bytes: r.try_get("written_bytes")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(out))
+}

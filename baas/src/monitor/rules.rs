@@ -1,0 +1,105 @@
+//! Alarm rules over what the monitor observed of a chain's nodes: pure, so
+//! that every rule's edge is tested without a node.
+
+/// Thresholds (the server's `--alarm-*` options).
+#[derive(Debug, Clone, Copy)]
+pub struct Thresholds {
+    /// A node asked to run that has not answered for this long is down.
+    pub node_down_ms: i64,
+    /// A node this many blocks behind the highest one lags.
+    pub lag_blocks: u64,
+}
+
+/// One node as the monitor saw it just now.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub node: String,
+    /// Its operator wants it running (not stopped through the API).
+    pub wanted: bool,
+    /// Its process exists.
+    pub process: bool,
+    /// Its Admin service answered.
+    pub up: bool,
+    pub height: Option<u64>,
+    /// Since when it has not answered while wanted (ms), if so.
+    pub silent_since_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Rule {
+    /// The process is gone though the node was not stopped: it crashed or
+    /// was killed. The monitor restarts it.
+    NodeCrashed,
+    /// Not answering for longer than the threshold.
+    NodeDown,
+    /// Answering, but too far behind the highest node of its chain.
+    HeightLag,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::NodeCrashed => "node-crashed",
+            Rule::NodeDown => "node-down",
+            Rule::HeightLag => "height-lag",
+        }
+    }
+}
+
+/// The alarms that hold now: (node, rule, detail).
+pub fn firing(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<(String, Rule, String)> {
+    let top = observed.iter().filter(|o| o.up).filter_map(|o| o.height).max();
+    let mut out = Vec::new();
+    for o in observed.iter().filter(|o| o.wanted) {
+        if !o.process {
+            out.push((o.node.clone(), Rule::NodeCrashed, "its process exited without being stopped".to_string()));
+        }
+        if let Some(since) = o.silent_since_ms.filter(|since| now_ms - since >= t.node_down_ms) {
+            let secs = (now_ms - since) / 1000;
+            out.push((o.node.clone(), Rule::NodeDown, format!("not answering for {secs} s")));
+        }
+        if let (true, Some(h), Some(top)) = (o.up, o.height, top) {
+            if top - h > t.lag_blocks {
+                out.push((
+                    o.node.clone(),
+                    Rule::HeightLag,
+                    format!("at height {h}, {} blocks behind the chain's {top}", top - h),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Thresholds = Thresholds { node_down_ms: 30_000, lag_blocks: 10 };
+
+    fn node(name: &str, process: bool, up: bool, height: u64, silent_since_ms: Option<i64>) -> Observation {
+        Observation { node: name.into(), wanted: true, process, up, height: Some(height), silent_since_ms }
+    }
+
+    fn rules(observed: &[Observation], now: i64) -> Vec<(String, Rule)> {
+        firing(observed, now, T).into_iter().map(|(n, r, _)| (n, r)).collect()
+    }
+
+    #[test]
+    fn each_rule_fires_past_its_threshold_and_not_before() {
+        let healthy = [node("a", true, true, 50, None), node("b", true, true, 45, None)];
+        assert!(rules(&healthy, 100_000).is_empty());
+        let crashed = [node("a", false, false, 0, Some(99_000)), node("b", true, true, 45, None)];
+        assert_eq!(rules(&crashed, 100_000), [("a".into(), Rule::NodeCrashed)]);
+        // Silent 29.999 s: not yet down; 30 s: down.
+        let silent = [node("a", true, false, 0, Some(70_001)), node("b", true, true, 45, None)];
+        assert!(rules(&silent, 100_000).is_empty());
+        assert_eq!(rules(&silent, 100_001), [("a".into(), Rule::NodeDown)]);
+        // 11 blocks behind the highest answering node: lagging; 10: not.
+        let lag = [node("a", true, true, 56, None), node("b", true, true, 45, None), node("c", true, true, 46, None)];
+        assert_eq!(rules(&lag, 0), [("b".into(), Rule::HeightLag)]);
+        // A node stopped through the API raises nothing.
+        let stopped = [Observation { wanted: false, ..node("a", false, false, 0, Some(0)) }];
+        assert!(rules(&stopped, 100_000).is_empty());
+    }
+}
