@@ -153,8 +153,9 @@ pub async fn create_user(
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<Session>> {
+    crate::security::check_locked(&state.db, &req.username).await?;
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"))
         .bind(&req.username)
         .fetch_optional(&state.db)
@@ -163,12 +164,15 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         // The same answer as a wrong password, after the same argon2 work,
         // so that neither the reply nor its timing tells which usernames exist.
         verified(&req.password, unknown_user_hash().to_string()).await?;
+        crate::security::record_failure(&state.db, &req.username).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     };
     if !verified(&req.password, row.try_get("password_hash")?).await? {
         tracing::warn!(username = %req.username, "failed login");
+        crate::security::record_failure(&state.db, &req.username).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     }
+    crate::security::reset(&state.db, &req.username).await?;
     let user = user_of(&row)?;
     let expires_at = now() + SESSION_SECS;
     let token = issue_token(&state.db, &user.id, "session", "login", Some(expires_at)).await?;

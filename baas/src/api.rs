@@ -8,7 +8,8 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::Problem;
 use crate::AppState;
 use crate::{
-    accounts, audit, benchmarks, chain_users, chains, contracts, jobs, monitor, nodes, quotas, rest_gateway, templates,
+    accounts, audit, benchmarks, chain_users, chains, contracts, jobs, monitor, nodes, quotas, rest_gateway, security,
+    templates,
 };
 
 #[derive(OpenApi)]
@@ -23,7 +24,7 @@ use crate::{
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
         benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics,
-        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, health,
+        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/metrics", get(monitor::metrics))
         .route("/api/webhooks", get(monitor::webhooks::list).post(monitor::webhooks::create))
         .route("/api/webhooks/{webhook}/deliveries", get(monitor::webhooks::deliveries))
+        .route("/api/security/events", get(security::events))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))
         .fallback(not_found)

@@ -24,7 +24,22 @@ impl FromRequestParts<AppState> for Caller {
                 "no bearer token: log in with POST /api/auth/login, or send an API token as Authorization: Bearer …",
             ));
         };
-        caller_of(&state.db, token.trim()).await
+        let token = token.trim();
+        let hash = token_hash(token);
+        if let Err((wait, report)) = state.rate_limiter.take(&hash, std::time::Instant::now()) {
+            let secs = wait.as_secs().max(1);
+            if report {
+                let subject = format!("token {}", &hash[..hash.len().min(12)]);
+                tracing::warn!(%subject, "token rate limited");
+                let _ = crate::security::event(&state.db, "rate-limited", &subject, "over the per-token request rate")
+                    .await;
+            }
+            return Err(Problem::too_many(
+                format!("too many requests with this token; slow down and retry in {secs} s"),
+                secs,
+            ));
+        }
+        caller_of(&state.db, token).await
     }
 }
 

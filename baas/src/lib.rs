@@ -30,6 +30,7 @@ pub mod quotas;
 pub mod rest_gateway;
 pub mod role;
 pub mod secrets;
+pub mod security;
 pub mod server;
 pub mod templates;
 
@@ -49,6 +50,8 @@ pub struct AppState {
     /// and while the monitor restarts a crashed one, so the monitor never
     /// revives a node an operator is stopping.
     pub node_ops: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Per-token request rate limits.
+    pub rate_limiter: std::sync::Arc<security::RateLimiter>,
     /// Held while an audit entry is appended (the chain is one sequence).
     pub audit_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Held while a channel configuration update is built and submitted.

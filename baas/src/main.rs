@@ -58,6 +58,10 @@ enum Command {
         log: String,
         #[command(flatten)]
         monitor: MonitorArgs,
+        /// Requests per second one bearer token may make (a burst of twice
+        /// as many is allowed); past it, 429 with Retry-After.
+        #[arg(long, env = "WEFT_BAAS_TOKEN_RATE", default_value_t = 100.0)]
+        token_rate: f64,
     },
 }
 
@@ -95,7 +99,17 @@ impl MonitorArgs {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, data_dir, database_url, node_binary, cgroup_mount, master_key_file, log, monitor } => {
+        Command::Serve {
+            listen,
+            data_dir,
+            database_url,
+            node_binary,
+            cgroup_mount,
+            master_key_file,
+            log,
+            monitor,
+            token_rate,
+        } => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
                 .with_writer(std::io::stderr)
@@ -109,6 +123,10 @@ async fn main() -> Result<()> {
                 cgroup_mount,
                 master_key_file,
                 monitor: monitor.config(),
+                token_rate: weft_baas::security::RateLimit {
+                    per_sec: token_rate.max(0.1),
+                    burst: 2.0 * token_rate.max(0.5),
+                },
                 ..Config::new(listen, data_dir)
             };
             let server = Server::start(config).await?;

@@ -14,6 +14,9 @@ pub struct Problem {
     pub status: u16,
     /// What was wrong with this request and what to do about it.
     pub detail: String,
+    /// Sent as Retry-After (429s).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Problem {
@@ -23,6 +26,15 @@ impl Problem {
             title: status.canonical_reason().unwrap_or("error").to_string(),
             status: status.as_u16(),
             detail: detail.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 429 with a Retry-After of `secs`.
+    pub fn too_many(detail: impl Into<String>, secs: u64) -> Problem {
+        Problem {
+            retry_after_secs: Some(secs),
+            ..Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", detail)
         }
     }
 
@@ -71,7 +83,11 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).expect("a problem serialises");
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

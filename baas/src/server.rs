@@ -33,6 +33,8 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// How chains' nodes are sampled and alarmed on.
     pub monitor: crate::monitor::MonitorConfig,
+    /// Requests per second (and burst) one bearer token may make.
+    pub token_rate: crate::security::RateLimit,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl Config {
             cgroup_mount: PathBuf::from("/sys/fs/cgroup"),
             master_key_file: None,
             monitor: crate::monitor::MonitorConfig::default(),
+            token_rate: crate::security::RateLimit::default(),
         }
     }
 }
@@ -91,6 +94,7 @@ impl Server {
             config_lock: Arc::default(),
             audit_lock: Arc::default(),
             node_ops: Arc::default(),
+            rate_limiter: Arc::new(crate::security::RateLimiter::new(config.token_rate)),
             jobs: Default::default(),
             stopping: stopped.clone(),
         };

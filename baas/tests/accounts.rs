@@ -283,3 +283,69 @@ fn now_ms() -> i64 {
 fn assert_problem_status((status, body): (StatusCode, Value), want: StatusCode) {
     assert_eq!(status, want, "{body}");
 }
+
+/// Five failed logins in a row lock an account (a known one or not: the
+/// answers do not tell them apart), even the right password then gets 429
+/// with Retry-After; a token over its request rate gets 429; platform
+/// admins read both as security events.
+#[tokio::test]
+async fn failed_logins_lock_an_account_and_tokens_are_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::sqlite();
+    let token_rate = weft_baas::security::RateLimit { per_sec: 2.0, burst: 4.0 };
+    let server =
+        Server::start(Config { token_rate, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) }).await.unwrap();
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "initrode"})).await;
+    let eve = json!({"username": "eve", "password": "a long enough password", "role": "tenant-member"});
+    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
+    assert_eq!(api.post(&users, Some(&admin), eve).await.0, StatusCode::CREATED);
+    let mal = json!({"username": "mal", "password": "a long enough password", "role": "tenant-member"});
+    assert_eq!(api.post(&users, Some(&admin), mal).await.0, StatusCode::CREATED);
+    let mal = api.login("mal", "a long enough password").await;
+
+    for who in ["eve", "ghost"] {
+        for _ in 0..5 {
+            let (s, v) = api.post("/api/auth/login", None, json!({"username": who, "password": "wrong guess"})).await;
+            assert_problem(s, &v, StatusCode::UNAUTHORIZED, "wrong username or password");
+        }
+        let resp = api
+            .http
+            .post(format!("{}/api/auth/login", api.base))
+            .json(&json!({"username": who, "password": "a long enough password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "{who}");
+        let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=30).contains(&retry), "{retry}");
+        let v: Value = resp.json().await.unwrap();
+        assert!(v["detail"].as_str().unwrap().contains("locked after 5 failed logins"), "{v}");
+    }
+
+    // One token, many requests at once: past the burst, 429.
+    let mut limited = None;
+    for _ in 0..20 {
+        let resp = api.http.get(format!("{}/api/me", api.base)).bearer_auth(&admin).send().await.unwrap();
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(resp.headers()["retry-after"].to_str().unwrap().to_string());
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    assert_eq!(limited.as_deref(), Some("1"), "the token was never limited");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+
+    let (s, events) = api.get("/api/security/events", Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    let count = |kind: &str, subject: &str| {
+        events.as_array().unwrap().iter().filter(|e| e["kind"] == kind && e["subject"] == subject).count()
+    };
+    assert_eq!((count("failed-login", "eve"), count("lockout", "eve")), (5, 1), "{events}");
+    assert_eq!(count("failed-login", "ghost"), 5, "{events}");
+    assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "rate-limited"), "{events}");
+    let (s, v) = api.get("/api/security/events", Some(&mal)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admins");
+    server.stop().await.unwrap();
+}

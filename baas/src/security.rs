@@ -1,0 +1,246 @@
+//! Security monitoring: failed logins lock an account out for a while
+//! (growing with each further failure), every bearer token is rate limited
+//! (a token bucket per token, in memory), and both leave security events
+//! that platform admins and auditors read at `GET /api/security/events`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::Db;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::AppState;
+
+/// Failures in a row before an account locks.
+pub const FREE_FAILURES: i64 = 5;
+/// The first lockout; each failure past it doubles, up to an hour.
+const FIRST_LOCK_SECS: i64 = 30;
+const MAX_LOCK_SECS: i64 = 3600;
+/// A failure this long after the previous one counts from one again.
+const FORGET_AFTER_MS: i64 = 3600 * 1000;
+
+/// How long an account with `failures` failed logins in a row stays locked
+/// after the last of them (0: not locked).
+pub fn lock_secs(failures: i64) -> i64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_FAILURES).min(16) as u32;
+    (FIRST_LOCK_SECS << doublings).min(MAX_LOCK_SECS)
+}
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Refuses a login for a locked account before its password is checked.
+pub async fn check_locked(db: &Db, username: &str) -> ApiResult<()> {
+    let row = sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1")
+        .bind(username)
+        .fetch_optional(db)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let (failures, last): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_ms")?);
+    let until = last + lock_secs(failures) * 1000;
+    let left = until - now_ms();
+    if left > 0 {
+        let secs = (left + 999) / 1000;
+        return Err(Problem::too_many(
+            format!(
+                "{username} is locked after {failures} failed logins in a row; try again in {secs} s (each further \
+                 failure doubles the wait; a platform admin can reset the password)"
+            ),
+            secs as u64,
+        ));
+    }
+    Ok(())
+}
+
+/// Counts a failed login; records the event, and the lockout it causes.
+pub async fn record_failure(db: &Db, username: &str) -> ApiResult<()> {
+    let now = now_ms();
+    // Failures an hour apart are not "in a row": the count starts again.
+    sqlx::query(
+        "INSERT INTO login_failures (username, failures, last_failure_ms) VALUES ($1, 1, $2) \
+         ON CONFLICT (username) DO UPDATE SET last_failure_ms = $2, failures = CASE \
+         WHEN login_failures.last_failure_ms < $3 THEN 1 ELSE login_failures.failures + 1 END",
+    )
+    .bind(username)
+    .bind(now)
+    .bind(now - FORGET_AFTER_MS)
+    .execute(db)
+    .await?;
+    let failures: i64 = sqlx::query("SELECT failures FROM login_failures WHERE username = $1")
+        .bind(username)
+        .fetch_one(db)
+        .await?
+        .try_get("failures")?;
+    event(db, "failed-login", username, &format!("failure {failures} in a row")).await?;
+    let lock = lock_secs(failures);
+    if lock > 0 {
+        tracing::warn!(%username, failures, lock_secs = lock, "account locked after failed logins");
+        event(db, "lockout", username, &format!("locked for {lock} s after {failures} failures in a row")).await?;
+    }
+    Ok(())
+}
+
+/// A successful login clears the count.
+pub async fn reset(db: &Db, username: &str) -> ApiResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(db).await?;
+    Ok(())
+}
+
+pub async fn event(db: &Db, kind: &str, subject: &str, detail: &str) -> ApiResult<()> {
+    sqlx::query("INSERT INTO security_events (at_ms, kind, subject, detail) VALUES ($1, $2, $3, $4)")
+        .bind(now_ms())
+        .bind(kind)
+        .bind(subject)
+        .bind(detail)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Requests per second and burst allowed to one bearer token.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_sec: f64,
+    pub burst: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> RateLimit {
+        RateLimit { per_sec: 100.0, burst: 200.0 }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+    /// When this token's limiting was last recorded as an event.
+    reported: Option<Instant>,
+}
+
+/// A token bucket per bearer token (by its hash). In memory: a restart
+/// forgives everyone.
+pub struct RateLimiter {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+/// Most buckets kept; past it idle ones are dropped.
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimiter {
+    pub fn new(limit: RateLimit) -> RateLimiter {
+        RateLimiter { limit, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one request from `key`'s bucket at `now`; Err(wait, report)
+    /// when it is empty, `report` once a minute per key.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), (Duration, bool)> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_BUCKETS {
+            let full = self.limit.burst;
+            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * self.limit.per_sec < full);
+        }
+        let b = buckets.entry(key.to_string()).or_insert(Bucket { tokens: self.limit.burst, at: now, reported: None });
+        let refill = now.saturating_duration_since(b.at).as_secs_f64() * self.limit.per_sec;
+        b.tokens = (b.tokens + refill).min(self.limit.burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait = Duration::from_secs_f64((1.0 - b.tokens) / self.limit.per_sec.max(1e-9));
+        let report = b.reported.is_none_or(|r| now.duration_since(r) >= Duration::from_secs(60));
+        if report {
+            b.reported = Some(now);
+        }
+        Err((wait, report))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecurityEvent {
+    pub at_ms: i64,
+    /// failed-login | lockout | rate-limited
+    pub kind: String,
+    /// The username, or the token's hash prefix.
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// From (ms since the epoch; default: the last 24 hours).
+    pub from_ms: Option<i64>,
+}
+
+/// Failed logins, lockouts and rate-limited tokens, newest first (at most
+/// 1000).
+#[utoipa::path(get, path = "/api/security/events", tag = "security", security(("bearer" = [])), params(EventsQuery),
+    responses((status = 200, body = [SecurityEvent]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<Json<Vec<SecurityEvent>>> {
+    if !(caller.role == Role::PlatformAdmin || caller.role == Role::Auditor && caller.tenant_id.is_none()) {
+        return Err(Problem::forbidden("security events are for platform admins and platform auditors"));
+    }
+    let rows = sqlx::query(
+        "SELECT at_ms, kind, subject, detail FROM security_events WHERE at_ms >= $1 ORDER BY at_ms DESC LIMIT 1000",
+    )
+    .bind(q.from_ms.unwrap_or_else(|| now_ms() - 24 * 3600 * 1000))
+    .fetch_all(&state.db)
+    .await?;
+    let out = rows
+        .iter()
+        .map(|r| {
+            Ok(SecurityEvent {
+                at_ms: r.try_get("at_ms")?,
+                kind: r.try_get("kind")?,
+                subject: r.try_get("subject")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockouts_start_at_the_fifth_failure_and_double_to_an_hour() {
+        let locks: Vec<i64> = (0..=13).map(lock_secs).collect();
+        assert_eq!(&locks[..8], [0, 0, 0, 0, 0, 30, 60, 120]);
+        assert_eq!(locks[12], 3600);
+        assert_eq!(lock_secs(1_000), 3600);
+    }
+
+    #[test]
+    fn a_token_bucket_allows_its_burst_then_its_rate() {
+        let limiter = RateLimiter::new(RateLimit { per_sec: 2.0, burst: 3.0 });
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.take("a", t0).is_ok());
+        }
+        let (wait, report) = limiter.take("a", t0).unwrap_err();
+        assert!(report && (wait.as_secs_f64() - 0.5).abs() < 1e-6, "{wait:?}");
+        assert!(!limiter.take("a", t0).unwrap_err().1, "reported once a minute");
+        assert!(limiter.take("b", t0).is_ok(), "buckets are per token");
+        assert!(limiter.take("a", t0 + Duration::from_millis(500)).is_ok(), "refilled at 2/s");
+        assert!(limiter.take("a", t0 + Duration::from_millis(500)).is_err());
+    }
+}
