@@ -19,8 +19,17 @@ pub const REMOVE_STEPS: [&str; 2] = ["configuration update", "stop node"];
 
 type StepError = (usize, String);
 
-pub async fn add_node(state: AppState, chain: String, request: NodeRequest, demand: Demand, job: Job) {
-    let outcome = add_steps(&state, &chain, &request, &job).await;
+/// Adds a node; with `restore` (a backup's snapshot file) a peer starts
+/// from that state instead of another node's.
+pub async fn add_node(
+    state: AppState,
+    chain: String,
+    request: NodeRequest,
+    restore: Option<std::path::PathBuf>,
+    demand: Demand,
+    job: Job,
+) {
+    let outcome = add_steps(&state, &chain, &request, restore.as_deref(), &job).await;
     match outcome {
         Ok(node) => {
             job.finish(Ok(())).await;
@@ -44,6 +53,7 @@ async fn add_steps(
     state: &AppState,
     chain: &str,
     request: &NodeRequest,
+    restore: Option<&std::path::Path>,
     job: &Job,
 ) -> Result<String, (usize, String, Option<ManifestNode>)> {
     let no_node = |(step, why): StepError| (step, why, None);
@@ -58,6 +68,19 @@ async fn add_steps(
     .map_err(|e| (0, e.to_string(), None))?
     .map_err(|e| (0, e.to_string(), None))?;
     let node = prepared.manifest.clone();
+    if let Some(file) = restore {
+        // The node imports join.snapshot from its data directory at start.
+        let placed = weft_provision::NodeConfig::load(&prepared.dir.join("node.toml"))
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                std::fs::create_dir_all(&c.data_dir).map_err(|e| e.to_string())?;
+                std::fs::copy(file, c.data_dir.join("join.snapshot")).map_err(|e| e.to_string())
+            });
+        if let Err(e) = placed {
+            let _ = std::fs::remove_dir_all(&prepared.dir);
+            return Err((0, format!("placing the backup for {}: {e}", node.id), None));
+        }
+    }
     job.done(0, &format!("{} at gRPC {}, p2p {}", node.id, node.grpc, node.p2p)).await;
 
     job.running(1, "adding the node to the channel configuration").await;

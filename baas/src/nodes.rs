@@ -321,6 +321,10 @@ pub struct NewNode {
     /// blocks after it, instead of replaying every block.
     #[serde(default)]
     pub from_snapshot: bool,
+    /// A peer only: start from this verified backup of the chain (GET
+    /// …/backups), then the blocks after it.
+    #[serde(default)]
+    pub from_backup: Option<String>,
 }
 
 fn parse_roles(roles: &[String]) -> Result<Vec<NodeRoleName>, Problem> {
@@ -379,9 +383,15 @@ pub async fn add(
             orgs.join(", ")
         )));
     }
-    if req.from_snapshot && roles != [NodeRoleName::Peer] {
-        return Err(Problem::unprocessable("from_snapshot: only a peer (not an orderer) starts from a snapshot"));
+    if (req.from_snapshot || req.from_backup.is_some()) && roles != [NodeRoleName::Peer] {
+        return Err(Problem::unprocessable(
+            "from_snapshot, from_backup: only a peer (not an orderer) starts from a snapshot",
+        ));
     }
+    let restore = match &req.from_backup {
+        Some(b) => Some(crate::backups::verified_snapshot(&state, &chain.id, b).await?),
+        None => None,
+    };
     let demand = node_demand(&state.db, &chain.id, &req.org).await?;
     {
         let _guard = state.quota_lock.lock().await;
@@ -394,11 +404,11 @@ pub async fn add(
         roles,
         host: None,
         cert_validity_days: 365,
-        join_from_snapshot: req.from_snapshot,
+        join_from_snapshot: req.from_snapshot || restore.is_some(),
     };
     let job = Job::start(&state.db, &chain.id, "add-node", &membership::ADD_STEPS).await?;
     tracing::info!(chain = %chain.id, org = %req.org, by = %caller.username, job = %job.id, "adding a node");
-    state.jobs.spawn(membership::add_node(state.clone(), chain.id.clone(), request, demand, job.clone()));
+    state.jobs.spawn(membership::add_node(state.clone(), chain.id.clone(), request, restore, demand, job.clone()));
     let view = job.view().await?;
     Ok((StatusCode::ACCEPTED, Json(view)))
 }

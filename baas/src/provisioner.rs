@@ -301,6 +301,13 @@ pub async fn reattach(state: &AppState) -> anyhow::Result<()> {
             }
             // A benchmark leaves nothing to undo; the chain runs on.
             "benchmark" => {}
+            // A half-taken backup is not one.
+            "backup" => {
+                sqlx::query("UPDATE backups SET status = 'failed' WHERE job_id = $1")
+                    .bind(&job)
+                    .execute(&state.db)
+                    .await?;
+            }
             // A membership change cut off half way: the chain keeps
             // running; its nodes list shows what was left.
             _ => {

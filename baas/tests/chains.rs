@@ -777,3 +777,83 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     assert!(samples.iter().all(|x| x["node_id"] == "node0.org1"));
     server.stop().await.unwrap();
 }
+
+/// Issue #9 (3): a backup of a running chain (a peer's state snapshot and
+/// the chain's keys, sealed) is verified by restoring it; restored to a new
+/// peer, that peer starts from the backup and ends on the same state as the
+/// node it was taken from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "pied-piper"})).await;
+    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
+    let ann = json!({"username": "ann", "password": PASSWORD, "role": "tenant-admin"});
+    assert_eq!(api.post(&users, Some(&admin), ann).await.0, StatusCode::CREATED);
+    let ann = api.login("ann", PASSWORD).await;
+    let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
+    let (s, v) = put_wasm(&api, &ann, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    let create = json!({"function": "CreateAsset", "args": ["kept1", "red", "3", "Ann", "10"]});
+    assert_eq!(api.post(&submit, Some(&ann), create).await.0, StatusCode::OK);
+
+    let backups = format!("/api/chains/{chain}/backups");
+    let (s, v) = api.post(&backups, Some(&ann), json!({"node": "node9.org1"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "not one of the chain's nodes");
+    let (s, accepted) = api.post(&backups, Some(&ann), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{accepted}");
+    let job = wait_job(&api, &ann, accepted["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][2]["detail"].as_str().unwrap().contains("state hash match"), "{job}");
+    let (_, list) = api.get(&backups, Some(&ann)).await;
+    let backup = list[0].clone();
+    assert_eq!(backup["status"], "verified", "{list}");
+    let height = backup["height"].as_i64().unwrap();
+    assert!(height >= 3, "genesis, deployment, the asset: {backup}");
+    let id = backup["id"].as_str().unwrap();
+    let sealed = std::fs::read_to_string(dir.path().join("backups").join(&chain).join(id).join("keys.sealed")).unwrap();
+    assert!(!sealed.contains("BEGIN"), "the keys are sealed, not plain PEM");
+
+    // Restore to a new peer.
+    let add = format!("/api/chains/{chain}/nodes");
+    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["peer"], "from_backup": "nope"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "no backup");
+    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["orderer"], "from_backup": id})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "only a peer");
+    let (s, job) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["peer"], "from_backup": id})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let log =
+        std::fs::read_to_string(dir.path().join("chains").join(&chain).join("nodes/node1.org1/node.log")).unwrap();
+    assert!(log.contains("restored from the snapshot file"), "the new peer started from the backup: {log}");
+
+    // Same height on both, same state.
+    let net = weft_sdk::network::NetworkDir::open(&dir.path().join("chains").join(&chain)).unwrap();
+    let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
+    let (original, restored) = (node("node0.org1"), node("node1.org1"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, b) = (net.status(&original).await.unwrap().height, net.status(&restored).await.unwrap().height);
+        if a == b {
+            assert!(b > height as u64, "the restored peer followed the blocks after the backup");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the restored peer stays at {b}, the chain at {a}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (a, b) = (net.snapshot(&original).await.unwrap(), net.snapshot(&restored).await.unwrap());
+    assert_eq!((a.height, hex(&a.state_hash)), (b.height, hex(&b.state_hash)));
+    server.stop().await.unwrap();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

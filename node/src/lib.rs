@@ -14,6 +14,7 @@ mod endorser;
 mod ledger_state;
 pub mod lifecycle;
 mod prevalidate;
+pub mod snapshot_check;
 
 pub use channel_rules::{ChannelRules, RulesError};
 pub use committer::{CommitError, Committed, Committer, TxOutcome};

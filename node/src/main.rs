@@ -21,13 +21,32 @@ struct Args {
     /// The node's configuration (`nodes/<node>/node.toml` in a network
     /// directory). Any key can be overridden by WEFT_<KEY> in the
     /// environment, e.g. WEFT_LISTEN_GRPC=127.0.0.1:7050.
-    #[arg(long, short, env = "WEFT_NODE_CONFIG")]
-    config: PathBuf,
+    #[arg(long, short, env = "WEFT_NODE_CONFIG", required_unless_present = "check_snapshot")]
+    config: Option<PathBuf>,
+    /// Instead of running: restore this state snapshot (a backup) into a
+    /// throwaway ledger and print its channel, height and the state hash
+    /// recomputed from the restored state, as JSON; exit 1 if it does not
+    /// restore.
+    #[arg(long, value_name = "FILE")]
+    check_snapshot: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let config = match weft_provision::NodeConfig::load(&args.config) {
+    if let Some(file) = &args.check_snapshot {
+        return match weft_node::snapshot_check::check(file) {
+            Ok(c) => {
+                println!("{}", serde_json::to_string(&c).expect("serialises"));
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("weft-node: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    let path = args.config.expect("clap requires --config without --check-snapshot");
+    let config = match weft_provision::NodeConfig::load(&path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("weft-node: {e}");

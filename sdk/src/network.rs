@@ -16,6 +16,8 @@ use weft_provision::{read_cert_pem, Manifest, ManifestNode, ManifestOrg, NodeRol
 
 /// An unanswered admin call is a node that is not up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// Writing a snapshot reads the whole state.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub struct NetworkDir {
     dir: std::path::PathBuf,
@@ -136,6 +138,17 @@ impl NetworkDir {
         let mut c = self.admin_client(node)?;
         match tokio::time::timeout(CALL_TIMEOUT, c.status(StatusRequest {})).await {
             Err(_) => Err(format!("{} did not answer within {} s", node.grpc, CALL_TIMEOUT.as_secs())),
+            Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
+            Ok(Ok(r)) => Ok(r.into_inner()),
+        }
+    }
+
+    /// Has the node write a state snapshot at its current height (path in
+    /// its data directory, height, state hash). Large states take a while.
+    pub async fn snapshot(&self, node: &ManifestNode) -> Result<weft_proto::SnapshotResponse, String> {
+        let mut c = self.admin_client(node)?;
+        match tokio::time::timeout(SNAPSHOT_TIMEOUT, c.snapshot(weft_proto::SnapshotRequest {})).await {
+            Err(_) => Err(format!("{} wrote no snapshot within {} s", node.grpc, SNAPSHOT_TIMEOUT.as_secs())),
             Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
             Ok(Ok(r)) => Ok(r.into_inner()),
         }

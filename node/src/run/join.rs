@@ -30,6 +30,18 @@ pub async fn from_snapshot(
     roots: &TrustRoots,
 ) -> anyhow::Result<()> {
     let file = data_dir.join("join.snapshot");
+    if file.exists() {
+        // Placed there by the operator (a backup restored to a new node):
+        // that state, not another node's.
+        tracing::info!(file = %file.display(), "joining from a state snapshot file placed in the data directory");
+        let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+        let imported = ledger.import_snapshot(std::io::BufReader::new(input)).with_context(|| {
+            format!("restoring {} (remove it to fetch a snapshot from another node instead)", file.display())
+        })?;
+        tracing::info!(height = imported.height(), "restored from the snapshot file; following blocks from here");
+        let _ = std::fs::remove_file(&file);
+        return Ok(());
+    }
     let mut problems = Vec::new();
     for node in config.nodes.iter().filter(|n| n.node_id != my_id) {
         tracing::info!(from = %node.node_id, address = %node.grpc_address, "joining from a state snapshot: fetching");
