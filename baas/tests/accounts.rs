@@ -210,16 +210,9 @@ async fn every_change_is_audited_and_tampering_is_found(db: TestDb) {
     let api = Api::new(&server);
     let started_ms = now_ms();
     let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "umbrella"})).await;
-    let tenant = tenant["id"].as_str().unwrap().to_string();
-    let users = format!("/api/tenants/{tenant}/users");
-    for (name, role) in [("ann", "tenant-admin"), ("aud", "auditor"), ("max", "tenant-member")] {
-        let user = json!({"username": name, "password": "a long enough password", "role": role});
-        assert_eq!(api.post(&users, Some(&admin), user).await.0, StatusCode::CREATED);
-    }
-    let ann = api.login("ann", "a long enough password").await;
-    let aud = api.login("aud", "a long enough password").await;
-    let max = api.login("max", "a long enough password").await;
+    let users = [("ann", "tenant-admin"), ("aud", "auditor"), ("max", "tenant-member")];
+    let (tenant, tokens) = api.tenant_with(&admin, "umbrella", &users, "a long enough password").await;
+    let (ann, aud, max) = (tokens[0].clone(), tokens[1].clone(), tokens[2].clone());
     let (s, _) = api.post("/api/auth/login", None, json!({"username": "ann", "password": "wrong"})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = api.post("/api/tokens", Some(&ann), json!({"name": "ci"})).await;
@@ -297,13 +290,9 @@ async fn failed_logins_lock_an_account_and_tokens_are_rate_limited() {
         Server::start(Config { token_rate, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) }).await.unwrap();
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "initrode"})).await;
-    let eve = json!({"username": "eve", "password": "a long enough password", "role": "tenant-member"});
-    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
-    assert_eq!(api.post(&users, Some(&admin), eve).await.0, StatusCode::CREATED);
-    let mal = json!({"username": "mal", "password": "a long enough password", "role": "tenant-member"});
-    assert_eq!(api.post(&users, Some(&admin), mal).await.0, StatusCode::CREATED);
-    let mal = api.login("mal", "a long enough password").await;
+    let users = [("mal", "tenant-member"), ("eve", "tenant-member")];
+    let (_, tokens) = api.tenant_with(&admin, "initrode", &users, "a long enough password").await;
+    let mal = tokens[0].clone();
 
     for who in ["eve", "ghost"] {
         for _ in 0..5 {

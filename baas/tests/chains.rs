@@ -629,11 +629,8 @@ async fn a_pbft_chain_runs_and_keeps_its_orderers() {
     let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "initech"})).await;
-    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
-    let ann = json!({"username": "ann", "password": PASSWORD, "role": "tenant-admin"});
-    assert_eq!(api.post(&users, Some(&admin), ann).await.0, StatusCode::CREATED);
-    let ann = api.login("ann", PASSWORD).await;
+    let (_, tokens) = api.tenant_with(&admin, "initech", &[("ann", "tenant-admin")], PASSWORD).await;
+    let ann = tokens[0].clone();
 
     let (chain, job) = create_chain(&api, &ann, "bft", "pbft-4").await;
     assert_eq!(job["status"], "succeeded", "{job}");
@@ -697,14 +694,9 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     let server = weft_baas::Server::start(config).await.unwrap();
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "hooli"})).await;
-    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
-    for (name, role) in [("ann", "tenant-admin"), ("max", "tenant-member")] {
-        let user = json!({"username": name, "password": PASSWORD, "role": role});
-        assert_eq!(api.post(&users, Some(&admin), user).await.0, StatusCode::CREATED);
-    }
-    let ann = api.login("ann", PASSWORD).await;
-    let max = api.login("max", PASSWORD).await;
+    let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
+    let (_, tokens) = api.tenant_with(&admin, "hooli", &users, PASSWORD).await;
+    let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
     let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
     assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "http://");
@@ -790,11 +782,8 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "pied-piper"})).await;
-    let users = format!("/api/tenants/{}/users", tenant["id"].as_str().unwrap());
-    let ann = json!({"username": "ann", "password": PASSWORD, "role": "tenant-admin"});
-    assert_eq!(api.post(&users, Some(&admin), ann).await.0, StatusCode::CREATED);
-    let ann = api.login("ann", PASSWORD).await;
+    let (_, tokens) = api.tenant_with(&admin, "pied-piper", &[("ann", "tenant-admin")], PASSWORD).await;
+    let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");

@@ -61,6 +61,14 @@ pub async fn converge(net: &Net, nodes: &[&str]) -> (u64, Vec<u8>) {
     panic!("{nodes:?} did not converge on one chain; last seen heights {heights:?}");
 }
 
+/// Blocks 1..height of `node`'s ledger, read through its org's peers.
+pub async fn blocks(net: &Net, node: &str, height: u64) -> Vec<weft_proto::Block> {
+    let gw = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(node)));
+    let stream = gw.blocks(Some(1), Some(height - 1)).await.expect("Deliver answers");
+    let blocks: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(stream).await;
+    blocks.into_iter().map(|b| b.expect("a block")).collect()
+}
+
 /// `Org2` for `node0.org2`.
 pub fn org_of(node: &str) -> String {
     let org = node.split('.').nth(1).expect("node ids are node<i>.<org>");

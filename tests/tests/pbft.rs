@@ -6,7 +6,7 @@
 //! mode equivocates as primary: the honest nodes still agree, and name it
 //! in their status, logs and metrics.
 
-use weft_e2e::cluster::{agreed_leader, converge, metric, metrics, new_leader_after, org_of, status};
+use weft_e2e::cluster::{agreed_leader, blocks, converge, metric, metrics, new_leader_after, org_of, status};
 use weft_e2e::{Load, Net};
 
 const NODES: [&str; 4] = ["node0.org1", "node0.org2", "node0.org3", "node0.org4"];
@@ -18,14 +18,6 @@ fn deploy(net: &Net, org: &str) {
 
 fn all_peers(net: &Net) -> Vec<String> {
     ["Org1", "Org2", "Org3", "Org4"].iter().flat_map(|o| net.peers_of(o)).collect()
-}
-
-/// Blocks 1.. of `node`'s ledger, through its org's peer.
-async fn blocks(net: &Net, node: &str, height: u64) -> Vec<weft_proto::Block> {
-    let gw = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(node)));
-    let stream = gw.blocks(Some(1), Some(height - 1)).await.unwrap();
-    let blocks: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(stream).await;
-    blocks.into_iter().map(|b| b.unwrap()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 //! no acknowledged transaction is lost, and the killed node catches up
 //! after its restart. Draining the new leader moves leadership on.
 
-use weft_e2e::cluster::{agreed_leader, converge, new_leader_after, org_of, status};
+use weft_e2e::cluster::{agreed_leader, blocks, converge, new_leader_after, org_of, status};
 use weft_e2e::{Load, Net};
 use weft_sdk::Call;
 
@@ -41,10 +41,8 @@ async fn raft_3_survives_its_leader_being_killed_under_load() {
     // Every orderer stamped its copy of a block with the leader's clock.
     let mut stamps = Vec::new();
     for n in NODES {
-        let gw = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(n)));
-        let blocks = gw.blocks(Some(1), Some(height - 1)).await.unwrap();
-        let blocks: Vec<_> = tokio_stream::StreamExt::collect::<Vec<_>>(blocks).await;
-        let ts: Vec<u64> = blocks.into_iter().map(|b| b.unwrap().metadata.unwrap().timestamp_unix_ms).collect();
+        let blocks = blocks(&net, n, height).await;
+        let ts: Vec<u64> = blocks.into_iter().map(|b| b.metadata.unwrap().timestamp_unix_ms).collect();
         assert_eq!(ts.len() as u64, height - 1);
         stamps.push(ts);
     }

@@ -134,6 +134,29 @@ impl Api {
         (s, v)
     }
 
+    /// A new tenant (made by the platform admin `admin`) with `users`
+    /// (username, role), all with `password`; returns the tenant id and
+    /// each user's session token, in order.
+    pub async fn tenant_with(
+        &self,
+        admin: &str,
+        name: &str,
+        users: &[(&str, &str)],
+        password: &str,
+    ) -> (String, Vec<String>) {
+        let (s, tenant) = self.post("/api/tenants", Some(admin), json!({"name": name})).await;
+        assert_eq!(s, StatusCode::CREATED, "{tenant}");
+        let id = tenant["id"].as_str().unwrap().to_string();
+        let mut tokens = Vec::new();
+        for (username, role) in users {
+            let user = json!({"username": username, "password": password, "role": role});
+            let (s, v) = self.post(&format!("/api/tenants/{id}/users"), Some(admin), user).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            tokens.push(self.login(username, password).await);
+        }
+        (id, tokens)
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let (s, v) = self.post("/api/auth/login", None, json!({"username": username, "password": password})).await;
         assert_eq!(s, StatusCode::OK, "login {username}: {v}");
