@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::Problem;
 use crate::AppState;
 use crate::{
-    accounts, audit, backups, benchmarks, chain_users, chains, contracts, jobs, monitor, nodes, quotas, rest_gateway,
-    security, templates,
+    accounts, audit, backups, benchmarks, certificates, chain_users, chains, contracts, jobs, monitor, nodes, quotas,
+    rest_gateway, security, templates,
 };
 
 #[derive(OpenApi)]
@@ -24,7 +24,7 @@ use crate::{
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
         benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics,
-        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, backups::create,
+        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, certificates::list, backups::create,
         backups::list, health,
     ),
     components(schemas(Problem)),
@@ -115,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/webhooks", get(monitor::webhooks::list).post(monitor::webhooks::create))
         .route("/api/webhooks/{webhook}/deliveries", get(monitor::webhooks::deliveries))
         .route("/api/security/events", get(security::events))
+        .route("/api/chains/{chain}/certificates", get(certificates::list))
         .route("/api/chains/{chain}/backups", get(backups::list).post(backups::create))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))

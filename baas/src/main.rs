@@ -77,6 +77,10 @@ struct MonitorArgs {
     /// A node this many blocks behind its chain's highest raises height-lag.
     #[arg(long, env = "WEFT_BAAS_ALARM_LAG_BLOCKS", default_value_t = 10)]
     alarm_lag_blocks: u64,
+    /// A node whose certificate ends within this many days raises
+    /// certificate-expiring.
+    #[arg(long, env = "WEFT_BAAS_ALARM_CERT_DAYS", default_value_t = 30)]
+    alarm_cert_days: i64,
     /// Hours node samples are kept.
     #[arg(long, env = "WEFT_BAAS_SAMPLE_RETENTION_HOURS", default_value_t = 24)]
     sample_retention_hours: u64,
@@ -89,6 +93,7 @@ impl MonitorArgs {
             thresholds: Thresholds {
                 node_down_ms: (self.alarm_node_down_secs * 1000) as i64,
                 lag_blocks: self.alarm_lag_blocks,
+                cert_warn_days: self.alarm_cert_days,
             },
             retention: Duration::from_secs(self.sample_retention_hours.max(1) * 3600),
         }

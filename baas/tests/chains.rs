@@ -687,7 +687,7 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     let db = TestDb::preferred().await;
     let monitor = MonitorConfig {
         every: Duration::from_secs(1),
-        thresholds: Thresholds { node_down_ms: 3_000, lag_blocks: 10 },
+        thresholds: Thresholds { node_down_ms: 3_000, lag_blocks: 10, cert_warn_days: 30 },
         retention: Duration::from_secs(3600),
     };
     let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
@@ -840,6 +840,18 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     }
     let (a, b) = (net.snapshot(&original).await.unwrap(), net.snapshot(&restored).await.unwrap());
     assert_eq!((a.height, hex(&a.state_hash)), (b.height, hex(&b.state_hash)));
+
+    // The chain's certificates: the org's CA, admin and client, both nodes.
+    let (s, certs) = api.get(&format!("/api/chains/{chain}/certificates"), Some(&ann)).await;
+    assert_eq!(s, StatusCode::OK, "{certs}");
+    let kinds: Vec<&str> = certs.as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    for k in ["ca", "admin", "client", "node"] {
+        assert!(kinds.contains(&k), "{certs}");
+    }
+    assert!(certs.as_array().unwrap().iter().all(|c| c["status"] == "valid"), "{certs}");
+    let (_, soon) = api.get(&format!("/api/chains/{chain}/certificates?within_days=400"), Some(&ann)).await;
+    let node_cert = soon.as_array().unwrap().iter().find(|c| c["subject"] == "node1.org1").unwrap().clone();
+    assert_eq!(node_cert["status"], "expiring", "a 365-day certificate is within 400 days: {node_cert}");
     server.stop().await.unwrap();
 }
 

@@ -42,7 +42,7 @@ impl Default for MonitorConfig {
     fn default() -> MonitorConfig {
         MonitorConfig {
             every: Duration::from_secs(5),
-            thresholds: Thresholds { node_down_ms: 30_000, lag_blocks: 10 },
+            thresholds: Thresholds { node_down_ms: 30_000, lag_blocks: 10, cert_warn_days: 30 },
             retention: Duration::from_secs(24 * 3600),
         }
     }
@@ -158,6 +158,10 @@ async fn watch_chain(
             up: status.is_some(),
             height: status.as_ref().map(|s| s.height),
             silent_since_ms: silent_since,
+            cert_not_after_ms: crate::certificates::not_after(
+                &state.driver.chain_dir(chain).join("nodes").join(&node.id).join("cert.pem"),
+            )
+            .map(|s| s * 1000),
         });
     }
     let firing = rules::firing(&observed, now, config.thresholds);
@@ -280,7 +284,7 @@ pub struct AlarmView {
     pub id: String,
     pub chain_id: String,
     pub node_id: String,
-    /// node-crashed | node-down | height-lag
+    /// node-crashed | node-down | height-lag | certificate-expiring
     pub rule: String,
     /// firing | resolved
     pub status: String,

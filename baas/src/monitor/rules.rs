@@ -8,6 +8,8 @@ pub struct Thresholds {
     pub node_down_ms: i64,
     /// A node this many blocks behind the highest one lags.
     pub lag_blocks: u64,
+    /// A node whose certificate ends within this many days is warned of.
+    pub cert_warn_days: i64,
 }
 
 /// One node as the monitor saw it just now.
@@ -23,6 +25,8 @@ pub struct Observation {
     pub height: Option<u64>,
     /// Since when it has not answered while wanted (ms), if so.
     pub silent_since_ms: Option<i64>,
+    /// When its certificate ends (ms), if it could be read.
+    pub cert_not_after_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,6 +38,8 @@ pub enum Rule {
     NodeDown,
     /// Answering, but too far behind the highest node of its chain.
     HeightLag,
+    /// Its certificate ends within the warning window (or has ended).
+    CertificateExpiring,
 }
 
 impl Rule {
@@ -42,6 +48,7 @@ impl Rule {
             Rule::NodeCrashed => "node-crashed",
             Rule::NodeDown => "node-down",
             Rule::HeightLag => "height-lag",
+            Rule::CertificateExpiring => "certificate-expiring",
         }
     }
 }
@@ -67,6 +74,15 @@ pub fn firing(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<(Stri
                 ));
             }
         }
+        if let Some(end) = o.cert_not_after_ms.filter(|end| end - now_ms <= t.cert_warn_days * 86_400_000) {
+            let days = (end - now_ms).div_euclid(86_400_000);
+            let detail = if end <= now_ms {
+                "its certificate has expired: issue a new one from its org's CA".to_string()
+            } else {
+                format!("its certificate ends in {days} days: issue a new one from its org's CA")
+            };
+            out.push((o.node.clone(), Rule::CertificateExpiring, detail));
+        }
     }
     out
 }
@@ -75,10 +91,19 @@ pub fn firing(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<(Stri
 mod tests {
     use super::*;
 
-    const T: Thresholds = Thresholds { node_down_ms: 30_000, lag_blocks: 10 };
+    const T: Thresholds = Thresholds { node_down_ms: 30_000, lag_blocks: 10, cert_warn_days: 30 };
+    const DAY: i64 = 86_400_000;
 
     fn node(name: &str, process: bool, up: bool, height: u64, silent_since_ms: Option<i64>) -> Observation {
-        Observation { node: name.into(), wanted: true, process, up, height: Some(height), silent_since_ms }
+        Observation {
+            node: name.into(),
+            wanted: true,
+            process,
+            up,
+            height: Some(height),
+            silent_since_ms,
+            cert_not_after_ms: Some(400 * DAY),
+        }
     }
 
     fn rules(observed: &[Observation], now: i64) -> Vec<(String, Rule)> {
@@ -98,6 +123,10 @@ mod tests {
         // 11 blocks behind the highest answering node: lagging; 10: not.
         let lag = [node("a", true, true, 56, None), node("b", true, true, 45, None), node("c", true, true, 46, None)];
         assert_eq!(rules(&lag, 0), [("b".into(), Rule::HeightLag)]);
+        // A certificate ending in 31 days: fine; in 30: warned of.
+        let cert = |end| [Observation { cert_not_after_ms: Some(end), ..node("a", true, true, 50, None) }];
+        assert!(rules(&cert(31 * DAY), 0).is_empty());
+        assert_eq!(rules(&cert(30 * DAY), 0), [("a".into(), Rule::CertificateExpiring)]);
         // A node stopped through the API raises nothing.
         let stopped = [Observation { wanted: false, ..node("a", false, false, 0, Some(0)) }];
         assert!(rules(&stopped, 100_000).is_empty());
