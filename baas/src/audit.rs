@@ -153,7 +153,7 @@ pub async fn append(
 /// but GET, HEAD and OPTIONS), answered or refused, after it is answered.
 /// The caller is looked up before the handler runs (a logout revokes the
 /// token it came with).
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn record(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
     }
@@ -170,6 +170,9 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         Some(t) => crate::auth::caller_of(&state.db, &t).await.ok(),
         None => None,
     };
+    if let Some(c) = &caller {
+        request.extensions_mut().insert(crate::auth::Resolved(c.clone()));
+    }
     let response = next.run(request).await;
     if let Err(e) = append(&state, caller.as_ref(), action.clone(), target, response.status().as_u16()).await {
         // The call has happened; the gap shows as a missing entry to

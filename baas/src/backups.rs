@@ -79,12 +79,7 @@ fn backup_of(r: &AnyRow) -> Result<Backup, sqlx::Error> {
 
 /// Where a backup's files live: `<data-dir>/backups/<chain>/<backup>/`.
 fn dir_of(state: &AppState, chain: &str, backup: &str) -> PathBuf {
-    state
-        .driver
-        .chain_dir(chain)
-        .parent()
-        .and_then(FsPath::parent)
-        .map_or_else(|| PathBuf::from("backups"), |data| data.join("backups").join(chain).join(backup))
+    state.driver.backups_dir.join(chain).join(backup)
 }
 
 /// The snapshot file of a verified backup of `chain`, for a restore.

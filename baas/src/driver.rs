@@ -18,6 +18,8 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 pub struct LocalDriver {
     pub chains_dir: PathBuf,
     pub archive_dir: PathBuf,
+    /// `<data-dir>/backups/<chain>/<backup>/`: snapshots and sealed keys.
+    pub backups_dir: PathBuf,
     pub node_binary: PathBuf,
     /// Where cgroup v2 is mounted (normally /sys/fs/cgroup).
     pub cgroup_mount: PathBuf,
@@ -28,6 +30,7 @@ impl LocalDriver {
         LocalDriver {
             chains_dir: data_dir.join("chains"),
             archive_dir: data_dir.join("archive"),
+            backups_dir: data_dir.join("backups"),
             node_binary: local::node_binary(node_binary),
             cgroup_mount,
         }

@@ -617,6 +617,20 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
     }
 }
 
+/// A server on `dir` with `config`'s settings and a tenant `name` whose
+/// `users` (username, role) are signed in; their tokens in order.
+async fn server_with_tenant(
+    config: weft_baas::Config,
+    name: &str,
+    users: &[(&str, &str)],
+) -> (weft_baas::Server, Api, Vec<String>) {
+    let server = weft_baas::Server::start(config).await.expect("server starts");
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, tokens) = api.tenant_with(&admin, name, users, PASSWORD).await;
+    (server, api, tokens)
+}
+
 /// A pbft-4 chain works like a raft one: created as a job, its nodes report
 /// the primary and the backups, a contract deploys and a transaction
 /// commits; its orderers are fixed, so adding or removing one is refused
@@ -626,10 +640,8 @@ async fn a_pbft_chain_runs_and_keeps_its_orderers() {
     let dir = tempfile::tempdir().unwrap();
     let _reaper = support::NodeReaper(dir.path().to_path_buf());
     let db = TestDb::preferred().await;
-    let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
-    let api = Api::new(&server);
-    let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tokens) = api.tenant_with(&admin, "initech", &[("ann", "tenant-admin")], PASSWORD).await;
+    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let (_server, api, tokens) = server_with_tenant(config, "initech", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
 
     let (chain, job) = create_chain(&api, &ann, "bft", "pbft-4").await;
@@ -691,11 +703,8 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
         retention: Duration::from_secs(3600),
     };
     let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
-    let server = weft_baas::Server::start(config).await.unwrap();
-    let api = Api::new(&server);
-    let admin = api.login("admin", ADMIN_PASSWORD).await;
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let (_, tokens) = api.tenant_with(&admin, "hooli", &users, PASSWORD).await;
+    let (server, api, tokens) = server_with_tenant(config, "hooli", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
     let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
@@ -779,10 +788,8 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     let dir = tempfile::tempdir().unwrap();
     let _reaper = support::NodeReaper(dir.path().to_path_buf());
     let db = TestDb::preferred().await;
-    let server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
-    let api = Api::new(&server);
-    let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tokens) = api.tenant_with(&admin, "pied-piper", &[("ann", "tenant-admin")], PASSWORD).await;
+    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let (server, api, tokens) = server_with_tenant(config, "pied-piper", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
     assert_eq!(job["status"], "succeeded", "{job}");

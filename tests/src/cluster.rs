@@ -61,6 +61,28 @@ pub async fn converge(net: &Net, nodes: &[&str]) -> (u64, Vec<u8>) {
     panic!("{nodes:?} did not converge on one chain; last seen heights {heights:?}");
 }
 
+/// Under `load`: SIGKILLs `leader`, waits until the other `nodes` agree
+/// on another leader and 5 more transactions are acknowledged, restarts it
+/// (`weft network up`), waits for 5 more, stops the load. Returns the new
+/// leader, every acknowledged asset id and the height all `nodes` then
+/// converge on.
+pub async fn kill_leader_and_restart(
+    net: &Net,
+    nodes: &[&str],
+    leader: &str,
+    load: crate::Load,
+) -> (String, Vec<String>, u64) {
+    net.kill9(leader);
+    let survivors: Vec<&str> = nodes.iter().copied().filter(|n| *n != leader).collect();
+    let new_leader = new_leader_after(net, &survivors, leader).await;
+    load.wait_for(load.acknowledged() + 5).await;
+    net.up(); // restarts the killed node and waits until it answers
+    load.wait_for(load.acknowledged() + 5).await;
+    let acknowledged = load.stop().await;
+    let (height, _) = converge(net, nodes).await;
+    (new_leader, acknowledged, height)
+}
+
 /// Blocks 1..height of `node`'s ledger, read through its org's peers.
 pub async fn blocks(net: &Net, node: &str, height: u64) -> Vec<weft_proto::Block> {
     let gw = net.gateway_as(net.identity("Org1", false), &net.peers_of(&org_of(node)));

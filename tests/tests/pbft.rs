@@ -6,7 +6,9 @@
 //! mode equivocates as primary: the honest nodes still agree, and name it
 //! in their status, logs and metrics.
 
-use weft_e2e::cluster::{agreed_leader, blocks, converge, metric, metrics, new_leader_after, org_of, status};
+use weft_e2e::cluster::{
+    agreed_leader, blocks, converge, kill_leader_and_restart, metric, metrics, new_leader_after, org_of, status,
+};
 use weft_e2e::{Load, Net};
 
 const NODES: [&str; 4] = ["node0.org1", "node0.org2", "node0.org3", "node0.org4"];
@@ -30,16 +32,7 @@ async fn pbft_4_survives_its_primary_being_killed_under_load() {
 
     let load = Load::start(net.gateway_as(net.identity("Org1", false), &all_peers(&net)));
     load.wait_for(5).await;
-    net.kill9(&primary);
-    let survivors: Vec<&str> = NODES.iter().copied().filter(|n| *n != primary).collect();
-    let new_primary = new_leader_after(&net, &survivors, &primary).await;
-    load.wait_for(load.acknowledged() + 5).await;
-
-    net.up(); // restarts the killed node and waits until it answers
-    load.wait_for(load.acknowledged() + 5).await;
-    let acknowledged = load.stop().await;
-
-    let (height, _) = converge(&net, &NODES).await;
+    let (new_primary, acknowledged, height) = kill_leader_and_restart(&net, &NODES, &primary, load).await;
     // Every copy of a block has the primary's timestamp and a commit
     // certificate (each node's committer checked it before committing).
     let mut stamps = Vec::new();

@@ -4,7 +4,7 @@
 //! no acknowledged transaction is lost, and the killed node catches up
 //! after its restart. Draining the new leader moves leadership on.
 
-use weft_e2e::cluster::{agreed_leader, blocks, converge, new_leader_after, org_of, status};
+use weft_e2e::cluster::{agreed_leader, blocks, kill_leader_and_restart, new_leader_after, org_of, status};
 use weft_e2e::{Load, Net};
 use weft_sdk::Call;
 
@@ -28,16 +28,7 @@ async fn raft_3_survives_its_leader_being_killed_under_load() {
     let load = Load::start(gw);
     load.wait_for(5).await;
     let before_kill = status(&net, &leader).await.unwrap().consensus.unwrap();
-    net.kill9(&leader);
-    let survivors: Vec<&str> = NODES.iter().copied().filter(|n| *n != leader).collect();
-    let new_leader = new_leader_after(&net, &survivors, &leader).await;
-    load.wait_for(load.acknowledged() + 5).await;
-
-    net.up(); // restarts the killed node and waits until it answers
-    load.wait_for(load.acknowledged() + 5).await;
-    let acknowledged = load.stop().await;
-
-    let (height, _) = converge(&net, &NODES).await;
+    let (new_leader, acknowledged, height) = kill_leader_and_restart(&net, &NODES, &leader, load).await;
     // Every orderer stamped its copy of a block with the leader's clock.
     let mut stamps = Vec::new();
     for n in NODES {
