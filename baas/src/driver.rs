@@ -63,13 +63,13 @@ impl LocalDriver {
         format!("{chain}-{}", node.id)
     }
 
-    /// Starts `node` unless it runs already; returns its pid and how its
-    /// limits are enforced.
-    pub fn start(&self, chain: &str, node: &ManifestNode) -> Result<(u32, Limits), ProvisionError> {
+    /// Starts `node` on `binary` unless it runs already; returns its pid
+    /// and how its limits are enforced.
+    pub fn start(&self, chain: &str, node: &ManifestNode, binary: &Path) -> Result<(u32, Limits), ProvisionError> {
         let config = self.config(chain, node);
         let pid = match local::running(&config) {
             Some(pid) => pid,
-            None => local::spawn(&self.node_binary, &config)?,
+            None => local::spawn(binary, &config)?,
         };
         let resources = weft_provision::NodeConfig::load(&config)?.resources;
         let limits = local::apply_limits(&self.cgroup_mount, &Self::group(chain, node), pid, &resources);

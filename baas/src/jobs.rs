@@ -139,6 +139,11 @@ impl Job {
         self.log(self.set(step, "done", detail).await);
     }
 
+    /// A step that turned out not to be needed (e.g. a rollback).
+    pub async fn skipped(&self, step: usize, detail: &str) {
+        self.log(self.set(step, "skipped", detail).await);
+    }
+
     pub async fn failed(&self, step: usize, detail: &str) {
         self.log(self.set(step, "failed", detail).await);
     }
@@ -201,12 +206,14 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<JobView>, Problem> {
     .iter()
     .map(step_of)
     .collect::<Result<Vec<_>, _>>()?;
-    let done = steps.iter().filter(|s| s.status == "done").count();
+    let status: String = row.try_get("status")?;
+    // A succeeded job's skipped steps (a rollback not needed) count as done.
+    let done = steps.iter().filter(|s| s.status == "done" || (s.status == "skipped" && status == "succeeded")).count();
     Ok(Some(JobView {
         id: row.try_get("id")?,
         chain_id: row.try_get("chain_id")?,
         kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
+        status,
         error: row.try_get("error")?,
         progress: (done * 100).checked_div(steps.len()).unwrap_or(100) as u8,
         steps,

@@ -10,9 +10,11 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod benchmarks;
+pub mod builds;
 pub mod certificates;
 pub mod chain_users;
 pub mod chains;
+pub mod channel_settings;
 pub mod config_tx;
 pub mod contracts;
 pub mod custody;
@@ -35,6 +37,7 @@ pub mod secrets;
 pub mod security;
 pub mod server;
 pub mod templates;
+pub mod upgrades;
 
 pub use server::{Config, Server};
 

@@ -81,6 +81,10 @@ struct MonitorArgs {
     /// certificate-expiring.
     #[arg(long, env = "WEFT_BAAS_ALARM_CERT_DAYS", default_value_t = 30)]
     alarm_cert_days: i64,
+    /// A peer not answering this long is replaced by a standby peer that
+    /// joins from another peer's snapshot (0: never).
+    #[arg(long, env = "WEFT_BAAS_STANDBY_AFTER_SECS", default_value_t = 120)]
+    standby_after_secs: u64,
     /// Hours node samples are kept.
     #[arg(long, env = "WEFT_BAAS_SAMPLE_RETENTION_HOURS", default_value_t = 24)]
     sample_retention_hours: u64,
@@ -94,6 +98,7 @@ impl MonitorArgs {
                 node_down_ms: (self.alarm_node_down_secs * 1000) as i64,
                 lag_blocks: self.alarm_lag_blocks,
                 cert_warn_days: self.alarm_cert_days,
+                replace_after_ms: (self.standby_after_secs * 1000) as i64,
             },
             retention: Duration::from_secs(self.sample_retention_hours.max(1) * 3600),
         }

@@ -98,11 +98,7 @@ async fn add_steps(
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
     job.running(2, &format!("starting {}", node.id)).await;
-    let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
-    let (pid, limits) = tokio::task::spawn_blocking(move || driver.start(&c, &n))
-        .await
-        .map_err(|e| (2, e.to_string(), Some(node.clone())))?
-        .map_err(|e| (2, e.to_string(), Some(node.clone())))?;
+    let (pid, limits) = crate::builds::start_node(state, chain, &node).await.map_err(|e| (2, e, Some(node.clone())))?;
     record_node(state, chain, &node, &limits.describe()).await.map_err(|e| (2, e, Some(node.clone())))?;
     job.done(2, &format!("pid {pid}; limits {}", limits.describe())).await;
 
@@ -278,13 +274,11 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
         job.running(2, &format!("restarting {} to trust {org}'s CA ({} of {total})", node.id, i + 1)).await;
         weft_provision::trust_org(&dir, node, &prepared.manifest).map_err(|e| (2, e.to_string()))?;
         let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
-        let restarted = tokio::task::spawn_blocking(move || {
-            driver.stop(&c, &n)?;
-            driver.start(&c, &n)
-        })
-        .await
-        .map_err(|e| (2, e.to_string()))?;
-        let (_, limits) = restarted.map_err(|e| (2, format!("restarting {}: {e}", node.id)))?;
+        tokio::task::spawn_blocking(move || driver.stop(&c, &n))
+            .await
+            .map_err(|e| (2, e.to_string()))?
+            .map_err(|e| (2, format!("stopping {}: {e}", node.id)))?;
+        let (_, limits) = crate::builds::start_node(state, chain, node).await.map_err(|e| (2, e))?;
         record_node(state, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
         wait_healthy(state, chain, std::slice::from_ref(node), job, 2).await.map_err(|e| (2, e))?;
     }

@@ -44,6 +44,10 @@ pub struct NodeView {
     pub problem: Option<String>,
     /// How its CPU and memory limits are enforced.
     pub limits: String,
+    /// The weft-node build it starts on ("bundled": the server's own).
+    pub build: String,
+    /// The version the running process reports.
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -105,6 +109,8 @@ async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &Manifest
         uptime_secs: None,
         problem: None,
         limits,
+        build: crate::builds::build_of_node(state, chain, &node.id).await.map_err(Problem::internal)?,
+        version: None,
     };
     if pid.is_none() {
         v.problem = Some("the node's process is not running".into());
@@ -115,6 +121,7 @@ async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &Manifest
             v.up = true;
             v.height = Some(s.height);
             v.uptime_secs = Some(s.uptime_secs);
+            v.version = Some(s.version);
             if let Some(c) = s.consensus {
                 v.consensus = Some(c.state);
                 v.leader = (!c.leader.is_empty()).then_some(c.leader);
@@ -216,21 +223,17 @@ async fn act(
     let admin = admin_of(&state, &chain)?;
     let n = find(&admin, &node)?.clone();
     let _ops = state.node_ops.lock().await;
-    let driver = state.driver.clone();
-    let (c, m) = (chain.id.clone(), n.clone());
-    let limits = tokio::task::spawn_blocking(move || -> Result<Option<String>, String> {
-        if action != Action::Start {
-            driver.stop(&c, &m).map_err(|e| e.to_string())?;
-        }
-        if action == Action::Stop {
-            return Ok(None);
-        }
-        let (_, limits) = driver.start(&c, &m).map_err(|e| e.to_string())?;
-        Ok(Some(limits.describe()))
-    })
-    .await
-    .map_err(Problem::internal)?
-    .map_err(Problem::internal)?;
+    if action != Action::Start {
+        let (driver, c, m) = (state.driver.clone(), chain.id.clone(), n.clone());
+        tokio::task::spawn_blocking(move || driver.stop(&c, &m))
+            .await
+            .map_err(Problem::internal)?
+            .map_err(Problem::internal)?;
+    }
+    let limits = match action {
+        Action::Stop => None,
+        _ => Some(crate::builds::start_node(&state, &chain.id, &n).await.map_err(Problem::internal)?.1.describe()),
+    };
     let desired = if action == Action::Stop { "stopped" } else { "running" };
     sqlx::query("UPDATE nodes SET desired = $1, limits = COALESCE($2, limits) WHERE chain_id = $3 AND node_id = $4")
         .bind(desired)
@@ -343,7 +346,7 @@ fn parse_roles(roles: &[String]) -> Result<Vec<NodeRoleName>, Problem> {
 
 /// What one more node of `org` asks of the quota: the org's resources in
 /// the chain's template.
-async fn node_demand(db: &Db, chain: &str, org: &str) -> Result<Demand, Problem> {
+pub(crate) async fn node_demand(db: &Db, chain: &str, org: &str) -> Result<Demand, Problem> {
     let spec: String =
         sqlx::query("SELECT spec FROM chains WHERE id = $1").bind(chain).fetch_one(db).await?.try_get("spec")?;
     let template = weft_provision::Template::parse(&spec, "the chain's template").map_err(Problem::internal)?;

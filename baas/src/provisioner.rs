@@ -73,14 +73,7 @@ async fn create_steps(state: &AppState, chain: &str, template: Template, job: &J
     let total = manifest.nodes.len();
     for (i, node) in manifest.nodes.iter().enumerate() {
         job.running(2, &format!("starting {} ({} of {total})", node.id, i + 1)).await;
-        let driver = state.driver.clone();
-        let (c, n) = (chain.to_string(), node.clone());
-        let started = tokio::task::spawn_blocking(move || driver.start(&c, &n)).await;
-        let (pid, limits) = match started {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err((2, format!("starting {}: {e}", node.id))),
-            Err(e) => return Err((2, format!("starting {}: {e}", node.id))),
-        };
+        let (pid, limits) = crate::builds::start_node(state, chain, node).await.map_err(|e| (2, e))?;
         record_node(state, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
         tracing::info!(%chain, node = %node.id, pid, limits = %limits.describe(), "node started");
     }
@@ -171,12 +164,17 @@ pub(crate) async fn record_node(
             NodeRoleName::Orderer => "orderer",
         })
         .collect();
-    sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2")
+    // An update, when the node has a row, so the build it runs is kept.
+    let updated = sqlx::query("UPDATE nodes SET desired = 'running', limits = $1 WHERE chain_id = $2 AND node_id = $3")
+        .bind(limits)
         .bind(chain)
         .bind(&node.id)
         .execute(&state.db)
         .await
         .map_err(|e| e.to_string())?;
+    if updated.rows_affected() > 0 {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO nodes (chain_id, node_id, org_id, roles, desired, limits) VALUES ($1, $2, $3, $4, 'running', $5)",
     )

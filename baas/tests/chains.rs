@@ -13,46 +13,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 mod support;
-use support::{assert_problem, start, Api, TestDb, ADMIN_PASSWORD};
-
-const PASSWORD: &str = "a long enough password";
-
-/// Polls the job until it finishes; returns its final record.
-async fn wait_job(api: &Api, token: &str, job: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen_running = false;
-    loop {
-        let (s, v) = api.get(&format!("/api/jobs/{job}"), Some(token)).await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        if v["status"] != "running" {
-            return v;
-        }
-        seen_running = seen_running || v["steps"].as_array().unwrap().iter().any(|s| s["status"] == "running");
-        assert!(Instant::now() < deadline, "job still running after 120 s: {v}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn create_chain(api: &Api, token: &str, name: &str, template: &str) -> (String, Value) {
-    let (s, v) = api.post("/api/chains", Some(token), json!({"name": name, "template": template})).await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    assert_eq!(v["chain"]["status"], "creating", "{v}");
-    let steps: Vec<&str> = v["job"]["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["crypto", "genesis", "start nodes", "health"]);
-    let id = v["chain"]["id"].as_str().unwrap().to_string();
-    let job = wait_job(api, token, v["job"]["id"].as_str().unwrap()).await;
-    (id, job)
-}
-
-async fn nodes(api: &Api, token: &str, chain: &str) -> Vec<Value> {
-    let (s, v) = api.get(&format!("/api/chains/{chain}/nodes"), Some(token)).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    v.as_array().unwrap().clone()
-}
-
-fn pids(nodes: &[Value]) -> Vec<u32> {
-    nodes.iter().filter_map(|n| n["pid"].as_u64()).map(|p| p as u32).collect()
-}
+use support::{
+    assert_problem, create_chain, nodes, pids, put_wasm, server_with_tenant, start, wait_job, Api, TestDb,
+    ADMIN_PASSWORD, PASSWORD,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
@@ -310,20 +274,6 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
 
 fn read_asset() -> Value {
     json!({"function": "ReadAsset", "args": ["asset1"]})
-}
-
-async fn put_wasm(api: &Api, token: &str, path: &str, ctype: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let resp = api
-        .http
-        .put(format!("{}{path}", api.base))
-        .bearer_auth(token)
-        .header("content-type", ctype)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
 }
 
 /// Deploy and upgrade asset-transfer, transact through REST, and receive
@@ -604,6 +554,9 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/chains/{chain}/orgs" => json(json!({"org": "OrgM"})),
         "/api/chains/{chain}/users" => json(json!({"name": "m"})),
         "/api/chains/{chain}/benchmarks" => json(json!({"workload": "kv"})),
+        "/api/chains/{chain}/upgrade" => json(json!({"build": "bundled"})),
+        "/api/chains/{chain}/config" => json(json!({"max_message_count": 10})),
+        "/api/node-builds" => json(json!({"version": "m", "path": "/bin/true"})),
         "/api/chains/{chain}/users/{user}/tokens" | "/api/tokens" => json(json!({"name": "m"})),
         p if p.ends_with("/submit") || p.ends_with("/evaluate") => {
             json(json!({"function": "ReadAsset", "args": ["a"]}))
@@ -615,20 +568,6 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
             "max_memory_mb": 1, "max_disk_gb": 1})),
         _ => json(json!({})),
     }
-}
-
-/// A server on `dir` with `config`'s settings and a tenant `name` whose
-/// `users` (username, role) are signed in; their tokens in order.
-async fn server_with_tenant(
-    config: weft_baas::Config,
-    name: &str,
-    users: &[(&str, &str)],
-) -> (weft_baas::Server, Api, Vec<String>) {
-    let server = weft_baas::Server::start(config).await.expect("server starts");
-    let api = Api::new(&server);
-    let admin = api.login("admin", ADMIN_PASSWORD).await;
-    let (_, tokens) = api.tenant_with(&admin, name, users, PASSWORD).await;
-    (server, api, tokens)
 }
 
 /// A pbft-4 chain works like a raft one: created as a job, its nodes report
@@ -665,203 +604,4 @@ async fn a_pbft_chain_runs_and_keeps_its_orderers() {
     let (s, v) = api.delete(&format!("/api/chains/{chain}/nodes/node0.org4"), Some(&ann)).await;
     assert_problem(s, &v, StatusCode::CONFLICT, "orderers are fixed at genesis");
     assert_eq!(nodes(&api, &ann, &chain).await.len(), 4);
-}
-
-/// Issue #9 (1, 2): the monitor samples a running chain's nodes; a node
-/// SIGKILLed raises a node-crashed alarm that reaches the tenant's webhook
-/// signed with its secret (retried after the receiver's first 500), the
-/// node is restarted, and the alarm resolves.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
-    use axum::extract::State as AxState;
-    use std::sync::{Arc, Mutex};
-    use weft_baas::monitor::{rules::Thresholds, MonitorConfig};
-
-    // The receiving end: answers 500 to its first call, then records.
-    type Seen = Arc<Mutex<(u32, Vec<(axum::http::HeaderMap, String)>)>>;
-    async fn receive(AxState(seen): AxState<Seen>, headers: axum::http::HeaderMap, body: String) -> StatusCode {
-        let mut s = seen.lock().unwrap();
-        s.0 += 1;
-        if s.0 == 1 {
-            return StatusCode::INTERNAL_SERVER_ERROR;
-        }
-        s.1.push((headers, body));
-        StatusCode::NO_CONTENT
-    }
-    let seen: Seen = Arc::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!("http://{}/alarms", listener.local_addr().unwrap());
-    let app = axum::Router::new().route("/alarms", axum::routing::post(receive)).with_state(seen.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let dir = tempfile::tempdir().unwrap();
-    let _reaper = support::NodeReaper(dir.path().to_path_buf());
-    let db = TestDb::preferred().await;
-    let monitor = MonitorConfig {
-        every: Duration::from_secs(1),
-        thresholds: Thresholds { node_down_ms: 3_000, lag_blocks: 10, cert_warn_days: 30 },
-        retention: Duration::from_secs(3600),
-    };
-    let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
-    let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let (server, api, tokens) = server_with_tenant(config, "hooli", &users).await;
-    let (ann, max) = (tokens[0].clone(), tokens[1].clone());
-
-    let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
-    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "http://");
-    let (s, v) = api.post("/api/webhooks", Some(&max), json!({"url": hook_url})).await;
-    assert_problem(s, &v, StatusCode::FORBIDDEN, "tenant admins");
-    let (s, hook) = api.post("/api/webhooks", Some(&ann), json!({"url": hook_url})).await;
-    assert_eq!(s, StatusCode::CREATED, "{hook}");
-    let secret = hook["secret"].as_str().unwrap().to_string();
-    let (_, listed) = api.get("/api/webhooks", Some(&ann)).await;
-    assert!(listed[0].get("secret").is_none(), "the secret is shown once: {listed}");
-
-    let (chain, job) = create_chain(&api, &ann, "watched", "solo-1").await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let before = nodes(&api, &ann, &chain).await;
-    let pid = before[0]["pid"].as_u64().unwrap() as i32;
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-
-    // The alarm arrives, signed, after one refused attempt.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let fired = loop {
-        let got = seen.lock().unwrap().1.iter().find(|(_, b)| b.contains("alarm.fired")).cloned();
-        if let Some(g) = got {
-            break g;
-        }
-        assert!(Instant::now() < deadline, "no alarm reached the webhook");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let (headers, body) = fired;
-    let timestamp: i64 = headers["x-weft-timestamp"].to_str().unwrap().parse().unwrap();
-    let want = weft_baas::monitor::webhooks::signature(secret.as_bytes(), timestamp, body.as_bytes());
-    assert_eq!(headers["x-weft-signature"].to_str().unwrap(), format!("sha256={want}"));
-    let event: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        (event["alarm"]["rule"].as_str(), event["alarm"]["node_id"].as_str()),
-        (Some("node-crashed"), Some("node0.org1"))
-    );
-
-    // Restarted by the monitor, then the alarm resolves.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = nodes(&api, &max, &chain).await;
-        if now[0]["up"] == true && now[0]["pid"].as_u64() != Some(pid as u64) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the node was not restarted: {now:?}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let alarms = loop {
-        let (s, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&max)).await;
-        assert_eq!(s, StatusCode::OK, "{alarms}");
-        if alarms.as_array().unwrap().iter().any(|a| a["rule"] == "node-crashed" && a["status"] == "resolved") {
-            break alarms;
-        }
-        assert!(Instant::now() < deadline, "the alarm did not resolve: {alarms}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
-    assert!(alarms.as_array().unwrap().iter().all(|a| a["status"] == "resolved"), "{alarms}");
-    let (_, deliveries) =
-        api.get(&format!("/api/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&ann)).await;
-    let first = deliveries.as_array().unwrap().iter().find(|d| d["status"] == "delivered").expect("a delivery");
-    assert!(first["attempts"].as_i64().unwrap() >= 2, "retried after the 500: {deliveries}");
-
-    // Samples: the node's memory and height, over time.
-    let (s, samples) = api.get(&format!("/api/chains/{chain}/metrics?node=node0.org1"), Some(&max)).await;
-    assert_eq!(s, StatusCode::OK, "{samples}");
-    let samples = samples.as_array().unwrap();
-    assert!(samples.iter().any(|x| x["up"] == false), "the crash is in the series: {samples:?}");
-    assert!(samples.iter().any(|x| x["up"] == true && x["rss_bytes"].as_i64().unwrap_or(0) > 1 << 20), "{samples:?}");
-    assert!(samples.iter().all(|x| x["node_id"] == "node0.org1"));
-    server.stop().await.unwrap();
-}
-
-/// Issue #9 (3): a backup of a running chain (a peer's state snapshot and
-/// the chain's keys, sealed) is verified by restoring it; restored to a new
-/// peer, that peer starts from the backup and ends on the same state as the
-/// node it was taken from.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let _reaper = support::NodeReaper(dir.path().to_path_buf());
-    let db = TestDb::preferred().await;
-    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
-    let (server, api, tokens) = server_with_tenant(config, "pied-piper", &[("ann", "tenant-admin")]).await;
-    let ann = tokens[0].clone();
-    let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
-    let (s, v) = put_wasm(&api, &ann, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
-    let create = json!({"function": "CreateAsset", "args": ["kept1", "red", "3", "Ann", "10"]});
-    assert_eq!(api.post(&submit, Some(&ann), create).await.0, StatusCode::OK);
-
-    let backups = format!("/api/chains/{chain}/backups");
-    let (s, v) = api.post(&backups, Some(&ann), json!({"node": "node9.org1"})).await;
-    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "not one of the chain's nodes");
-    let (s, accepted) = api.post(&backups, Some(&ann), json!({})).await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{accepted}");
-    let job = wait_job(&api, &ann, accepted["job"]["id"].as_str().unwrap()).await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    assert!(job["steps"][2]["detail"].as_str().unwrap().contains("state hash match"), "{job}");
-    let (_, list) = api.get(&backups, Some(&ann)).await;
-    let backup = list[0].clone();
-    assert_eq!(backup["status"], "verified", "{list}");
-    let height = backup["height"].as_i64().unwrap();
-    assert!(height >= 3, "genesis, deployment, the asset: {backup}");
-    let id = backup["id"].as_str().unwrap();
-    let sealed = std::fs::read_to_string(dir.path().join("backups").join(&chain).join(id).join("keys.sealed")).unwrap();
-    assert!(!sealed.contains("BEGIN"), "the keys are sealed, not plain PEM");
-
-    // Restore to a new peer.
-    let add = format!("/api/chains/{chain}/nodes");
-    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["peer"], "from_backup": "nope"})).await;
-    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "no backup");
-    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["orderer"], "from_backup": id})).await;
-    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "only a peer");
-    let (s, job) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["peer"], "from_backup": id})).await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
-    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let log =
-        std::fs::read_to_string(dir.path().join("chains").join(&chain).join("nodes/node1.org1/node.log")).unwrap();
-    assert!(log.contains("restored from the snapshot file"), "the new peer started from the backup: {log}");
-
-    // Same height on both, same state.
-    let net = weft_sdk::network::NetworkDir::open(&dir.path().join("chains").join(&chain)).unwrap();
-    let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
-    let (original, restored) = (node("node0.org1"), node("node1.org1"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (a, b) = (net.status(&original).await.unwrap().height, net.status(&restored).await.unwrap().height);
-        if a == b {
-            assert!(b > height as u64, "the restored peer followed the blocks after the backup");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the restored peer stays at {b}, the chain at {a}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let (a, b) = (net.snapshot(&original).await.unwrap(), net.snapshot(&restored).await.unwrap());
-    assert_eq!((a.height, hex(&a.state_hash)), (b.height, hex(&b.state_hash)));
-
-    // The chain's certificates: the org's CA, admin and client, both nodes.
-    let (s, certs) = api.get(&format!("/api/chains/{chain}/certificates"), Some(&ann)).await;
-    assert_eq!(s, StatusCode::OK, "{certs}");
-    let kinds: Vec<&str> = certs.as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
-    for k in ["ca", "admin", "client", "node"] {
-        assert!(kinds.contains(&k), "{certs}");
-    }
-    assert!(certs.as_array().unwrap().iter().all(|c| c["status"] == "valid"), "{certs}");
-    let (_, soon) = api.get(&format!("/api/chains/{chain}/certificates?within_days=400"), Some(&ann)).await;
-    let node_cert = soon.as_array().unwrap().iter().find(|c| c["subject"] == "node1.org1").unwrap().clone();
-    assert_eq!(node_cert["status"], "expiring", "a 365-day certificate is within 400 days: {node_cert}");
-    server.stop().await.unwrap();
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -62,6 +62,12 @@ impl BatchCutter {
         &self.limits
     }
 
+    /// New limits from a configuration update. What waits stays; the next
+    /// envelope or tick cuts by the new limits.
+    pub fn set_limits(&mut self, limits: BatchLimits) {
+        self.limits = limits;
+    }
+
     pub fn pending(&self) -> usize {
         self.pending.len()
     }

@@ -180,5 +180,9 @@ pub trait Consensus {
         Vec::new()
     }
 
+    /// A committed configuration update changed the channel's batch
+    /// limits; they apply from the next batch cut.
+    fn set_batch_limits(&mut self, limits: BatchLimits);
+
     fn status(&self) -> Status;
 }

@@ -61,6 +61,10 @@ impl Consensus for Solo {
         out
     }
 
+    fn set_batch_limits(&mut self, limits: BatchLimits) {
+        self.cutter.set_limits(limits);
+    }
+
     fn status(&self) -> Status {
         Status {
             engine: "solo",
@@ -106,6 +110,16 @@ mod tests {
         let seqs: Vec<u64> = ordered(&out).iter().map(|b| b.seq).collect();
         assert_eq!(seqs, [7, 8]);
         assert_eq!(solo.status().next_seq, 9);
+    }
+
+    #[test]
+    fn new_batch_limits_apply_from_the_next_cut() {
+        let mut solo = Solo::new("o".into(), limits(), 0);
+        let mut out = solo.step(submit(1, 4));
+        solo.set_batch_limits(BatchLimits { max_message_count: 2, ..limits() });
+        out.extend(solo.step(submit(2, 4)));
+        let sizes: Vec<usize> = ordered(&out).iter().map(|b| b.envelopes.len()).collect();
+        assert_eq!(sizes, [2], "cut at the new count of 2, not the old 4");
     }
 
     #[test]

@@ -154,6 +154,17 @@ impl NetworkDir {
         }
     }
 
+    /// Has the node stop taking new transactions and order what it holds;
+    /// a raft leader hands leadership to the most up-to-date follower.
+    pub async fn drain(&self, node: &ManifestNode) -> Result<(), String> {
+        let mut c = self.admin_client(node)?;
+        match tokio::time::timeout(CALL_TIMEOUT, c.drain(weft_proto::DrainRequest {})).await {
+            Err(_) => Err(format!("{} did not drain within {} s", node.grpc, CALL_TIMEOUT.as_secs())),
+            Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
     /// Ok when the node serves; otherwise why not (its own problems, or
     /// that it does not answer).
     pub async fn health(&self, node: &ManifestNode) -> Result<(), String> {

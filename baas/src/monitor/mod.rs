@@ -7,6 +7,7 @@
 //! its node-down alarm keeps firing).
 
 pub mod rules;
+pub mod standby;
 pub mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -42,7 +43,12 @@ impl Default for MonitorConfig {
     fn default() -> MonitorConfig {
         MonitorConfig {
             every: Duration::from_secs(5),
-            thresholds: Thresholds { node_down_ms: 30_000, lag_blocks: 10, cert_warn_days: 30 },
+            thresholds: Thresholds {
+                node_down_ms: 30_000,
+                lag_blocks: 10,
+                cert_warn_days: 30,
+                replace_after_ms: 120_000,
+            },
             retention: Duration::from_secs(24 * 3600),
         }
     }
@@ -61,6 +67,10 @@ struct Memory {
     cpu: HashMap<(String, String), (u64, Instant)>,
     /// (chain, node) → its restarts by the monitor.
     restarts: HashMap<(String, String), Vec<Instant>>,
+    /// (chain, node) → the job replacing it with a standby. A replacement
+    /// that failed is not tried again: its job says why, and the node-down
+    /// alarm keeps firing for an operator.
+    replacing: HashMap<(String, String), String>,
 }
 
 /// Runs until the server stops.
@@ -162,6 +172,8 @@ async fn watch_chain(
                 &state.driver.chain_dir(chain).join("nodes").join(&node.id).join("cert.pem"),
             )
             .map(|s| s * 1000),
+            orderer: node.roles.contains(&weft_provision::NodeRoleName::Orderer),
+            peer: node.roles.contains(&weft_provision::NodeRoleName::Peer),
         });
     }
     let firing = rules::firing(&observed, now, config.thresholds);
@@ -170,6 +182,21 @@ async fn watch_chain(
         if *rule == Rule::NodeCrashed {
             restart(state, memory, &net, chain, node).await;
         }
+    }
+    for node in rules::to_replace(&observed, now, config.thresholds) {
+        let key = (chain.to_string(), node.clone());
+        let Some(failed) = net.manifest().nodes.iter().find(|n| n.id == node) else { continue };
+        // One job on a chain at a time: a replacement waits for the rest.
+        if memory.replacing.contains_key(&key) || crate::upgrades::no_job_running(state, chain).await.is_err() {
+            continue;
+        }
+        match standby::start(state, chain, tenant, failed).await {
+            Ok(job) => memory.replacing.insert(key, job),
+            Err(e) => {
+                tracing::error!(%chain, %node, "could not start replacing the node: {e}");
+                continue;
+            }
+        };
     }
     Ok(())
 }
@@ -259,10 +286,8 @@ async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain:
         return;
     }
     recent.push(Instant::now());
-    let (driver, c) = (state.driver.clone(), chain.to_string());
-    match tokio::task::spawn_blocking(move || driver.start(&c, &n)).await {
-        Ok(Ok((pid, _))) => tracing::warn!(%chain, %node, pid, "restarted a crashed node"),
-        Ok(Err(e)) => tracing::error!(%chain, %node, error = %e, "could not restart a crashed node"),
+    match crate::builds::start_node(state, chain, &n).await {
+        Ok((pid, _)) => tracing::warn!(%chain, %node, pid, "restarted a crashed node"),
         Err(e) => tracing::error!(%chain, %node, error = %e, "could not restart a crashed node"),
     }
 }

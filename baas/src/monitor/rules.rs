@@ -10,6 +10,8 @@ pub struct Thresholds {
     pub lag_blocks: u64,
     /// A node whose certificate ends within this many days is warned of.
     pub cert_warn_days: i64,
+    /// A peer down this long is replaced by a standby (0: never).
+    pub replace_after_ms: i64,
 }
 
 /// One node as the monitor saw it just now.
@@ -27,6 +29,10 @@ pub struct Observation {
     pub silent_since_ms: Option<i64>,
     /// When its certificate ends (ms), if it could be read.
     pub cert_not_after_ms: Option<i64>,
+    /// It orders (its replacement would change consensus membership).
+    pub orderer: bool,
+    /// It keeps a ledger (a standby can take a snapshot from it).
+    pub peer: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,11 +93,27 @@ pub fn firing(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<(Stri
     out
 }
 
+/// The nodes to replace with a standby: peers (not orderers) wanted up but
+/// silent for `replace_after_ms`, while another peer still answers to take
+/// the snapshot from.
+pub fn to_replace(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<String> {
+    if t.replace_after_ms <= 0 || !observed.iter().any(|o| o.up && o.peer) {
+        return Vec::new();
+    }
+    observed
+        .iter()
+        .filter(|o| o.wanted && !o.orderer)
+        .filter(|o| o.silent_since_ms.is_some_and(|since| now_ms - since >= t.replace_after_ms))
+        .map(|o| o.node.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: Thresholds = Thresholds { node_down_ms: 30_000, lag_blocks: 10, cert_warn_days: 30 };
+    const T: Thresholds =
+        Thresholds { node_down_ms: 30_000, lag_blocks: 10, cert_warn_days: 30, replace_after_ms: 60_000 };
     const DAY: i64 = 86_400_000;
 
     fn node(name: &str, process: bool, up: bool, height: u64, silent_since_ms: Option<i64>) -> Observation {
@@ -103,6 +125,8 @@ mod tests {
             height: Some(height),
             silent_since_ms,
             cert_not_after_ms: Some(400 * DAY),
+            orderer: false,
+            peer: true,
         }
     }
 
@@ -130,5 +154,23 @@ mod tests {
         // A node stopped through the API raises nothing.
         let stopped = [Observation { wanted: false, ..node("a", false, false, 0, Some(0)) }];
         assert!(rules(&stopped, 100_000).is_empty());
+    }
+
+    #[test]
+    fn only_a_peer_down_past_the_threshold_is_replaced() {
+        let down = |since| node("a", false, false, 0, Some(since));
+        let peers = [down(0), node("b", true, true, 45, None)];
+        assert!(to_replace(&peers, 59_999, T).is_empty());
+        assert_eq!(to_replace(&peers, 60_000, T), ["a"]);
+        let beside_an_orderer = [down(0), Observation { orderer: true, ..node("b", true, true, 45, None) }];
+        assert_eq!(to_replace(&beside_an_orderer, 60_000, T), ["a"], "b is a peer too");
+        let orderer = [Observation { orderer: true, ..down(0) }, node("b", true, true, 45, None)];
+        assert!(to_replace(&orderer, 600_000, T).is_empty(), "orderers change consensus membership");
+        let alone = [down(0), Observation { peer: false, orderer: true, ..node("b", true, true, 45, None) }];
+        assert!(to_replace(&alone, 600_000, T).is_empty(), "no peer left to take a snapshot from");
+        let stopped = [Observation { wanted: false, ..down(0) }, node("b", true, true, 45, None)];
+        assert!(to_replace(&stopped, 600_000, T).is_empty());
+        let never = Thresholds { replace_after_ms: 0, ..T };
+        assert!(to_replace(&peers, 600_000, never).is_empty());
     }
 }

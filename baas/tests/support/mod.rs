@@ -2,11 +2,14 @@
 //! small client for its API.
 #![allow(dead_code)] // each test binary uses part of it
 
+use std::time::{Duration, Instant};
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use weft_baas::{Config, Server};
 
 pub const ADMIN_PASSWORD: &str = "first admin password";
+pub const PASSWORD: &str = "a long enough password";
 
 /// Which database a test's server uses.
 #[derive(Debug, Clone)]
@@ -189,4 +192,70 @@ impl Drop for NodeReaper {
             }
         }
     }
+}
+
+/// Polls the job until it finishes; returns its final record.
+pub async fn wait_job(api: &Api, token: &str, job: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen_running = false;
+    loop {
+        let (s, v) = api.get(&format!("/api/jobs/{job}"), Some(token)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if v["status"] != "running" {
+            return v;
+        }
+        seen_running = seen_running || v["steps"].as_array().unwrap().iter().any(|s| s["status"] == "running");
+        assert!(Instant::now() < deadline, "job still running after 120 s: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub async fn create_chain(api: &Api, token: &str, name: &str, template: &str) -> (String, Value) {
+    let (s, v) = api.post("/api/chains", Some(token), json!({"name": name, "template": template})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["chain"]["status"], "creating", "{v}");
+    let steps: Vec<&str> = v["job"]["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["crypto", "genesis", "start nodes", "health"]);
+    let id = v["chain"]["id"].as_str().unwrap().to_string();
+    let job = wait_job(api, token, v["job"]["id"].as_str().unwrap()).await;
+    (id, job)
+}
+
+pub async fn nodes(api: &Api, token: &str, chain: &str) -> Vec<Value> {
+    let (s, v) = api.get(&format!("/api/chains/{chain}/nodes"), Some(token)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+pub fn pids(nodes: &[Value]) -> Vec<u32> {
+    nodes.iter().filter_map(|n| n["pid"].as_u64()).map(|p| p as u32).collect()
+}
+
+/// PUTs a contract (or anything) with a content type.
+pub async fn put_wasm(api: &Api, token: &str, path: &str, ctype: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let resp = api
+        .http
+        .put(format!("{}{path}", api.base))
+        .bearer_auth(token)
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A server on `dir` with `config`'s settings and a tenant `name` whose
+/// `users` (username, role) are signed in; their tokens in order.
+pub async fn server_with_tenant(
+    config: weft_baas::Config,
+    name: &str,
+    users: &[(&str, &str)],
+) -> (weft_baas::Server, Api, Vec<String>) {
+    let server = weft_baas::Server::start(config).await.expect("server starts");
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let (_, tokens) = api.tenant_with(&admin, name, users, PASSWORD).await;
+    (server, api, tokens)
 }

@@ -501,6 +501,10 @@ impl Consensus for Pbft {
         Vec::new()
     }
 
+    fn set_batch_limits(&mut self, limits: BatchLimits) {
+        self.cutter.set_limits(limits);
+    }
+
     fn status(&self) -> Status {
         Status {
             engine: "pbft",

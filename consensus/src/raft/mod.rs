@@ -629,6 +629,10 @@ impl Consensus for Raft {
         out
     }
 
+    fn set_batch_limits(&mut self, limits: BatchLimits) {
+        self.cutter.set_limits(limits);
+    }
+
     fn status(&self) -> Status {
         let r = &self.node.raft;
         let role = if self.removed {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use weft_consensus::{Action, Batch, Consensus, Input, RejectReason, Status};
+use weft_consensus::{Action, Batch, BatchLimits, Consensus, Input, RejectReason, Status};
 use weft_proto::Block;
 
 use crate::run::byzantine::Lies;
@@ -80,6 +80,7 @@ impl Ordering {
             leader: None,
             refused: 0,
             config_sequence: None,
+            tick,
         };
         tokio::spawn(driver.run(first, tick, rx, inbound));
         Ordering { commands: tx }
@@ -119,6 +120,8 @@ struct Driver {
     refused: u64,
     /// The channel configuration the engine and transport were last told of.
     config_sequence: Option<u64>,
+    /// The engine's tick, which batch timeouts are counted in.
+    tick: Duration,
 }
 
 /// Why the driver stopped ordering.
@@ -290,6 +293,8 @@ impl Driver {
         if let Some(n) = &self.network {
             n.p2p.set_nodes(rules.config.nodes.clone());
         }
+        let batch = rules.config.batch.unwrap_or_default();
+        self.engine.set_batch_limits(BatchLimits::from_config(&batch, self.tick.as_millis() as u64));
         self.engine.reconfigure(orderers)
     }
 

@@ -1,0 +1,196 @@
+//! weft-node builds: the server's own (`--node-binary`, shown as
+//! "bundled") and the ones a platform admin registers for rolling upgrades
+//! (`POST /api/node-builds`). Which build a node starts on comes from the
+//! database (the node's, else its chain's, else bundled), so every start —
+//! API, monitor restart, membership change, upgrade — agrees.
+
+use std::path::{Path as FsPath, PathBuf};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::db::now;
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::AppState;
+
+/// The name of the server's own weft-node build.
+pub const BUNDLED: &str = "bundled";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBuild {
+    /// A name for the build (letters, digits, '.', '-', '_'), e.g. "0.2.0".
+    pub version: String,
+    /// Absolute path of the weft-node executable on the BaaS host.
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NodeBuild {
+    pub version: String,
+    pub path: String,
+    /// Hex SHA-256 of the executable when it was registered.
+    pub sha256: String,
+    /// What `<path> --version` printed.
+    pub reports: String,
+    pub registered_by: String,
+    pub registered_at: i64,
+}
+
+/// Hex SHA-256 of a file.
+pub fn sha256_file(path: &FsPath) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// Runs `<path> --version`; a weft-node answers "weft-node <version>".
+async fn reports(path: &FsPath) -> Result<String, String> {
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::process::Command::new(path).arg("--version").kill_on_drop(true).output(),
+    )
+    .await
+    .map_err(|_| format!("{} --version did not answer within 10 s", path.display()))?
+    .map_err(|e| format!("running {} --version: {e}", path.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || !text.starts_with("weft-node ") {
+        return Err(format!(
+            "{} --version printed {text:?} ({}); a weft-node build prints \"weft-node <version>\"",
+            path.display(),
+            out.status
+        ));
+    }
+    Ok(text)
+}
+
+/// The build `version` names, or None for the bundled one.
+pub async fn find(state: &AppState, version: &str) -> Result<Option<NodeBuild>, Problem> {
+    if version == BUNDLED {
+        return Ok(None);
+    }
+    let row = sqlx::query("SELECT * FROM node_builds WHERE version = $1")
+        .bind(version)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| {
+            Problem::unprocessable(format!("build: no build {version:?}; GET /api/node-builds lists them"))
+        })?;
+    Ok(Some(build_of(&row)?))
+}
+
+fn build_of(r: &sqlx::any::AnyRow) -> Result<NodeBuild, sqlx::Error> {
+    Ok(NodeBuild {
+        version: r.try_get("version")?,
+        path: r.try_get("path")?,
+        sha256: r.try_get("sha256")?,
+        reports: r.try_get("reports")?,
+        registered_by: r.try_get("registered_by")?,
+        registered_at: r.try_get("registered_at")?,
+    })
+}
+
+/// The build `node` of `chain` runs (or would start on): its own, else
+/// its chain's, else bundled.
+pub async fn build_of_node(state: &AppState, chain: &str, node: &str) -> Result<String, String> {
+    let row = sqlx::query(
+        "SELECT COALESCE(n.build, c.node_build) AS build FROM chains c \
+         LEFT JOIN nodes n ON n.chain_id = c.id AND n.node_id = $2 WHERE c.id = $1",
+    )
+    .bind(chain)
+    .bind(node)
+    .fetch_optional(&state.db)
+    .await
+    .map_err(|e| e.to_string())?;
+    let build: Option<String> = row.and_then(|r| r.try_get("build").ok()).flatten();
+    Ok(build.unwrap_or_else(|| BUNDLED.to_string()))
+}
+
+/// The executable `node` of `chain` starts on.
+pub async fn binary_for(state: &AppState, chain: &str, node: &str) -> Result<PathBuf, String> {
+    let version = build_of_node(state, chain, node).await?;
+    if version == BUNDLED {
+        return Ok(state.driver.node_binary.clone());
+    }
+    let row = sqlx::query("SELECT path FROM node_builds WHERE version = $1")
+        .bind(&version)
+        .fetch_optional(&state.db)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{node} runs build {version:?}, which is not registered any more"))?;
+    Ok(PathBuf::from(row.try_get::<String, _>("path").map_err(|e| e.to_string())?))
+}
+
+/// Starts `node` on its build (off the reactor); its pid and how its
+/// limits are enforced.
+pub async fn start_node(
+    state: &AppState,
+    chain: &str,
+    node: &weft_provision::ManifestNode,
+) -> Result<(u32, weft_provision::local::Limits), String> {
+    let binary = binary_for(state, chain, &node.id).await?;
+    let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+    tokio::task::spawn_blocking(move || driver.start(&c, &n, &binary))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("starting {}: {e}", node.id))
+}
+
+#[utoipa::path(post, path = "/api/node-builds", tag = "upgrades", security(("bearer" = [])), request_body = NewBuild,
+    responses((status = 201, body = NodeBuild), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn register(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewBuild>,
+) -> ApiResult<(StatusCode, Json<NodeBuild>)> {
+    if caller.role != Role::PlatformAdmin {
+        return Err(Problem::forbidden("only a platform admin registers weft-node builds"));
+    }
+    let valid = !req.version.is_empty()
+        && req.version.len() <= 64
+        && req.version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !valid || req.version == BUNDLED {
+        return Err(Problem::unprocessable(format!(
+            "version: {:?} must be 1–64 letters, digits, '.', '-' or '_', and not {BUNDLED:?}",
+            req.version
+        )));
+    }
+    let path = PathBuf::from(&req.path);
+    if !path.is_absolute() || !path.is_file() {
+        return Err(Problem::unprocessable(format!("path: {} is not an absolute path to a file", req.path)));
+    }
+    let reports = reports(&path).await.map_err(Problem::unprocessable)?;
+    let sha256 = sha256_file(&path).map_err(Problem::unprocessable)?;
+    let inserted = sqlx::query(
+        "INSERT INTO node_builds (version, path, sha256, reports, registered_by, registered_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&req.version)
+    .bind(&req.path)
+    .bind(&sha256)
+    .bind(&reports)
+    .bind(&caller.username)
+    .bind(now())
+    .execute(&state.db)
+    .await;
+    if inserted.is_err() {
+        return Err(Problem::conflict(format!("a build {:?} is registered already", req.version)));
+    }
+    tracing::info!(version = %req.version, path = %req.path, %reports, by = %caller.username, "weft-node build registered");
+    let build = find(&state, &req.version).await?.expect("just inserted");
+    Ok((StatusCode::CREATED, Json(build)))
+}
+
+#[utoipa::path(get, path = "/api/node-builds", tag = "upgrades", security(("bearer" = [])),
+    responses((status = 200, body = [NodeBuild]), (status = 401, body = Problem)))]
+pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<NodeBuild>>> {
+    let rows = sqlx::query("SELECT * FROM node_builds ORDER BY registered_at, version").fetch_all(&state.db).await?;
+    Ok(Json(rows.iter().map(build_of).collect::<Result<_, _>>()?))
+}

@@ -1,0 +1,439 @@
+//! Issue #9, the BaaS's operations, with real `weft-node` processes:
+//! alarms reaching a signed webhook and crashed nodes restarted, a standby
+//! replacing a peer kept down, verified backups restored to a new peer,
+//! rolling upgrades (and the rollback of a build that fails its health
+//! gate), and batch settings changed as a job. On PostgreSQL when
+//! WEFT_TEST_DATABASE_URL names a server, else SQLite.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+mod support;
+use support::{
+    assert_problem, create_chain, nodes, put_wasm, server_with_tenant, wait_job, Api, TestDb, ADMIN_PASSWORD,
+};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A monitor that looks every second, with short thresholds.
+fn quick_monitor(replace_after_ms: i64) -> weft_baas::monitor::MonitorConfig {
+    use weft_baas::monitor::{rules::Thresholds, MonitorConfig};
+    MonitorConfig {
+        every: Duration::from_secs(1),
+        thresholds: Thresholds { node_down_ms: 3_000, lag_blocks: 10, cert_warn_days: 30, replace_after_ms },
+        retention: Duration::from_secs(3600),
+    }
+}
+
+/// Deploys asset-transfer and creates one asset; the submit path.
+async fn deploy_and_create(api: &Api, token: &str, chain: &str, asset: &str) -> String {
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
+    let (s, v) = put_wasm(api, token, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    create_asset(api, token, &submit, asset).await;
+    submit
+}
+
+async fn create_asset(api: &Api, token: &str, submit: &str, asset: &str) {
+    let create = json!({"function": "CreateAsset", "args": [asset, "red", "3", "Ann", "10"]});
+    let (s, v) = api.post(submit, Some(token), create).await;
+    assert_eq!((s, v["code"].clone()), (StatusCode::OK, json!("VALID")), "{v}");
+}
+
+/// Issue #9 (1, 2): the monitor samples a running chain's nodes; a node
+/// SIGKILLed raises a node-crashed alarm that reaches the tenant's webhook
+/// signed with its secret (retried after the receiver's first 500), the
+/// node is restarted, and the alarm resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
+    use axum::extract::State as AxState;
+    use std::sync::{Arc, Mutex};
+
+    // The receiving end: answers 500 to its first call, then records.
+    type Seen = Arc<Mutex<(u32, Vec<(axum::http::HeaderMap, String)>)>>;
+    async fn receive(AxState(seen): AxState<Seen>, headers: axum::http::HeaderMap, body: String) -> StatusCode {
+        let mut s = seen.lock().unwrap();
+        s.0 += 1;
+        if s.0 == 1 {
+            return StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        s.1.push((headers, body));
+        StatusCode::NO_CONTENT
+    }
+    let seen: Seen = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/alarms", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/alarms", axum::routing::post(receive)).with_state(seen.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let config =
+        weft_baas::Config { monitor: quick_monitor(0), ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
+    let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
+    let (server, api, tokens) = server_with_tenant(config, "hooli", &users).await;
+    let (ann, max) = (tokens[0].clone(), tokens[1].clone());
+
+    let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "http://");
+    let (s, v) = api.post("/api/webhooks", Some(&max), json!({"url": hook_url})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "tenant admins");
+    let (s, hook) = api.post("/api/webhooks", Some(&ann), json!({"url": hook_url})).await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    let (_, listed) = api.get("/api/webhooks", Some(&ann)).await;
+    assert!(listed[0].get("secret").is_none(), "the secret is shown once: {listed}");
+
+    let (chain, job) = create_chain(&api, &ann, "watched", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let before = nodes(&api, &ann, &chain).await;
+    let pid = before[0]["pid"].as_u64().unwrap() as i32;
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+
+    // The alarm arrives, signed, after one refused attempt.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let fired = loop {
+        let got = seen.lock().unwrap().1.iter().find(|(_, b)| b.contains("alarm.fired")).cloned();
+        if let Some(g) = got {
+            break g;
+        }
+        assert!(Instant::now() < deadline, "no alarm reached the webhook");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (headers, body) = fired;
+    let timestamp: i64 = headers["x-weft-timestamp"].to_str().unwrap().parse().unwrap();
+    let want = weft_baas::monitor::webhooks::signature(secret.as_bytes(), timestamp, body.as_bytes());
+    assert_eq!(headers["x-weft-signature"].to_str().unwrap(), format!("sha256={want}"));
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (event["alarm"]["rule"].as_str(), event["alarm"]["node_id"].as_str()),
+        (Some("node-crashed"), Some("node0.org1"))
+    );
+
+    // Restarted by the monitor, then the alarm resolves.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = nodes(&api, &max, &chain).await;
+        if now[0]["up"] == true && now[0]["pid"].as_u64() != Some(pid as u64) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node was not restarted: {now:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alarms = loop {
+        let (s, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&max)).await;
+        assert_eq!(s, StatusCode::OK, "{alarms}");
+        if alarms.as_array().unwrap().iter().any(|a| a["rule"] == "node-crashed" && a["status"] == "resolved") {
+            break alarms;
+        }
+        assert!(Instant::now() < deadline, "the alarm did not resolve: {alarms}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(alarms.as_array().unwrap().iter().all(|a| a["status"] == "resolved"), "{alarms}");
+    let (_, deliveries) =
+        api.get(&format!("/api/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&ann)).await;
+    let first = deliveries.as_array().unwrap().iter().find(|d| d["status"] == "delivered").expect("a delivery");
+    assert!(first["attempts"].as_i64().unwrap() >= 2, "retried after the 500: {deliveries}");
+
+    // Samples: the node's memory and height, over time.
+    let (s, samples) = api.get(&format!("/api/chains/{chain}/metrics?node=node0.org1"), Some(&max)).await;
+    assert_eq!(s, StatusCode::OK, "{samples}");
+    let samples = samples.as_array().unwrap();
+    assert!(samples.iter().any(|x| x["up"] == false), "the crash is in the series: {samples:?}");
+    assert!(samples.iter().any(|x| x["up"] == true && x["rss_bytes"].as_i64().unwrap_or(0) > 1 << 20), "{samples:?}");
+    assert!(samples.iter().all(|x| x["node_id"] == "node0.org1"));
+    server.stop().await.unwrap();
+}
+
+/// Issue #9 (3): a backup of a running chain (a peer's state snapshot and
+/// the chain's keys, sealed) is verified by restoring it; restored to a new
+/// peer, that peer starts from the backup and ends on the same state as the
+/// node it was taken from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let (server, api, tokens) = server_with_tenant(config, "pied-piper", &[("ann", "tenant-admin")]).await;
+    let ann = tokens[0].clone();
+    let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0");
+    let (s, v) = put_wasm(&api, &ann, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    let create = json!({"function": "CreateAsset", "args": ["kept1", "red", "3", "Ann", "10"]});
+    assert_eq!(api.post(&submit, Some(&ann), create).await.0, StatusCode::OK);
+
+    let backups = format!("/api/chains/{chain}/backups");
+    let (s, v) = api.post(&backups, Some(&ann), json!({"node": "node9.org1"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "not one of the chain's nodes");
+    let (s, accepted) = api.post(&backups, Some(&ann), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{accepted}");
+    let job = wait_job(&api, &ann, accepted["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][2]["detail"].as_str().unwrap().contains("state hash match"), "{job}");
+    let (_, list) = api.get(&backups, Some(&ann)).await;
+    let backup = list[0].clone();
+    assert_eq!(backup["status"], "verified", "{list}");
+    let height = backup["height"].as_i64().unwrap();
+    assert!(height >= 3, "genesis, deployment, the asset: {backup}");
+    let id = backup["id"].as_str().unwrap();
+    let sealed = std::fs::read_to_string(dir.path().join("backups").join(&chain).join(id).join("keys.sealed")).unwrap();
+    assert!(!sealed.contains("BEGIN"), "the keys are sealed, not plain PEM");
+
+    // Restore to a new peer.
+    let add = format!("/api/chains/{chain}/nodes");
+    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["peer"], "from_backup": "nope"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "no backup");
+    let (s, v) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["orderer"], "from_backup": id})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "only a peer");
+    let (s, job) = api.post(&add, Some(&ann), json!({"org": "Org1", "roles": ["peer"], "from_backup": id})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let log =
+        std::fs::read_to_string(dir.path().join("chains").join(&chain).join("nodes/node1.org1/node.log")).unwrap();
+    assert!(log.contains("restored from the snapshot file"), "the new peer started from the backup: {log}");
+
+    // Same height on both, same state.
+    let net = weft_sdk::network::NetworkDir::open(&dir.path().join("chains").join(&chain)).unwrap();
+    let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
+    let (original, restored) = (node("node0.org1"), node("node1.org1"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, b) = (net.status(&original).await.unwrap().height, net.status(&restored).await.unwrap().height);
+        if a == b {
+            assert!(b > height as u64, "the restored peer followed the blocks after the backup");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the restored peer stays at {b}, the chain at {a}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (a, b) = (net.snapshot(&original).await.unwrap(), net.snapshot(&restored).await.unwrap());
+    assert_eq!((a.height, hex(&a.state_hash)), (b.height, hex(&b.state_hash)));
+
+    // The chain's certificates: the org's CA, admin and client, both nodes.
+    let (s, certs) = api.get(&format!("/api/chains/{chain}/certificates"), Some(&ann)).await;
+    assert_eq!(s, StatusCode::OK, "{certs}");
+    let kinds: Vec<&str> = certs.as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    for k in ["ca", "admin", "client", "node"] {
+        assert!(kinds.contains(&k), "{certs}");
+    }
+    assert!(certs.as_array().unwrap().iter().all(|c| c["status"] == "valid"), "{certs}");
+    let (_, soon) = api.get(&format!("/api/chains/{chain}/certificates?within_days=400"), Some(&ann)).await;
+    let node_cert = soon.as_array().unwrap().iter().find(|c| c["subject"] == "node1.org1").unwrap().clone();
+    assert_eq!(node_cert["status"], "expiring", "a 365-day certificate is within 400 days: {node_cert}");
+    server.stop().await.unwrap();
+}
+
+/// The executable a process runs, as the kernel sees it.
+fn exe_of(pid: u64) -> std::path::PathBuf {
+    std::fs::read_link(format!("/proc/{pid}/exe")).unwrap()
+}
+
+/// Issue #9 (4): a platform admin registers weft-node builds; a chain is
+/// upgraded to one node at a time, its raft leader last, and keeps
+/// committing; a build that fails its health gate is rolled back and the
+/// chain stays on the build it ran. Batch settings change through the same
+/// job machinery and take effect without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_upgrade_moves_every_node_and_a_failing_build_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let (server, api, tokens) = server_with_tenant(config, "globex", &[("ann", "tenant-admin")]).await;
+    let (admin, ann) = (api.login("admin", ADMIN_PASSWORD).await, tokens[0].clone());
+
+    // Two builds: a second copy of weft-node, and one that cannot start.
+    let builds = dir.path().join("builds");
+    std::fs::create_dir_all(&builds).unwrap();
+    let v2 = builds.join("weft-node-v2");
+    std::fs::copy(support::node_binary(), &v2).unwrap();
+    let broken = builds.join("weft-node-v3");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {} --version; fi\n\
+         echo 'this build cannot open its ledger' >&2\nexit 1\n",
+        v2.display()
+    );
+    std::fs::write(&broken, script).unwrap();
+    std::fs::set_permissions(&broken, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let register = |version: &str, path: &std::path::Path| json!({"version": version, "path": path});
+    let (s, v) = api.post("/api/node-builds", Some(&ann), register("v2", &v2)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admin");
+    let (s, v) = api.post("/api/node-builds", Some(&admin), register("true", std::path::Path::new("/bin/true"))).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "weft-node <version>");
+    let (s, v) = api.post("/api/node-builds", Some(&admin), register("v2", &v2)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v["reports"].as_str().unwrap().starts_with("weft-node "), "{v}");
+    let (s, v) = api.post("/api/node-builds", Some(&admin), register("v3", &broken)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = api.post("/api/node-builds", Some(&admin), register("v2", &v2)).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "registered already");
+
+    let (chain, job) = create_chain(&api, &ann, "rolling", "raft-3").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let submit = deploy_and_create(&api, &ann, &chain, "up1").await;
+    let before = nodes(&api, &ann, &chain).await;
+    assert!(before.iter().all(|n| n["build"] == "bundled"), "{before:?}");
+    let leader = before[0]["leader"].as_str().unwrap().to_string();
+
+    let upgrade = format!("/api/chains/{chain}/upgrade");
+    let (s, v) = api.post(&upgrade, Some(&ann), json!({"build": "v9"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "no build");
+    let (s, v) = api.post(&upgrade, Some(&ann), json!({"build": "v2", "gate_secs": 1})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "gate_secs");
+    let (s, job) = api.post(&upgrade, Some(&ann), json!({"build": "v2"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let (s, v) = api.post(&upgrade, Some(&ann), json!({"build": "v2"})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "is running on this chain");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let steps: Vec<&str> = job["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(steps.len(), 5, "{job}");
+    assert_eq!(steps[3], format!("upgrade {leader}"), "the leader goes last: {job}");
+    assert_eq!(job["steps"][4]["status"], "skipped", "{job}");
+    assert_eq!(job["progress"], 100, "{job}");
+    let after = nodes(&api, &ann, &chain).await;
+    for n in &after {
+        assert_eq!((n["build"].as_str(), n["up"].as_bool()), (Some("v2"), Some(true)), "{n}");
+        assert_eq!(exe_of(n["pid"].as_u64().unwrap()), v2, "{n}");
+    }
+    create_asset(&api, &ann, &submit, "up2").await;
+
+    // A build that cannot start: the first node fails its gate and is put
+    // back on v2; nothing else was touched.
+    let (s, job) = api.post(&upgrade, Some(&ann), json!({"build": "v3", "gate_secs": 10})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("failed its health gate on v3") && error.contains("rolled back"), "{job}");
+    assert!(job["steps"][1]["detail"].as_str().unwrap().contains("cannot open its ledger"), "{job}");
+    assert_eq!(
+        (job["steps"][2]["status"].as_str(), job["steps"][4]["status"].as_str()),
+        (Some("skipped"), Some("done"))
+    );
+    let after = nodes(&api, &ann, &chain).await;
+    for n in &after {
+        assert_eq!((n["build"].as_str(), n["up"].as_bool()), (Some("v2"), Some(true)), "{n}");
+        assert_eq!(exe_of(n["pid"].as_u64().unwrap()), v2, "{n}");
+    }
+    create_asset(&api, &ann, &submit, "up3").await;
+
+    // Batch settings: one transaction per block from now on.
+    let settings = format!("/api/chains/{chain}/config");
+    let (s, v) = api.post(&settings, Some(&ann), json!({"max_message_count": 0})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "max_message_count: 0");
+    let (s, v) = api.post(&settings, Some(&ann), json!({"batch_size": 3})).await;
+    assert_problem(s, &v, StatusCode::BAD_REQUEST, "unknown field `batch_size`");
+    let (s, job) = api.post(&settings, Some(&ann), json!({"max_message_count": 1, "batch_timeout_ms": 1000})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][1]["detail"].as_str().unwrap().contains("3 nodes on sequence"), "{job}");
+    let send = |i: u32| {
+        let create = json!({"function": "CreateAsset", "args": [format!("one{i}"), "red", "3", "Ann", "10"]});
+        let (api, ann, submit) = (&api, &ann, &submit);
+        async move { api.post(submit, Some(ann), create).await }
+    };
+    let (a, b, c, d) = tokio::join!(send(0), send(1), send(2), send(3));
+    let results = [a, b, c, d];
+    let mut blocks: Vec<u64> = results
+        .iter()
+        .map(|(s, v)| {
+            assert_eq!((*s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
+            v["block"].as_u64().unwrap()
+        })
+        .collect();
+    blocks.sort();
+    blocks.dedup();
+    assert_eq!(blocks.len(), 4, "sent together, each in its own block under max_message_count 1: {results:?}");
+    server.stop().await.unwrap();
+}
+
+/// Issue #9 (2, 8): a peer that stays down past the standby threshold is
+/// replaced: a standby peer of its org joins from a snapshot, the failed
+/// one leaves the channel configuration, and the chain keeps committing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_kept_down_is_replaced_by_a_standby() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let config =
+        weft_baas::Config { monitor: quick_monitor(6_000), ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
+    let (server, api, tokens) = server_with_tenant(config, "umbrella", &[("ann", "tenant-admin")]).await;
+    let ann = tokens[0].clone();
+    let (chain, job) = create_chain(&api, &ann, "spare", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let submit = deploy_and_create(&api, &ann, &chain, "sb1").await;
+    let (s, job) =
+        api.post(&format!("/api/chains/{chain}/nodes"), Some(&ann), json!({"org": "Org1", "roles": ["peer"]})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+
+    // node1.org1's disk "breaks" (its config is unreadable), then it dies:
+    // every restart fails, and it stays down.
+    let node_dir = dir.path().join("chains").join(&chain).join("nodes/node1.org1");
+    let peer = nodes(&api, &ann, &chain).await.into_iter().find(|n| n["id"] == "node1.org1").unwrap();
+    std::fs::write(node_dir.join("node.toml"), "this is not a node configuration").unwrap();
+    unsafe { libc::kill(peer["pid"].as_u64().unwrap() as i32, libc::SIGKILL) };
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let replaced = loop {
+        let (s, jobs) = api.get(&format!("/api/chains/{chain}/jobs"), Some(&ann)).await;
+        assert_eq!(s, StatusCode::OK, "{jobs}");
+        let found =
+            jobs.as_array().unwrap().iter().find(|j| j["kind"] == "replace-node" && j["status"] != "running").cloned();
+        if let Some(j) = found {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "no replacement finished: {jobs}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(replaced["status"], "succeeded", "{replaced}");
+    assert!(replaced["steps"][1]["detail"].as_str().unwrap().contains("node1.org1 removed"), "{replaced}");
+
+    let list = nodes(&api, &ann, &chain).await;
+    let ids: Vec<&str> = list.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["node0.org1", "node2.org1"], "{list:?}");
+    assert!(list.iter().all(|n| n["up"] == true), "{list:?}");
+    let log =
+        std::fs::read_to_string(dir.path().join("chains").join(&chain).join("nodes/node2.org1/node.log")).unwrap();
+    assert!(log.contains("joining from a state snapshot"), "the standby joined from a snapshot: {log}");
+
+    // The chain commits, and the standby follows.
+    create_asset(&api, &ann, &submit, "sb2").await;
+    let net = weft_sdk::network::NetworkDir::open(&dir.path().join("chains").join(&chain)).unwrap();
+    let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (a, b) = (net.status(&node("node0.org1")).await.unwrap(), net.status(&node("node2.org1")).await.unwrap());
+        if a.height == b.height && a.last_block_hash == b.last_block_hash {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the standby stays at {}, the chain at {}", b.height, a.height);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&ann)).await;
+        let down = alarms.as_array().unwrap().iter().filter(|a| a["node_id"] == "node1.org1").count();
+        if down > 0 && alarms.as_array().unwrap().iter().all(|a| a["status"] == "resolved") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "node1.org1's alarms did not resolve: {alarms}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    server.stop().await.unwrap();
+}
