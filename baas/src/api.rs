@@ -8,13 +8,13 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::Problem;
 use crate::AppState;
 use crate::{
-    accounts, audit, backups, benchmarks, builds, certificates, chain_users, chains, channel_settings, contracts, jobs,
-    monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
+    accounts, audit, backups, benchmarks, billing, builds, certificates, chain_users, chains, channel_settings,
+    contracts, jobs, monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
 };
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks, backups, monitoring, upgrades, audit."),
+    info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks, backups, monitoring, upgrades, billing, audit."),
     paths(
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
@@ -25,7 +25,8 @@ use crate::{
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
         benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics,
         monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, certificates::list, backups::create,
-        backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, health,
+        backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, billing::usage, billing::get_invoice,
+        billing::list_plans, billing::put_plan, billing::put_tenant_plan, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -117,6 +118,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/security/events", get(security::events))
         .route("/api/chains/{chain}/certificates", get(certificates::list))
         .route("/api/chains/{chain}/backups", get(backups::list).post(backups::create))
+        .route("/api/plans", get(billing::list_plans))
+        .route("/api/plans/{name}", put(billing::put_plan))
+        .route("/api/tenants/{tenant}/plan", put(billing::put_tenant_plan))
+        .route("/api/tenants/{tenant}/usage", get(billing::usage))
+        .route("/api/tenants/{tenant}/invoices/{month}", get(billing::get_invoice))
         .route("/api/node-builds", get(builds::list).post(builds::register))
         .route("/api/chains/{chain}/upgrade", post(upgrades::upgrade))
         .route("/api/chains/{chain}/config", post(channel_settings::update))

@@ -153,10 +153,7 @@ pub async fn register(
     if caller.role != Role::PlatformAdmin {
         return Err(Problem::forbidden("only a platform admin registers weft-node builds"));
     }
-    let valid = !req.version.is_empty()
-        && req.version.len() <= 64
-        && req.version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if !valid || req.version == BUNDLED {
+    if !crate::names::word(&req.version, 1) || req.version == BUNDLED {
         return Err(Problem::unprocessable(format!(
             "version: {:?} must be 1–64 letters, digits, '.', '-' or '_', and not {BUNDLED:?}",
             req.version

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod benchmarks;
+pub mod billing;
 pub mod builds;
 pub mod certificates;
 pub mod chain_users;

@@ -81,6 +81,20 @@ struct MonitorArgs {
     /// certificate-expiring.
     #[arg(long, env = "WEFT_BAAS_ALARM_CERT_DAYS", default_value_t = 30)]
     alarm_cert_days: i64,
+    /// A node's disk this full (percent; its directory against its
+    /// template's disk_gb, or the host's filesystem) raises disk-full.
+    #[arg(long, env = "WEFT_BAAS_ALARM_DISK_PCT", default_value_t = 90.0)]
+    alarm_disk_pct: f64,
+    /// More than this percentage of a chain's transactions invalid in a
+    /// minute raises tx-failure-rate …
+    #[arg(long, env = "WEFT_BAAS_ALARM_TX_FAILURE_PCT", default_value_t = 10.0)]
+    alarm_tx_failure_pct: f64,
+    /// … once that minute holds at least this many transactions.
+    #[arg(long, env = "WEFT_BAAS_ALARM_TX_FAILURE_MIN", default_value_t = 20)]
+    alarm_tx_failure_min: u64,
+    /// More leader changes than this in a minute raises leader-changes.
+    #[arg(long, env = "WEFT_BAAS_ALARM_LEADER_CHANGES", default_value_t = 3)]
+    alarm_leader_changes: u64,
     /// A peer not answering this long is replaced by a standby peer that
     /// joins from another peer's snapshot (0: never).
     #[arg(long, env = "WEFT_BAAS_STANDBY_AFTER_SECS", default_value_t = 120)]
@@ -99,6 +113,10 @@ impl MonitorArgs {
                 lag_blocks: self.alarm_lag_blocks,
                 cert_warn_days: self.alarm_cert_days,
                 replace_after_ms: (self.standby_after_secs * 1000) as i64,
+                disk_pct: self.alarm_disk_pct,
+                tx_failure_pct: self.alarm_tx_failure_pct,
+                tx_failure_min: self.alarm_tx_failure_min,
+                leader_changes_per_min: self.alarm_leader_changes,
             },
             retention: Duration::from_secs(self.sample_retention_hours.max(1) * 3600),
         }

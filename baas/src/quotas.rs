@@ -24,11 +24,22 @@ pub struct Quota {
     pub max_cpu: f64,
     pub max_memory_mb: i64,
     pub max_disk_gb: i64,
+    /// Valid transactions a month over all the tenant's chains (as the
+    /// meter counts them); absent: no limit. Past it, REST submits are
+    /// refused with 429 until the month ends.
+    #[serde(default)]
+    pub max_tx_per_month: Option<i64>,
 }
 
 impl Quota {
-    pub const DEFAULT: Quota =
-        Quota { max_chains: 5, max_nodes: 20, max_cpu: 16.0, max_memory_mb: 32 * 1024, max_disk_gb: 500 };
+    pub const DEFAULT: Quota = Quota {
+        max_chains: 5,
+        max_nodes: 20,
+        max_cpu: 16.0,
+        max_memory_mb: 32 * 1024,
+        max_disk_gb: 500,
+        max_tx_per_month: None,
+    };
 
     /// What in `demand` (a new chain when `new_chain`, else nodes added to
     /// one) on top of `used` would pass this quota, as a sentence naming
@@ -59,6 +70,7 @@ impl Quota {
             ("max_nodes", self.max_nodes),
             ("max_memory_mb", self.max_memory_mb),
             ("max_disk_gb", self.max_disk_gb),
+            ("max_tx_per_month", self.max_tx_per_month.unwrap_or(0)),
         ];
         if let Some((name, _)) = ints.iter().find(|(_, v)| *v < 0) {
             return Err(format!("{name}: must be 0 or more"));
@@ -89,7 +101,8 @@ pub struct QuotaReport {
 
 pub async fn quota_of(db: &Db, tenant: &str) -> Result<Quota, Problem> {
     let row = sqlx::query(
-        "SELECT max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb FROM quotas WHERE tenant_id = $1",
+        "SELECT max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb, max_tx_per_month FROM quotas \
+         WHERE tenant_id = $1",
     )
     .bind(tenant)
     .fetch_optional(db)
@@ -101,6 +114,7 @@ pub async fn quota_of(db: &Db, tenant: &str) -> Result<Quota, Problem> {
         max_cpu: row.try_get::<i64, _>("max_cpu_millis")? as f64 / 1000.0,
         max_memory_mb: row.try_get("max_memory_mb")?,
         max_disk_gb: row.try_get("max_disk_gb")?,
+        max_tx_per_month: row.try_get("max_tx_per_month")?,
     })
 }
 
@@ -192,8 +206,8 @@ pub async fn put(
     let mut tx = state.db.begin().await?;
     sqlx::query("DELETE FROM quotas WHERE tenant_id = $1").bind(&tenant).execute(&mut *tx).await?;
     sqlx::query(
-        "INSERT INTO quotas (tenant_id, max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO quotas (tenant_id, max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb, \
+         max_tx_per_month) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&tenant)
     .bind(quota.max_chains)
@@ -201,6 +215,7 @@ pub async fn put(
     .bind((quota.max_cpu * 1000.0).round() as i64)
     .bind(quota.max_memory_mb)
     .bind(quota.max_disk_gb)
+    .bind(quota.max_tx_per_month)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -214,7 +229,14 @@ mod tests {
 
     #[test]
     fn refusal_names_every_limit_passed() {
-        let q = Quota { max_chains: 2, max_nodes: 4, max_cpu: 4.0, max_memory_mb: 4096, max_disk_gb: 100 };
+        let q = Quota {
+            max_chains: 2,
+            max_nodes: 4,
+            max_cpu: 4.0,
+            max_memory_mb: 4096,
+            max_disk_gb: 100,
+            max_tx_per_month: None,
+        };
         let used = Usage { chains: 1, nodes: 1, cpu: 1.0, memory_mb: 1024, disk_gb: 20 };
         let raft3 = Demand { nodes: 3, cpu: 3.0, memory_mb: 3072, disk_gb: 60 };
         assert_eq!(q.refuse(&used, &raft3, true), None, "exactly at every limit is allowed");

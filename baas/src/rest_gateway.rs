@@ -202,7 +202,7 @@ pub async fn evaluate(
     params(("chain" = String, Path, description = "chain id"), ("name" = String, Path, description = "contract")),
     responses((status = 200, body = Outcome), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
-               (status = 503, body = Problem)))]
+               (status = 429, body = Problem), (status = 503, body = Problem)))]
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,
@@ -215,6 +215,8 @@ pub async fn submit(
         return Err(Problem::forbidden("auditors read; they do not submit transactions (evaluate is allowed)"));
     }
     let (g, call) = prepare(&state, &caller, &chain, &name, &inv).await?;
+    let tenant = readable(&state.db, &caller, &chain).await?.tenant_id;
+    crate::billing::check_transactions(&state.db, &tenant).await?;
     let (submitted, status) = g.submit(&call).await.map_err(problem)?;
     Ok(Json(Outcome {
         tx_id: Some(submitted.tx_id.to_string()),

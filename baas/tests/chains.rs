@@ -557,6 +557,9 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/chains/{chain}/upgrade" => json(json!({"build": "bundled"})),
         "/api/chains/{chain}/config" => json(json!({"max_message_count": 10})),
         "/api/node-builds" => json(json!({"version": "m", "path": "/bin/true"})),
+        "/api/tenants/{tenant}/plan" => json(json!({"plan": "standard"})),
+        "/api/plans/{name}" => json(json!({"currency": "USD", "cpu_hour_micros": 1, "memory_gb_hour_micros": 1,
+            "storage_gb_hour_micros": 1, "per_1000_tx_micros": 1, "monthly_base_micros": 0})),
         "/api/chains/{chain}/users/{user}/tokens" | "/api/tokens" => json(json!({"name": "m"})),
         p if p.ends_with("/submit") || p.ends_with("/evaluate") => {
             json(json!({"function": "ReadAsset", "args": ["a"]}))

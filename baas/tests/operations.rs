@@ -19,12 +19,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A monitor that looks every second, with short thresholds.
+/// A monitor that looks every second, with short thresholds; the host's
+/// disk is not judged (a nearly full CI disk would raise disk-full).
 fn quick_monitor(replace_after_ms: i64) -> weft_baas::monitor::MonitorConfig {
     use weft_baas::monitor::{rules::Thresholds, MonitorConfig};
     MonitorConfig {
         every: Duration::from_secs(1),
-        thresholds: Thresholds { node_down_ms: 3_000, lag_blocks: 10, cert_warn_days: 30, replace_after_ms },
+        thresholds: Thresholds { node_down_ms: 3_000, replace_after_ms, disk_pct: 101.0, ..Thresholds::DEFAULT },
         retention: Duration::from_secs(3600),
     }
 }
@@ -435,5 +436,108 @@ async fn a_peer_kept_down_is_replaced_by_a_standby() {
         assert!(Instant::now() < deadline, "node1.org1's alarms did not resolve: {alarms}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    server.stop().await.unwrap();
+}
+
+/// Issue #9 (5, 2): the monitor meters a chain — node-hours by resource
+/// class, storage, valid transactions — into the tenant's usage and a draft
+/// invoice for this month under its price plan; a past month's invoice is
+/// issued once and kept; the monthly transaction quota stops REST submits;
+/// a disk over its threshold raises disk-full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
+    use weft_baas::monitor::rules::Thresholds;
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let mut monitor = quick_monitor(0);
+    monitor.thresholds = Thresholds { disk_pct: 0.0, ..monitor.thresholds };
+    let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
+    let server = weft_baas::Server::start(config).await.expect("server starts");
+    let api = Api::new(&server);
+    let admin = api.login("admin", ADMIN_PASSWORD).await;
+    let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
+    let (tenant, tokens) = api.tenant_with(&admin, "initrode", &users, support::PASSWORD).await;
+    let (ann, max) = (tokens[0].clone(), tokens[1].clone());
+
+    let (chain, job) = create_chain(&api, &ann, "metered", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let submit = deploy_and_create(&api, &ann, &chain, "m0").await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // the meter's first reading
+    for i in 1..=5 {
+        create_asset(&api, &ann, &submit, &format!("m{i}")).await;
+    }
+
+    let usage_path = format!("/api/tenants/{tenant}/usage");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let usage = loop {
+        let (s, usage) = api.get(&usage_path, Some(&ann)).await;
+        assert_eq!(s, StatusCode::OK, "{usage}");
+        if usage.as_array().unwrap().first().is_some_and(|u| u["transactions"].as_i64() >= Some(5)) {
+            break usage[0].clone();
+        }
+        assert!(Instant::now() < deadline, "the meter did not count the transactions: {usage}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(usage["resource_class"], "1cpu-1024mb", "{usage}");
+    assert!(usage["node_hours"].as_f64().unwrap() > 0.0 && usage["storage_gb_hours"].as_f64().unwrap() > 0.0);
+    let (s, v) = api.get(&usage_path, Some(&max)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "billing is for the tenant's admins");
+
+    let this_month = {
+        let t = time::OffsetDateTime::now_utc();
+        format!("{:04}-{:02}", t.year(), t.month() as u8)
+    };
+    let (s, invoice) = api.get(&format!("/api/tenants/{tenant}/invoices/{this_month}"), Some(&ann)).await;
+    assert_eq!(s, StatusCode::OK, "{invoice}");
+    assert_eq!((invoice["status"].as_str(), invoice["plan"].as_str()), (Some("draft"), Some("standard")));
+    let lines = invoice["lines"].as_array().unwrap();
+    let units: Vec<&str> = lines.iter().map(|l| l["unit"].as_str().unwrap()).collect();
+    assert_eq!(units, ["node-hour", "GB-hour", "1000 transactions"], "{invoice}");
+    let sum: i64 = lines.iter().map(|l| l["amount_micros"].as_i64().unwrap()).sum();
+    assert_eq!(invoice["total_micros"].as_i64(), Some(sum));
+
+    // A past month: issued once, as it was.
+    let old = format!("/api/tenants/{tenant}/invoices/2020-01");
+    let (_, first) = api.get(&old, Some(&ann)).await;
+    assert_eq!((first["status"].as_str(), first["total"].as_str()), (Some("final"), Some("0.00")), "{first}");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (_, again) = api.get(&old, Some(&ann)).await;
+    assert_eq!(first["issued_at"], again["issued_at"]);
+    let (s, v) = api.get(&format!("/api/tenants/{tenant}/invoices/2020-13"), Some(&ann)).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "YYYY-MM");
+
+    // Plans: a platform admin's to set; the tenant's invoice follows.
+    let premium = json!({"currency": "EUR", "cpu_hour_micros": 80000, "memory_gb_hour_micros": 10000,
+        "storage_gb_hour_micros": 300, "per_1000_tx_micros": 20000, "monthly_base_micros": 5000000});
+    let (s, v) = api.put("/api/plans/premium", Some(&ann), premium.clone()).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admin");
+    assert_eq!(api.put("/api/plans/premium", Some(&admin), premium).await.0, StatusCode::OK);
+    let (s, v) = api.put(&format!("/api/tenants/{tenant}/plan"), Some(&admin), json!({"plan": "gold"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "no plan");
+    assert_eq!(
+        api.put(&format!("/api/tenants/{tenant}/plan"), Some(&admin), json!({"plan": "premium"})).await.0,
+        StatusCode::OK
+    );
+    let (_, invoice) = api.get(&format!("/api/tenants/{tenant}/invoices/{this_month}"), Some(&ann)).await;
+    assert_eq!((invoice["plan"].as_str(), invoice["currency"].as_str()), (Some("premium"), Some("EUR")));
+    assert_eq!(invoice["lines"][0]["amount_micros"], 5_000_000, "the base fee: {invoice}");
+
+    // The monthly transaction quota: at what was used, submits stop.
+    let quota_path = format!("/api/tenants/{tenant}/quota");
+    let (_, report) = api.get(&quota_path, Some(&ann)).await;
+    let mut quota = report["quota"].clone();
+    quota["max_tx_per_month"] = usage["transactions"].clone();
+    let (s, v) = api.put(&quota_path, Some(&admin), quota).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = api
+        .post(&submit, Some(&ann), json!({"function": "CreateAsset", "args": ["m9", "red", "3", "Ann", "10"]}))
+        .await;
+    assert_problem(s, &v, StatusCode::TOO_MANY_REQUESTS, "monthly transaction quota is used up");
+
+    // The disk rule, at a threshold of 0 %.
+    let (_, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&ann)).await;
+    let disk = alarms.as_array().unwrap().iter().find(|a| a["rule"] == "disk-full").cloned();
+    assert!(disk.is_some_and(|a| a["detail"].as_str().unwrap().contains("% full")), "{alarms}");
     server.stop().await.unwrap();
 }

@@ -7,10 +7,11 @@
 //! its node-down alarm keeps firing).
 
 pub mod rules;
+pub mod scrape;
 pub mod standby;
 pub mod webhooks;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
@@ -20,12 +21,17 @@ use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 use weft_sdk::network::NetworkDir;
 
+use crate::billing::{Metered, NodeClass};
 use crate::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
 use crate::AppState;
-use rules::{Observation, Rule, Thresholds};
+use rules::{Activity, Observation, Rule, Thresholds};
+use scrape::Counters;
+
+/// The window the chain-wide rules look back over.
+const ACTIVITY_WINDOW_MS: i64 = 60_000;
 
 const RESTARTS: usize = 3;
 const RESTART_WINDOW: Duration = Duration::from_secs(600);
@@ -43,12 +49,7 @@ impl Default for MonitorConfig {
     fn default() -> MonitorConfig {
         MonitorConfig {
             every: Duration::from_secs(5),
-            thresholds: Thresholds {
-                node_down_ms: 30_000,
-                lag_blocks: 10,
-                cert_warn_days: 30,
-                replace_after_ms: 120_000,
-            },
+            thresholds: Thresholds::DEFAULT,
             retention: Duration::from_secs(24 * 3600),
         }
     }
@@ -71,6 +72,13 @@ struct Memory {
     /// that failed is not tried again: its job says why, and the node-down
     /// alarm keeps firing for an operator.
     replacing: HashMap<(String, String), String>,
+    /// (chain, node) → its counters at the last scrape.
+    counters: HashMap<(String, String), Counters>,
+    /// chain → what it did in each round of the last minute.
+    activity: HashMap<String, VecDeque<(i64, Counters)>>,
+    /// chain → when it was last metered (ms).
+    metered_at: HashMap<String, i64>,
+    http: reqwest::Client,
 }
 
 /// Runs until the server stops.
@@ -94,10 +102,12 @@ pub fn start(state: AppState, config: MonitorConfig) {
 }
 
 async fn round(state: &AppState, config: &MonitorConfig, memory: &mut Memory) -> ApiResult<()> {
-    let chains = sqlx::query("SELECT id, tenant_id FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
+    let chains =
+        sqlx::query("SELECT id, tenant_id, spec FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
     for row in chains {
-        let (chain, tenant): (String, String) = (row.try_get("id")?, row.try_get("tenant_id")?);
-        if let Err(e) = watch_chain(state, config, memory, &chain, &tenant).await {
+        let (chain, tenant, spec): (String, String, String) =
+            (row.try_get("id")?, row.try_get("tenant_id")?, row.try_get("spec")?);
+        if let Err(e) = watch_chain(state, config, memory, &chain, &tenant, &spec).await {
             tracing::warn!(%chain, error = %e.detail, "could not watch the chain");
         }
     }
@@ -112,8 +122,11 @@ async fn watch_chain(
     memory: &mut Memory,
     chain: &str,
     tenant: &str,
+    spec: &str,
 ) -> ApiResult<()> {
-    let net = NetworkDir::open(&state.driver.chain_dir(chain)).map_err(Problem::conflict)?;
+    let chain_dir = state.driver.chain_dir(chain);
+    let net = NetworkDir::open(&chain_dir).map_err(Problem::conflict)?;
+    let template = weft_provision::Template::parse(spec, "the chain's template").map_err(Problem::internal)?;
     let wanted: BTreeMap<String, bool> = sqlx::query("SELECT node_id, desired FROM nodes WHERE chain_id = $1")
         .bind(chain)
         .fetch_all(&state.db)
@@ -122,8 +135,16 @@ async fn watch_chain(
         .filter_map(|r| Some((r.try_get("node_id").ok()?, r.try_get::<String, _>("desired").ok()? == "running")))
         .collect();
     let now = now_ms();
+    let every_ms = config.every.as_millis() as i64;
+    // Metered time is the time since the last round, but no more than two
+    // rounds: a gap (the server was down) is not billed.
+    let elapsed_ms =
+        memory.metered_at.insert(chain.to_string(), now).map_or(every_ms, |t| (now - t).clamp(0, 2 * every_ms));
+    let host_disk_pct = fs_used_pct(&chain_dir);
     let ticks_per_sec = weft_bench::monitor::clock_ticks();
     let mut observed = Vec::new();
+    let mut did = Counters::default();
+    let mut metered: BTreeMap<NodeClass, Metered> = BTreeMap::new();
     for node in &net.manifest().nodes {
         let key = (chain.to_string(), node.id.clone());
         let pid = state.driver.pid(chain, node);
@@ -137,7 +158,24 @@ async fn watch_chain(
             let secs = before.1.elapsed().as_secs_f64().max(1e-3);
             Some((ticks.saturating_sub(before.0) as f64 / ticks_per_sec / secs * 1000.0) as i64)
         });
-        let disk = dir_size(&state.driver.chain_dir(chain).join("nodes").join(&node.id));
+        let disk = dir_size(&chain_dir.join("nodes").join(&node.id));
+        if status.is_some() {
+            if let Some(now_counters) = scrape::fetch(&memory.http, &node.metrics).await {
+                if let Some(before) = memory.counters.insert(key.clone(), now_counters) {
+                    did = did.max(now_counters.since(before));
+                }
+            }
+        }
+        let resources = match template.orgs.iter().find(|o| o.id == node.org) {
+            Some(o) => template.resources_of(o),
+            None => template.resources,
+        };
+        if pid.is_some() {
+            let m = metered.entry(NodeClass::of(resources.cpu, resources.memory_mb)).or_default();
+            m.node_ms += elapsed_ms;
+            m.storage_byte_secs += disk as i64 * elapsed_ms / 1000;
+        }
+        let own_disk_pct = disk as f64 * 100.0 / (resources.disk_gb.max(1) as f64 * (1u64 << 30) as f64);
         sqlx::query(
             "INSERT INTO node_samples (chain_id, node_id, at_ms, up, height, cpu_permille, rss_bytes, disk_bytes, \
              read_bytes, written_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -168,15 +206,30 @@ async fn watch_chain(
             up: status.is_some(),
             height: status.as_ref().map(|s| s.height),
             silent_since_ms: silent_since,
-            cert_not_after_ms: crate::certificates::not_after(
-                &state.driver.chain_dir(chain).join("nodes").join(&node.id).join("cert.pem"),
-            )
-            .map(|s| s * 1000),
+            cert_not_after_ms: crate::certificates::not_after(&chain_dir.join("nodes").join(&node.id).join("cert.pem"))
+                .map(|s| s * 1000),
             orderer: node.roles.contains(&weft_provision::NodeRoleName::Orderer),
             peer: node.roles.contains(&weft_provision::NodeRoleName::Peer),
+            disk_pct: Some(host_disk_pct.unwrap_or(0.0).max(own_disk_pct)),
         });
     }
-    let firing = rules::firing(&observed, now, config.thresholds);
+    // Every peer commits the same transactions: billed once per chain.
+    if let Some(m) = metered.values_mut().next() {
+        m.transactions += did.valid as i64;
+    }
+    for (class, m) in &metered {
+        crate::billing::record(&state.db, tenant, chain, now, class, m).await?;
+    }
+    let window = memory.activity.entry(chain.to_string()).or_default();
+    window.push_back((now, did));
+    window.retain(|(at, _)| now - at < ACTIVITY_WINDOW_MS);
+    let minute = window.iter().fold(Activity::default(), |a, (_, c)| Activity {
+        transactions: a.transactions + c.valid + c.invalid,
+        invalid: a.invalid + c.invalid,
+        leader_changes: a.leader_changes + c.leader_changes,
+    });
+    let mut firing = rules::firing(&observed, now, config.thresholds);
+    firing.extend(rules::chain_firing(minute, config.thresholds));
     apply_alarms(state, chain, tenant, &firing).await?;
     for (node, rule, _) in &firing {
         if *rule == Rule::NodeCrashed {
@@ -292,6 +345,21 @@ async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain:
     }
 }
 
+/// How full the filesystem holding `path` is, as df counts it (percent).
+fn fs_used_pct(path: &std::path::Path) -> Option<f64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs fills the zeroed struct it is given and reads only
+    // the NUL-terminated path.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return None;
+    }
+    let used = s.f_blocks.saturating_sub(s.f_bfree) as f64;
+    let total = used + s.f_bavail as f64;
+    (total > 0.0).then(|| used * 100.0 / total)
+}
+
 fn dir_size(dir: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
@@ -308,8 +376,10 @@ fn dir_size(dir: &std::path::Path) -> u64 {
 pub struct AlarmView {
     pub id: String,
     pub chain_id: String,
+    /// Empty for a chain-wide alarm (tx-failure-rate, leader-changes).
     pub node_id: String,
-    /// node-crashed | node-down | height-lag | certificate-expiring
+    /// node-crashed | node-down | height-lag | certificate-expiring |
+    /// disk-full | tx-failure-rate | leader-changes
     pub rule: String,
     /// firing | resolved
     pub status: String,

@@ -12,6 +12,37 @@ pub struct Thresholds {
     pub cert_warn_days: i64,
     /// A peer down this long is replaced by a standby (0: never).
     pub replace_after_ms: i64,
+    /// A node whose disk is this full (its directory against its
+    /// allocation, or the host's filesystem) is warned of.
+    pub disk_pct: f64,
+    /// More than this share of the chain's transactions in the last minute
+    /// invalid (percent) raises tx-failure-rate …
+    pub tx_failure_pct: f64,
+    /// … once the minute holds at least this many transactions.
+    pub tx_failure_min: u64,
+    /// More leader changes (raft terms, PBFT views) than this in a minute.
+    pub leader_changes_per_min: u64,
+}
+
+impl Thresholds {
+    pub const DEFAULT: Thresholds = Thresholds {
+        node_down_ms: 30_000,
+        lag_blocks: 10,
+        cert_warn_days: 30,
+        replace_after_ms: 120_000,
+        disk_pct: 90.0,
+        tx_failure_pct: 10.0,
+        tx_failure_min: 20,
+        leader_changes_per_min: 3,
+    };
+}
+
+/// What a chain did over the last minute, from its nodes' counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    pub transactions: u64,
+    pub invalid: u64,
+    pub leader_changes: u64,
 }
 
 /// One node as the monitor saw it just now.
@@ -33,6 +64,8 @@ pub struct Observation {
     pub orderer: bool,
     /// It keeps a ledger (a standby can take a snapshot from it).
     pub peer: bool,
+    /// How full its disk is (percent), if known.
+    pub disk_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,6 +79,12 @@ pub enum Rule {
     HeightLag,
     /// Its certificate ends within the warning window (or has ended).
     CertificateExpiring,
+    /// Its disk is nearly full.
+    DiskFull,
+    /// Chain-wide: too many invalid transactions in the last minute.
+    TxFailureRate,
+    /// Chain-wide: leadership keeps moving (unstable network or orderers).
+    LeaderChanges,
 }
 
 impl Rule {
@@ -55,6 +94,9 @@ impl Rule {
             Rule::NodeDown => "node-down",
             Rule::HeightLag => "height-lag",
             Rule::CertificateExpiring => "certificate-expiring",
+            Rule::DiskFull => "disk-full",
+            Rule::TxFailureRate => "tx-failure-rate",
+            Rule::LeaderChanges => "leader-changes",
         }
     }
 }
@@ -89,6 +131,35 @@ pub fn firing(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<(Stri
             };
             out.push((o.node.clone(), Rule::CertificateExpiring, detail));
         }
+        if let Some(pct) = o.disk_pct.filter(|p| *p >= t.disk_pct) {
+            out.push((o.node.clone(), Rule::DiskFull, format!("its disk is {pct:.0} % full: free space or move it")));
+        }
+    }
+    out
+}
+
+/// Chain-wide alarms over the last minute's activity; their node is "".
+pub fn chain_firing(a: Activity, t: Thresholds) -> Vec<(String, Rule, String)> {
+    let mut out = Vec::new();
+    if a.transactions >= t.tx_failure_min.max(1) {
+        let pct = a.invalid as f64 * 100.0 / a.transactions as f64;
+        if pct > t.tx_failure_pct {
+            out.push((
+                String::new(),
+                Rule::TxFailureRate,
+                format!(
+                    "{} of {} transactions in the last minute were invalid ({pct:.0} %): see their validation codes in the block explorer",
+                    a.invalid, a.transactions
+                ),
+            ));
+        }
+    }
+    if a.leader_changes > t.leader_changes_per_min {
+        out.push((
+            String::new(),
+            Rule::LeaderChanges,
+            format!("{} leader changes in the last minute: check the orderers' logs and network", a.leader_changes),
+        ));
     }
     out
 }
@@ -112,8 +183,7 @@ pub fn to_replace(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<S
 mod tests {
     use super::*;
 
-    const T: Thresholds =
-        Thresholds { node_down_ms: 30_000, lag_blocks: 10, cert_warn_days: 30, replace_after_ms: 60_000 };
+    const T: Thresholds = Thresholds { replace_after_ms: 60_000, ..Thresholds::DEFAULT };
     const DAY: i64 = 86_400_000;
 
     fn node(name: &str, process: bool, up: bool, height: u64, silent_since_ms: Option<i64>) -> Observation {
@@ -127,6 +197,7 @@ mod tests {
             cert_not_after_ms: Some(400 * DAY),
             orderer: false,
             peer: true,
+            disk_pct: Some(10.0),
         }
     }
 
@@ -151,6 +222,10 @@ mod tests {
         let cert = |end| [Observation { cert_not_after_ms: Some(end), ..node("a", true, true, 50, None) }];
         assert!(rules(&cert(31 * DAY), 0).is_empty());
         assert_eq!(rules(&cert(30 * DAY), 0), [("a".into(), Rule::CertificateExpiring)]);
+        // A disk 89.9 % full: fine; 90 %: warned of.
+        let disk = |pct| [Observation { disk_pct: Some(pct), ..node("a", true, true, 50, None) }];
+        assert!(rules(&disk(89.9), 0).is_empty());
+        assert_eq!(rules(&disk(90.0), 0), [("a".into(), Rule::DiskFull)]);
         // A node stopped through the API raises nothing.
         let stopped = [Observation { wanted: false, ..node("a", false, false, 0, Some(0)) }];
         assert!(rules(&stopped, 100_000).is_empty());
@@ -172,5 +247,17 @@ mod tests {
         assert!(to_replace(&stopped, 600_000, T).is_empty());
         let never = Thresholds { replace_after_ms: 0, ..T };
         assert!(to_replace(&peers, 600_000, never).is_empty());
+    }
+
+    #[test]
+    fn chain_rules_need_enough_transactions_and_count_a_minute() {
+        let rules = |a| chain_firing(a, T).into_iter().map(|(_, r, _)| r).collect::<Vec<_>>();
+        assert!(rules(Activity { transactions: 19, invalid: 19, leader_changes: 0 }).is_empty(), "too few to judge");
+        assert!(
+            rules(Activity { transactions: 100, invalid: 10, leader_changes: 3 }).is_empty(),
+            "10 % and 3: at the limits"
+        );
+        assert_eq!(rules(Activity { transactions: 100, invalid: 11, leader_changes: 0 }), [Rule::TxFailureRate]);
+        assert_eq!(rules(Activity { transactions: 0, invalid: 0, leader_changes: 4 }), [Rule::LeaderChanges]);
     }
 }
