@@ -9,7 +9,7 @@ use crate::problem::Problem;
 use crate::AppState;
 use crate::{
     accounts, audit, backups, benchmarks, billing, builds, certificates, chain_users, chains, channel_settings,
-    contracts, jobs, monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
+    contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
 };
 
 #[derive(OpenApi)]
@@ -26,7 +26,7 @@ use crate::{
         benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics,
         monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, certificates::list, backups::create,
         backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, billing::usage, billing::get_invoice,
-        billing::list_plans, billing::put_plan, billing::put_tenant_plan, health,
+        billing::list_plans, billing::put_plan, billing::put_tenant_plan, explorer::blocks, explorer::block, explorer::export, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -118,6 +118,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/security/events", get(security::events))
         .route("/api/chains/{chain}/certificates", get(certificates::list))
         .route("/api/chains/{chain}/backups", get(backups::list).post(backups::create))
+        .route("/api/chains/{chain}/blocks", get(explorer::blocks))
+        .route("/api/chains/{chain}/blocks/{number}", get(explorer::block))
+        .route("/api/chains/{chain}/transactions", get(explorer::export))
         .route("/api/plans", get(billing::list_plans))
         .route("/api/plans/{name}", put(billing::put_plan))
         .route("/api/tenants/{tenant}/plan", put(billing::put_tenant_plan))

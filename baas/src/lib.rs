@@ -21,6 +21,7 @@ pub mod contracts;
 pub mod custody;
 pub mod db;
 pub mod driver;
+pub mod explorer;
 pub mod first_admin;
 pub mod jobs;
 pub mod json;

@@ -508,7 +508,9 @@ async fn authorization_matrix(api: &Api, member: &str, other: &str, tenant: &str
                 .replace("{node}", node)
                 .replace("{job}", job)
                 .replace("{name}", "asset-transfer")
-                .replace("{user}", "0000000000000000");
+                .replace("{user}", "0000000000000000")
+                .replace("{number}", "0")
+                .replace("{month}", "2026-01");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (body, ctype, query) = body_for(&m, path, tenant);
             let call = |token: Option<String>| {
@@ -549,6 +551,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         return (weft_contract_wasm::ASSET_TRANSFER.to_vec(), "application/wasm", "?version=9.9");
     }
     match path {
+        "/api/chains/{chain}/transactions" => (Vec::new(), "application/json", "?from_ms=0"),
         "/api/chains" => json(json!({"name": "m", "template": "solo-1", "tenant_id": tenant})),
         "/api/chains/{chain}/nodes" => json(json!({"org": "Org1", "roles": ["peer"]})),
         "/api/chains/{chain}/orgs" => json(json!({"org": "OrgM"})),

@@ -541,3 +541,71 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     assert!(disk.is_some_and(|a| a["detail"].as_str().unwrap().contains("% full")), "{alarms}");
     server.stop().await.unwrap();
 }
+
+/// Issue #9 (6) and the console's explorer: a chain's blocks decoded —
+/// the genesis configuration, a contract call with its creator, arguments,
+/// writes and validation code — and the chain's transactions for a time
+/// range exported as JSON lines and CSV for an auditor (not a member).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let users = [("ann", "tenant-admin"), ("max", "tenant-member"), ("audrey", "auditor")];
+    let (server, api, tokens) = server_with_tenant(config, "vandelay", &users).await;
+    let (ann, max, audrey) = (tokens[0].clone(), tokens[1].clone(), tokens[2].clone());
+    let started_ms = time::OffsetDateTime::now_utc().unix_timestamp() as u64 * 1000;
+    let (chain, job) = create_chain(&api, &ann, "explored", "solo-1").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let submit = deploy_and_create(&api, &ann, &chain, "e1").await;
+    create_asset(&api, &ann, &submit, "e2").await;
+
+    let (s, page) = api.get(&format!("/api/chains/{chain}/blocks"), Some(&max)).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    let height = page["height"].as_u64().unwrap();
+    let blocks = page["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len() as u64, height, "a short chain fits one page");
+    assert_eq!(blocks[0]["number"].as_u64(), Some(height - 1), "newest first");
+    assert_eq!(blocks[0]["previous_hash"], blocks[1]["hash"], "{page}");
+    let tx = &blocks[0]["transactions"][0];
+    assert_eq!(
+        (tx["kind"].as_str(), tx["contract"].as_str(), tx["function"].as_str(), tx["validation_code"].as_str()),
+        (Some("endorser"), Some("asset-transfer"), Some("CreateAsset"), Some("VALID")),
+        "{tx}"
+    );
+    assert_eq!(tx["args"][0], "e2", "{tx}");
+    assert_eq!(tx["creator_org"], "Org1", "{tx}");
+    assert!(tx["writes"].as_array().unwrap().iter().any(|w| w["key"] == "e2"), "{tx}");
+    let (_, genesis) = api.get(&format!("/api/chains/{chain}/blocks/0"), Some(&max)).await;
+    assert_eq!(genesis["transactions"][0]["kind"], "config", "{genesis}");
+    let (s, v) = api.get(&format!("/api/chains/{chain}/blocks/{height}"), Some(&max)).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "the chain's height is");
+
+    let export = format!("/api/chains/{chain}/transactions?from_ms={started_ms}");
+    let (s, v) = api.get(&export, Some(&max)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins and auditors");
+    let (s, v) = api.get(&format!("{export}&format=xml"), Some(&audrey)).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "format");
+    let get_text = |path: String| {
+        let (api, audrey) = (&api, &audrey);
+        async move {
+            let resp = api.http.get(format!("{}{path}", api.base)).bearer_auth(audrey).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.text().await.unwrap()
+        }
+    };
+    let lines: Vec<Value> = get_text(export.clone()).await.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let values: Vec<&str> =
+        lines.iter().flat_map(|t| t["args"].as_array().unwrap()).filter_map(Value::as_str).collect();
+    assert!(values.iter().all(|v| v.len() < 5000), "long values are summarised");
+    assert_eq!(lines.len() as u64, height - 1, "a transaction per block after the genesis block: {lines:?}");
+    assert!(lines.iter().any(|t| t["function"] == "CreateAsset" && t["args"][0] == "e1"), "{lines:?}");
+    let csv = get_text(format!("{export}&format=csv")).await;
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], weft_baas::explorer::CSV_HEADER);
+    assert_eq!(rows.len() as u64, height, "{csv}");
+    let later = started_ms + 3_600_000;
+    assert!(get_text(format!("/api/chains/{chain}/transactions?from_ms={later}")).await.is_empty());
+    server.stop().await.unwrap();
+}

@@ -1,0 +1,450 @@
+//! The block explorer and the auditors' transaction export: a chain's
+//! blocks read over Deliver with an org admin's identity the BaaS holds,
+//! decoded (`describe`, pure) into what a person reads — transactions with
+//! creator, contract call, read/write sets, events and validation code.
+//! Byte values show as text when they are UTF-8, else as 0x-prefixed hex;
+//! values over 4 KiB as their first 64 bytes, length and SHA-256.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tokio_stream::StreamExt;
+use utoipa::{IntoParams, ToSchema};
+use weft_proto::{payload, Block, Envelope, HeaderType, Message, Payload, Proposal, ProposalResult, TxValidationCode};
+use weft_sdk::network::NetworkDir;
+use weft_sdk::Gateway;
+
+use crate::chains::{readable, Chain};
+use crate::problem::{ApiResult, Problem};
+use crate::rest_gateway::problem;
+use crate::role::{Caller, Role};
+use crate::AppState;
+
+/// Blocks one page of the explorer holds at most.
+const PAGE: u64 = 50;
+/// Transactions one export holds at most (narrow the time range for more).
+const EXPORT_MAX: usize = 100_000;
+/// Longer values (a contract's code in its deployment) show as their first
+/// PREVIEW bytes, their length and SHA-256.
+const MAX_VALUE: usize = 4096;
+const PREVIEW: usize = 64;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReadView {
+    pub namespace: String,
+    pub key: String,
+    /// block:tx of the version read; absent when the key did not exist.
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WriteView {
+    pub namespace: String,
+    pub key: String,
+    pub value: String,
+    pub is_delete: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TxView {
+    pub block: u64,
+    /// Position in its block.
+    pub index: usize,
+    pub tx_id: String,
+    /// endorser | config | malformed
+    pub kind: String,
+    /// When its creator made it (the creator's clock).
+    pub timestamp_ms: u64,
+    pub creator_org: String,
+    /// The common name of the creator's certificate.
+    pub creator: String,
+    pub contract: String,
+    pub contract_version: String,
+    pub function: String,
+    pub args: Vec<String>,
+    /// VALID, MVCC_READ_CONFLICT, … as the committing peer decided.
+    pub validation_code: String,
+    pub response_status: i32,
+    pub response_message: String,
+    pub reads: Vec<ReadView>,
+    pub writes: Vec<WriteView>,
+    /// Contract events by name.
+    pub events: Vec<String>,
+    /// Why the envelope could not be decoded (kind malformed).
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BlockView {
+    pub number: u64,
+    pub hash: String,
+    pub previous_hash: String,
+    pub data_hash: String,
+    /// When the orderer cut it.
+    pub timestamp_ms: u64,
+    pub transactions: Vec<TxView>,
+}
+
+fn text(bytes: &[u8]) -> String {
+    if bytes.len() > MAX_VALUE {
+        use sha2::Digest;
+        let digest = hex::encode(sha2::Sha256::digest(bytes));
+        return format!("{}… ({} bytes, sha256 {digest})", text(&bytes[..PREVIEW]), bytes.len());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => format!("0x{}", hex::encode(bytes)),
+    }
+}
+
+fn code_name(code: Option<&i32>) -> String {
+    match code.and_then(|c| TxValidationCode::try_from(*c).ok()) {
+        Some(c) => c.as_str_name().trim_start_matches("TX_VALIDATION_CODE_").to_string(),
+        None => "NOT_VALIDATED".to_string(),
+    }
+}
+
+/// A block as people read it.
+pub fn describe(block: &Block) -> BlockView {
+    let header = block.header.clone().unwrap_or_default();
+    let meta = block.metadata.clone().unwrap_or_default();
+    let envelopes = block.data.as_ref().map(|d| d.envelopes.as_slice()).unwrap_or_default();
+    let transactions = envelopes
+        .iter()
+        .enumerate()
+        .map(|(i, env)| {
+            let mut tx = TxView {
+                block: header.number,
+                index: i,
+                tx_id: String::new(),
+                kind: "malformed".into(),
+                timestamp_ms: 0,
+                creator_org: String::new(),
+                creator: String::new(),
+                contract: String::new(),
+                contract_version: String::new(),
+                function: String::new(),
+                args: Vec::new(),
+                validation_code: code_name(meta.validation_codes.get(i)),
+                response_status: 0,
+                response_message: String::new(),
+                reads: Vec::new(),
+                writes: Vec::new(),
+                events: Vec::new(),
+                problem: None,
+            };
+            if let Err(e) = fill(&mut tx, env) {
+                tx.problem = Some(e);
+            }
+            tx
+        })
+        .collect();
+    BlockView {
+        number: header.number,
+        hash: hex::encode(weft_proto::block_hash(&header)),
+        previous_hash: hex::encode(&header.previous_hash),
+        data_hash: hex::encode(&header.data_hash),
+        timestamp_ms: meta.timestamp_unix_ms,
+        transactions,
+    }
+}
+
+fn fill(tx: &mut TxView, env: &[u8]) -> Result<(), String> {
+    let env = Envelope::decode(env).map_err(|e| format!("envelope: {e}"))?;
+    let payload = Payload::decode(env.payload.as_slice()).map_err(|e| format!("payload: {e}"))?;
+    let h = payload.header.ok_or("payload has no channel header")?;
+    tx.tx_id = hex::encode(&h.tx_id);
+    tx.timestamp_ms = h.timestamp_unix_ms;
+    if let Some(c) = &h.creator {
+        tx.creator_org = c.org_id.clone();
+        tx.creator = weft_identity::ParsedCertificate::parse(&c.certificate_der)
+            .map(|p| p.common_name)
+            .unwrap_or_else(|_| "(unreadable certificate)".into());
+    }
+    match (HeaderType::try_from(h.r#type), payload.body) {
+        (Ok(HeaderType::Config), Some(payload::Body::ConfigUpdate(_))) => tx.kind = "config".into(),
+        (Ok(HeaderType::EndorserTransaction), Some(payload::Body::Transaction(t))) => {
+            tx.kind = "endorser".into();
+            let p = Proposal::decode(t.proposal_bytes.as_slice()).map_err(|e| format!("proposal: {e}"))?;
+            tx.function = p.function;
+            tx.args = p.args.iter().map(|a| text(a)).collect();
+            let r = ProposalResult::decode(t.result_bytes.as_slice()).map_err(|e| format!("result: {e}"))?;
+            tx.contract = r.contract;
+            tx.contract_version = r.contract_version;
+            if let Some(resp) = r.response {
+                tx.response_status = resp.status;
+                tx.response_message = resp.message;
+            }
+            tx.events = r.events.iter().map(|e| e.name.clone()).collect();
+            for ns in r.rwset.unwrap_or_default().ns_rwsets {
+                for read in ns.reads {
+                    let version = read.version.map(|v| format!("{}:{}", v.block_num, v.tx_num));
+                    tx.reads.push(ReadView { namespace: ns.namespace.clone(), key: read.key, version });
+                }
+                for w in ns.writes {
+                    tx.writes.push(WriteView {
+                        namespace: ns.namespace.clone(),
+                        key: w.key,
+                        value: text(&w.value),
+                        is_delete: w.is_delete,
+                    });
+                }
+            }
+        }
+        (t, _) => return Err(format!("header type {t:?} does not match the payload body")),
+    }
+    Ok(())
+}
+
+/// A Deliver connection as the first org's admin (any org's peers serve
+/// the whole chain).
+fn reader(state: &AppState, chain: &Chain) -> Result<(NetworkDir, Gateway), Problem> {
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!("chain {} is {}; running chains are read", chain.id, chain.status)));
+    }
+    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::conflict)?;
+    let org = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?;
+    let g = net.gateway(&org, net.admin(&org).map_err(Problem::internal)?).map_err(Problem::internal)?;
+    Ok((net, g))
+}
+
+async fn height(net: &NetworkDir) -> Result<u64, Problem> {
+    let org = net.manifest().orgs.first().map(|o| o.id.clone()).unwrap_or_default();
+    net.height(&org)
+        .await
+        .map_err(|e| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "chain-unavailable", e))
+}
+
+/// Blocks [from, to] in order.
+async fn fetch(g: &Gateway, from: u64, to: u64) -> Result<Vec<Block>, Problem> {
+    let mut stream = Box::pin(g.blocks(Some(from), Some(to)).await.map_err(problem)?);
+    let mut out = Vec::new();
+    while let Some(b) = stream.next().await {
+        out.push(b.map_err(problem)?);
+        if out.len() as u64 > to - from {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn one(g: &Gateway, n: u64) -> Result<Block, Problem> {
+    fetch(g, n, n).await?.pop().ok_or_else(|| Problem::internal(format!("block {n} was not delivered")))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BlocksQuery {
+    /// The highest block to list (default: the newest).
+    pub before: Option<u64>,
+    /// How many, newest first (default and most 50).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlockPage {
+    /// The chain's height (its next block number).
+    pub height: u64,
+    pub blocks: Vec<BlockView>,
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/blocks", tag = "explorer", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), BlocksQuery),
+    responses((status = 200, body = BlockPage), (status = 401, body = Problem), (status = 404, body = Problem),
+               (status = 409, body = Problem), (status = 503, body = Problem)))]
+pub async fn blocks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    Query(q): Query<BlocksQuery>,
+) -> ApiResult<Json<BlockPage>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let (net, g) = reader(&state, &chain)?;
+    let height = height(&net).await?;
+    let top = q.before.unwrap_or(u64::MAX).min(height.saturating_sub(1));
+    let limit = q.limit.unwrap_or(PAGE).clamp(1, PAGE);
+    let from = (top + 1).saturating_sub(limit);
+    let mut blocks: Vec<BlockView> =
+        if height == 0 { Vec::new() } else { fetch(&g, from, top).await?.iter().map(describe).collect() };
+    blocks.reverse();
+    Ok(Json(BlockPage { height, blocks }))
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/blocks/{number}", tag = "explorer", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("number" = u64, Path, description = "block number")),
+    responses((status = 200, body = BlockView), (status = 401, body = Problem), (status = 404, body = Problem),
+               (status = 409, body = Problem), (status = 503, body = Problem)))]
+pub async fn block(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, number)): Path<(String, u64)>,
+) -> ApiResult<Json<BlockView>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let (net, g) = reader(&state, &chain)?;
+    let height = height(&net).await?;
+    if number >= height {
+        return Err(Problem::not_found(format!("no block {number}: the chain's height is {height}")));
+    }
+    Ok(Json(describe(&one(&g, number).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Blocks cut at or after this time (ms since the epoch).
+    pub from_ms: u64,
+    /// … and before this one (default: now).
+    pub to_ms: Option<u64>,
+    /// jsonl (default: one transaction per line) or csv.
+    pub format: Option<String>,
+}
+
+/// The first block cut at or after `at_ms`, by binary search. Block times
+/// are the cutting orderer's clock: they grow in practice, but nothing
+/// forces a new leader's clock past the old one's, so with skewed clocks a
+/// block near the edge of the range can be missed (each block found is
+/// still checked against the range).
+async fn first_block_at(g: &Gateway, height: u64, at_ms: u64) -> Result<u64, Problem> {
+    let (mut lo, mut hi) = (0, height);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let t = one(g, mid).await?.metadata.map(|m| m.timestamp_unix_ms).unwrap_or(0);
+        if t < at_ms {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One CSV row: the writes as key=value pairs joined by ';'.
+pub fn csv_row(b: &BlockView, t: &TxView) -> String {
+    let writes: Vec<String> = t.writes.iter().map(|w| format!("{}/{}={}", w.namespace, w.key, w.value)).collect();
+    [
+        b.number.to_string(),
+        b.timestamp_ms.to_string(),
+        t.tx_id.clone(),
+        t.kind.clone(),
+        t.creator_org.clone(),
+        t.creator.clone(),
+        t.contract.clone(),
+        t.function.clone(),
+        t.args.join(";"),
+        t.validation_code.clone(),
+        writes.join(";"),
+    ]
+    .iter()
+    .map(|f| csv_field(f))
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+pub const CSV_HEADER: &str =
+    "block,block_time_ms,tx_id,kind,creator_org,creator,contract,function,args,validation_code,writes";
+
+/// Every transaction in blocks cut in [from_ms, to_ms), for a regulatory
+/// audit: tenant admins and auditors of the chain's tenant, platform admins
+/// and platform auditors.
+#[utoipa::path(get, path = "/api/chains/{chain}/transactions", tag = "explorer", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ExportQuery),
+    responses((status = 200, description = "JSON lines of TxView, or CSV", content_type = "application/x-ndjson"),
+               (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+               (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    if caller.role == Role::TenantMember {
+        return Err(Problem::forbidden("exports are for the tenant's admins and auditors"));
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("jsonl") => false,
+        Some("csv") => true,
+        Some(other) => return Err(Problem::unprocessable(format!("format: {other:?} is not jsonl or csv"))),
+    };
+    let to_ms = q.to_ms.unwrap_or(u64::MAX);
+    if to_ms <= q.from_ms {
+        return Err(Problem::unprocessable("to_ms must be after from_ms"));
+    }
+    let (net, g) = reader(&state, &chain)?;
+    let height = height(&net).await?;
+    let first = first_block_at(&g, height, q.from_ms).await?;
+    let mut out = if csv { format!("{CSV_HEADER}\n") } else { String::new() };
+    let mut count = 0;
+    let mut next = first;
+    'blocks: while next < height {
+        let last = (next + PAGE - 1).min(height - 1);
+        for b in fetch(&g, next, last).await? {
+            let view = describe(&b);
+            if view.timestamp_ms >= to_ms {
+                break 'blocks;
+            }
+            if view.timestamp_ms < q.from_ms {
+                continue;
+            }
+            for t in &view.transactions {
+                count += 1;
+                if count > EXPORT_MAX {
+                    return Err(Problem::unprocessable(format!(
+                        "more than {EXPORT_MAX} transactions in this range; export a narrower one"
+                    )));
+                }
+                if csv {
+                    out.push_str(&csv_row(&view, t));
+                } else {
+                    out.push_str(&serde_json::to_string(t).map_err(Problem::internal)?);
+                }
+                out.push('\n');
+            }
+        }
+        next = last + 1;
+    }
+    tracing::info!(chain = %chain.id, by = %caller.username, transactions = count, from_block = first, "transactions exported");
+    let (ctype, ext) = if csv { ("text/csv", "csv") } else { ("application/x-ndjson", "jsonl") };
+    let disposition = format!("attachment; filename=\"{}-transactions-{}.{ext}\"", chain.id, q.from_ms);
+    Ok(([(header::CONTENT_TYPE, ctype.to_string()), (header::CONTENT_DISPOSITION, disposition)], out).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_when_they_must_be() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(text(&[0xff, 0x00]), "0xff00");
+        assert_eq!(text(b"blue"), "blue");
+        let code = vec![b'a'; 5000];
+        let shown = text(&code);
+        assert!(shown.starts_with(&"a".repeat(64)) && shown.contains("(5000 bytes, sha256 "), "{shown}");
+    }
+
+    #[test]
+    fn an_undecodable_envelope_is_shown_as_malformed_with_the_reason() {
+        let block = Block {
+            header: Some(weft_proto::BlockHeader { number: 4, ..Default::default() }),
+            data: Some(weft_proto::BlockData { envelopes: vec![vec![0xff, 0xff]] }),
+            metadata: Some(weft_proto::BlockMetadata { validation_codes: vec![2], ..Default::default() }),
+        };
+        let view = describe(&block);
+        let tx = &view.transactions[0];
+        assert_eq!((tx.kind.as_str(), tx.validation_code.as_str(), tx.block), ("malformed", "BAD_PAYLOAD", 4));
+        assert!(tx.problem.as_deref().unwrap().starts_with("envelope:"), "{tx:?}");
+    }
+}
