@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::Problem;
 use crate::AppState;
 use crate::{
-    accounts, audit, backups, benchmarks, billing, builds, certificates, chain_users, chains, channel_settings,
-    contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
+    accounts, audit, backup_schedules, backups, benchmarks, billing, builds, certificates, chain_users, chains,
+    channel_settings, contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
 };
 
 #[derive(OpenApi)]
@@ -23,10 +23,11 @@ use crate::{
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
-        benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics,
+        benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics, monitor::host::list, monitor::host::metrics,
         monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, certificates::list, backups::create,
         backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, billing::usage, billing::get_invoice,
-        billing::list_plans, billing::put_plan, billing::put_tenant_plan, explorer::blocks, explorer::block, explorer::export, health,
+        billing::list_plans, billing::put_plan, billing::put_tenant_plan, backup_schedules::put, backup_schedules::get,
+        backup_schedules::delete, explorer::blocks, explorer::block, explorer::export, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -113,11 +114,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/benchmarks/{benchmark}/report.html", get(benchmarks::report_html))
         .route("/api/chains/{chain}/alarms", get(monitor::alarms))
         .route("/api/chains/{chain}/metrics", get(monitor::metrics))
+        .route("/api/hosts", get(monitor::host::list))
+        .route("/api/hosts/{host}/metrics", get(monitor::host::metrics))
         .route("/api/webhooks", get(monitor::webhooks::list).post(monitor::webhooks::create))
         .route("/api/webhooks/{webhook}/deliveries", get(monitor::webhooks::deliveries))
         .route("/api/security/events", get(security::events))
         .route("/api/chains/{chain}/certificates", get(certificates::list))
         .route("/api/chains/{chain}/backups", get(backups::list).post(backups::create))
+        .route(
+            "/api/chains/{chain}/backup-schedule",
+            get(backup_schedules::get).put(backup_schedules::put).delete(backup_schedules::delete),
+        )
         .route("/api/chains/{chain}/blocks", get(explorer::blocks))
         .route("/api/chains/{chain}/blocks/{number}", get(explorer::block))
         .route("/api/chains/{chain}/transactions", get(explorer::export))

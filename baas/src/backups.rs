@@ -44,7 +44,8 @@ pub struct Backup {
     pub chain_id: String,
     pub node_id: String,
     pub job_id: String,
-    /// running | verified | failed
+    /// running | verified | failed | pruned (a scheduled backup past its
+    /// schedule's `keep`: its files are gone)
     pub status: String,
     /// Blocks below this height are in the state.
     pub height: Option<i64>,
@@ -52,6 +53,7 @@ pub struct Backup {
     /// verification recomputed it from the restored backup.
     pub state_hash: Option<String>,
     pub bytes: Option<i64>,
+    /// The user who asked, or "schedule".
     pub created_by: String,
     pub created_at: i64,
 }
@@ -116,34 +118,40 @@ pub async fn create(
             chain.id, chain.status
         )));
     }
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::conflict)?;
-    let node = match &req.node {
-        Some(n) => net.manifest().nodes.iter().find(|m| m.id == *n),
+    let (backup, job) = begin(&state, &chain.id, req.node.as_deref(), &caller.username).await?;
+    Ok((StatusCode::ACCEPTED, Json(BackupAccepted { backup, job: job.view().await? })))
+}
+
+/// Starts a backup job of `chain` (running) from `node` (default: its
+/// first peer), recorded as made by `by`.
+pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) -> Result<(Backup, Job), Problem> {
+    let net = NetworkDir::open(&state.driver.chain_dir(chain)).map_err(Problem::conflict)?;
+    let node = match node {
+        Some(n) => net.manifest().nodes.iter().find(|m| m.id == n),
         None => net.manifest().nodes.iter().find(|m| m.roles.contains(&NodeRoleName::Peer)),
     }
     .ok_or_else(|| {
         let ids: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
-        Problem::unprocessable(format!("node: {:?} is not one of the chain's nodes ({})", req.node, ids.join(", ")))
+        Problem::unprocessable(format!("node: {node:?} is not one of the chain's nodes ({})", ids.join(", ")))
     })?
     .clone();
-    let job = Job::start(&state.db, &chain.id, "backup", &STEPS).await?;
+    let job = Job::start(&state.db, chain, "backup", &STEPS).await?;
     let id = new_id();
     sqlx::query(
         "INSERT INTO backups (id, chain_id, node_id, job_id, status, created_by, created_at) \
          VALUES ($1, $2, $3, $4, 'running', $5, $6)",
     )
     .bind(&id)
-    .bind(&chain.id)
+    .bind(chain)
     .bind(&node.id)
     .bind(&job.id)
-    .bind(&caller.username)
+    .bind(by)
     .bind(now())
     .execute(&state.db)
     .await?;
-    tracing::info!(chain = %chain.id, node = %node.id, by = %caller.username, job = %job.id, "backup started");
-    state.jobs.spawn(run(state.clone(), chain.id.clone(), id.clone(), node, job.clone()));
-    let backup = load(&state, &chain.id, &id).await?;
-    Ok((StatusCode::ACCEPTED, Json(BackupAccepted { backup, job: job.view().await? })))
+    tracing::info!(%chain, node = %node.id, %by, job = %job.id, "backup started");
+    state.jobs.spawn(run(state.clone(), chain.to_string(), id.clone(), node, job.clone()));
+    Ok((load(state, chain, &id).await?, job))
 }
 
 async fn load(state: &AppState, chain: &str, id: &str) -> Result<Backup, Problem> {

@@ -95,13 +95,24 @@ struct MonitorArgs {
     /// More leader changes than this in a minute raises leader-changes.
     #[arg(long, env = "WEFT_BAAS_ALARM_LEADER_CHANGES", default_value_t = 3)]
     alarm_leader_changes: u64,
+    /// A chain user's transactions in a minute above this …
+    #[arg(long, env = "WEFT_BAAS_ALARM_USER_TX_PER_MIN", default_value_t = 1200)]
+    alarm_user_tx_per_min: u64,
+    /// … and this many times its usual rate raises abnormal-tx-rate (and
+    /// a security event).
+    #[arg(long, env = "WEFT_BAAS_ALARM_USER_TX_FACTOR", default_value_t = 10.0)]
+    alarm_user_tx_factor: f64,
     /// A peer not answering this long is replaced by a standby peer that
     /// joins from another peer's snapshot (0: never).
     #[arg(long, env = "WEFT_BAAS_STANDBY_AFTER_SECS", default_value_t = 120)]
     standby_after_secs: u64,
-    /// Hours node samples are kept.
-    #[arg(long, env = "WEFT_BAAS_SAMPLE_RETENTION_HOURS", default_value_t = 24)]
+    /// Hours node and host samples are kept (raw, then rolled up).
+    #[arg(long, env = "WEFT_BAAS_SAMPLE_RETENTION_HOURS", default_value_t = 168)]
     sample_retention_hours: u64,
+    /// Minutes raw samples are kept before they are rolled up into
+    /// one-minute rows.
+    #[arg(long, env = "WEFT_BAAS_RAW_SAMPLE_MINUTES", default_value_t = 60)]
+    raw_sample_minutes: u64,
 }
 
 impl MonitorArgs {
@@ -117,8 +128,12 @@ impl MonitorArgs {
                 tx_failure_pct: self.alarm_tx_failure_pct,
                 tx_failure_min: self.alarm_tx_failure_min,
                 leader_changes_per_min: self.alarm_leader_changes,
+                user_tx_per_min: self.alarm_user_tx_per_min,
+                user_tx_factor: self.alarm_user_tx_factor,
             },
             retention: Duration::from_secs(self.sample_retention_hours.max(1) * 3600),
+            raw_for: Duration::from_secs(self.raw_sample_minutes * 60),
+            bucket: Duration::from_secs(60),
         }
     }
 }

@@ -27,6 +27,8 @@ fn quick_monitor(replace_after_ms: i64) -> weft_baas::monitor::MonitorConfig {
         every: Duration::from_secs(1),
         thresholds: Thresholds { node_down_ms: 3_000, replace_after_ms, disk_pct: 101.0, ..Thresholds::DEFAULT },
         retention: Duration::from_secs(3600),
+        raw_for: Duration::from_secs(3600),
+        bucket: Duration::from_secs(60),
     }
 }
 
@@ -162,7 +164,8 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     let dir = tempfile::tempdir().unwrap();
     let _reaper = support::NodeReaper(dir.path().to_path_buf());
     let db = TestDb::preferred().await;
-    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let config =
+        weft_baas::Config { monitor: quick_monitor(0), ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
     let (server, api, tokens) = server_with_tenant(config, "pied-piper", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
@@ -233,6 +236,49 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     let (_, soon) = api.get(&format!("/api/chains/{chain}/certificates?within_days=400"), Some(&ann)).await;
     let node_cert = soon.as_array().unwrap().iter().find(|c| c["subject"] == "node1.org1").unwrap().clone();
     assert_eq!(node_cert["status"], "expiring", "a 365-day certificate is within 400 days: {node_cert}");
+
+    // Scheduled backups: due now, keeping one; the second prunes the first.
+    let schedule = format!("/api/chains/{chain}/backup-schedule");
+    let (s, v) = api.get(&schedule, Some(&ann)).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "no backup schedule");
+    let (s, v) = api.put(&schedule, Some(&ann), json!({"every_minutes": 0, "keep": 0})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "every_minutes: 0");
+    let now_ms = || time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let mut pruned = None;
+    for round in 0..2 {
+        let (s, v) =
+            api.put(&schedule, Some(&ann), json!({"every_minutes": 60, "keep": 1, "start_at_ms": now_ms()})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let scheduled = loop {
+            let (_, list) = api.get(&backups, Some(&ann)).await;
+            let mine: Vec<Value> =
+                list.as_array().unwrap().iter().filter(|b| b["created_by"] == "schedule").cloned().collect();
+            if mine.len() == round + 1 && mine.iter().all(|b| b["status"] != "running") {
+                break mine;
+            }
+            assert!(Instant::now() < deadline, "no scheduled backup finished: {list}");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        assert_eq!(scheduled[0]["status"], "verified", "{scheduled:?}");
+        pruned = scheduled.get(1).cloned();
+    }
+    let first = pruned.expect("two scheduled backups");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, list) = api.get(&backups, Some(&ann)).await;
+        let now = list.as_array().unwrap().iter().find(|b| b["id"] == first["id"]).unwrap().clone();
+        if now["status"] == "pruned" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the older scheduled backup was not pruned: {list}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(!dir.path().join("backups").join(&chain).join(first["id"].as_str().unwrap()).exists());
+    assert!(dir.path().join("backups").join(&chain).join(id).exists(), "an on-demand backup is never pruned");
+    let (_, v) = api.get(&schedule, Some(&ann)).await;
+    assert!(v["next_at_ms"].as_i64().unwrap() > now_ms() + 50 * 60_000, "the next one is an interval away: {v}");
+    assert_eq!(api.delete(&schedule, Some(&ann)).await.0, StatusCode::NO_CONTENT);
     server.stop().await.unwrap();
 }
 
@@ -443,7 +489,8 @@ async fn a_peer_kept_down_is_replaced_by_a_standby() {
 /// class, storage, valid transactions — into the tenant's usage and a draft
 /// invoice for this month under its price plan; a past month's invoice is
 /// issued once and kept; the monthly transaction quota stops REST submits;
-/// a disk over its threshold raises disk-full.
+/// a disk over its threshold raises disk-full, and a chain user sending
+/// far more than usual raises abnormal-tx-rate and a security event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     use weft_baas::monitor::rules::Thresholds;
@@ -451,7 +498,9 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     let _reaper = support::NodeReaper(dir.path().to_path_buf());
     let db = TestDb::preferred().await;
     let mut monitor = quick_monitor(0);
-    monitor.thresholds = Thresholds { disk_pct: 0.0, ..monitor.thresholds };
+    monitor.thresholds = Thresholds { disk_pct: 0.0, user_tx_per_min: 3, ..monitor.thresholds };
+    // Raw samples for 2 s, then one row per second.
+    (monitor.raw_for, monitor.bucket) = (Duration::from_secs(2), Duration::from_secs(1));
     let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
     let server = weft_baas::Server::start(config).await.expect("server starts");
     let api = Api::new(&server);
@@ -539,6 +588,30 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     let (_, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&ann)).await;
     let disk = alarms.as_array().unwrap().iter().find(|a| a["rule"] == "disk-full").cloned();
     assert!(disk.is_some_and(|a| a["detail"].as_str().unwrap().contains("% full")), "{alarms}");
+    // Five transactions in a minute from the org's client, over a floor of
+    // three with no history: abnormal, and a security event.
+    let user = alarms.as_array().unwrap().iter().find(|a| a["rule"] == "abnormal-tx-rate").cloned();
+    assert!(user.as_ref().is_some_and(|a| a["node_id"] == "client.org1@Org1"), "{alarms}");
+    let (_, events) = api.get("/api/security/events", Some(&admin)).await;
+    assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "abnormal-tx-rate"), "{events}");
+
+    // Downsampled series for the chain's node and the host; hosts are for
+    // platform admins.
+    let (_, samples) = api.get(&format!("/api/chains/{chain}/metrics"), Some(&ann)).await;
+    let rolled = samples.as_array().unwrap().iter().filter(|x| x["resolution_ms"] == 1000).count();
+    assert!(rolled > 0, "older samples are rolled up: {samples}");
+    let (s, v) = api.get("/api/hosts", Some(&ann)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admins");
+    let (s, hosts) = api.get("/api/hosts", Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK, "{hosts}");
+    assert_eq!((hosts[0]["host"].as_str(), hosts[0]["running_chains"].as_i64()), (Some("local"), Some(1)), "{hosts}");
+    assert!(hosts[0]["latest"]["memory_total_bytes"].as_i64().unwrap() > 0, "{hosts}");
+    let (_, series) = api.get("/api/hosts/local/metrics", Some(&admin)).await;
+    let series = series.as_array().unwrap();
+    assert!(series.iter().any(|x| x["resolution_ms"] == 1000 && x["cpu_pct"].is_number()), "{series:?}");
+    assert!(series.iter().all(|x| x["net_rx_bytes"].as_i64().unwrap() > 0), "loopback traffic counts: {series:?}");
+    let (s, v) = api.get("/api/hosts/elsewhere/metrics", Some(&admin)).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "one host");
     server.stop().await.unwrap();
 }
 

@@ -6,9 +6,12 @@
 //! most `RESTARTS` times in `RESTART_WINDOW`; past that it stays down and
 //! its node-down alarm keeps firing).
 
+pub mod host;
+pub mod rollup;
 pub mod rules;
 pub mod scrape;
 pub mod standby;
+pub mod users;
 pub mod webhooks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -43,6 +46,10 @@ pub struct MonitorConfig {
     pub thresholds: Thresholds,
     /// Samples older than this are deleted.
     pub retention: Duration,
+    /// Raw samples are kept this long, then rolled up …
+    pub raw_for: Duration,
+    /// … into one row per bucket this wide.
+    pub bucket: Duration,
 }
 
 impl Default for MonitorConfig {
@@ -50,12 +57,14 @@ impl Default for MonitorConfig {
         MonitorConfig {
             every: Duration::from_secs(5),
             thresholds: Thresholds::DEFAULT,
-            retention: Duration::from_secs(24 * 3600),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            raw_for: Duration::from_secs(3600),
+            bucket: Duration::from_secs(60),
         }
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
@@ -78,6 +87,13 @@ struct Memory {
     activity: HashMap<String, VecDeque<(i64, Counters)>>,
     /// chain → when it was last metered (ms).
     metered_at: HashMap<String, i64>,
+    /// Transactions per chain user, from the chains' blocks.
+    users: users::Tracker,
+    /// The host's last reading (CPU is a difference between two).
+    host: Option<host::Reading>,
+    /// (chain, user) whose rate is abnormal now (a security event is
+    /// recorded when it becomes so).
+    abnormal: BTreeSet<(String, String)>,
     http: reqwest::Client,
 }
 
@@ -111,8 +127,14 @@ async fn round(state: &AppState, config: &MonitorConfig, memory: &mut Memory) ->
             tracing::warn!(%chain, error = %e.detail, "could not watch the chain");
         }
     }
-    let cutoff = now_ms() - config.retention.as_millis() as i64;
-    sqlx::query("DELETE FROM node_samples WHERE at_ms < $1").bind(cutoff).execute(&state.db).await?;
+    if let Err(e) = crate::backup_schedules::run_due(state).await {
+        tracing::warn!(error = %e.detail, "could not run the backup schedules");
+    }
+    let reading = host::read(&state.driver.chains_dir);
+    host::record(state, now_ms(), &reading, memory.host.as_ref()).await?;
+    memory.host = Some(reading);
+    let ms = |d: Duration| d.as_millis() as i64;
+    rollup::roll_up(&state.db, now_ms(), ms(config.raw_for), ms(config.bucket), ms(config.retention)).await?;
     Ok(())
 }
 
@@ -140,7 +162,7 @@ async fn watch_chain(
     // rounds: a gap (the server was down) is not billed.
     let elapsed_ms =
         memory.metered_at.insert(chain.to_string(), now).map_or(every_ms, |t| (now - t).clamp(0, 2 * every_ms));
-    let host_disk_pct = fs_used_pct(&chain_dir);
+    let host_disk_pct = host::used_pct(&chain_dir);
     let ticks_per_sec = weft_bench::monitor::clock_ticks();
     let mut observed = Vec::new();
     let mut did = Counters::default();
@@ -230,6 +252,23 @@ async fn watch_chain(
     });
     let mut firing = rules::firing(&observed, now, config.thresholds);
     firing.extend(rules::chain_firing(minute, config.thresholds));
+    let height = observed.iter().filter(|o| o.up).filter_map(|o| o.height).max();
+    if let Some(height) = height {
+        match memory.users.watch(&net, chain, height, now, config.thresholds).await {
+            Ok(abnormal) => {
+                for (user, _, detail) in &abnormal {
+                    if !memory.abnormal.contains(&(chain.to_string(), user.clone())) {
+                        let subject = format!("{user} on chain {chain}");
+                        crate::security::event(&state.db, "abnormal-tx-rate", &subject, detail).await?;
+                    }
+                }
+                memory.abnormal.retain(|(c, _)| c != chain);
+                memory.abnormal.extend(abnormal.iter().map(|(u, ..)| (chain.to_string(), u.clone())));
+                firing.extend(abnormal);
+            }
+            Err(e) => tracing::warn!(%chain, "could not read new blocks for the per-user rates: {e}"),
+        }
+    }
     apply_alarms(state, chain, tenant, &firing).await?;
     for (node, rule, _) in &firing {
         if *rule == Rule::NodeCrashed {
@@ -345,21 +384,6 @@ async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain:
     }
 }
 
-/// How full the filesystem holding `path` is, as df counts it (percent).
-fn fs_used_pct(path: &std::path::Path) -> Option<f64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs fills the zeroed struct it is given and reads only
-    // the NUL-terminated path.
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
-        return None;
-    }
-    let used = s.f_blocks.saturating_sub(s.f_bfree) as f64;
-    let total = used + s.f_bavail as f64;
-    (total > 0.0).then(|| used * 100.0 / total)
-}
-
 fn dir_size(dir: &std::path::Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
@@ -376,10 +400,12 @@ fn dir_size(dir: &std::path::Path) -> u64 {
 pub struct AlarmView {
     pub id: String,
     pub chain_id: String,
-    /// Empty for a chain-wide alarm (tx-failure-rate, leader-changes).
+    /// The node; empty for a chain-wide alarm (tx-failure-rate,
+    /// leader-changes); the chain user (`<common name>@<org>`) for
+    /// abnormal-tx-rate.
     pub node_id: String,
     /// node-crashed | node-down | height-lag | certificate-expiring |
-    /// disk-full | tx-failure-rate | leader-changes
+    /// disk-full | tx-failure-rate | leader-changes | abnormal-tx-rate
     pub rule: String,
     /// firing | resolved
     pub status: String,
@@ -436,6 +462,9 @@ pub struct SeriesQuery {
 pub struct Sample {
     pub node_id: String,
     pub at_ms: i64,
+    /// 0 for a raw sample; else the width of the bucket it summarises
+    /// (lowest up, highest height/memory/disk/I/O, average CPU).
+    pub resolution_ms: i64,
     pub up: bool,
     pub height: Option<i64>,
     /// CPU % of one core since the previous sample.
@@ -475,6 +504,7 @@ pub async fn metrics(
             Ok(Sample {
                 node_id: r.try_get("node_id")?,
                 at_ms: r.try_get("at_ms")?,
+                resolution_ms: r.try_get("resolution_ms")?,
                 up: r.try_get::<i32, _>("up")? == 1,
                 height: r.try_get("height")?,
                 cpu_pct: r.try_get::<Option<i64>, _>("cpu_permille")?.map(|p| p as f64 / 10.0),

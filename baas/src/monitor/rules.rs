@@ -22,6 +22,11 @@ pub struct Thresholds {
     pub tx_failure_min: u64,
     /// More leader changes (raft terms, PBFT views) than this in a minute.
     pub leader_changes_per_min: u64,
+    /// A chain user's transactions in a minute above this …
+    pub user_tx_per_min: u64,
+    /// … and this many times its usual rate per minute (over the last
+    /// hour) is abnormal.
+    pub user_tx_factor: f64,
 }
 
 impl Thresholds {
@@ -34,6 +39,8 @@ impl Thresholds {
         tx_failure_pct: 10.0,
         tx_failure_min: 20,
         leader_changes_per_min: 3,
+        user_tx_per_min: 1200,
+        user_tx_factor: 10.0,
     };
 }
 
@@ -85,6 +92,8 @@ pub enum Rule {
     TxFailureRate,
     /// Chain-wide: leadership keeps moving (unstable network or orderers).
     LeaderChanges,
+    /// One chain user sends far more transactions than it usually does.
+    AbnormalTxRate,
 }
 
 impl Rule {
@@ -97,6 +106,7 @@ impl Rule {
             Rule::DiskFull => "disk-full",
             Rule::TxFailureRate => "tx-failure-rate",
             Rule::LeaderChanges => "leader-changes",
+            Rule::AbnormalTxRate => "abnormal-tx-rate",
         }
     }
 }
@@ -179,6 +189,29 @@ pub fn to_replace(observed: &[Observation], now_ms: i64, t: Thresholds) -> Vec<S
         .collect()
 }
 
+/// Whether `user`'s `minute` (transactions in the last minute) is abnormal
+/// against its usual per-minute rate (`usual`, None until there is enough
+/// history): above the floor, and above `user_tx_factor` times the usual
+/// rate (the floor alone while there is no history).
+pub fn abnormal_user(user: &str, minute: u64, usual: Option<f64>, t: Thresholds) -> Option<(String, Rule, String)> {
+    if minute <= t.user_tx_per_min {
+        return None;
+    }
+    let detail = match usual {
+        Some(u) if (minute as f64) <= t.user_tx_factor * u.max(1.0) => return None,
+        Some(u) => format!(
+            "{minute} transactions in the last minute, {:.0}× its usual {u:.1} a minute",
+            minute as f64 / u.max(1.0)
+        ),
+        None => format!("{minute} transactions in the last minute (over {} with no history yet)", t.user_tx_per_min),
+    };
+    Some((
+        user.to_string(),
+        Rule::AbnormalTxRate,
+        format!("{detail}: check what is sending as {user}, revoke it if it is not yours"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,5 +292,17 @@ mod tests {
         );
         assert_eq!(rules(Activity { transactions: 100, invalid: 11, leader_changes: 0 }), [Rule::TxFailureRate]);
         assert_eq!(rules(Activity { transactions: 0, invalid: 0, leader_changes: 4 }), [Rule::LeaderChanges]);
+    }
+
+    #[test]
+    fn a_user_is_abnormal_above_the_floor_and_its_usual_rate() {
+        let t = Thresholds { user_tx_per_min: 100, user_tx_factor: 10.0, ..T };
+        assert!(abnormal_user("u", 100, None, t).is_none(), "at the floor");
+        assert!(abnormal_user("u", 101, None, t).is_some(), "over the floor with no history");
+        assert!(abnormal_user("u", 500, Some(50.0), t).is_none(), "10× its usual 50: not more");
+        let (user, rule, detail) = abnormal_user("u", 501, Some(50.0), t).unwrap();
+        assert_eq!((user.as_str(), rule), ("u", Rule::AbnormalTxRate));
+        assert!(detail.contains("501 transactions"), "{detail}");
+        assert!(abnormal_user("u", 150, Some(0.0), t).is_some(), "a quiet user counts as one a minute");
     }
 }

@@ -1,0 +1,236 @@
+//! The BaaS host's own resources, sampled each monitor round for server
+//! monitoring: CPU (all cores, since the last sample), memory, the data
+//! directory's filesystem, network bytes in and out (every interface,
+//! loopback included: nodes on one host talk over it), load. Parsing is
+//! pure over /proc's text; nodes sharing the host's network namespace
+//! have no network counters of their own, so traffic is a host figure.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Serialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::problem::{ApiResult, Problem};
+use crate::role::{Caller, Role};
+use crate::AppState;
+
+/// The only host of the `local` driver.
+pub const LOCAL: &str = "local";
+
+/// Busy and total CPU jiffies over all cores (/proc/stat's first line).
+pub fn cpu_jiffies(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+    let total: u64 = v.iter().sum();
+    // idle and iowait are not busy
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+/// (total, available) memory in bytes from /proc/meminfo.
+pub fn memory(meminfo: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| -> Option<u64> {
+        let line = meminfo.lines().find(|l| l.starts_with(name))?;
+        Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+    };
+    Some((field("MemTotal:")?, field("MemAvailable:")?))
+}
+
+/// Bytes received and sent over every interface (/proc/net/dev).
+pub fn network(dev: &str) -> (u64, u64) {
+    dev.lines()
+        .skip(2)
+        .filter_map(|l| {
+            let (_, counters) = l.split_once(':')?;
+            let v: Vec<u64> = counters.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+            Some((*v.first()?, *v.get(8)?))
+        })
+        .fold((0, 0), |(r, t), (dr, dt)| (r + dr, t + dt))
+}
+
+/// The 1-minute load average (/proc/loadavg).
+pub fn load1(loadavg: &str) -> Option<f64> {
+    loadavg.split_whitespace().next()?.parse().ok()
+}
+
+/// (used, total) bytes of the filesystem holding `path`, as df counts.
+pub fn filesystem(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs fills the zeroed struct it is given and reads only
+    // the NUL-terminated path.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return None;
+    }
+    let frsize = s.f_frsize as u64;
+    let used = s.f_blocks.saturating_sub(s.f_bfree) as u64 * frsize;
+    Some((used, used + s.f_bavail as u64 * frsize))
+}
+
+/// How full the filesystem holding `path` is (percent).
+pub fn used_pct(path: &std::path::Path) -> Option<f64> {
+    let (used, total) = filesystem(path)?;
+    (total > 0).then(|| used as f64 * 100.0 / total as f64)
+}
+
+/// One reading of the host.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading {
+    pub cpu: Option<(u64, u64)>,
+    pub memory: Option<(u64, u64)>,
+    pub disk: Option<(u64, u64)>,
+    pub net: (u64, u64),
+    pub load1: Option<f64>,
+}
+
+pub fn read(data_dir: &std::path::Path) -> Reading {
+    let file = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    Reading {
+        cpu: cpu_jiffies(&file("/proc/stat")),
+        memory: memory(&file("/proc/meminfo")),
+        disk: filesystem(data_dir),
+        net: network(&file("/proc/net/dev")),
+        load1: load1(&file("/proc/loadavg")),
+    }
+}
+
+/// Records a sample; `before` is the previous reading (for CPU).
+pub async fn record(state: &AppState, at_ms: i64, now: &Reading, before: Option<&Reading>) -> Result<(), sqlx::Error> {
+    let cpu_permille = match (now.cpu, before.and_then(|b| b.cpu)) {
+        (Some((busy, total)), Some((b0, t0))) if total > t0 => Some(((busy - b0) * 1000 / (total - t0)) as i64),
+        _ => None,
+    };
+    sqlx::query(
+        "INSERT INTO host_samples (host, at_ms, resolution_ms, cpu_permille, memory_used_bytes, memory_total_bytes, \
+         disk_used_bytes, disk_total_bytes, net_rx_bytes, net_tx_bytes, load1_milli) \
+         VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(LOCAL)
+    .bind(at_ms)
+    .bind(cpu_permille)
+    .bind(now.memory.map(|(t, a)| t.saturating_sub(a) as i64))
+    .bind(now.memory.map(|(t, _)| t as i64))
+    .bind(now.disk.map(|(u, _)| u as i64))
+    .bind(now.disk.map(|(_, t)| t as i64))
+    .bind(now.net.0 as i64)
+    .bind(now.net.1 as i64)
+    .bind(now.load1.map(|l| (l * 1000.0) as i64))
+    .execute(&state.db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HostSample {
+    pub at_ms: i64,
+    /// 0 for a raw sample; else the width of the bucket it summarises
+    /// (averages for CPU and load, maxima for the rest).
+    pub resolution_ms: i64,
+    /// All cores together, percent of the host.
+    pub cpu_pct: Option<f64>,
+    pub memory_used_bytes: Option<i64>,
+    pub memory_total_bytes: Option<i64>,
+    pub disk_used_bytes: Option<i64>,
+    pub disk_total_bytes: Option<i64>,
+    /// Cumulative since boot: rates are differences between samples.
+    pub net_rx_bytes: Option<i64>,
+    pub net_tx_bytes: Option<i64>,
+    pub load1: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HostView {
+    pub host: String,
+    pub latest: Option<HostSample>,
+    pub running_chains: i64,
+    pub nodes: i64,
+}
+
+fn admin_only(caller: &Caller) -> Result<(), Problem> {
+    match (caller.role, &caller.tenant_id) {
+        (Role::PlatformAdmin, _) | (Role::Auditor, None) => Ok(()),
+        _ => Err(Problem::forbidden("hosts are for platform admins and platform auditors")),
+    }
+}
+
+fn sample_of(r: &sqlx::any::AnyRow) -> Result<HostSample, sqlx::Error> {
+    Ok(HostSample {
+        at_ms: r.try_get("at_ms")?,
+        resolution_ms: r.try_get("resolution_ms")?,
+        cpu_pct: r.try_get::<Option<i64>, _>("cpu_permille")?.map(|p| p as f64 / 10.0),
+        memory_used_bytes: r.try_get("memory_used_bytes")?,
+        memory_total_bytes: r.try_get("memory_total_bytes")?,
+        disk_used_bytes: r.try_get("disk_used_bytes")?,
+        disk_total_bytes: r.try_get("disk_total_bytes")?,
+        net_rx_bytes: r.try_get("net_rx_bytes")?,
+        net_tx_bytes: r.try_get("net_tx_bytes")?,
+        load1: r.try_get::<Option<i64>, _>("load1_milli")?.map(|l| l as f64 / 1000.0),
+    })
+}
+
+#[utoipa::path(get, path = "/api/hosts", tag = "monitoring", security(("bearer" = [])),
+    responses((status = 200, body = [HostView]), (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<HostView>>> {
+    admin_only(&caller)?;
+    let latest = sqlx::query("SELECT * FROM host_samples WHERE host = $1 ORDER BY at_ms DESC LIMIT 1")
+        .bind(LOCAL)
+        .fetch_optional(&state.db)
+        .await?;
+    let counts = sqlx::query(
+        "SELECT COUNT(*) AS chains, CAST(COALESCE(SUM(node_count), 0) AS BIGINT) AS nodes FROM chains \
+         WHERE status = 'running'",
+    )
+    .fetch_one(&state.db)
+    .await?;
+    Ok(Json(vec![HostView {
+        host: LOCAL.into(),
+        latest: latest.as_ref().map(sample_of).transpose()?,
+        running_chains: counts.try_get("chains")?,
+        nodes: counts.try_get("nodes")?,
+    }]))
+}
+
+#[utoipa::path(get, path = "/api/hosts/{host}/metrics", tag = "monitoring", security(("bearer" = [])),
+    params(("host" = String, Path, description = "host name (\"local\")"), super::SeriesQuery),
+    responses((status = 200, body = [HostSample]), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem)))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(host): Path<String>,
+    Query(q): Query<super::SeriesQuery>,
+) -> ApiResult<Json<Vec<HostSample>>> {
+    admin_only(&caller)?;
+    if host != LOCAL {
+        return Err(Problem::not_found(format!("no host {host:?}; the local driver has one host, \"{LOCAL}\"")));
+    }
+    let rows = sqlx::query(
+        "SELECT * FROM host_samples WHERE host = $1 AND at_ms >= $2 AND at_ms < $3 ORDER BY at_ms LIMIT 5000",
+    )
+    .bind(LOCAL)
+    .bind(q.from_ms.unwrap_or_else(|| super::now_ms() - 15 * 60 * 1000))
+    .bind(q.to_ms.unwrap_or(i64::MAX))
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(rows.iter().map(sample_of).collect::<Result<_, _>>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_files_are_read() {
+        let stat = "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 50 0 25 400 25 0 0 0 0 0\n";
+        assert_eq!(cpu_jiffies(stat), Some((150, 1000)));
+        let meminfo = "MemTotal:       2048 kB\nMemFree:        100 kB\nMemAvailable:   1024 kB\n";
+        assert_eq!(memory(meminfo), Some((2048 * 1024, 1024 * 1024)));
+        let dev = "Inter-|   Receive |  Transmit\n face |bytes packets|bytes\n\
+            lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n eth0: 30 1 0 0 0 0 0 0 7 1 0 0 0 0 0 0\n";
+        assert_eq!(network(dev), (130, 107));
+        assert_eq!(load1("1.99 2.02 1.65 3/95 15606"), Some(1.99));
+        assert!(used_pct(std::path::Path::new("/")).is_some_and(|p| (0.0..=100.0).contains(&p)));
+    }
+}
