@@ -9,7 +9,8 @@ use crate::problem::Problem;
 use crate::AppState;
 use crate::{
     accounts, audit, backup_schedules, backups, benchmarks, billing, builds, certificates, chain_users, chains,
-    channel_settings, contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, security, templates, upgrades,
+    channel_settings, contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, restore, security, templates,
+    upgrades,
 };
 
 #[derive(OpenApi)]
@@ -27,7 +28,7 @@ use crate::{
         monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, certificates::list, backups::create,
         backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, billing::usage, billing::get_invoice,
         billing::list_plans, billing::put_plan, billing::put_tenant_plan, backup_schedules::put, backup_schedules::get,
-        backup_schedules::delete, explorer::blocks, explorer::block, explorer::export, health,
+        backup_schedules::delete, restore::restore, explorer::blocks, explorer::block, explorer::export, health,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
             "/api/chains/{chain}/backup-schedule",
             get(backup_schedules::get).put(backup_schedules::put).delete(backup_schedules::delete),
         )
+        .route("/api/chains/{chain}/restore", post(restore::restore))
         .route("/api/chains/{chain}/blocks", get(explorer::blocks))
         .route("/api/chains/{chain}/blocks/{number}", get(explorer::block))
         .route("/api/chains/{chain}/transactions", get(explorer::export))

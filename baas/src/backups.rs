@@ -137,9 +137,10 @@ pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) 
     .clone();
     let job = Job::start(&state.db, chain, "backup", &STEPS).await?;
     let id = new_id();
+    let nodes: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
     sqlx::query(
-        "INSERT INTO backups (id, chain_id, node_id, job_id, status, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, 'running', $5, $6)",
+        "INSERT INTO backups (id, chain_id, node_id, job_id, status, created_by, created_at, nodes) \
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
     )
     .bind(&id)
     .bind(chain)
@@ -147,6 +148,7 @@ pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) 
     .bind(&job.id)
     .bind(by)
     .bind(now())
+    .bind(nodes.join(","))
     .execute(&state.db)
     .await?;
     tracing::info!(%chain, node = %node.id, %by, job = %job.id, "backup started");
@@ -272,8 +274,8 @@ fn key_material(chain_dir: &FsPath) -> Result<std::collections::BTreeMap<String,
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                if path.file_name().is_some_and(|n| n == "data") {
-                    continue; // a node's ledger: that is the snapshot's part
+                if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("data")) {
+                    continue; // a node's ledger (or one set aside): the snapshot's part
                 }
                 walk(base, &path, out)?;
             } else if path.extension().is_some_and(|e| e == "pem") {

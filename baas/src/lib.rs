@@ -35,6 +35,7 @@ pub mod problem;
 pub mod provisioner;
 pub mod quotas;
 pub mod rest_gateway;
+pub mod restore;
 pub mod role;
 pub mod secrets;
 pub mod security;

@@ -558,6 +558,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/chains/{chain}/users" => json(json!({"name": "m"})),
         "/api/chains/{chain}/benchmarks" => json(json!({"workload": "kv"})),
         "/api/chains/{chain}/upgrade" => json(json!({"build": "bundled"})),
+        "/api/chains/{chain}/restore" => json(json!({"backup": "m"})),
         "/api/chains/{chain}/backup-schedule" => json(json!({"every_minutes": 60, "keep": 1})),
         "/api/chains/{chain}/config" => json(json!({"max_message_count": 10})),
         "/api/node-builds" => json(json!({"version": "m", "path": "/bin/true"})),

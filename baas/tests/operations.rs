@@ -682,3 +682,67 @@ async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
     assert!(get_text(format!("/api/chains/{chain}/transactions?from_ms={later}")).await.is_empty());
     server.stop().await.unwrap();
 }
+
+/// Issue #9 (3, 8): disaster on a raft-3 chain — every node killed, every
+/// ledger wiped, an org's client certificate lost — and the whole chain
+/// restored in place from a verified backup: the certificate comes back
+/// from the sealed keys, every node imports the backup's state, a peer
+/// reports the backup's height and state hash, what was committed after
+/// the backup is gone, and the raft group orders on from that height.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_raft_chain_is_restored_from_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let db = TestDb::preferred().await;
+    // The monitor looks once an hour: it does not restart the killed nodes.
+    let monitor = weft_baas::monitor::MonitorConfig { every: Duration::from_secs(3600), ..quick_monitor(0) };
+    let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
+    let (server, api, tokens) = server_with_tenant(config, "massive-dynamic", &[("ann", "tenant-admin")]).await;
+    let ann = tokens[0].clone();
+    let (chain, job) = create_chain(&api, &ann, "dr", "raft-3").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let submit = deploy_and_create(&api, &ann, &chain, "kept1").await;
+    let backups = format!("/api/chains/{chain}/backups");
+    let (s, accepted) = api.post(&backups, Some(&ann), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{accepted}");
+    let job = wait_job(&api, &ann, accepted["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let (_, list) = api.get(&backups, Some(&ann)).await;
+    let (id, height) = (list[0]["id"].as_str().unwrap().to_string(), list[0]["height"].as_u64().unwrap());
+    create_asset(&api, &ann, &submit, "lost1").await;
+
+    // The disaster.
+    let chain_dir = dir.path().join("chains").join(&chain);
+    for n in nodes(&api, &ann, &chain).await {
+        unsafe { libc::kill(n["pid"].as_u64().unwrap() as i32, libc::SIGKILL) };
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for n in ["node0.org1", "node0.org2", "node0.org3"] {
+        std::fs::remove_dir_all(chain_dir.join("nodes").join(n).join("data")).unwrap();
+    }
+    let net = weft_sdk::network::NetworkDir::open(&chain_dir).unwrap();
+    let lost_cert = chain_dir.join(&net.manifest().orgs[1].client_certificate);
+    std::fs::remove_file(&lost_cert).unwrap();
+
+    let restore = format!("/api/chains/{chain}/restore");
+    let (s, v) = api.post(&restore, Some(&ann), json!({"backup": "nope"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "no backup");
+    let (s, job) = api.post(&restore, Some(&ann), json!({"backup": id})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{job}");
+    let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][0]["detail"].as_str().unwrap().starts_with("1 key and certificate files restored"), "{job}");
+    assert!(job["steps"][4]["detail"].as_str().unwrap().contains("as backed up"), "{job}");
+    assert!(lost_cert.exists(), "the lost certificate is back");
+
+    let evaluate = format!("/api/chains/{chain}/contracts/asset-transfer/evaluate");
+    let read = |asset: &str| json!({"function": "ReadAsset", "args": [asset]});
+    assert_eq!(api.post(&evaluate, Some(&ann), read("kept1")).await.0, StatusCode::OK);
+    let (s, v) = api.post(&evaluate, Some(&ann), read("lost1")).await;
+    assert_ne!(s, StatusCode::OK, "what came after the backup is gone: {v}");
+    let create = json!({"function": "CreateAsset", "args": ["after1", "red", "3", "Ann", "10"]});
+    let (s, v) = api.post(&submit, Some(&ann), create).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
+    assert_eq!(v["block"].as_u64(), Some(height), "the raft group orders on from the restored height: {v}");
+    server.stop().await.unwrap();
+}

@@ -135,7 +135,10 @@ impl Raft {
         let mut store = LogStore::restore(stored)?;
         if store.is_empty() && founders.contains(&cfg.id) {
             let voters = founders.iter().map(|n| raft_id(n)).collect();
-            let data = SnapshotData { next_seq: 1, names: founders.to_vec() };
+            // A ledger restored from a state snapshot (a whole chain
+            // restored from a backup) holds blocks already: the group
+            // numbers on from there, as every founder restored the same.
+            let data = SnapshotData { next_seq: ledger_height.max(1), names: founders.to_vec() };
             store = LogStore::bootstrap(voters, data, &mut ops);
         }
         let snap = store.snapshot_data();

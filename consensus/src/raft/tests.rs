@@ -98,6 +98,31 @@ fn a_node_restarted_from_its_own_writes_carries_on() {
     assert!(raft.status().term >= 2, "a restart is a new election: {:?}", raft.status());
 }
 
+#[test]
+fn a_group_founded_over_a_restored_ledger_numbers_on_from_its_height() {
+    let limits =
+        BatchLimits { max_message_count: 1, preferred_max_bytes: 1024, absolute_max_bytes: 2048, timeout_ticks: 3 };
+    let cfg = RaftConfig {
+        id: "o".into(),
+        limits,
+        election_tick: 5,
+        heartbeat_tick: 1,
+        snapshot_interval: 100,
+        retry_ticks: 20,
+        give_up_ticks: 200,
+    };
+    let (mut disk, mut height) = (std::collections::BTreeMap::new(), 42);
+    let (mut raft, actions) = Raft::new(cfg, &["o".into()], &[], height).unwrap();
+    drive(&mut raft, actions, &mut disk, &mut height);
+    for _ in 0..20 {
+        let a = raft.tick();
+        drive(&mut raft, a, &mut disk, &mut height);
+    }
+    let a = raft.step(Input::Submit { request: 1, envelope: b"after the restore".to_vec() });
+    assert_eq!(drive(&mut raft, a, &mut disk, &mut height), [1]);
+    assert_eq!(height, 43, "block 42 follows the restored 0..=41 (drive checks each number)");
+}
+
 /// Carries out actions as a single-node driver would; returns the requests
 /// acknowledged.
 fn drive(

@@ -1,0 +1,220 @@
+//! Restoring a whole chain in place from one of its verified backups (the
+//! disaster case: ledgers lost or corrupted on every node), as a job: the
+//! backup's sealed keys fill in any missing key or certificate, every node
+//! is stopped, its data directory set aside (kept beside it, not deleted),
+//! the backup's state snapshot placed for it to import, and every node
+//! started again. Solo and raft orderers found their group afresh at the
+//! restored height; the job ends when every node serves and a peer reports
+//! the backup's height and state hash. PBFT chains are refused: their
+//! replicas' views and checkpoints are not in a state snapshot.
+
+use std::path::Path as FsPath;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+use weft_provision::{ManifestNode, NodeConfig, NodeRoleName};
+use weft_sdk::network::NetworkDir;
+
+use crate::chains::manageable;
+use crate::jobs::{Job, JobView};
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::Caller;
+use crate::upgrades::no_job_running;
+use crate::AppState;
+
+pub const STEPS: [&str; 5] = ["key material", "stop nodes", "restore ledgers", "start nodes", "verify"];
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    /// A verified backup of this chain (GET …/backups).
+    pub backup: String,
+}
+
+/// What the job needs of the backup.
+struct Source {
+    id: String,
+    snapshot: std::path::PathBuf,
+    height: u64,
+    state_hash: String,
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/restore", tag = "backups", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")), request_body = RestoreRequest,
+    responses((status = 202, body = JobView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    ApiJson(req): ApiJson<RestoreRequest>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!("chain {} is {}; running chains are restored", chain.id, chain.status)));
+    }
+    if chain.consensus == "pbft" {
+        return Err(Problem::conflict(
+            "PBFT chains are not restored from a backup yet: a replica's view and checkpoints are not in a state \
+             snapshot; restore peers one at a time (POST …/nodes with from_backup) instead",
+        ));
+    }
+    let snapshot = crate::backups::verified_snapshot(&state, &chain.id, &req.backup)
+        .await
+        .map_err(|p| Problem::unprocessable(p.detail.replace("from_backup", "backup")))?;
+    let row = sqlx::query("SELECT height, state_hash, nodes FROM backups WHERE id = $1")
+        .bind(&req.backup)
+        .fetch_one(&state.db)
+        .await?;
+    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::conflict)?;
+    let now: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
+    let then: Option<String> = row.try_get("nodes")?;
+    if then.as_deref() != Some(now.join(",").as_str()) {
+        return Err(Problem::conflict(format!(
+            "the chain's nodes changed since backup {} (then: {}; now: {}); its configuration names the nodes of \
+             then — restore from a newer backup",
+            req.backup,
+            then.as_deref().unwrap_or("not recorded"),
+            now.join(",")
+        )));
+    }
+    let source = Source {
+        id: req.backup.clone(),
+        snapshot,
+        height: row.try_get::<Option<i64>, _>("height")?.unwrap_or(0) as u64,
+        state_hash: row.try_get::<Option<String>, _>("state_hash")?.unwrap_or_default(),
+    };
+    no_job_running(&state, &chain.id).await?;
+    let job = Job::start(&state.db, &chain.id, "restore", &STEPS).await?;
+    tracing::warn!(chain = %chain.id, backup = %req.backup, by = %caller.username, job = %job.id, "restoring the chain from a backup");
+    state.jobs.spawn(run(state.clone(), chain.id.clone(), source, job.clone()));
+    Ok((StatusCode::ACCEPTED, Json(job.view().await?)))
+}
+
+async fn run(state: AppState, chain: String, source: Source, job: Job) {
+    match steps(&state, &chain, &source, &job).await {
+        Ok(()) => {
+            tracing::info!(%chain, backup = %source.id, "chain restored");
+            job.finish(Ok(())).await;
+        }
+        Err((step, why)) => {
+            job.failed(step, &why).await;
+            tracing::error!(%chain, backup = %source.id, "restoring the chain failed: {why}");
+            job.finish(Err(format!(
+                "step {:?} failed: {why}; the ledgers set aside are in each node's directory as data.before-restore",
+                STEPS[step]
+            )))
+            .await;
+        }
+    }
+}
+
+async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), (usize, String)> {
+    let dir = state.driver.chain_dir(chain);
+    job.running(0, "opening the backup's sealed keys").await;
+    let (restored, present) = restore_keys(state, &dir, source).map_err(|e| (0, e))?;
+    job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
+
+    let net = NetworkDir::open(&dir).map_err(|e| (1, e))?;
+    let nodes = net.manifest().nodes.clone();
+    let ops = state.node_ops.lock().await;
+    job.running(1, &format!("stopping {} nodes", nodes.len())).await;
+    for node in &nodes {
+        let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+        tokio::task::spawn_blocking(move || driver.stop(&c, &n))
+            .await
+            .map_err(|e| (1, e.to_string()))?
+            .map_err(|e| (1, format!("stopping {}: {e}", node.id)))?;
+    }
+    job.done(1, &format!("{} nodes stopped", nodes.len())).await;
+
+    job.running(2, &format!("placing the state at height {} for every node", source.height)).await;
+    for node in &nodes {
+        place(&dir, node, &source.snapshot).map_err(|e| (2, format!("{}: {e}", node.id)))?;
+    }
+    job.done(2, &format!("{} ledgers set aside as data.before-restore; snapshot placed", nodes.len())).await;
+
+    job.running(3, "starting every node").await;
+    for node in &nodes {
+        let (_, limits) = crate::builds::start_node(state, chain, node).await.map_err(|e| (3, e))?;
+        crate::provisioner::record_node(state, chain, node, &limits.describe()).await.map_err(|e| (3, e))?;
+    }
+    drop(ops);
+    crate::provisioner::wait_healthy(state, chain, &nodes, job, 3).await.map_err(|e| (3, e))?;
+    job.done(3, &format!("{} nodes serving", nodes.len())).await;
+
+    job.running(4, "comparing a peer's state with the backup's").await;
+    let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((4, "no peer".to_string()))?;
+    let taken = net.snapshot(peer).await.map_err(|e| (4, e))?;
+    let _ = std::fs::remove_file(dir.join("nodes").join(&peer.id).join(&taken.path));
+    let hash = hex::encode(&taken.state_hash);
+    if taken.height == source.height && hash != source.state_hash {
+        return Err((
+            4,
+            format!("{} has state {hash} at height {}, the backup {}", peer.id, taken.height, source.state_hash),
+        ));
+    }
+    if taken.height < source.height {
+        return Err((4, format!("{} is at height {}, below the backup's {}", peer.id, taken.height, source.height)));
+    }
+    let detail = if taken.height == source.height {
+        format!("{} at height {}, state {}: as backed up", peer.id, taken.height, &hash[..16])
+    } else {
+        format!(
+            "{} already at height {} (the backup's was {}): transactions came in",
+            peer.id, taken.height, source.height
+        )
+    };
+    job.done(4, &detail).await;
+    Ok(())
+}
+
+/// Writes back every key or certificate of the backup the chain's directory
+/// lost; leaves present ones alone. (restored, present)
+fn restore_keys(state: &AppState, dir: &FsPath, source: &Source) -> Result<(usize, usize), String> {
+    let sealed_path = source.snapshot.with_file_name("keys.sealed");
+    let sealed =
+        std::fs::read_to_string(&sealed_path).map_err(|e| format!("reading {}: {e}", sealed_path.display()))?;
+    let plain = state.master_key.open(&sealed, &format!("backup/{}", source.id))?;
+    let files: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&plain).map_err(|e| format!("the sealed keys are unreadable: {e}"))?;
+    let (mut restored, mut present) = (0, 0);
+    for (rel, pem) in files {
+        let path = dir.join(&rel);
+        if path.exists() {
+            present += 1;
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        restored += 1;
+    }
+    Ok((restored, present))
+}
+
+/// Sets the node's data directory aside (replacing an older set-aside one)
+/// and has it import `snapshot` at its next start.
+fn place(dir: &FsPath, node: &ManifestNode, snapshot: &FsPath) -> Result<(), String> {
+    let config_path = dir.join(&node.config);
+    let mut config = NodeConfig::load(&config_path).map_err(|e| e.to_string())?;
+    let data = config.data_dir.clone();
+    let aside = data.with_file_name("data.before-restore");
+    if data.exists() {
+        let _ = std::fs::remove_dir_all(&aside);
+        std::fs::rename(&data, &aside).map_err(|e| format!("setting {} aside: {e}", data.display()))?;
+    }
+    std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
+    std::fs::copy(snapshot, data.join("join.snapshot")).map_err(|e| format!("placing the snapshot: {e}"))?;
+    if !config.join_from_snapshot {
+        config.join_from_snapshot = true;
+        config.save(&config_path).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
