@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use weft_provision::NodeRoleName;
 use weft_sdk::network::NetworkDir;
 
-use crate::chains::{manageable, readable};
+use crate::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
@@ -111,13 +111,7 @@ pub async fn create(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<NewBackup>,
 ) -> ApiResult<(StatusCode, Json<BackupAccepted>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; backups are taken of running chains",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "backups are taken of running chains").await?;
     let (backup, job) = begin(&state, &chain.id, req.node.as_deref(), &caller.username).await?;
     Ok((StatusCode::ACCEPTED, Json(BackupAccepted { backup, job: job.view().await? })))
 }

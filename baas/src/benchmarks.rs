@@ -15,7 +15,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_bench::workload::{Workload, BUILTIN};
 
-use crate::chains::{manageable, readable};
+use crate::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
@@ -132,13 +132,7 @@ pub async fn create(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<NewBenchmark>,
 ) -> ApiResult<(StatusCode, Json<BenchmarkAccepted>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; benchmarks run on running chains",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "benchmarks run on running chains").await?;
     let (workload, body) = workload_of(&req)?;
     let _guard = state.quota_lock.lock().await; // one check-and-insert at a time
     let busy = sqlx::query(

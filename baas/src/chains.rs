@@ -106,6 +106,16 @@ pub async fn manageable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Pro
     Ok(chain)
 }
 
+/// [`manageable`], and running: `doing` ends the refusal of a chain in any
+/// other state ("chain X is failed; <doing>").
+pub async fn manageable_running(db: &Db, caller: &Caller, id: &str, doing: &str) -> Result<Chain, Problem> {
+    let chain = manageable(db, caller, id).await?;
+    if chain.status != "running" {
+        return Err(Problem::conflict(format!("chain {} is {}; {doing}", chain.id, chain.status)));
+    }
+    Ok(chain)
+}
+
 #[utoipa::path(post, path = "/api/chains", tag = "chains", security(("bearer" = [])), request_body = NewChain,
     responses((status = 202, body = Accepted), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 409, body = Problem), (status = 422, body = Problem)))]

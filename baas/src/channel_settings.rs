@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use weft_sdk::network::NetworkDir;
 
-use crate::chains::manageable;
+use crate::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -106,13 +106,7 @@ pub async fn update(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<BatchSettings>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; running chains are reconfigured",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "running chains are reconfigured").await?;
     req.check().map_err(Problem::unprocessable)?;
     no_job_running(&state, &chain.id).await?;
     let job = Job::start(&state.db, &chain.id, "config-update", &STEPS).await?;
@@ -148,6 +142,10 @@ async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job
     loop {
         let mut behind = Vec::new();
         for node in &net.manifest().nodes {
+            // A node its operator stopped catches up when started again.
+            if crate::upgrades::stopped_by_operator(state, chain, &node.id).await.map_err(|e| (1, e))? {
+                continue;
+            }
             match net.status(node).await {
                 Ok(s) if s.config_sequence >= sequence => {}
                 Ok(s) => behind.push(format!("{} at sequence {}", node.id, s.config_sequence)),
@@ -155,7 +153,7 @@ async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job
             }
         }
         if behind.is_empty() {
-            job.done(1, &format!("{} nodes on sequence {sequence}", net.manifest().nodes.len())).await;
+            job.done(1, &format!("every running node on sequence {sequence}")).await;
             return Ok(());
         }
         if Instant::now() > deadline {

@@ -9,7 +9,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
-use crate::chains::{manageable, readable, Chain};
+use crate::chains::{manageable_running, readable, Chain};
 use crate::db::Db;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
@@ -213,13 +213,7 @@ async fn act(
     node: String,
     action: Action,
 ) -> ApiResult<Json<NodeView>> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; nodes are managed on running chains",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "nodes are managed on running chains").await?;
     let admin = admin_of(&state, &chain)?;
     let n = find(&admin, &node)?.clone();
     let _ops = state.node_ops.lock().await;
@@ -367,13 +361,7 @@ pub async fn add(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<NewNode>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; nodes are added to running chains",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "nodes are added to running chains").await?;
     let admin = admin_of(&state, &chain)?;
     let roles = parse_roles(&req.roles)?;
     weft_provision::check_orderer_change(admin.manifest().consensus, &roles, "the new node")
@@ -425,13 +413,7 @@ pub async fn remove(
     caller: Caller,
     Path((chain, node)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; nodes are removed from running chains",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "nodes are removed from running chains").await?;
     let admin = admin_of(&state, &chain)?;
     let n = find(&admin, &node)?.clone();
     weft_provision::check_orderer_change(admin.manifest().consensus, &n.roles, &n.id).map_err(Problem::conflict)?;
@@ -467,13 +449,7 @@ pub async fn add_org(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<NewOrg>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!(
-            "chain {} is {}; orgs are added to running chains",
-            chain.id, chain.status
-        )));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "orgs are added to running chains").await?;
     let admin = admin_of(&state, &chain)?;
     if !weft_provision::valid_id(&req.org) {
         return Err(Problem::unprocessable(format!(

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeConfig, NodeRoleName};
 use weft_sdk::network::NetworkDir;
 
-use crate::chains::manageable;
+use crate::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -54,10 +54,7 @@ pub async fn restore(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<RestoreRequest>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!("chain {} is {}; running chains are restored", chain.id, chain.status)));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "running chains are restored").await?;
     if chain.consensus == "pbft" {
         return Err(Problem::conflict(
             "PBFT chains are not restored from a backup yet: a replica's view and checkpoints are not in a state \

@@ -18,7 +18,7 @@ use weft_provision::{ManifestNode, NodeRoleName};
 use weft_sdk::network::NetworkDir;
 
 use crate::builds::{self, NodeBuild, BUNDLED};
-use crate::chains::manageable;
+use crate::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -81,10 +81,7 @@ pub async fn upgrade(
     Path(chain): Path<String>,
     ApiJson(req): ApiJson<UpgradeRequest>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    let chain = manageable(&state.db, &caller, &chain).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!("chain {} is {}; running chains are upgraded", chain.id, chain.status)));
-    }
+    let chain = manageable_running(&state.db, &caller, &chain, "running chains are upgraded").await?;
     let gate = Duration::from_secs(req.gate_secs.unwrap_or(60));
     if !(5..=600).contains(&gate.as_secs()) {
         return Err(Problem::unprocessable(format!("gate_secs: {} is not between 5 and 600", gate.as_secs())));
@@ -190,6 +187,18 @@ async fn upgrade_node(
     step: usize,
 ) -> Result<String, String> {
     let net = NetworkDir::open(&state.driver.chain_dir(chain))?;
+    if stopped_by_operator(state, chain, &node.id).await? {
+        // Its operator's stop stands: it starts on the new build when
+        // started again.
+        sqlx::query("UPDATE nodes SET build = $1 WHERE chain_id = $2 AND node_id = $3")
+            .bind(version)
+            .bind(chain)
+            .bind(&node.id)
+            .execute(&state.db)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(format!("stopped by its operator; starts on {version} when started"));
+    }
     job.running(step, &format!("draining {}", node.id)).await;
     if let Err(e) = net.drain(node).await {
         tracing::warn!(%chain, node = %node.id, "could not drain before the upgrade: {e}");
@@ -200,6 +209,17 @@ async fn upgrade_node(
     job.running(step, &format!("health gate: serving and at height {target} within {} s", gate.as_secs())).await;
     let status = health_gate(state, &net, chain, node, target, gate).await?;
     Ok(format!("on {version} (reports weft-node {}), at height {}", status.version, status.height))
+}
+
+/// Whether the node's operator stopped it through the API.
+pub async fn stopped_by_operator(state: &AppState, chain: &str, node: &str) -> Result<bool, String> {
+    let row = sqlx::query("SELECT desired FROM nodes WHERE chain_id = $1 AND node_id = $2")
+        .bind(chain)
+        .bind(node)
+        .fetch_optional(&state.db)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(row.and_then(|r| r.try_get::<String, _>("desired").ok()).as_deref() == Some("stopped"))
 }
 
 /// The highest height the chain's other nodes report.

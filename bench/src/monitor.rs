@@ -69,7 +69,12 @@ fn read_sample(pid: u32) -> Option<Sample> {
 }
 
 fn net(pid: u32) -> (u64, u64) {
-    let dev = std::fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default();
+    net_dev(&std::fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default())
+}
+
+/// Bytes received and sent over every interface of a /proc/…/net/dev page
+/// (a network namespace's, not one process's).
+pub fn net_dev(dev: &str) -> (u64, u64) {
     dev.lines()
         .skip(2)
         .filter_map(|l| {

@@ -37,18 +37,6 @@ pub fn memory(meminfo: &str) -> Option<(u64, u64)> {
     Some((field("MemTotal:")?, field("MemAvailable:")?))
 }
 
-/// Bytes received and sent over every interface (/proc/net/dev).
-pub fn network(dev: &str) -> (u64, u64) {
-    dev.lines()
-        .skip(2)
-        .filter_map(|l| {
-            let (_, counters) = l.split_once(':')?;
-            let v: Vec<u64> = counters.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-            Some((*v.first()?, *v.get(8)?))
-        })
-        .fold((0, 0), |(r, t), (dr, dt)| (r + dr, t + dt))
-}
-
 /// The 1-minute load average (/proc/loadavg).
 pub fn load1(loadavg: &str) -> Option<f64> {
     loadavg.split_whitespace().next()?.parse().ok()
@@ -91,7 +79,7 @@ pub fn read(data_dir: &std::path::Path) -> Reading {
         cpu: cpu_jiffies(&file("/proc/stat")),
         memory: memory(&file("/proc/meminfo")),
         disk: filesystem(data_dir),
-        net: network(&file("/proc/net/dev")),
+        net: weft_bench::monitor::net_dev(&file("/proc/net/dev")),
         load1: load1(&file("/proc/loadavg")),
     }
 }
@@ -229,7 +217,7 @@ mod tests {
         assert_eq!(memory(meminfo), Some((2048 * 1024, 1024 * 1024)));
         let dev = "Inter-|   Receive |  Transmit\n face |bytes packets|bytes\n\
             lo: 100 1 0 0 0 0 0 0 100 1 0 0 0 0 0 0\n eth0: 30 1 0 0 0 0 0 0 7 1 0 0 0 0 0 0\n";
-        assert_eq!(network(dev), (130, 107));
+        assert_eq!(weft_bench::monitor::net_dev(dev), (130, 107));
         assert_eq!(load1("1.99 2.02 1.65 3/95 15606"), Some(1.99));
         assert!(used_pct(std::path::Path::new("/")).is_some_and(|p| (0.0..=100.0).contains(&p)));
     }

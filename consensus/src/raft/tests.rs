@@ -45,17 +45,7 @@ fn the_simulator_catches_forks_and_lost_acknowledgements() {
 fn a_node_restarted_from_its_own_writes_carries_on() {
     // One orderer: elects itself, orders, and after a restart from what it
     // persisted keeps the same numbering.
-    let limits =
-        BatchLimits { max_message_count: 2, preferred_max_bytes: 1024, absolute_max_bytes: 2048, timeout_ticks: 3 };
-    let cfg = RaftConfig {
-        id: "o".into(),
-        limits,
-        election_tick: 5,
-        heartbeat_tick: 1,
-        snapshot_interval: 2,
-        retry_ticks: 20,
-        give_up_ticks: 200,
-    };
+    let cfg = one_orderer(2, 2);
     let mut disk = std::collections::BTreeMap::new();
     let mut height = 1;
     let stored: Vec<_> = Vec::new();
@@ -100,17 +90,7 @@ fn a_node_restarted_from_its_own_writes_carries_on() {
 
 #[test]
 fn a_group_founded_over_a_restored_ledger_numbers_on_from_its_height() {
-    let limits =
-        BatchLimits { max_message_count: 1, preferred_max_bytes: 1024, absolute_max_bytes: 2048, timeout_ticks: 3 };
-    let cfg = RaftConfig {
-        id: "o".into(),
-        limits,
-        election_tick: 5,
-        heartbeat_tick: 1,
-        snapshot_interval: 100,
-        retry_ticks: 20,
-        give_up_ticks: 200,
-    };
+    let cfg = one_orderer(1, 100);
     let (mut disk, mut height) = (std::collections::BTreeMap::new(), 42);
     let (mut raft, actions) = Raft::new(cfg, &["o".into()], &[], height).unwrap();
     drive(&mut raft, actions, &mut disk, &mut height);
@@ -121,6 +101,21 @@ fn a_group_founded_over_a_restored_ledger_numbers_on_from_its_height() {
     let a = raft.step(Input::Submit { request: 1, envelope: b"after the restore".to_vec() });
     assert_eq!(drive(&mut raft, a, &mut disk, &mut height), [1]);
     assert_eq!(height, 43, "block 42 follows the restored 0..=41 (drive checks each number)");
+}
+
+/// A single orderer "o" cutting batches of `max_message_count`.
+fn one_orderer(max_message_count: usize, snapshot_interval: u64) -> RaftConfig {
+    let limits =
+        BatchLimits { max_message_count, preferred_max_bytes: 1024, absolute_max_bytes: 2048, timeout_ticks: 3 };
+    RaftConfig {
+        id: "o".into(),
+        limits,
+        election_tick: 5,
+        heartbeat_tick: 1,
+        snapshot_interval,
+        retry_ticks: 20,
+        give_up_ticks: 200,
+    }
 }
 
 /// Carries out actions as a single-node driver would; returns the requests
