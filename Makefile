@@ -2,7 +2,9 @@
 # Everything else here is a step of those two, or a separate, slower job.
 
 CARGO ?= cargo
-TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+# Where cargo builds: CARGO_TARGET_DIR, else what cargo says (a
+# ~/.cargo/config.toml may move it), else ./target.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps 2>/dev/null | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p'),target)
 
 # Every cargo call below selects the whole workspace with all targets. Cargo
 # unifies build-script dependency features per selection, so `-p some-crate`
@@ -10,13 +12,13 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run run-network test bootstrap build fmt-check lint unit bench bench-suite bench-soak soak clean
+.PHONY: run run-network test bootstrap build fmt-check lint unit console console-api console-test bench bench-suite bench-soak soak clean
 
 ## Set up this machine, build everything and start weft-baas on
 ## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
-## (docs/baas.md). The console (issue #10) will be served from it.
-run: bootstrap build
-	bash scripts/run-baas.sh
+## (docs/baas.md), serving the web console at / (docs/console.md).
+run: bootstrap build console
+	CARGO_TARGET_DIR=$(TARGET_DIR) bash scripts/run-baas.sh
 
 ## A local solo-1 network in ./weft-net with asset-transfer deployed, without
 ## the BaaS (docs/getting-started.md).
@@ -24,7 +26,7 @@ run-network: bootstrap build
 	bash scripts/run-local.sh
 
 ## Everything CI runs: set-up, formatting, lints, all tests.
-test: bootstrap fmt-check lint build unit
+test: bootstrap fmt-check lint build unit console-test
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -49,6 +51,27 @@ lint:
 # PostgreSQL server, so the BaaS tests cover PostgreSQL as well as SQLite.
 unit:
 	bash scripts/with-postgres.sh $(CARGO) test --workspace
+
+## The web console (console/, React + TypeScript): type-checked and built
+## by Vite into console/dist, which weft-baas serves.
+console:
+	cd console && npm run build
+
+## Regenerates the console's typed API client from weft-baas's OpenAPI
+## document (run after changing a route; a test fails until you do).
+console-api: build
+	$(TARGET_DIR)/debug/weft-baas openapi > console/src/api/openapi.json
+	cd console && npm run gen:api
+
+## The console's unit tests (Vitest), a check that its generated client
+## matches the committed OpenAPI document, and its browser test (Chromium,
+## a real weft-baas and nodes; screenshots in console/test-results/).
+console-test: build console
+	cd console && npx openapi-typescript src/api/openapi.json -o .schema-check.d.ts >/dev/null \
+		&& cmp -s .schema-check.d.ts src/api/schema.d.ts \
+		|| { echo "console/src/api/schema.d.ts is stale: run make console-api"; exit 1; }
+	cd console && npm test
+	cd console && WEFT_BAAS_BIN=$(abspath $(TARGET_DIR))/debug/weft-baas npm run e2e
 
 ## The weft-bench suite (machine ceiling, asset-transfer on solo-1, raft-3,
 ## raft-5; reports in bench/results/) and the criterion benchmarks; not part

@@ -12,8 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # SQLite that sqlx bundles) and make (the Makefile), clang/libclang for
 # bindgen (librocksdb-sys), protoc for prost-build, iproute2 for the
 # multi-host tests' network namespaces, postgresql for the BaaS tests'
-# throwaway database server (scripts/with-postgres.sh).
-DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql)
+# throwaway database server (scripts/with-postgres.sh), chromium for the
+# console's browser tests (playwright-core drives it; it downloads no browser).
+DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -41,5 +42,18 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 else
   log "Rust target wasm32-unknown-unknown present"
+fi
+# The console's npm packages (console/package-lock.json), with the
+# machine's Node.js and npm; again only when the lock file changed.
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f console/node_modules/.package-lock.json ] || [ console/package-lock.json -nt console/node_modules/.package-lock.json ]; then
+    log "installing the console's npm packages"
+    (cd console && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    log "console npm packages present"
+  fi
+else
+  log "npm not found: install Node.js 20 and npm (the console is built with them)" >&2
+  exit 1
 fi
 log "done"

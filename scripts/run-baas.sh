@@ -13,8 +13,10 @@ LISTEN="${WEFT_BAAS_LISTEN:-127.0.0.1:7080}"
 
 cat <<MSG
 Starting weft-baas on http://$LISTEN (data in $DATA).
+  Console:    http://$LISTEN/          (sign in as admin; tenant admins create chains)
   API page:   http://$LISTEN/api/docs   (try POST /api/auth/login as admin)
   OpenAPI:    http://$LISTEN/api/openapi.json
   Walkthrough with curl (tenant, chain, contract, transaction): docs/baas.md
 MSG
-exec "$BIN/weft-baas" serve --listen "$LISTEN" --data-dir "$DATA" --node-binary "$BIN/weft-node"
+exec "$BIN/weft-baas" serve --listen "$LISTEN" --data-dir "$DATA" --node-binary "$BIN/weft-node" \
+  --console-dir console/dist

@@ -31,9 +31,33 @@ use crate::{
         backup_schedules::delete, restore::restore, explorer::blocks, explorer::block, explorer::export, health,
     ),
     components(schemas(Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UniqueOperationIds),
 )]
 pub struct ApiDoc;
+
+/// Operation ids from method and path (`get_chains_chain_nodes`): the
+/// handlers' function names repeat across modules (`list`, `get`, …), and
+/// generated clients key operations by id.
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let base = path.trim_start_matches("/api/").replace(['{', '}'], "").replace(['/', '-', '.'], "_");
+            let operations = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in operations {
+                if let Some(op) = op {
+                    op.operation_id = Some(format!("{method}_{base}"));
+                }
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -72,7 +96,22 @@ async fn not_found(uri: axum::http::Uri) -> Problem {
     Problem::not_found(format!("no route {}; the API is described at /api/openapi.json", uri.path()))
 }
 
-pub fn router(state: AppState) -> Router {
+/// The API's routes; with `console`, every path outside /api/ serves the
+/// web console from that directory.
+pub fn router(state: AppState, console: Option<std::path::PathBuf>) -> Router {
+    let fallback = move |uri: axum::http::Uri| {
+        let console = console.clone();
+        async move {
+            match console {
+                Some(root) if !uri.path().starts_with("/api/") => crate::console::serve(root, uri).await,
+                _ => axum::response::IntoResponse::into_response(not_found(uri).await),
+            }
+        }
+    };
+    api_routes(state.clone()).fallback(fallback).with_state(state)
+}
+
+fn api_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi))
@@ -140,8 +179,35 @@ pub fn router(state: AppState) -> Router {
         .route("/api/chains/{chain}/config", post(channel_settings::update))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))
-        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::extract::DefaultBodyLimit::max(crate::json::MAX_BODY_BYTES))
-        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The console's typed client is generated from the committed copy of
+    /// this document: it must not drift from the routes.
+    #[test]
+    fn the_console_is_generated_from_this_api() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../console/src/api/openapi.json");
+        let committed: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("console/src/api/openapi.json")).unwrap();
+        let now = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert!(committed == now, "console/src/api/openapi.json differs from the API: run `make console-api`");
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = ApiDoc::openapi();
+        let mut ids = std::collections::BTreeSet::new();
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.post, &item.put, &item.delete].into_iter().flatten() {
+                let id = op.operation_id.clone().unwrap();
+                assert!(ids.insert(id.clone()), "operation id {id} twice");
+            }
+        }
+        assert!(ids.contains("get_chains_chain_nodes"), "{ids:?}");
+    }
 }

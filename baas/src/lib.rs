@@ -18,6 +18,7 @@ pub mod chain_users;
 pub mod chains;
 pub mod channel_settings;
 pub mod config_tx;
+pub mod console;
 pub mod contracts;
 pub mod custody;
 pub mod db;

@@ -24,45 +24,56 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the REST API (and, later, the console) until SIGTERM or Ctrl-C.
+    /// Serve the REST API and the web console until SIGTERM or Ctrl-C.
     ///
     /// On the first start it creates the database and a platform admin
     /// `admin`, whose password is WEFT_BAAS_ADMIN_PASSWORD or a one-time
     /// password printed once.
-    Serve {
-        /// Address and port to listen on.
-        #[arg(long, env = "WEFT_BAAS_LISTEN", default_value = "127.0.0.1:7080")]
-        listen: SocketAddr,
-        /// Where the embedded SQLite database (baas.db) and chain data live.
-        #[arg(long, env = "WEFT_BAAS_DATA_DIR", default_value = "./weft-baas-data")]
-        data_dir: PathBuf,
-        /// Use this database instead of the embedded SQLite one
-        /// (sqlite://PATH, or postgres://USER:PASS@HOST/DB).
-        #[arg(long, env = "WEFT_BAAS_DATABASE_URL")]
-        database_url: Option<String>,
-        /// The weft-node executable chains' nodes run (default: next to
-        /// weft-baas, else on PATH).
-        #[arg(long, env = "WEFT_NODE_BIN")]
-        node_binary: Option<PathBuf>,
-        /// Where cgroup v2 is mounted; nodes get CPU and memory limits there
-        /// when the host allows it, and enforce them themselves otherwise.
-        #[arg(long, env = "WEFT_BAAS_CGROUP_MOUNT", default_value = "/sys/fs/cgroup")]
-        cgroup_mount: PathBuf,
-        /// The master key file sealing the chain-user keys the BaaS keeps
-        /// (default: <data-dir>/master.key, made on first start). Back it
-        /// up apart from the database.
-        #[arg(long, env = "WEFT_BAAS_MASTER_KEY_FILE")]
-        master_key_file: Option<PathBuf>,
-        /// Log filter, e.g. `info` or `info,weft_baas=debug`.
-        #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
-        log: String,
-        #[command(flatten)]
-        monitor: MonitorArgs,
-        /// Requests per second one bearer token may make (a burst of twice
-        /// as many is allowed); past it, 429 with Retry-After.
-        #[arg(long, env = "WEFT_BAAS_TOKEN_RATE", default_value_t = 100.0)]
-        token_rate: f64,
-    },
+    Serve(Box<ServeArgs>),
+    /// Print the REST API's OpenAPI document (JSON): the console's typed
+    /// client is generated from it (`make console-api`).
+    Openapi,
+}
+
+/// `weft-baas serve`'s options.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "WEFT_BAAS_LISTEN", default_value = "127.0.0.1:7080")]
+    listen: SocketAddr,
+    /// Where the embedded SQLite database (baas.db) and chain data live.
+    #[arg(long, env = "WEFT_BAAS_DATA_DIR", default_value = "./weft-baas-data")]
+    data_dir: PathBuf,
+    /// Use this database instead of the embedded SQLite one
+    /// (sqlite://PATH, or postgres://USER:PASS@HOST/DB).
+    #[arg(long, env = "WEFT_BAAS_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The weft-node executable chains' nodes run (default: next to
+    /// weft-baas, else on PATH).
+    #[arg(long, env = "WEFT_NODE_BIN")]
+    node_binary: Option<PathBuf>,
+    /// Where cgroup v2 is mounted; nodes get CPU and memory limits there
+    /// when the host allows it, and enforce them themselves otherwise.
+    #[arg(long, env = "WEFT_BAAS_CGROUP_MOUNT", default_value = "/sys/fs/cgroup")]
+    cgroup_mount: PathBuf,
+    /// The master key file sealing the chain-user keys the BaaS keeps
+    /// (default: <data-dir>/master.key, made on first start). Back it
+    /// up apart from the database.
+    #[arg(long, env = "WEFT_BAAS_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `info,weft_baas=debug`.
+    #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
+    log: String,
+    #[command(flatten)]
+    monitor: MonitorArgs,
+    /// Requests per second one bearer token may make (a burst of twice
+    /// as many is allowed); past it, 429 with Retry-After.
+    #[arg(long, env = "WEFT_BAAS_TOKEN_RATE", default_value_t = 100.0)]
+    token_rate: f64,
+    /// The built web console to serve at / (console/dist after
+    /// `make console`); without it, only the API is served.
+    #[arg(long, env = "WEFT_BAAS_CONSOLE_DIR")]
+    console_dir: Option<PathBuf>,
 }
 
 /// How chains' nodes are watched (docs/baas.md, "Monitoring and alarms").
@@ -142,17 +153,19 @@ impl MonitorArgs {
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            database_url,
-            node_binary,
-            cgroup_mount,
-            master_key_file,
-            log,
-            monitor,
-            token_rate,
-        } => {
+        Command::Serve(args) => {
+            let ServeArgs {
+                listen,
+                data_dir,
+                database_url,
+                node_binary,
+                cgroup_mount,
+                master_key_file,
+                log,
+                monitor,
+                token_rate,
+                console_dir,
+            } = *args;
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
                 .with_writer(std::io::stderr)
@@ -170,13 +183,19 @@ async fn main() -> Result<()> {
                     per_sec: token_rate.max(0.1),
                     burst: 2.0 * token_rate.max(0.5),
                 },
+                console_dir,
                 ..Config::new(listen, data_dir)
             };
             let server = Server::start(config).await?;
-            println!("weft-baas listening on http://{}/api (OpenAPI: /api/openapi.json)", server.addr);
+            println!("weft-baas listening on http://{}/ (console) and /api (OpenAPI: /api/openapi.json)", server.addr);
             shutdown_signal().await;
             tracing::info!("shutting down: finishing requests in flight");
             server.stop().await?;
+            Ok(())
+        }
+        Command::Openapi => {
+            use utoipa::OpenApi;
+            println!("{}", serde_json::to_string_pretty(&weft_baas::api::ApiDoc::openapi())?);
             Ok(())
         }
     }

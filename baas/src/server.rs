@@ -35,6 +35,9 @@ pub struct Config {
     pub monitor: crate::monitor::MonitorConfig,
     /// Requests per second (and burst) one bearer token may make.
     pub token_rate: crate::security::RateLimit,
+    /// The built web console (console/dist), served at / (none: the API
+    /// alone).
+    pub console_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -50,6 +53,7 @@ impl Config {
             master_key_file: None,
             monitor: crate::monitor::MonitorConfig::default(),
             token_rate: crate::security::RateLimit::default(),
+            console_dir: None,
         }
     }
 }
@@ -101,7 +105,7 @@ impl Server {
         let jobs = state.jobs.clone();
         provisioner::reattach(&state).await?;
         crate::monitor::start(state.clone(), config.monitor);
-        let app = api::router(state);
+        let app = api::router(state, config.console_dir.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

@@ -1,0 +1,107 @@
+import { useEffect, useState } from "react";
+import { api, type Schemas } from "../api/client";
+import { Badge, Empty, ErrorBox } from "../components";
+import { problemMessage } from "../lib/format";
+
+export function ChainOverview({ id }: { id: string }) {
+  const [chain, setChain] = useState<Schemas["Chain"] | null>(null);
+  const [nodes, setNodes] = useState<Schemas["NodeView"][] | null>(null);
+  const [blocks, setBlocks] = useState<Schemas["BlockPage"] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const path = { params: { path: { chain: id } } };
+    let stop = false;
+    async function load() {
+      const c = await api.GET("/api/chains/{chain}", path);
+      if (!c.data) return setError(problemMessage(c.error, c.response.status));
+      setChain(c.data);
+      if (c.data.status !== "running") return;
+      const n = await api.GET("/api/chains/{chain}/nodes", path);
+      if (n.data) setNodes(n.data);
+      else setError(problemMessage(n.error, n.response.status));
+      const b = await api.GET("/api/chains/{chain}/blocks", { params: { path: { chain: id }, query: { limit: 10 } } });
+      if (b.data) setBlocks(b.data);
+    }
+    load();
+    const timer = setInterval(() => !stop && load(), 3000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [id]);
+
+  return (
+    <main>
+      <h1>{chain ? chain.name : "Chain"}</h1>
+      <ErrorBox message={error} />
+      {chain && (
+        <p>
+          <Badge status={chain.status} /> {chain.template}, {chain.consensus} consensus
+          {chain.detail && <> — {chain.detail}</>}
+        </p>
+      )}
+      <h2>Nodes</h2>
+      {nodes && nodes.length === 0 && <Empty>This chain has no nodes.</Empty>}
+      {nodes && nodes.length > 0 && (
+        <table aria-label="Nodes">
+          <thead>
+            <tr>
+              <th scope="col">Node</th>
+              <th scope="col">Org</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Status</th>
+              <th scope="col">Height</th>
+              <th scope="col">Consensus</th>
+              <th scope="col">Build</th>
+            </tr>
+          </thead>
+          <tbody>
+            {nodes.map((n) => (
+              <tr key={n.id}>
+                <td>{n.id}</td>
+                <td>{n.org}</td>
+                <td>{n.roles.join(", ")}</td>
+                <td>
+                  <Badge status={n.up ? "up" : "down"} /> {n.problem}
+                </td>
+                <td>{n.height ?? "—"}</td>
+                <td>
+                  {n.consensus ?? "—"}
+                  {n.leader && <small> (leader {n.leader})</small>}
+                </td>
+                <td>{n.build}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Latest blocks</h2>
+      {blocks && blocks.blocks.length === 0 && <Empty>No blocks yet.</Empty>}
+      {blocks && blocks.blocks.length > 0 && (
+        <table aria-label="Blocks">
+          <thead>
+            <tr>
+              <th scope="col">Block</th>
+              <th scope="col">Transactions</th>
+              <th scope="col">Cut at</th>
+              <th scope="col">Hash</th>
+            </tr>
+          </thead>
+          <tbody>
+            {blocks.blocks.map((b) => (
+              <tr key={b.number}>
+                <td>{b.number}</td>
+                <td>{b.transactions.map((t) => `${t.function || t.kind} (${t.validation_code})`).join(", ")}</td>
+                <td>{b.timestamp_ms ? new Date(b.timestamp_ms).toLocaleString() : "genesis"}</td>
+                <td>
+                  <code>{b.hash.slice(0, 16)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,53 @@
+import { useState, type FormEvent } from "react";
+import { api, setToken } from "../api/client";
+import { ErrorBox } from "../components";
+import { problemMessage } from "../lib/format";
+import { navigate } from "../router";
+
+export function Login({ onSignedIn }: { onSignedIn: (username: string) => void }) {
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const { data, error, response } = await api.POST("/api/auth/login", { body: { username, password } });
+    setBusy(false);
+    if (!data) {
+      setError(problemMessage(error, response.status));
+      return;
+    }
+    setToken(data.token);
+    onSignedIn(data.user.username);
+    navigate("/chains");
+  }
+
+  return (
+    <main className="login">
+      <h1>Weft</h1>
+      <form onSubmit={submit} aria-label="Sign in">
+        <label>
+          Username
+          <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            autoComplete="current-password"
+            required
+          />
+        </label>
+        <ErrorBox message={error} />
+        <button type="submit" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}
