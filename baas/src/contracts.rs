@@ -21,6 +21,7 @@ use weft_sdk::network::NetworkDir;
 pub const MAX_WASM_BYTES: usize = 4 << 20;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeployQuery {
     /// Version label, e.g. 1.0; an upgrade needs a new one.
     pub version: String,

@@ -187,7 +187,10 @@ async fn main() -> Result<()> {
                 ..Config::new(listen, data_dir)
             };
             let server = Server::start(config).await?;
-            println!("weft-baas listening on http://{}/ (console) and /api (OpenAPI: /api/openapi.json)", server.addr);
+            println!(
+                "weft-baas listening on http://{} (console at /, API at /api, OpenAPI at /api/openapi.json)",
+                server.addr
+            );
             shutdown_signal().await;
             tracing::info!("shutting down: finishing requests in flight");
             server.stop().await?;

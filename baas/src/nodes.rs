@@ -51,6 +51,7 @@ pub struct NodeView {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// How many of the last lines (default 100, at most 2000).
     pub lines: Option<usize>,

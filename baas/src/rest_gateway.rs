@@ -76,6 +76,7 @@ pub struct Outcome {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// First block to report (default: the next block to commit).
     pub start_block: Option<u64>,

@@ -2,11 +2,13 @@
 // against a real weft-baas (SQLite, a fresh data directory, a free port on
 // 127.0.0.1) and real weft-node processes: sign in, see the empty state,
 // create a solo-1 chain through the wizard and watch its job, open it and
-// see its node up and its blocks. A screenshot of each step goes to
+// see its node up and its blocks; deploy the notary contract from the
+// browser, query it through the invoke form, notarize a document, verify
+// it and a different one, and find the notarization among the blocks. A screenshot of each step goes to
 // test-results/. WEFT_BAAS_BIN names the weft-baas to run (make passes the
 // one cargo built); CHROMIUM the browser (default /usr/bin/chromium).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,6 +24,18 @@ const shots = path.resolve("test-results");
 rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 const data = mkdtempSync(path.join(tmpdir(), "weft-console-e2e-"));
+
+/** The notary contract cargo compiled (weft-contract-wasm's build output). */
+function notaryWasm() {
+  const build = path.join(path.dirname(bin), "build");
+  const found = readdirSync(build)
+    .filter((d) => d.startsWith("weft-contract-wasm-"))
+    .map((d) => path.join(build, d, "out", "notary.wasm"))
+    .filter((f) => existsSync(f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!found.length) throw new Error(`no notary.wasm under ${build}: build the workspace first`);
+  return readFileSync(found[0]);
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -131,6 +145,45 @@ try {
   await nodes.locator(".badge-up").waitFor();
   await page.getByRole("table", { name: "Blocks" }).getByText("genesis").waitFor();
   await shot("the chain's overview: its node up, its genesis block");
+
+  // A contract from the browser: the notary, uploaded and deployed.
+  await page.getByRole("link", { name: "Contracts" }).click();
+  await page.getByText("No contract deployed yet").waitFor();
+  await page.getByLabel("Contract name").fill("notary");
+  await page.getByLabel(/Compiled contract/).setInputFiles({ name: "notary.wasm", mimeType: "application/wasm", buffer: notaryWasm() });
+  await page.getByRole("button", { name: "Deploy" }).click();
+  await page.getByRole("status").getByText(/notary 1.0: deploy committed in block/).waitFor({ timeout: 60_000 });
+  await shot("the notary contract deployed");
+
+  // Invoke it from the form: a query for a document never notarized.
+  await page.getByLabel("Function").fill("Verify");
+  await page.getByLabel("Arguments, one per line").fill("0".repeat(64));
+  await page.getByRole("button", { name: "Query" }).click();
+  await page.getByLabel("Result").getByText('"notarized":false').waitFor();
+  await shot("a query through the invoke form");
+
+  // The demo: notarize a document, print its certificate, verify files.
+  const document = { name: "contract.txt", mimeType: "text/plain", buffer: Buffer.from("Weft e2e: the signed contract\n") };
+  await page.getByRole("link", { name: "Notary" }).click();
+  await page.getByLabel("Document", { exact: true }).setInputFiles(document);
+  await page.getByText(/SHA-256: [0-9a-f]{64}/).waitFor();
+  await page.getByRole("button", { name: "Notarize" }).click();
+  const certificate = page.getByRole("region", { name: "Certificate" });
+  await certificate.getByRole("heading", { name: /^Certificate / }).waitFor({ timeout: 60_000 });
+  await certificate.getByText(/in block \d+/).waitFor();
+  await shot("the notarized document's certificate");
+  await page.getByLabel("Document to check").setInputFiles(document);
+  await page.getByRole("status").getByText(/contract.txt was notarized on .* as certificate/).waitFor();
+  await shot("the same document verified");
+  const other = { name: "forged.txt", mimeType: "text/plain", buffer: Buffer.from("Weft e2e: a different contract\n") };
+  await page.getByLabel("Document to check").setInputFiles(other);
+  await page.getByRole("status").getByText("forged.txt is not notarized on this chain.").waitFor();
+  await shot("another document is not notarized");
+
+  // The block explorer on the overview shows the notarization.
+  await page.getByRole("link", { name: "Overview" }).click();
+  await page.getByRole("table", { name: "Blocks" }).getByText("Notarize (VALID)").waitFor();
+  await shot("the notarization in the chain's blocks");
 
   await page.getByRole("link", { name: "Chains", exact: true }).click();
   await page.getByRole("link", { name: "e2e-chain" }).waitFor();

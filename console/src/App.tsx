@@ -2,8 +2,10 @@ import { useEffect, useState } from "react";
 import { api, setToken, token } from "./api/client";
 import { ChainOverview } from "./pages/ChainOverview";
 import { Chains } from "./pages/Chains";
+import { Contracts } from "./pages/Contracts";
 import { Login } from "./pages/Login";
 import { NewChain } from "./pages/NewChain";
+import { Notary } from "./pages/Notary";
 import { Link, navigate, usePath } from "./router";
 
 export function App() {
@@ -30,9 +32,11 @@ export function App() {
     navigate("/login");
   }
 
-  const chain = path.match(/^\/chains\/([^/]+)$/);
+  const chain = path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary))?$/);
   let page;
   if (path === "/chains/new") page = <NewChain />;
+  else if (chain && chain[2] === "contracts") page = <Contracts chain={chain[1]} />;
+  else if (chain && chain[2] === "notary") page = <Notary chain={chain[1]} />;
   else if (chain) page = <ChainOverview id={chain[1]} />;
   else page = <Chains />;
 
@@ -44,6 +48,13 @@ export function App() {
             Weft
           </Link>
           <Link to="/chains">Chains</Link>
+          {chain && (
+            <>
+              <Link to={`/chains/${chain[1]}`}>Overview</Link>
+              <Link to={`/chains/${chain[1]}/contracts`}>Contracts</Link>
+              <Link to={`/chains/${chain[1]}/notary`}>Notary</Link>
+            </>
+          )}
         </nav>
         <div>
           {user && <span className="user">{user}</span>}{" "}

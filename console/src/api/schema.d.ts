@@ -2885,20 +2885,21 @@ export interface operations {
     };
     put_chains_chain_contracts_name: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description chain id */
-                chain: string;
-                /** @description contract */
-                name: string;
+            query: {
                 /** @description Version label, e.g. 1.0; an upgrade needs a new one. */
                 version: string;
                 /**
                  * @description Endorsement policy, e.g. AND('Org1.peer','Org2.peer'); default: the
                  *     channel's Endorsement policy.
                  */
-                policy: string | null;
+                policy?: string;
+            };
+            header?: never;
+            path: {
+                /** @description chain id */
+                chain: string;
+                /** @description contract */
+                name: string;
             };
             cookie?: never;
         };
@@ -3041,9 +3042,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description First block to report (default: the next block to commit). */
-                start_block?: number | null;
+                start_block?: number;
                 /** @description The org to listen as (default: the chain's first org). */
-                org?: string | null;
+                org?: string;
             };
             header?: never;
             path: {
@@ -3461,7 +3462,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description How many of the last lines (default 100, at most 2000). */
-                lines?: number | null;
+                lines?: number;
             };
             header?: never;
             path: {

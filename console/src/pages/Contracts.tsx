@@ -1,0 +1,156 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { api, type Schemas } from "../api/client";
+import { Empty, ErrorBox } from "../components";
+import { problemMessage } from "../lib/format";
+import { argLines, invoke, type Outcome } from "../lib/invoke";
+
+export function Contracts({ chain }: { chain: string }) {
+  const [contracts, setContracts] = useState<Schemas["ContractInfo"][] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [deployed, setDeployed] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const [version, setVersion] = useState("1.0");
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [contract, setContract] = useState("");
+  const [fn, setFn] = useState("");
+  const [args, setArgs] = useState("");
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [callError, setCallError] = useState<string | null>(null);
+
+  async function load() {
+    const r = await api.GET("/api/chains/{chain}/contracts", { params: { path: { chain } } });
+    if (r.data) {
+      setContracts(r.data);
+      if (!contract && r.data.length > 0) setContract(r.data[0].name);
+    } else setError(problemMessage(r.error, r.response.status));
+  }
+  useEffect(() => {
+    load();
+  }, [chain]);
+
+  async function deploy(e: FormEvent) {
+    e.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    setDeployed(null);
+    const r = await api.PUT("/api/chains/{chain}/contracts/{name}", {
+      params: { path: { chain, name }, query: { version } },
+      // The compiled contract as it is: the API takes application/wasm.
+      body: file as unknown as number[],
+      bodySerializer: (b) => b as unknown as BodyInit,
+      headers: { "content-type": "application/wasm" },
+    });
+    setBusy(false);
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setDeployed(`${r.data.name} ${r.data.version}: ${r.data.action} committed in block ${r.data.block}`);
+    setContract(r.data.name);
+    load();
+  }
+
+  async function call(mode: "evaluate" | "submit") {
+    setCallError(null);
+    setOutcome(null);
+    const r = await invoke(chain, contract, mode, fn, argLines(args));
+    if (r.outcome) setOutcome(r.outcome);
+    else setCallError(r.error ?? null);
+  }
+
+  return (
+    <main>
+      <h1>Contracts</h1>
+      <ErrorBox message={error} />
+      {contracts && contracts.length === 0 && <Empty>No contract deployed yet: upload one below.</Empty>}
+      {contracts && contracts.length > 0 && (
+        <table aria-label="Contracts">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Version</th>
+              <th scope="col">Sequence</th>
+              <th scope="col">Endorsement policy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {contracts.map((c) => (
+              <tr key={c.name}>
+                <td>{c.name}</td>
+                <td>{c.version}</td>
+                <td>{c.sequence}</td>
+                <td>{c.endorsement_policy}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>Deploy or upgrade</h2>
+      <form onSubmit={deploy} aria-label="Deploy a contract">
+        <label>
+          Contract name
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
+        </label>
+        <label>
+          Version (an upgrade needs a new one)
+          <input value={version} onChange={(e) => setVersion(e.target.value)} required />
+        </label>
+        <label>
+          Compiled contract (.wasm)
+          <input type="file" accept=".wasm,application/wasm" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required />
+        </label>
+        <button type="submit" disabled={busy}>
+          {busy ? "Deploying…" : "Deploy"}
+        </button>
+        {deployed && <p role="status">{deployed}</p>}
+      </form>
+
+      <h2>Invoke</h2>
+      <form onSubmit={(e) => e.preventDefault()} aria-label="Invoke a contract">
+        <label>
+          Contract
+          <select value={contract} onChange={(e) => setContract(e.target.value)}>
+            {(contracts ?? []).map((c) => (
+              <option key={c.name}>{c.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Function
+          <input value={fn} onChange={(e) => setFn(e.target.value)} placeholder="e.g. ReadAsset" />
+        </label>
+        <label>
+          Arguments, one per line
+          <textarea value={args} onChange={(e) => setArgs(e.target.value)} rows={4} />
+        </label>
+        <div className="buttons">
+          <button type="button" onClick={() => call("evaluate")} disabled={!contract || !fn}>
+            Query
+          </button>
+          <button type="button" onClick={() => call("submit")} disabled={!contract || !fn}>
+            Submit transaction
+          </button>
+        </div>
+        <ErrorBox message={callError} />
+        {outcome && (
+          <dl className="outcome" aria-label="Result">
+            {outcome.code && (
+              <>
+                <dt>Validation</dt>
+                <dd>{outcome.code}</dd>
+                <dt>Transaction</dt>
+                <dd>
+                  <code>{outcome.tx_id}</code> in block {outcome.block}
+                </dd>
+              </>
+            )}
+            <dt>Result</dt>
+            <dd>
+              <pre>{outcome.result ?? `0x${outcome.result_hex}`}</pre>
+            </dd>
+          </dl>
+        )}
+      </form>
+    </main>
+  );
+}
