@@ -1,21 +1,28 @@
 import { useEffect, useState } from "react";
 import { api, setToken, token } from "./api/client";
 import { ChainOverview } from "./pages/ChainOverview";
+import { Audit } from "./pages/Audit";
 import { Chains } from "./pages/Chains";
 import { Contracts } from "./pages/Contracts";
 import { Login } from "./pages/Login";
 import { NewChain } from "./pages/NewChain";
 import { Notary } from "./pages/Notary";
+import { Operations } from "./pages/Operations";
+import { Usage } from "./pages/Usage";
 import { Link, navigate, usePath } from "./router";
 
 export function App() {
   const path = usePath();
   const [user, setUser] = useState<string | null>(null);
+  const [tenant, setTenant] = useState<string | null>(null);
 
   useEffect(() => {
     if (!token()) return;
     api.GET("/api/me").then(({ data }) => {
-      if (data) setUser(data.username);
+      if (data) {
+        setUser(data.username);
+        setTenant(data.tenant_id ?? null);
+      }
       else {
         setToken(null);
         navigate("/login");
@@ -23,7 +30,11 @@ export function App() {
     });
   }, []);
 
-  if (!token() || path === "/login") return <Login onSignedIn={setUser} />;
+  const signedIn = (u: { username: string; tenant_id?: string | null }) => {
+    setUser(u.username);
+    setTenant(u.tenant_id ?? null);
+  };
+  if (!token() || path === "/login") return <Login onSignedIn={signedIn} />;
 
   async function signOut() {
     await api.POST("/api/auth/logout");
@@ -32,12 +43,15 @@ export function App() {
     navigate("/login");
   }
 
-  const chain = path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary))?$/);
+  const chain = path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary|operations))?$/);
   let page;
   if (path === "/chains/new") page = <NewChain />;
   else if (chain && chain[2] === "contracts") page = <Contracts chain={chain[1]} />;
   else if (chain && chain[2] === "notary") page = <Notary chain={chain[1]} />;
+  else if (chain && chain[2] === "operations") page = <Operations chain={chain[1]} />;
   else if (chain) page = <ChainOverview id={chain[1]} />;
+  else if (path === "/usage") page = <Usage tenant={tenant} />;
+  else if (path === "/audit") page = <Audit />;
   else page = <Chains />;
 
   return (
@@ -48,11 +62,14 @@ export function App() {
             Weft
           </Link>
           <Link to="/chains">Chains</Link>
+          <Link to="/usage">Usage</Link>
+          <Link to="/audit">Audit</Link>
           {chain && (
             <>
               <Link to={`/chains/${chain[1]}`}>Overview</Link>
               <Link to={`/chains/${chain[1]}/contracts`}>Contracts</Link>
               <Link to={`/chains/${chain[1]}/notary`}>Notary</Link>
+              <Link to={`/chains/${chain[1]}/operations`}>Operations</Link>
             </>
           )}
         </nav>

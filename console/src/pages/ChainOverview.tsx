@@ -3,7 +3,11 @@ import { api, type Schemas } from "../api/client";
 import { Badge, Empty, ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
 
+type Action = "start" | "stop" | "restart";
+
 export function ChainOverview({ id }: { id: string }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [log, setLog] = useState<{ node: string; lines: string[] } | null>(null);
   const [chain, setChain] = useState<Schemas["Chain"] | null>(null);
   const [nodes, setNodes] = useState<Schemas["NodeView"][] | null>(null);
   const [blocks, setBlocks] = useState<Schemas["BlockPage"] | null>(null);
@@ -31,6 +35,29 @@ export function ChainOverview({ id }: { id: string }) {
     };
   }, [id]);
 
+  async function act(node: string, action: Action) {
+    setBusy(`${node} ${action}`);
+    setError(null);
+    const params = { params: { path: { chain: id, node } } };
+    const r =
+      action === "start"
+        ? await api.POST("/api/chains/{chain}/nodes/{node}/start", params)
+        : action === "stop"
+          ? await api.POST("/api/chains/{chain}/nodes/{node}/stop", params)
+          : await api.POST("/api/chains/{chain}/nodes/{node}/restart", params);
+    setBusy(null);
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setNodes((all) => (all ?? []).map((n) => (n.id === node ? r.data! : n)));
+  }
+
+  async function showLog(node: string) {
+    const r = await api.GET("/api/chains/{chain}/nodes/{node}/log", {
+      params: { path: { chain: id, node }, query: { lines: 50 } },
+    });
+    if (r.data) setLog({ node, lines: r.data.lines });
+    else setError(problemMessage(r.error, r.response.status));
+  }
+
   return (
     <main>
       <h1>{chain ? chain.name : "Chain"}</h1>
@@ -54,6 +81,7 @@ export function ChainOverview({ id }: { id: string }) {
               <th scope="col">Height</th>
               <th scope="col">Consensus</th>
               <th scope="col">Build</th>
+              <th scope="col">Actions</th>
             </tr>
           </thead>
           <tbody>
@@ -71,10 +99,38 @@ export function ChainOverview({ id }: { id: string }) {
                   {n.leader && <small> (leader {n.leader})</small>}
                 </td>
                 <td>{n.build}</td>
+                <td className="buttons">
+                  {(["start", "stop", "restart"] as Action[]).map((a) => (
+                    <button
+                      key={a}
+                      type="button"
+                      className="small"
+                      disabled={busy !== null || (a === "start" ? n.pid != null : n.pid == null && a === "stop")}
+                      onClick={() => act(n.id, a)}
+                      aria-label={`${a} ${n.id}`}
+                    >
+                      {busy === `${n.id} ${a}` ? `${a}…` : a}
+                    </button>
+                  ))}
+                  <button type="button" className="small" onClick={() => showLog(n.id)} aria-label={`log of ${n.id}`}>
+                    log
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {log && (
+        <section aria-label={`Log of ${log.node}`}>
+          <h2>
+            Log of {log.node}{" "}
+            <button type="button" className="link" onClick={() => setLog(null)}>
+              close
+            </button>
+          </h2>
+          <pre className="log">{log.lines.join("\n") || "(empty)"}</pre>
+        </section>
       )}
       <h2>Latest blocks</h2>
       {blocks && blocks.blocks.length === 0 && <Empty>No blocks yet.</Empty>}

@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from "react";
-import { api, setToken } from "../api/client";
+import { api, setToken, type Schemas } from "../api/client";
 import { ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
 import { navigate } from "../router";
 
-export function Login({ onSignedIn }: { onSignedIn: (username: string) => void }) {
+export function Login({ onSignedIn }: { onSignedIn: (user: Schemas["User"]) => void }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -21,7 +21,7 @@ export function Login({ onSignedIn }: { onSignedIn: (username: string) => void }
       return;
     }
     setToken(data.token);
-    onSignedIn(data.user.username);
+    onSignedIn(data.user);
     navigate("/chains");
   }
 

@@ -1,10 +1,9 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
-import { Badge, ErrorBox } from "../components";
-import { jobSummary, problemMessage } from "../lib/format";
+import { ErrorBox } from "../components";
+import { JobProgress, useJob, type Job } from "../JobProgress";
+import { problemMessage } from "../lib/format";
 import { Link } from "../router";
-
-type Job = Schemas["JobView"];
 
 export function NewChain() {
   const [templates, setTemplates] = useState<Schemas["TemplateSummary"][]>([]);
@@ -12,7 +11,8 @@ export function NewChain() {
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [chainId, setChainId] = useState<string | null>(null);
-  const [job, setJob] = useState<Job | null>(null);
+  const [started, setStarted] = useState<Job | null>(null);
+  const [job, jobError] = useJob(started);
 
   useEffect(() => {
     api.GET("/api/templates").then(({ data, error, response }) => {
@@ -20,17 +20,6 @@ export function NewChain() {
       else setError(problemMessage(error, response.status));
     });
   }, []);
-
-  // Live progress: the job's steps, polled until it ends.
-  useEffect(() => {
-    if (!job || job.status !== "running") return;
-    const timer = setTimeout(async () => {
-      const { data, error, response } = await api.GET("/api/jobs/{job}", { params: { path: { job: job.id } } });
-      if (data) setJob(data);
-      else setError(problemMessage(error, response.status));
-    }, 500);
-    return () => clearTimeout(timer);
-  }, [job]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -41,23 +30,14 @@ export function NewChain() {
       return;
     }
     setChainId(data.chain.id);
-    setJob(data.job);
+    setStarted(data.job);
   }
 
   if (job && chainId) {
     return (
       <main>
         <h1>Creating {name}</h1>
-        <progress max={100} value={job.progress} aria-label="Progress" />
-        <p aria-live="polite">{jobSummary(job)}</p>
-        <ol className="steps">
-          {job.steps.map((s) => (
-            <li key={s.name}>
-              <Badge status={s.status} /> <strong>{s.name}</strong> {s.detail && <span>— {s.detail}</span>}
-            </li>
-          ))}
-        </ol>
-        <ErrorBox message={error} />
+        <JobProgress job={job} error={error ?? jobError} />
         {job.status === "succeeded" && <Link to={`/chains/${chainId}`}>Open the chain</Link>}
         {job.status === "failed" && <Link to="/chains/new">Try again</Link>}
       </main>
