@@ -191,6 +191,20 @@ try {
   await page.getByRole("region", { name: "Log of node0.org1" }).getByText(/ledger opened/).waitFor();
   await shot("a node's log");
 
+  // Chain users: one enrolled with a downloadable key (shown once), then revoked.
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByText("No chain users yet").waitFor();
+  await page.getByLabel("Name").fill("shop-app");
+  await page.getByLabel("Key custody").selectOption("download");
+  await page.getByRole("button", { name: "Enroll" }).click();
+  await page.getByRole("status").getByText("The private key of shop-app is shown this once").waitFor();
+  const key = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download the key" }).click();
+  if ((await key).suggestedFilename() !== "shop-app.key.pem") throw new Error("the key download is misnamed");
+  await page.getByRole("button", { name: "revoke shop-app" }).click();
+  await page.getByRole("table", { name: "Chain users" }).getByText("revoked").waitFor();
+  await shot("a chain user enrolled, key downloaded, revoked");
+
   // Operations: no alarms; a backup taken, followed and verified.
   await page.getByRole("link", { name: "Operations" }).click();
   await page.getByText(/^No alarms/).waitFor();
@@ -225,6 +239,16 @@ try {
   await page.keyboard.press("Enter");
   await page.getByRole("button", { name: "Sign in" }).waitFor();
   await shot("signed out");
+
+  // The platform admin's view: tenants, the host, security events.
+  await page.getByLabel("Username").fill("admin");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Platform" }).click();
+  await page.getByRole("table", { name: "Tenants" }).getByText("e2e", { exact: true }).waitFor();
+  await page.getByRole("table", { name: "Host local" }).waitFor();
+  await page.getByRole("table", { name: "Security events" }).getByText("failed-login").waitFor();
+  await shot("the platform: tenants, host, security events");
   console.log(`all ${step} steps passed; screenshots in ${shots}`);
 } catch (e) {
   if (page) await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});

@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { api, setToken, token } from "./api/client";
 import { ChainOverview } from "./pages/ChainOverview";
+import { ChainUsers } from "./pages/ChainUsers";
+import { Admin } from "./pages/Admin";
 import { Audit } from "./pages/Audit";
 import { Chains } from "./pages/Chains";
 import { Contracts } from "./pages/Contracts";
@@ -43,15 +45,17 @@ export function App() {
     navigate("/login");
   }
 
-  const chain = path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary|operations))?$/);
+  const chain = path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary|operations|users))?$/);
   let page;
   if (path === "/chains/new") page = <NewChain />;
   else if (chain && chain[2] === "contracts") page = <Contracts chain={chain[1]} />;
   else if (chain && chain[2] === "notary") page = <Notary chain={chain[1]} />;
   else if (chain && chain[2] === "operations") page = <Operations chain={chain[1]} />;
+  else if (chain && chain[2] === "users") page = <ChainUsers chain={chain[1]} />;
   else if (chain) page = <ChainOverview id={chain[1]} />;
   else if (path === "/usage") page = <Usage tenant={tenant} />;
   else if (path === "/audit") page = <Audit />;
+  else if (path === "/admin") page = <Admin />;
   else page = <Chains />;
 
   return (
@@ -64,10 +68,12 @@ export function App() {
           <Link to="/chains">Chains</Link>
           <Link to="/usage">Usage</Link>
           <Link to="/audit">Audit</Link>
+          {!tenant && user && <Link to="/admin">Platform</Link>}
           {chain && (
             <>
               <Link to={`/chains/${chain[1]}`}>Overview</Link>
               <Link to={`/chains/${chain[1]}/contracts`}>Contracts</Link>
+              <Link to={`/chains/${chain[1]}/users`}>Users</Link>
               <Link to={`/chains/${chain[1]}/notary`}>Notary</Link>
               <Link to={`/chains/${chain[1]}/operations`}>Operations</Link>
             </>

@@ -1,0 +1,119 @@
+// A chain's users: identities issued by an org's CA for applications and
+// people. "kept" keys stay sealed in the BaaS (the REST gateway signs as
+// them); "download" keys are shown once, here, and never kept.
+import { useEffect, useState, type FormEvent } from "react";
+import { api, type Schemas } from "../api/client";
+import { Badge, Empty, ErrorBox } from "../components";
+import { problemMessage } from "../lib/format";
+
+function download(name: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type: "application/x-pem-file" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+export function ChainUsers({ chain }: { chain: string }) {
+  const path = { params: { path: { chain } } };
+  const [users, setUsers] = useState<Schemas["ChainUser"][] | null>(null);
+  const [name, setName] = useState("");
+  const [custody, setCustody] = useState("kept");
+  const [key, setKey] = useState<{ name: string; pem: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function load() {
+    const r = await api.GET("/api/chains/{chain}/users", path);
+    if (r.data) setUsers(r.data);
+    else setError(problemMessage(r.error, r.response.status));
+  }
+  useEffect(() => {
+    load();
+  }, [chain]);
+
+  async function enroll(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const r = await api.POST("/api/chains/{chain}/users", { ...path, body: { name, custody } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    if (r.data.private_key_pem) setKey({ name: r.data.user.name, pem: r.data.private_key_pem });
+    setName("");
+    load();
+  }
+
+  async function revoke(user: string) {
+    setError(null);
+    const r = await api.POST("/api/chains/{chain}/users/{user}/revoke", { params: { path: { chain, user } } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    load();
+  }
+
+  return (
+    <main>
+      <h1>Chain users</h1>
+      <ErrorBox message={error} />
+      {key && (
+        <div className="notice" role="status">
+          The private key of {key.name} is shown this once and not kept.{" "}
+          <button type="button" onClick={() => download(`${key.name}.key.pem`, key.pem)}>
+            Download the key
+          </button>
+        </div>
+      )}
+      {users && users.length === 0 && <Empty>No chain users yet: enroll one for each application or person.</Empty>}
+      {users && users.length > 0 && (
+        <table aria-label="Chain users">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Org</th>
+              <th scope="col">Custody</th>
+              <th scope="col">Certificate ends</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.id}>
+                <td>{u.name}</td>
+                <td>{u.org}</td>
+                <td>{u.custody}</td>
+                <td>{new Date(u.not_after * 1000).toLocaleDateString()}</td>
+                <td>
+                  <Badge status={u.revoked_at ? "revoked" : "valid"} />
+                </td>
+                <td className="buttons">
+                  <button type="button" className="small" onClick={() => download(`${u.name}.cert.pem`, u.certificate_pem)}>
+                    certificate
+                  </button>
+                  {!u.revoked_at && (
+                    <button type="button" className="small" onClick={() => revoke(u.id)} aria-label={`revoke ${u.name}`}>
+                      revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Enroll</h2>
+      <form onSubmit={enroll} aria-label="Enroll a chain user" className="inline">
+        <label>
+          Name
+          <input value={name} onChange={(e) => setName(e.target.value)} required />
+        </label>
+        <label>
+          Key custody
+          <select value={custody} onChange={(e) => setCustody(e.target.value)}>
+            <option value="kept">kept by the BaaS</option>
+            <option value="download">download once</option>
+          </select>
+        </label>
+        <button type="submit">Enroll</button>
+      </form>
+    </main>
+  );
+}
