@@ -186,6 +186,11 @@ try {
   await page.getByRole("table", { name: "Blocks" }).getByText("Notarize (VALID)").waitFor();
   await shot("the notarization in the chain's blocks");
 
+  // Charts from the monitor's samples (they come every 5 s).
+  await page.getByRole("img", { name: "CPU" }).waitFor({ timeout: 30_000 });
+  await page.getByRole("img", { name: "Memory" }).waitFor({ timeout: 30_000 });
+  await shot("the overview's charts");
+
   // A node's recent log, from its row.
   await page.getByRole("button", { name: "log of node0.org1" }).click();
   await page.getByRole("region", { name: "Log of node0.org1" }).getByText(/ledger opened/).waitFor();

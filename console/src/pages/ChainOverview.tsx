@@ -1,7 +1,9 @@
 import { useEffect, useState } from "react";
 import { api, type Schemas } from "../api/client";
 import { Badge, Empty, ErrorBox } from "../components";
+import { Chart } from "../Chart";
 import { problemMessage } from "../lib/format";
+import { blockRate, byNode } from "../lib/series";
 
 type Action = "start" | "stop" | "restart";
 
@@ -11,6 +13,7 @@ export function ChainOverview({ id }: { id: string }) {
   const [chain, setChain] = useState<Schemas["Chain"] | null>(null);
   const [nodes, setNodes] = useState<Schemas["NodeView"][] | null>(null);
   const [blocks, setBlocks] = useState<Schemas["BlockPage"] | null>(null);
+  const [samples, setSamples] = useState<Schemas["Sample"][]>([]);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -26,6 +29,8 @@ export function ChainOverview({ id }: { id: string }) {
       else setError(problemMessage(n.error, n.response.status));
       const b = await api.GET("/api/chains/{chain}/blocks", { params: { path: { chain: id }, query: { limit: 10 } } });
       if (b.data) setBlocks(b.data);
+      const m = await api.GET("/api/chains/{chain}/metrics", path);
+      if (m.data) setSamples(m.data);
     }
     load();
     const timer = setInterval(() => !stop && load(), 3000);
@@ -132,6 +137,12 @@ export function ChainOverview({ id }: { id: string }) {
           <pre className="log">{log.lines.join("\n") || "(empty)"}</pre>
         </section>
       )}
+      <h2>The last 15 minutes</h2>
+      <div className="charts">
+        <Chart title="Blocks per second" unit="/s" series={new Map([["chain", blockRate(samples)]])} />
+        <Chart title="CPU" unit="%" series={byNode(samples, (s) => s.cpu_pct)} />
+        <Chart title="Memory" unit="MiB" series={byNode(samples, (s) => (s.rss_bytes == null ? null : s.rss_bytes / 1048576))} />
+      </div>
       <h2>Latest blocks</h2>
       {blocks && blocks.blocks.length === 0 && <Empty>No blocks yet.</Empty>}
       {blocks && blocks.blocks.length > 0 && (
