@@ -191,6 +191,21 @@ try {
   await page.getByRole("img", { name: "Memory" }).waitFor({ timeout: 30_000 });
   await shot("the overview's charts");
 
+  // The explorer: the notarization's block, its call and its writes.
+  await page.getByRole("table", { name: "Blocks" }).getByRole("link", { name: "2", exact: true }).click();
+  await page.getByRole("heading", { name: /Transaction 0: notary.Notarize/ }).waitFor();
+  await page.getByRole("table", { name: "Writes of transaction 0" }).waitFor();
+  await shot("a block in the explorer with its writes");
+  await page.getByRole("link", { name: "Overview" }).click();
+
+  // A peer added to the running chain, joining from a snapshot.
+  await page.getByRole("table", { name: "Nodes" }).waitFor();
+  await page.getByLabel("Roles").selectOption("peer");
+  await page.getByRole("button", { name: "Add a node" }).click();
+  await page.getByText("Done.").waitFor({ timeout: 120_000 });
+  await page.getByRole("table", { name: "Nodes" }).getByRole("cell", { name: "node1.org1", exact: true }).waitFor();
+  await shot("a peer added");
+
   // A node's recent log, from its row.
   await page.getByRole("button", { name: "log of node0.org1" }).click();
   await page.getByRole("region", { name: "Log of node0.org1" }).getByText(/ledger opened/).waitFor();
@@ -217,6 +232,23 @@ try {
   await page.getByText("Done.").waitFor({ timeout: 60_000 });
   await page.getByRole("table", { name: "Backups" }).getByText("verified").waitFor();
   await shot("a backup taken and verified");
+
+  // Batch settings and a rolling upgrade, each a job followed to its end.
+  await page.getByLabel("Transactions per block").fill("10");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.getByRole("region", { name: "Job" }).getByText("Done.").waitFor({ timeout: 60_000 });
+  await page.getByRole("heading", { name: "Job: config-update" }).waitFor();
+  await shot("batch settings applied");
+  await page.getByRole("button", { name: "Upgrade node by node" }).click();
+  await page.getByRole("heading", { name: "Job: upgrade" }).waitFor();
+  await page.getByRole("region", { name: "Job" }).getByText("Done.").waitFor({ timeout: 120_000 });
+  await shot("a rolling upgrade done");
+
+  // A webhook: its secret is shown once.
+  await page.getByLabel("Webhook URL (http://)").fill("http://127.0.0.1:9/alarms");
+  await page.getByRole("button", { name: "Add webhook" }).click();
+  await page.getByRole("status").getByText("The new webhook's secret, shown this once").waitFor();
+  await shot("a webhook added");
 
   // Usage: this month's draft invoice; audit: refused to a tenant admin, with the reason.
   await page.getByRole("link", { name: "Usage" }).click();

@@ -4,6 +4,7 @@ import { ChainOverview } from "./pages/ChainOverview";
 import { ChainUsers } from "./pages/ChainUsers";
 import { Admin } from "./pages/Admin";
 import { Audit } from "./pages/Audit";
+import { Block } from "./pages/Block";
 import { Chains } from "./pages/Chains";
 import { Contracts } from "./pages/Contracts";
 import { Login } from "./pages/Login";
@@ -45,13 +46,15 @@ export function App() {
     navigate("/login");
   }
 
-  const chain = path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary|operations|users))?$/);
+  const chain =
+    path === "/chains/new" ? null : path.match(/^\/chains\/([^/]+)(?:\/(contracts|notary|operations|users|blocks)(?:\/(\d+))?)?$/);
   let page;
   if (path === "/chains/new") page = <NewChain />;
   else if (chain && chain[2] === "contracts") page = <Contracts chain={chain[1]} />;
   else if (chain && chain[2] === "notary") page = <Notary chain={chain[1]} />;
   else if (chain && chain[2] === "operations") page = <Operations chain={chain[1]} />;
   else if (chain && chain[2] === "users") page = <ChainUsers chain={chain[1]} />;
+  else if (chain && chain[2] === "blocks" && chain[3]) page = <Block chain={chain[1]} number={Number(chain[3])} />;
   else if (chain) page = <ChainOverview id={chain[1]} />;
   else if (path === "/usage") page = <Usage tenant={tenant} />;
   else if (path === "/audit") page = <Audit />;

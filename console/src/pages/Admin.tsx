@@ -2,7 +2,7 @@
 // recent security events. For platform admins; others see the API's refusal.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
-import { ErrorBox } from "../components";
+import { DataTable, ErrorBox } from "../components";
 import { bytes, problemMessage } from "../lib/format";
 
 export function Admin() {
@@ -73,26 +73,16 @@ export function Admin() {
       ))}
       <h2>Tenants</h2>
       {tenants && (
-        <table aria-label="Tenants">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Id</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {tenants.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>
-                  <code>{t.id}</code>
-                </td>
-                <td>{new Date(t.created_at * 1000).toLocaleString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Tenants"
+          rows={tenants}
+          rowKey={(t) => t.id}
+          columns={[
+            { header: "Name", cell: (t) => t.name },
+            { header: "Id", cell: (t) => <code>{t.id}</code> },
+            { header: "Created", cell: (t) => new Date(t.created_at * 1000).toLocaleString() },
+          ]}
+        />
       )}
       <form onSubmit={create} aria-label="Create a tenant" className="inline">
         <label>
@@ -104,26 +94,17 @@ export function Admin() {
       <h2>Security events</h2>
       {events && events.length === 0 && <p>No failed logins, lockouts or rate limits in the last 24 hours.</p>}
       {events && events.length > 0 && (
-        <table aria-label="Security events">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Subject</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.map((e, i) => (
-              <tr key={i}>
-                <td>{new Date(e.at_ms).toLocaleString()}</td>
-                <td>{e.kind}</td>
-                <td>{e.subject}</td>
-                <td>{e.detail}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Security events"
+          rows={events}
+          rowKey={(e) => `${e.at_ms}-${e.kind}-${e.subject}`}
+          columns={[
+            { header: "When", cell: (e) => new Date(e.at_ms).toLocaleString() },
+            { header: "Kind", cell: (e) => e.kind },
+            { header: "Subject", cell: (e) => e.subject },
+            { header: "Detail", cell: (e) => e.detail },
+          ]}
+        />
       )}
     </main>
   );

@@ -2,7 +2,7 @@
 // admins and auditors, and its verification.
 import { useEffect, useState } from "react";
 import { api, type Schemas } from "../api/client";
-import { Empty, ErrorBox } from "../components";
+import { DataTable, Empty, ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
 
 export function Audit() {
@@ -41,30 +41,19 @@ export function Audit() {
       <ErrorBox message={error} />
       {entries && entries.length === 0 && <Empty>No changes in the last 24 hours.</Empty>}
       {entries && entries.length > 0 && (
-        <table aria-label="Audit entries">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">On</th>
-              <th scope="col">Answer</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.seq}>
-                <td>{e.seq}</td>
-                <td>{new Date(e.at_ms).toLocaleString()}</td>
-                <td>{e.actor}</td>
-                <td>{e.action}</td>
-                <td>{e.target}</td>
-                <td>{e.status}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Audit entries"
+          rows={entries}
+          rowKey={(e) => e.seq}
+          columns={[
+            { header: "#", cell: (e) => e.seq },
+            { header: "When", cell: (e) => new Date(e.at_ms).toLocaleString() },
+            { header: "Who", cell: (e) => e.actor },
+            { header: "What", cell: (e) => e.action },
+            { header: "On", cell: (e) => e.target },
+            { header: "Answer", cell: (e) => e.status },
+          ]}
+        />
       )}
     </main>
   );

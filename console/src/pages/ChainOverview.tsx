@@ -1,23 +1,30 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
-import { Badge, Empty, ErrorBox } from "../components";
 import { Chart } from "../Chart";
+import { Badge, DataTable, Empty, ErrorBox } from "../components";
+import { JobProgress, useJob, type Job } from "../JobProgress";
 import { problemMessage } from "../lib/format";
 import { blockRate, byNode } from "../lib/series";
+import { Link } from "../router";
 
 type Action = "start" | "stop" | "restart";
+type Node = Schemas["NodeView"];
 
 export function ChainOverview({ id }: { id: string }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [log, setLog] = useState<{ node: string; lines: string[] } | null>(null);
   const [chain, setChain] = useState<Schemas["Chain"] | null>(null);
-  const [nodes, setNodes] = useState<Schemas["NodeView"][] | null>(null);
+  const [nodes, setNodes] = useState<Node[] | null>(null);
   const [blocks, setBlocks] = useState<Schemas["BlockPage"] | null>(null);
   const [samples, setSamples] = useState<Schemas["Sample"][]>([]);
   const [error, setError] = useState<string | null>(null);
+  const [org, setOrg] = useState("");
+  const [role, setRole] = useState("peer");
+  const [started, setStarted] = useState<Job | null>(null);
+  const [job, jobError] = useJob(started);
+  const path = { params: { path: { chain: id } } };
 
   useEffect(() => {
-    const path = { params: { path: { chain: id } } };
     let stop = false;
     async function load() {
       const c = await api.GET("/api/chains/{chain}", path);
@@ -63,6 +70,50 @@ export function ChainOverview({ id }: { id: string }) {
     else setError(problemMessage(r.error, r.response.status));
   }
 
+  async function addNode(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const roles = role === "both" ? ["peer", "orderer"] : [role];
+    const r = await api.POST("/api/chains/{chain}/nodes", {
+      ...path,
+      body: { org: org || orgs[0], roles, from_snapshot: role === "peer" },
+    });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setStarted(r.data);
+  }
+
+  async function removeNode(node: string) {
+    if (!window.confirm(`Remove ${node} from the chain? Its data stays in the chain's directory.`)) return;
+    setError(null);
+    const r = await api.DELETE("/api/chains/{chain}/nodes/{node}", { params: { path: { chain: id, node } } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setStarted(r.data);
+  }
+
+  const actions = (n: Node) => (
+    <span className="buttons">
+      {(["start", "stop", "restart"] as Action[]).map((a) => (
+        <button
+          key={a}
+          type="button"
+          className="small"
+          disabled={busy !== null || (a === "start" ? n.pid != null : n.pid == null && a === "stop")}
+          onClick={() => act(n.id, a)}
+          aria-label={`${a} ${n.id}`}
+        >
+          {busy === `${n.id} ${a}` ? `${a}…` : a}
+        </button>
+      ))}
+      <button type="button" className="small" onClick={() => showLog(n.id)} aria-label={`log of ${n.id}`}>
+        log
+      </button>
+      <button type="button" className="small" onClick={() => removeNode(n.id)} aria-label={`remove ${n.id}`}>
+        remove
+      </button>
+    </span>
+  );
+  const orgs = [...new Set((nodes ?? []).map((n) => n.org))];
+
   return (
     <main>
       <h1>{chain ? chain.name : "Chain"}</h1>
@@ -76,56 +127,44 @@ export function ChainOverview({ id }: { id: string }) {
       <h2>Nodes</h2>
       {nodes && nodes.length === 0 && <Empty>This chain has no nodes.</Empty>}
       {nodes && nodes.length > 0 && (
-        <table aria-label="Nodes">
-          <thead>
-            <tr>
-              <th scope="col">Node</th>
-              <th scope="col">Org</th>
-              <th scope="col">Roles</th>
-              <th scope="col">Status</th>
-              <th scope="col">Height</th>
-              <th scope="col">Consensus</th>
-              <th scope="col">Build</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {nodes.map((n) => (
-              <tr key={n.id}>
-                <td>{n.id}</td>
-                <td>{n.org}</td>
-                <td>{n.roles.join(", ")}</td>
-                <td>
-                  <Badge status={n.up ? "up" : "down"} /> {n.problem}
-                </td>
-                <td>{n.height ?? "—"}</td>
-                <td>
-                  {n.consensus ?? "—"}
-                  {n.leader && <small> (leader {n.leader})</small>}
-                </td>
-                <td>{n.build}</td>
-                <td className="buttons">
-                  {(["start", "stop", "restart"] as Action[]).map((a) => (
-                    <button
-                      key={a}
-                      type="button"
-                      className="small"
-                      disabled={busy !== null || (a === "start" ? n.pid != null : n.pid == null && a === "stop")}
-                      onClick={() => act(n.id, a)}
-                      aria-label={`${a} ${n.id}`}
-                    >
-                      {busy === `${n.id} ${a}` ? `${a}…` : a}
-                    </button>
-                  ))}
-                  <button type="button" className="small" onClick={() => showLog(n.id)} aria-label={`log of ${n.id}`}>
-                    log
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Nodes"
+          rows={nodes}
+          rowKey={(n) => n.id}
+          columns={[
+            { header: "Node", cell: (n) => n.id },
+            { header: "Org", cell: (n) => n.org },
+            { header: "Roles", cell: (n) => n.roles.join(", ") },
+            { header: "Status", cell: (n) => <><Badge status={n.up ? "up" : "down"} /> {n.problem}</> },
+            { header: "Height", cell: (n) => n.height ?? "—" },
+            { header: "Consensus", cell: (n) => <>{n.consensus ?? "—"}{n.leader && <small> (leader {n.leader})</small>}</> },
+            { header: "Build", cell: (n) => n.build },
+            { header: "Actions", cell: actions },
+          ]}
+        />
       )}
+      {job && <JobProgress job={job} error={jobError} />}
+      <form onSubmit={addNode} aria-label="Add a node" className="inline">
+        <label>
+          Org
+          <select value={org} onChange={(e) => setOrg(e.target.value)}>
+            {orgs.map((o) => (
+              <option key={o}>{o}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Roles
+          <select value={role} onChange={(e) => setRole(e.target.value)}>
+            <option value="peer">peer (joins from a snapshot)</option>
+            <option value="orderer">orderer</option>
+            <option value="both">peer and orderer</option>
+          </select>
+        </label>
+        <button type="submit" disabled={job?.status === "running" || orgs.length === 0}>
+          Add a node
+        </button>
+      </form>
       {log && (
         <section aria-label={`Log of ${log.node}`}>
           <h2>
@@ -146,28 +185,20 @@ export function ChainOverview({ id }: { id: string }) {
       <h2>Latest blocks</h2>
       {blocks && blocks.blocks.length === 0 && <Empty>No blocks yet.</Empty>}
       {blocks && blocks.blocks.length > 0 && (
-        <table aria-label="Blocks">
-          <thead>
-            <tr>
-              <th scope="col">Block</th>
-              <th scope="col">Transactions</th>
-              <th scope="col">Cut at</th>
-              <th scope="col">Hash</th>
-            </tr>
-          </thead>
-          <tbody>
-            {blocks.blocks.map((b) => (
-              <tr key={b.number}>
-                <td>{b.number}</td>
-                <td>{b.transactions.map((t) => `${t.function || t.kind} (${t.validation_code})`).join(", ")}</td>
-                <td>{b.timestamp_ms ? new Date(b.timestamp_ms).toLocaleString() : "genesis"}</td>
-                <td>
-                  <code>{b.hash.slice(0, 16)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Blocks"
+          rows={blocks.blocks}
+          rowKey={(b) => b.number}
+          columns={[
+            { header: "Block", cell: (b) => <Link to={`/chains/${id}/blocks/${b.number}`}>{b.number}</Link> },
+            {
+              header: "Transactions",
+              cell: (b) => b.transactions.map((t) => `${t.function || t.kind} (${t.validation_code})`).join(", "),
+            },
+            { header: "Cut at", cell: (b) => (b.timestamp_ms ? new Date(b.timestamp_ms).toLocaleString() : "genesis") },
+            { header: "Hash", cell: (b) => <code>{b.hash.slice(0, 16)}</code> },
+          ]}
+        />
       )}
     </main>
   );

@@ -3,7 +3,7 @@
 // them); "download" keys are shown once, here, and never kept.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
-import { Badge, Empty, ErrorBox } from "../components";
+import { Badge, DataTable, Empty, ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
 
 function download(name: string, text: string) {
@@ -63,28 +63,20 @@ export function ChainUsers({ chain }: { chain: string }) {
       )}
       {users && users.length === 0 && <Empty>No chain users yet: enroll one for each application or person.</Empty>}
       {users && users.length > 0 && (
-        <table aria-label="Chain users">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Org</th>
-              <th scope="col">Custody</th>
-              <th scope="col">Certificate ends</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.map((u) => (
-              <tr key={u.id}>
-                <td>{u.name}</td>
-                <td>{u.org}</td>
-                <td>{u.custody}</td>
-                <td>{new Date(u.not_after * 1000).toLocaleDateString()}</td>
-                <td>
-                  <Badge status={u.revoked_at ? "revoked" : "valid"} />
-                </td>
-                <td className="buttons">
+        <DataTable
+          label="Chain users"
+          rows={users}
+          rowKey={(u) => u.id}
+          columns={[
+            { header: "Name", cell: (u) => u.name },
+            { header: "Org", cell: (u) => u.org },
+            { header: "Custody", cell: (u) => u.custody },
+            { header: "Certificate ends", cell: (u) => new Date(u.not_after * 1000).toLocaleDateString() },
+            { header: "Status", cell: (u) => <Badge status={u.revoked_at ? "revoked" : "valid"} /> },
+            {
+              header: "Actions",
+              cell: (u) => (
+                <span className="buttons">
                   <button type="button" className="small" onClick={() => download(`${u.name}.cert.pem`, u.certificate_pem)}>
                     certificate
                   </button>
@@ -93,11 +85,11 @@ export function ChainUsers({ chain }: { chain: string }) {
                       revoke
                     </button>
                   )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </span>
+              ),
+            },
+          ]}
+        />
       )}
       <h2>Enroll</h2>
       <form onSubmit={enroll} aria-label="Enroll a chain user" className="inline">

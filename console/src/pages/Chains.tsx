@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, type Schemas } from "../api/client";
-import { Badge, Empty, ErrorBox } from "../components";
+import { Badge, DataTable, Empty, ErrorBox } from "../components";
 import { problemMessage, when } from "../lib/format";
 import { Link } from "../router";
 
@@ -30,34 +30,19 @@ export function Chains() {
         </Empty>
       )}
       {chains && chains.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Template</th>
-              <th scope="col">Consensus</th>
-              <th scope="col">Status</th>
-              <th scope="col">Nodes</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {chains.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link to={`/chains/${c.id}`}>{c.name}</Link>
-                </td>
-                <td>{c.template}</td>
-                <td>{c.consensus}</td>
-                <td>
-                  <Badge status={c.status} />
-                </td>
-                <td>{c.demand.nodes}</td>
-                <td>{when(c.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Chains"
+          rows={chains}
+          rowKey={(c) => c.id}
+          columns={[
+            { header: "Name", cell: (c) => <Link to={`/chains/${c.id}`}>{c.name}</Link> },
+            { header: "Template", cell: (c) => c.template },
+            { header: "Consensus", cell: (c) => c.consensus },
+            { header: "Status", cell: (c) => <Badge status={c.status} /> },
+            { header: "Nodes", cell: (c) => c.demand.nodes },
+            { header: "Created", cell: (c) => when(c.created_at) },
+          ]}
+        />
       )}
     </main>
   );

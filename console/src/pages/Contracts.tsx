@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
-import { Empty, ErrorBox } from "../components";
+import { DataTable, Empty, ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
 import { argLines, invoke, type Outcome } from "../lib/invoke";
 
@@ -63,26 +63,17 @@ export function Contracts({ chain }: { chain: string }) {
       <ErrorBox message={error} />
       {contracts && contracts.length === 0 && <Empty>No contract deployed yet: upload one below.</Empty>}
       {contracts && contracts.length > 0 && (
-        <table aria-label="Contracts">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Version</th>
-              <th scope="col">Sequence</th>
-              <th scope="col">Endorsement policy</th>
-            </tr>
-          </thead>
-          <tbody>
-            {contracts.map((c) => (
-              <tr key={c.name}>
-                <td>{c.name}</td>
-                <td>{c.version}</td>
-                <td>{c.sequence}</td>
-                <td>{c.endorsement_policy}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Contracts"
+          rows={contracts}
+          rowKey={(c) => c.name}
+          columns={[
+            { header: "Name", cell: (c) => c.name },
+            { header: "Version", cell: (c) => c.version },
+            { header: "Sequence", cell: (c) => c.sequence },
+            { header: "Endorsement policy", cell: (c) => c.endorsement_policy },
+          ]}
+        />
       )}
 
       <h2>Deploy or upgrade</h2>

@@ -1,9 +1,11 @@
-// A chain's operations: its alarms (what fired, what resolved), its
-// backups (take one and follow its job; each is verified by a restore
-// before it counts) and its backup schedule.
+// A chain's operations: its alarms (what fired, what resolved) and the
+// tenant's webhooks, its backups (take one and follow its job; each is
+// verified by a restore before it counts; restore the whole chain from
+// one), its backup schedule, rolling upgrades to a registered weft-node
+// build, and batch settings.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
-import { Badge, Empty, ErrorBox } from "../components";
+import { Badge, DataTable, Empty, ErrorBox } from "../components";
 import { JobProgress, useJob, type Job } from "../JobProgress";
 import { bytes, problemMessage } from "../lib/format";
 
@@ -17,6 +19,13 @@ export function Operations({ chain }: { chain: string }) {
   const [error, setError] = useState<string | null>(null);
   const [started, setStarted] = useState<Job | null>(null);
   const [job, jobError] = useJob(started);
+  const [hooks, setHooks] = useState<Schemas["Webhook"][]>([]);
+  const [hookUrl, setHookUrl] = useState("");
+  const [secret, setSecret] = useState<string | null>(null);
+  const [builds, setBuilds] = useState<Schemas["NodeBuild"][]>([]);
+  const [build, setBuild] = useState("bundled");
+  const [maxCount, setMaxCount] = useState("");
+  const [timeoutMs, setTimeoutMs] = useState("");
 
   async function load() {
     const a = await api.GET("/api/chains/{chain}/alarms", path);
@@ -26,6 +35,48 @@ export function Operations({ chain }: { chain: string }) {
     if (b.data) setBackups(b.data);
     const s = await api.GET("/api/chains/{chain}/backup-schedule", path);
     setSchedule(s.data ?? null);
+    const w = await api.GET("/api/webhooks");
+    setHooks(w.data ?? []);
+    const nb = await api.GET("/api/node-builds");
+    setBuilds(nb.data ?? []);
+  }
+
+  async function addHook(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const r = await api.POST("/api/webhooks", { body: { url: hookUrl } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setSecret(r.data.secret ?? null);
+    setHookUrl("");
+    load();
+  }
+
+  async function restore(backup: string) {
+    if (!window.confirm("Restore the whole chain to this backup? What was committed after it is lost.")) return;
+    setError(null);
+    const r = await api.POST("/api/chains/{chain}/restore", { ...path, body: { backup } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setStarted(r.data);
+  }
+
+  async function upgrade(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const r = await api.POST("/api/chains/{chain}/upgrade", { ...path, body: { build } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setStarted(r.data);
+  }
+
+  async function reconfigure(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const body = {
+      max_message_count: maxCount ? Number(maxCount) : undefined,
+      batch_timeout_ms: timeoutMs ? Number(timeoutMs) : undefined,
+    };
+    const r = await api.POST("/api/chains/{chain}/config", { ...path, body });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setStarted(r.data);
   }
   useEffect(() => {
     load();
@@ -56,35 +107,29 @@ export function Operations({ chain }: { chain: string }) {
     <main>
       <h1>Operations</h1>
       <ErrorBox message={error} />
+      {job && (
+        <section aria-label="Job">
+          <h2>Job: {job.kind}</h2>
+          <JobProgress job={job} error={jobError} />
+        </section>
+      )}
       <h2>Alarms</h2>
       {alarms && alarms.length === 0 && (
         <Empty>No alarms: every node has answered, kept up and had a valid certificate. Webhooks hear of new ones.</Empty>
       )}
       {alarms && alarms.length > 0 && (
-        <table aria-label="Alarms">
-          <thead>
-            <tr>
-              <th scope="col">Rule</th>
-              <th scope="col">Node or user</th>
-              <th scope="col">Status</th>
-              <th scope="col">Detail</th>
-              <th scope="col">Fired</th>
-            </tr>
-          </thead>
-          <tbody>
-            {alarms.map((a) => (
-              <tr key={a.id}>
-                <td>{a.rule}</td>
-                <td>{a.node_id || "the chain"}</td>
-                <td>
-                  <Badge status={a.status} />
-                </td>
-                <td>{a.detail}</td>
-                <td>{new Date(a.fired_at_ms).toLocaleString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Alarms"
+          rows={alarms}
+          rowKey={(a) => a.id}
+          columns={[
+            { header: "Rule", cell: (a) => a.rule },
+            { header: "Node or user", cell: (a) => a.node_id || "the chain" },
+            { header: "Status", cell: (a) => <Badge status={a.status} /> },
+            { header: "Detail", cell: (a) => a.detail },
+            { header: "Fired", cell: (a) => new Date(a.fired_at_ms).toLocaleString() },
+          ]}
+        />
       )}
 
       <h2>Backups</h2>
@@ -95,35 +140,32 @@ export function Operations({ chain }: { chain: string }) {
       <button type="button" onClick={backUp} disabled={job?.status === "running"}>
         Back up now
       </button>
-      {job && <JobProgress job={job} error={jobError} />}
       {backups && backups.length === 0 && <Empty>No backups yet: back up now, or set a schedule below.</Empty>}
       {backups && backups.length > 0 && (
-        <table aria-label="Backups">
-          <thead>
-            <tr>
-              <th scope="col">Taken</th>
-              <th scope="col">Node</th>
-              <th scope="col">Status</th>
-              <th scope="col">Height</th>
-              <th scope="col">Size</th>
-              <th scope="col">By</th>
-            </tr>
-          </thead>
-          <tbody>
-            {backups.map((b) => (
-              <tr key={b.id}>
-                <td>{new Date(b.created_at * 1000).toLocaleString()}</td>
-                <td>{b.node_id}</td>
-                <td>
-                  <Badge status={b.status} />
-                </td>
-                <td>{b.height ?? "—"}</td>
-                <td>{bytes(b.bytes)}</td>
-                <td>{b.created_by}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Backups"
+          rows={backups}
+          rowKey={(b) => b.id}
+          columns={[
+            { header: "Taken", cell: (b) => new Date(b.created_at * 1000).toLocaleString() },
+            { header: "Node", cell: (b) => b.node_id },
+            { header: "Status", cell: (b) => <Badge status={b.status} /> },
+            { header: "Height", cell: (b) => b.height ?? "—" },
+            { header: "Size", cell: (b) => bytes(b.bytes) },
+            { header: "By", cell: (b) => b.created_by },
+            {
+              header: "Restore",
+              cell: (b) =>
+                b.status === "verified" ? (
+                  <button type="button" className="small" onClick={() => restore(b.id)} aria-label={`restore ${b.id}`}>
+                    restore the chain
+                  </button>
+                ) : (
+                  "—"
+                ),
+            },
+          ]}
+        />
       )}
       <h3>Schedule</h3>
       <p>
@@ -141,6 +183,65 @@ export function Operations({ chain }: { chain: string }) {
           <input type="number" min={1} max={100} value={keep} onChange={(e) => setKeep(e.target.value)} />
         </label>
         <button type="submit">Save schedule</button>
+      </form>
+
+      <h2>Webhooks</h2>
+      <p>Every alarm on the tenant's chains is POSTed to these, signed with HMAC-SHA256 (see docs/baas.md).</p>
+      {secret && (
+        <div className="notice" role="status">
+          The new webhook's secret, shown this once: <code>{secret}</code>
+        </div>
+      )}
+      {hooks.length > 0 && (
+        <DataTable
+          label="Webhooks"
+          rows={hooks}
+          rowKey={(h) => h.id}
+          columns={[
+            { header: "URL", cell: (h) => h.url },
+            { header: "Added by", cell: (h) => h.created_by },
+          ]}
+        />
+      )}
+      <form onSubmit={addHook} aria-label="Add a webhook" className="inline">
+        <label>
+          Webhook URL (http://)
+          <input value={hookUrl} onChange={(e) => setHookUrl(e.target.value)} required />
+        </label>
+        <button type="submit">Add webhook</button>
+      </form>
+
+      <h2>Upgrade</h2>
+      <form onSubmit={upgrade} aria-label="Upgrade the chain" className="inline">
+        <label>
+          weft-node build
+          <select value={build} onChange={(e) => setBuild(e.target.value)}>
+            <option value="bundled">bundled (the server's own)</option>
+            {builds.map((b) => (
+              <option key={b.version} value={b.version}>
+                {b.version} — {b.reports}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={job?.status === "running"}>
+          Upgrade node by node
+        </button>
+      </form>
+
+      <h2>Batch settings</h2>
+      <form onSubmit={reconfigure} aria-label="Batch settings" className="inline">
+        <label>
+          Transactions per block
+          <input type="number" min={1} max={10000} value={maxCount} onChange={(e) => setMaxCount(e.target.value)} />
+        </label>
+        <label>
+          Batch timeout (ms)
+          <input type="number" min={10} max={60000} value={timeoutMs} onChange={(e) => setTimeoutMs(e.target.value)} />
+        </label>
+        <button type="submit" disabled={job?.status === "running"}>
+          Apply
+        </button>
       </form>
     </main>
   );

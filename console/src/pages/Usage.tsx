@@ -3,7 +3,7 @@
 // ends) under the tenant's price plan.
 import { useEffect, useState } from "react";
 import { api, type Schemas } from "../api/client";
-import { Empty, ErrorBox } from "../components";
+import { DataTable, Empty, ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
 
 function thisMonth(): string {
@@ -41,28 +41,17 @@ export function Usage({ tenant }: { tenant: string | null }) {
           {invoice.lines.length === 0 ? (
             <Empty>Nothing was used this month.</Empty>
           ) : (
-            <table aria-label="Invoice lines">
-              <thead>
-                <tr>
-                  <th scope="col">Item</th>
-                  <th scope="col">Quantity</th>
-                  <th scope="col">Unit price</th>
-                  <th scope="col">Amount</th>
-                </tr>
-              </thead>
-              <tbody>
-                {invoice.lines.map((l) => (
-                  <tr key={l.item}>
-                    <td>{l.item}</td>
-                    <td>
-                      {l.quantity.toFixed(3)} {l.unit}
-                    </td>
-                    <td>{(l.unit_price_micros / 1e6).toFixed(6)}</td>
-                    <td>{(l.amount_micros / 1e6).toFixed(4)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              label="Invoice lines"
+              rows={invoice.lines}
+              rowKey={(l) => l.item}
+              columns={[
+                { header: "Item", cell: (l) => l.item },
+                { header: "Quantity", cell: (l) => `${l.quantity.toFixed(3)} ${l.unit}` },
+                { header: "Unit price", cell: (l) => (l.unit_price_micros / 1e6).toFixed(6) },
+                { header: "Amount", cell: (l) => (l.amount_micros / 1e6).toFixed(4) },
+              ]}
+            />
           )}
           <p>
             <strong>
