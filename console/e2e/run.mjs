@@ -224,6 +224,12 @@ try {
   await page.getByRole("button", { name: "revoke shop-app" }).click();
   await page.getByRole("table", { name: "Chain users" }).getByText("revoked").waitFor();
   await shot("a chain user enrolled, key downloaded, revoked");
+  await page.getByLabel("Name").fill("api-app");
+  await page.getByLabel("Key custody").selectOption("kept");
+  await page.getByRole("button", { name: "Enroll" }).click();
+  await page.getByRole("button", { name: "token for api-app" }).click();
+  await page.getByRole("status").getByText("An API token for applications acting as api-app").waitFor();
+  await shot("an API token bound to a kept chain user");
 
   // Operations: no alarms; a backup taken, followed and verified.
   await page.getByRole("link", { name: "Operations" }).click();
@@ -286,6 +292,18 @@ try {
   await page.getByRole("table", { name: "Host local" }).waitFor();
   await page.getByRole("table", { name: "Security events" }).getByText("failed-login").waitFor();
   await shot("the platform: tenants, host, security events");
+  await page.getByRole("button", { name: "settings of e2e" }).click();
+  const settings = page.getByRole("region", { name: "Settings of e2e" });
+  await settings.getByLabel(/^Transactions a month/).fill("100000");
+  await settings.getByRole("button", { name: "Save quota" }).click();
+  await settings.getByRole("status").getByText("e2e's quota saved.").waitFor();
+  await settings.getByRole("button", { name: "Set plan" }).click();
+  await settings.getByRole("status").getByText("e2e is on the standard plan.").waitFor();
+  await page.getByLabel("Version", { exact: true }).fill("not-a-node");
+  await page.getByLabel("Executable path").fill("/bin/true");
+  await page.getByRole("button", { name: "Register build" }).click();
+  await page.getByRole("alert").getByText(/weft-node <version>/).waitFor();
+  await shot("a tenant's quota and plan set; a build that is not weft-node refused");
   console.log(`all ${step} steps passed; screenshots in ${shots}`);
 } catch (e) {
   if (page) await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});

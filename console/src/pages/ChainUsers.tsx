@@ -21,6 +21,7 @@ export function ChainUsers({ chain }: { chain: string }) {
   const [name, setName] = useState("");
   const [custody, setCustody] = useState("kept");
   const [key, setKey] = useState<{ name: string; pem: string } | null>(null);
+  const [token, setToken] = useState<{ user: string; token: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function load() {
@@ -42,6 +43,16 @@ export function ChainUsers({ chain }: { chain: string }) {
     load();
   }
 
+  async function bindToken(user: Schemas["ChainUser"]) {
+    setError(null);
+    const r = await api.POST("/api/chains/{chain}/users/{user}/tokens", {
+      params: { path: { chain, user: user.id } },
+      body: { name: `${user.name}-app` },
+    });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setToken({ user: user.name, token: r.data.token });
+  }
+
   async function revoke(user: string) {
     setError(null);
     const r = await api.POST("/api/chains/{chain}/users/{user}/revoke", { params: { path: { chain, user } } });
@@ -59,6 +70,11 @@ export function ChainUsers({ chain }: { chain: string }) {
           <button type="button" onClick={() => download(`${key.name}.key.pem`, key.pem)}>
             Download the key
           </button>
+        </div>
+      )}
+      {token && (
+        <div className="notice" role="status">
+          An API token for applications acting as {token.user}, shown this once: <code>{token.token}</code>
         </div>
       )}
       {users && users.length === 0 && <Empty>No chain users yet: enroll one for each application or person.</Empty>}
@@ -80,6 +96,11 @@ export function ChainUsers({ chain }: { chain: string }) {
                   <button type="button" className="small" onClick={() => download(`${u.name}.cert.pem`, u.certificate_pem)}>
                     certificate
                   </button>
+                  {!u.revoked_at && u.custody === "kept" && (
+                    <button type="button" className="small" onClick={() => bindToken(u)} aria-label={`token for ${u.name}`}>
+                      API token
+                    </button>
+                  )}
                   {!u.revoked_at && (
                     <button type="button" className="small" onClick={() => revoke(u.id)} aria-label={`revoke ${u.name}`}>
                       revoke
