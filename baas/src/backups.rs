@@ -260,6 +260,16 @@ async fn steps(
     Ok(())
 }
 
+/// Puts a backup's `snapshot` where the node configured at `node_config`
+/// imports it at its next start (`join.snapshot` in its data directory);
+/// its configuration, for callers that go on changing it.
+pub fn place_for_import(node_config: &FsPath, snapshot: &FsPath) -> Result<weft_provision::NodeConfig, String> {
+    let config = weft_provision::NodeConfig::load(node_config).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+    std::fs::copy(snapshot, config.data_dir.join("join.snapshot")).map_err(|e| format!("placing the snapshot: {e}"))?;
+    Ok(config)
+}
+
 /// Every credential under the chain's directory (orgs' and nodes' PEM
 /// files), by path relative to it.
 fn key_material(chain_dir: &FsPath) -> Result<std::collections::BTreeMap<String, String>, String> {

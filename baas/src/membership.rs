@@ -69,14 +69,7 @@ async fn add_steps(
     .map_err(|e| (0, e.to_string(), None))?;
     let node = prepared.manifest.clone();
     if let Some(file) = restore {
-        // The node imports join.snapshot from its data directory at start.
-        let placed = weft_provision::NodeConfig::load(&prepared.dir.join("node.toml"))
-            .map_err(|e| e.to_string())
-            .and_then(|c| {
-                std::fs::create_dir_all(&c.data_dir).map_err(|e| e.to_string())?;
-                std::fs::copy(file, c.data_dir.join("join.snapshot")).map_err(|e| e.to_string())
-            });
-        if let Err(e) = placed {
+        if let Err(e) = crate::backups::place_for_import(&prepared.dir.join("node.toml"), file) {
             let _ = std::fs::remove_dir_all(&prepared.dir);
             return Err((0, format!("placing the backup for {}: {e}", node.id), None));
         }

@@ -176,10 +176,10 @@ async fn prepare(
     chain: &str,
     contract: &str,
     inv: &Invocation,
-) -> Result<(Gateway, Call), Problem> {
+) -> Result<(Gateway, Call, Chain), Problem> {
     let chain = readable(&state.db, caller, chain).await?;
     let call = call(contract, inv)?;
-    Ok((gateway_for(state, caller, &chain, inv.org.as_deref()).await?, call))
+    Ok((gateway_for(state, caller, &chain, inv.org.as_deref()).await?, call, chain))
 }
 
 #[utoipa::path(post, path = "/api/chains/{chain}/contracts/{name}/evaluate", tag = "gateway",
@@ -193,7 +193,7 @@ pub async fn evaluate(
     Path((chain, name)): Path<(String, String)>,
     ApiJson(inv): ApiJson<Invocation>,
 ) -> ApiResult<Json<Outcome>> {
-    let (g, call) = prepare(&state, &caller, &chain, &name, &inv).await?;
+    let (g, call, _) = prepare(&state, &caller, &chain, &name, &inv).await?;
     let result = g.evaluate(&call).await.map_err(problem)?;
     Ok(Json(outcome(&result)))
 }
@@ -215,9 +215,8 @@ pub async fn submit(
         readable(&state.db, &caller, &chain).await?;
         return Err(Problem::forbidden("auditors read; they do not submit transactions (evaluate is allowed)"));
     }
-    let (g, call) = prepare(&state, &caller, &chain, &name, &inv).await?;
-    let tenant = readable(&state.db, &caller, &chain).await?.tenant_id;
-    crate::billing::check_transactions(&state.db, &tenant).await?;
+    let (g, call, chain) = prepare(&state, &caller, &chain, &name, &inv).await?;
+    crate::billing::check_transactions(&state.db, &chain.tenant_id).await?;
     let (submitted, status) = g.submit(&call).await.map_err(problem)?;
     Ok(Json(Outcome {
         tx_id: Some(submitted.tx_id.to_string()),

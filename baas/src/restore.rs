@@ -200,15 +200,13 @@ fn restore_keys(state: &AppState, dir: &FsPath, source: &Source) -> Result<(usiz
 /// and has it import `snapshot` at its next start.
 fn place(dir: &FsPath, node: &ManifestNode, snapshot: &FsPath) -> Result<(), String> {
     let config_path = dir.join(&node.config);
-    let mut config = NodeConfig::load(&config_path).map_err(|e| e.to_string())?;
-    let data = config.data_dir.clone();
+    let data = NodeConfig::load(&config_path).map_err(|e| e.to_string())?.data_dir;
     let aside = data.with_file_name("data.before-restore");
     if data.exists() {
         let _ = std::fs::remove_dir_all(&aside);
         std::fs::rename(&data, &aside).map_err(|e| format!("setting {} aside: {e}", data.display()))?;
     }
-    std::fs::create_dir_all(&data).map_err(|e| format!("creating {}: {e}", data.display()))?;
-    std::fs::copy(snapshot, data.join("join.snapshot")).map_err(|e| format!("placing the snapshot: {e}"))?;
+    let mut config = crate::backups::place_for_import(&config_path, snapshot)?;
     if !config.join_from_snapshot {
         config.join_from_snapshot = true;
         config.save(&config_path).map_err(|e| e.to_string())?;

@@ -190,13 +190,7 @@ async fn upgrade_node(
     if stopped_by_operator(state, chain, &node.id).await? {
         // Its operator's stop stands: it starts on the new build when
         // started again.
-        sqlx::query("UPDATE nodes SET build = $1 WHERE chain_id = $2 AND node_id = $3")
-            .bind(version)
-            .bind(chain)
-            .bind(&node.id)
-            .execute(&state.db)
-            .await
-            .map_err(|e| e.to_string())?;
+        record_build(state, chain, &node.id, version).await?;
         return Ok(format!("stopped by its operator; starts on {version} when started"));
     }
     job.running(step, &format!("draining {}", node.id)).await;
@@ -233,17 +227,23 @@ async fn others_height(net: &NetworkDir, node: &ManifestNode) -> u64 {
     top
 }
 
+/// The build `node` starts on from now on.
+async fn record_build(state: &AppState, chain: &str, node: &str, version: &str) -> Result<(), String> {
+    sqlx::query("UPDATE nodes SET build = $1 WHERE chain_id = $2 AND node_id = $3")
+        .bind(version)
+        .bind(chain)
+        .bind(node)
+        .execute(&state.db)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Records `version` as the node's build and restarts it on it, under the
 /// node lock so the monitor does not start it in between.
 async fn restart_on(state: &AppState, chain: &str, node: &ManifestNode, version: &str) -> Result<(), String> {
     let _ops = state.node_ops.lock().await;
-    sqlx::query("UPDATE nodes SET build = $1 WHERE chain_id = $2 AND node_id = $3")
-        .bind(version)
-        .bind(chain)
-        .bind(&node.id)
-        .execute(&state.db)
-        .await
-        .map_err(|e| e.to_string())?;
+    record_build(state, chain, &node.id, version).await?;
     let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
     tokio::task::spawn_blocking(move || driver.stop(&c, &n))
         .await

@@ -514,12 +514,18 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     let (chain, job) = create_chain(&api, &ann, "metered", "solo-1").await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let submit = deploy_and_create(&api, &ann, &chain, "m0").await;
-    tokio::time::sleep(Duration::from_secs(2)).await; // the meter's first reading
+    // The meter's first reading of the running chain (its counters are
+    // the baseline for what follows): a usage row.
+    let usage_path = format!("/api/tenants/{tenant}/usage");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while api.get(&usage_path, Some(&ann)).await.1.as_array().is_none_or(|a| a.is_empty()) {
+        assert!(Instant::now() < deadline, "the meter never read the chain");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     for i in 1..=5 {
         create_asset(&api, &ann, &submit, &format!("m{i}")).await;
     }
 
-    let usage_path = format!("/api/tenants/{tenant}/usage");
     let deadline = Instant::now() + Duration::from_secs(30);
     let usage = loop {
         let (s, usage) = api.get(&usage_path, Some(&ann)).await;
