@@ -41,6 +41,8 @@ struct Platform {
     tenant: String,
     /// The first platform admin's.
     admin: String,
+    /// The server's data directory. Bind it in every pattern (`dir: _dir`):
+    /// left to `..` it is dropped, so deleted, under the running server.
     dir: tempfile::TempDir,
     _reaper: support::NodeReaper,
 }
@@ -100,7 +102,7 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let Platform { server, api, tokens, _reaper, .. } = platform(quick_monitor(0), "hooli", &users).await;
+    let Platform { server, api, tokens, dir: _dir, _reaper, .. } = platform(quick_monitor(0), "hooli", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
     let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
@@ -149,16 +151,11 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
         assert!(Instant::now() < deadline, "the node was not restarted: {now:?}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let alarms = loop {
-        let (s, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&max)).await;
-        assert_eq!(s, StatusCode::OK, "{alarms}");
-        if alarms.as_array().unwrap().iter().any(|a| a["rule"] == "node-crashed" && a["status"] == "resolved") {
-            break alarms;
-        }
-        assert!(Instant::now() < deadline, "the alarm did not resolve: {alarms}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let alarms = api
+        .get_until(&format!("/api/chains/{chain}/alarms"), Some(&max), 30, "the alarm resolves", |v| {
+            v.as_array().unwrap().iter().any(|a| a["rule"] == "node-crashed" && a["status"] == "resolved")
+        })
+        .await;
     assert!(alarms.as_array().unwrap().iter().all(|a| a["status"] == "resolved"), "{alarms}");
     let (_, deliveries) =
         api.get(&format!("/api/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&ann)).await;
@@ -508,7 +505,8 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     // Raw samples for 2 s, then one row per second.
     (monitor.raw_for, monitor.bucket) = (Duration::from_secs(2), Duration::from_secs(1));
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let Platform { server, api, tokens, tenant, admin, _reaper, .. } = platform(monitor, "initrode", &users).await;
+    let Platform { server, api, tokens, tenant, admin, dir: _dir, _reaper, .. } =
+        platform(monitor, "initrode", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
     let (chain, job) = create_chain(&api, &ann, "metered", "solo-1").await;
@@ -517,25 +515,20 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     // The meter's first reading of the running chain (its counters are
     // the baseline for what follows): a usage row.
     let usage_path = format!("/api/tenants/{tenant}/usage");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while api.get(&usage_path, Some(&ann)).await.1.as_array().is_none_or(|a| a.is_empty()) {
-        assert!(Instant::now() < deadline, "the meter never read the chain");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    api.get_until(&usage_path, Some(&ann), 30, "the meter reads the chain", |u| {
+        u.as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
     for i in 1..=5 {
         create_asset(&api, &ann, &submit, &format!("m{i}")).await;
     }
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let usage = loop {
-        let (s, usage) = api.get(&usage_path, Some(&ann)).await;
-        assert_eq!(s, StatusCode::OK, "{usage}");
-        if usage.as_array().unwrap().first().is_some_and(|u| u["transactions"].as_i64() >= Some(5)) {
-            break usage[0].clone();
-        }
-        assert!(Instant::now() < deadline, "the meter did not count the transactions: {usage}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let usage = api
+        .get_until(&usage_path, Some(&ann), 30, "the meter counts the transactions", |u| {
+            u[0]["transactions"].as_i64() >= Some(5)
+        })
+        .await[0]
+        .clone();
     assert_eq!(usage["resource_class"], "1cpu-1024mb", "{usage}");
     assert!(usage["node_hours"].as_f64().unwrap() > 0.0 && usage["storage_gb_hours"].as_f64().unwrap() > 0.0);
     let (s, v) = api.get(&usage_path, Some(&max)).await;
@@ -593,7 +586,13 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     assert_problem(s, &v, StatusCode::TOO_MANY_REQUESTS, "monthly transaction quota is used up");
 
     // The disk rule, at a threshold of 0 %.
-    let (_, alarms) = api.get(&format!("/api/chains/{chain}/alarms"), Some(&ann)).await;
+    // Both rules fire on a monitor round of their own: wait for both.
+    let alarms = api
+        .get_until(&format!("/api/chains/{chain}/alarms"), Some(&ann), 30, "disk and user-rate alarms", |v| {
+            let rules: Vec<_> = v.as_array().unwrap().iter().map(|a| a["rule"].clone()).collect();
+            rules.contains(&json!("disk-full")) && rules.contains(&json!("abnormal-tx-rate"))
+        })
+        .await;
     let disk = alarms.as_array().unwrap().iter().find(|a| a["rule"] == "disk-full").cloned();
     assert!(disk.is_some_and(|a| a["detail"].as_str().unwrap().contains("% full")), "{alarms}");
     // Five transactions in a minute from the org's client, over a floor of
@@ -605,18 +604,21 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
 
     // Downsampled series for the chain's node and the host; hosts are for
     // platform admins.
-    let (_, samples) = api.get(&format!("/api/chains/{chain}/metrics"), Some(&ann)).await;
-    let rolled = samples.as_array().unwrap().iter().filter(|x| x["resolution_ms"] == 1000).count();
-    assert!(rolled > 0, "older samples are rolled up: {samples}");
+    // A rollup runs once a monitor round: wait for one, not a fixed time.
+    let rolled = |v: &Value| v.as_array().unwrap().iter().any(|x| x["resolution_ms"] == 1000);
+    api.get_until(&format!("/api/chains/{chain}/metrics"), Some(&ann), 30, "older samples are rolled up", rolled).await;
     let (s, v) = api.get("/api/hosts", Some(&ann)).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admins");
     let (s, hosts) = api.get("/api/hosts", Some(&admin)).await;
     assert_eq!(s, StatusCode::OK, "{hosts}");
     assert_eq!((hosts[0]["host"].as_str(), hosts[0]["running_chains"].as_i64()), (Some("local"), Some(1)), "{hosts}");
     assert!(hosts[0]["latest"]["memory_total_bytes"].as_i64().unwrap() > 0, "{hosts}");
-    let (_, series) = api.get("/api/hosts/local/metrics", Some(&admin)).await;
+    let series = api
+        .get_until("/api/hosts/local/metrics", Some(&admin), 30, "host samples are rolled up", |v| {
+            v.as_array().unwrap().iter().any(|x| x["resolution_ms"] == 1000 && x["cpu_pct"].is_number())
+        })
+        .await;
     let series = series.as_array().unwrap();
-    assert!(series.iter().any(|x| x["resolution_ms"] == 1000 && x["cpu_pct"].is_number()), "{series:?}");
     assert!(series.iter().all(|x| x["net_rx_bytes"].as_i64().unwrap() > 0), "loopback traffic counts: {series:?}");
     let (s, v) = api.get("/api/hosts/elsewhere/metrics", Some(&admin)).await;
     assert_problem(s, &v, StatusCode::NOT_FOUND, "one host");
@@ -630,7 +632,8 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
     let users = [("ann", "tenant-admin"), ("max", "tenant-member"), ("audrey", "auditor")];
-    let Platform { server, api, tokens, _reaper, .. } = platform(Default::default(), "vandelay", &users).await;
+    let Platform { server, api, tokens, dir: _dir, _reaper, .. } =
+        platform(Default::default(), "vandelay", &users).await;
     let (ann, max, audrey) = (tokens[0].clone(), tokens[1].clone(), tokens[2].clone());
     let started_ms = time::OffsetDateTime::now_utc().unix_timestamp() as u64 * 1000;
     let (chain, job) = create_chain(&api, &ann, "explored", "solo-1").await;

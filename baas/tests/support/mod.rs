@@ -122,6 +122,29 @@ impl Api {
         (s, v)
     }
 
+    /// GETs `path` until `done` holds for the body (200 each time), for
+    /// what the server does on its own clock (monitor rounds, rollups);
+    /// fails saying `what` with the last body after `secs`.
+    pub async fn get_until(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        secs: u64,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let (s, body) = self.get(path, token).await;
+            assert_eq!(s, StatusCode::OK, "{path}: {body}");
+            if done(&body) {
+                return body;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what}, within {secs} s: {body}");
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         let (s, v, _) = self.call(Method::DELETE, path, token, None).await;
         (s, v)
