@@ -52,10 +52,13 @@ lint:
 unit:
 	bash scripts/with-postgres.sh $(CARGO) test --workspace
 
-## The web console (console/, React + TypeScript): type-checked and built
-## by Vite into console/dist, which weft-baas serves.
+## The web console (console/, React + TypeScript) and the notary demo
+## (apps/notary/): type-checked and built by Vite into console/dist (the
+## notary into console/dist/notary, after the console's build empties it),
+## which weft-baas serves at / and /notary/.
 console:
-	cd console && npm run build
+	npm run build --workspace console
+	npm run build --workspace apps/notary
 
 ## Regenerates the console's typed API client from weft-baas's OpenAPI
 ## document (run after changing a route; a test fails until you do).
@@ -63,14 +66,16 @@ console-api: build
 	$(TARGET_DIR)/debug/weft-baas openapi > console/src/api/openapi.json
 	cd console && npm run gen:api
 
-## The console's unit tests (Vitest), a check that its generated client
-## matches the committed OpenAPI document, and its browser test (Chromium,
-## a real weft-baas and nodes; screenshots in console/test-results/).
+## The console's and the notary's unit tests (Vitest), a check that the
+## generated client matches the committed OpenAPI document, and the browser
+## test of both (Chromium, a real weft-baas and nodes; screenshots in
+## console/test-results/).
 console-test: build console
 	cd console && npx openapi-typescript src/api/openapi.json -o .schema-check.d.ts >/dev/null \
 		&& cmp -s .schema-check.d.ts src/api/schema.d.ts \
 		|| { echo "console/src/api/schema.d.ts is stale: run make console-api"; exit 1; }
-	cd console && npm test
+	npm test --workspace console
+	npm test --workspace apps/notary
 	cd console && WEFT_BAAS_BIN=$(abspath $(TARGET_DIR))/debug/weft-baas npm run e2e
 
 ## The weft-bench suite (machine ceiling, asset-transfer on solo-1, raft-3,

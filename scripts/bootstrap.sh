@@ -2,6 +2,7 @@
 # Installs everything a fresh Debian machine needs to build and test Weft.
 # Idempotent: every step checks first and does nothing when already done.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 log() { printf '[bootstrap] %s\n' "$*"; }
 
@@ -43,14 +44,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 else
   log "Rust target wasm32-unknown-unknown present"
 fi
-# The console's npm packages (console/package-lock.json), with the
+# The npm packages of the console and the notary app: one workspace
+# (package.json, package-lock.json at the top), one node_modules, with the
 # machine's Node.js and npm; again only when the lock file changed.
 if command -v npm >/dev/null 2>&1; then
-  if [ ! -f console/node_modules/.package-lock.json ] || [ console/package-lock.json -nt console/node_modules/.package-lock.json ]; then
-    log "installing the console's npm packages"
-    (cd console && npm ci --no-audit --no-fund --loglevel=error)
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing the console's and the notary's npm packages"
+    npm ci --no-audit --no-fund --loglevel=error
   else
-    log "console npm packages present"
+    log "npm packages present"
   fi
 else
   log "npm not found: install Node.js 20 and npm (the console is built with them)" >&2

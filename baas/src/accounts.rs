@@ -327,6 +327,37 @@ pub async fn list_users(
     Ok(Json(rows.iter().map(user_of).collect::<Result<_, _>>()?))
 }
 
+/// Removes a person from the tenant: the account and every session and API
+/// token it holds go at once (its requests fail from the next one). What it
+/// did stays in the audit log under its name.
+#[utoipa::path(delete, path = "/api/tenants/{tenant}/users/{user}", tag = "tenants", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "tenant id"), ("user" = String, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn delete_tenant_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    readable_tenant(&state.db, &caller, &tenant).await?;
+    if !caller.can_manage_tenant(&tenant) {
+        return Err(Problem::forbidden("only a tenant admin of this tenant (or a platform admin) removes users"));
+    }
+    let found = user_by_id(&state.db, &user).await.ok().filter(|u| u.tenant_id.as_deref() == Some(tenant.as_str()));
+    let Some(found) = found else {
+        return Err(Problem::not_found(format!("tenant {tenant} has no user {user}")));
+    };
+    if found.id == caller.user_id {
+        return Err(Problem::conflict("you cannot remove yourself: ask another tenant admin"));
+    }
+    let mut tx = state.db.begin().await?;
+    sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(&found.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(&found.id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    tracing::info!(user = %found.username, %tenant, by = %caller.username, "user removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(post, path = "/api/tenants/{tenant}/users", tag = "tenants", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "tenant id")), request_body = NewUser,
     responses((status = 201, body = User), (status = 401, body = Problem), (status = 403, body = Problem),

@@ -1,6 +1,6 @@
 //! The REST API's routes and its OpenAPI document (`/api/openapi.json`).
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -19,7 +19,7 @@ use crate::{
     paths(
         accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
-        accounts::create_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
+        accounts::create_tenant_user, accounts::delete_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
         chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove, nodes::add_org,
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
@@ -124,6 +124,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/tenants", get(accounts::list_tenants).post(accounts::create_tenant))
         .route("/api/tenants/{tenant}", get(accounts::get_tenant))
         .route("/api/tenants/{tenant}/users", get(accounts::list_users).post(accounts::create_tenant_user))
+        .route("/api/tenants/{tenant}/users/{user}", delete(accounts::delete_tenant_user))
         .route("/api/tenants/{tenant}/quota", get(quotas::get).put(quotas::put))
         .route("/api/templates", get(templates::list).post(templates::create))
         .route("/api/templates/{name}", get(templates::get))

@@ -161,7 +161,30 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let (_, users) = api.get(&users_a, Some(&admin)).await;
     assert_eq!(users.as_array().unwrap().len(), 4, "{users}");
-    api.login("carol", "a long password").await;
+    let carol = api.login("carol", "a long password").await;
+
+    // Removing a person: their sessions end with them; only the tenant's
+    // admins remove, and not themselves.
+    let id_of = |name: &str| users.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"].clone();
+    let (carol_id, alice_id) =
+        (id_of("carol").as_str().unwrap().to_string(), id_of("alice").as_str().unwrap().to_string());
+    let alice = api.login("alice", "a long password").await;
+    let (mel, bob) = (api.login("mel", "a long password").await, api.login("bob", "a long password").await);
+    let remove = |who: &str| format!("{users_a}/{who}");
+    let (s, v) = api.delete(&remove(&carol_id), Some(&mel)).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "only a tenant admin");
+    let (s, v) = api.delete(&remove(&carol_id), Some(&bob)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another tenant's admin does not see the tenant: {v}");
+    let (s, v) = api.delete(&remove(&alice_id), Some(&alice)).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "cannot remove yourself");
+    let (s, v) = api.delete(&format!("/api/tenants/{b}/users/{carol_id}"), Some(&admin)).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "has no user");
+    assert_eq!(api.delete(&remove(&carol_id), Some(&alice)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(api.get("/api/me", Some(&carol)).await.0, StatusCode::UNAUTHORIZED, "her session ended");
+    let (s, _) = api.post("/api/auth/login", None, json!({"username": "carol", "password": "a long password"})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (_, users) = api.get(&users_a, Some(&alice)).await;
+    assert_eq!(users.as_array().unwrap().len(), 3, "{users}");
     server.stop().await.unwrap();
 }
 

@@ -606,7 +606,15 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     // platform admins.
     // A rollup runs once a monitor round: wait for one, not a fixed time.
     let rolled = |v: &Value| v.as_array().unwrap().iter().any(|x| x["resolution_ms"] == 1000);
-    api.get_until(&format!("/api/chains/{chain}/metrics"), Some(&ann), 30, "older samples are rolled up", rolled).await;
+    let samples = api
+        .get_until(&format!("/api/chains/{chain}/metrics"), Some(&ann), 30, "older samples are rolled up", rolled)
+        .await;
+    // The throughput and latency counters: the node committed the six
+    // transactions (and the deployment), each with a latency.
+    let last = samples.as_array().unwrap().iter().rev().find(|x| x["tx_committed"].is_number()).cloned();
+    let last = last.unwrap_or_else(|| panic!("no sample has the node's transaction counters: {samples}"));
+    assert!(last["tx_committed"].as_i64() >= Some(6), "{last}");
+    assert!(last["latency_count"].as_i64() >= Some(6) && last["latency_sum_us"].as_i64() > Some(0), "{last}");
     let (s, v) = api.get("/api/hosts", Some(&ann)).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admins");
     let (s, hosts) = api.get("/api/hosts", Some(&admin)).await;

@@ -3,8 +3,10 @@
 // 127.0.0.1) and real weft-node processes: sign in, see the empty state,
 // create a solo-1 chain through the wizard and watch its job, open it and
 // see its node up and its blocks; deploy the notary contract from the
-// browser, query it through the invoke form, notarize a document, verify
-// it and a different one, and find the notarization among the blocks. A screenshot of each step goes to
+// browser, query it through the invoke form; in the notary app (apps/notary,
+// at /notary/) notarize a document, verify it and a different one, and
+// verify again from a fresh browser that signs in on the notary's own page;
+// find the notarization among the blocks. A screenshot of each step goes to
 // test-results/. WEFT_BAAS_BIN names the weft-baas to run (make passes the
 // one cargo built); CHROMIUM the browser (default /usr/bin/chromium).
 import { spawn } from "node:child_process";
@@ -83,9 +85,9 @@ async function call(method, route, token, body) {
 let browser;
 let step = 0;
 let page;
-async function shot(name) {
+async function shot(name, on = page) {
   step += 1;
-  await page.screenshot({ path: path.join(shots, `${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
+  await on.screenshot({ path: path.join(shots, `${String(step).padStart(2, "0")}-${name}.png`), fullPage: true });
   console.log(`ok ${step} - ${name}`);
 }
 
@@ -163,9 +165,13 @@ try {
   await page.getByLabel("Result").getByText('"notarized":false').waitFor();
   await shot("a query through the invoke form");
 
-  // The demo: notarize a document, print its certificate, verify files.
+  // The demo, apps/notary at /notary/ on the console's session: notarize a
+  // document, see its certificate, verify files.
   const document = { name: "contract.txt", mimeType: "text/plain", buffer: Buffer.from("Weft e2e: the signed contract\n") };
   await page.getByRole("link", { name: "Notary" }).click();
+  await page.waitForURL(/\/notary\/\?chain=/);
+  const chainUrl = new URL(page.url()).searchParams.get("chain");
+  await page.getByRole("heading", { name: "Notarize a document" }).waitFor();
   await page.getByLabel("Document", { exact: true }).setInputFiles(document);
   await page.getByText(/SHA-256: [0-9a-f]{64}/).waitFor();
   await page.getByRole("button", { name: "Notarize" }).click();
@@ -173,6 +179,7 @@ try {
   await certificate.getByRole("heading", { name: /^Certificate / }).waitFor({ timeout: 60_000 });
   await certificate.getByText(/in block \d+/).waitFor();
   await shot("the notarized document's certificate");
+  await page.getByRole("link", { name: "Verify" }).click();
   await page.getByLabel("Document to check").setInputFiles(document);
   await page.getByRole("status").getByText(/contract.txt was notarized on .* as certificate/).waitFor();
   await shot("the same document verified");
@@ -181,14 +188,33 @@ try {
   await page.getByRole("status").getByText("forged.txt is not notarized on this chain.").waitFor();
   await shot("another document is not notarized");
 
-  // The block explorer on the overview shows the notarization.
+  // The notary on its own: a fresh browser (no session) signs in on the
+  // notary's page and verifies at the address a certificate holder is given.
+  const visitor = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const alone = await visitor.newPage();
+  await alone.goto(`${base}/notary/verify?chain=${chainUrl}`);
+  await alone.getByRole("heading", { name: "Weft notary" }).waitFor();
+  await alone.getByLabel("Username").fill("ann");
+  await alone.getByLabel("Password").fill(PASSWORD);
+  await alone.getByRole("button", { name: "Sign in" }).click();
+  await alone.getByLabel("Document to check").setInputFiles(document);
+  await alone.getByRole("status").getByText(/contract.txt was notarized on .* as certificate/).waitFor();
+  await shot("the notary app on its own, on a phone", alone);
+  await visitor.close();
+
+  // Back to the console; the block explorer on the overview shows the
+  // notarization.
+  await page.getByRole("link", { name: "Console" }).click();
   await page.getByRole("link", { name: "Overview" }).click();
   await page.getByRole("table", { name: "Blocks" }).getByText("Notarize (VALID)").waitFor();
   await shot("the notarization in the chain's blocks");
 
-  // Charts from the monitor's samples (they come every 5 s).
+  // Charts from the monitor's samples (they come every 5 s): throughput and
+  // latency (the deployment and the notarization committed since the first).
   await page.getByRole("img", { name: "CPU" }).waitFor({ timeout: 30_000 });
   await page.getByRole("img", { name: "Memory" }).waitFor({ timeout: 30_000 });
+  await page.getByRole("img", { name: "Transactions per second" }).waitFor({ timeout: 30_000 });
+  await page.getByRole("img", { name: /^Transaction latency/ }).waitFor({ timeout: 30_000 });
   await shot("the overview's charts");
 
   // The explorer: the notarization's block, its call and its writes.
@@ -263,6 +289,22 @@ try {
   await page.getByRole("link", { name: "Audit" }).click();
   await page.getByRole("alert").getByText(/the audit log is for platform admins and auditors/).waitFor();
   await shot("the audit log refused to a tenant admin");
+
+  // The team: ann adds a member, then removes her (after a confirmation).
+  await page.getByRole("link", { name: "Team" }).click();
+  const people = page.getByRole("table", { name: "People" });
+  await people.getByRole("cell", { name: "ann", exact: true }).waitFor();
+  const addPerson = page.getByRole("form", { name: "Add a person" });
+  await addPerson.getByLabel("Username").fill("mia");
+  await addPerson.getByLabel(/^Password/).fill(PASSWORD);
+  await addPerson.getByLabel("Role").selectOption("tenant-member");
+  await addPerson.getByRole("button", { name: "Add" }).click();
+  await page.getByRole("status").getByText("mia can sign in now, as tenant-member.", { exact: false }).waitFor();
+  await people.getByRole("cell", { name: "mia", exact: true }).waitFor();
+  page.once("dialog", (d) => d.accept());
+  await page.getByRole("button", { name: "remove mia" }).click();
+  await page.getByRole("status").getByText("mia was removed", { exact: false }).waitFor();
+  await shot("a person added to the team, then removed");
 
   await page.getByRole("link", { name: "Chains", exact: true }).click();
   await page.getByRole("link", { name: "e2e-chain" }).waitFor();

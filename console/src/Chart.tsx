@@ -4,12 +4,25 @@ import { polyline, type Point } from "./lib/series";
 
 const COLORS = ["#2a6f97", "#e76f51", "#2a9d8f", "#8e6c8a", "#e9c46a", "#264653", "#f4a261"];
 
-export function Chart({ title, unit, series }: { title: string; unit: string; series: Map<string, Point[]> }) {
+export function Chart({
+  title,
+  unit,
+  series,
+  empty = "no samples yet (the monitor samples every few seconds).",
+}: {
+  title: string;
+  unit: string;
+  series: Map<string, Point[]>;
+  /** What an empty chart says. */
+  empty?: string;
+}) {
   const all = [...series.values()].flat();
   if (all.length === 0) {
     return (
       <figure className="chart">
-        <figcaption>{title}: no samples yet (the monitor samples every few seconds).</figcaption>
+        <figcaption>
+          {title}: {empty}
+        </figcaption>
       </figure>
     );
   }
@@ -22,9 +35,16 @@ export function Chart({ title, unit, series }: { title: string; unit: string; se
         {title} — latest: {latest.join(", ")}
       </figcaption>
       <svg viewBox="0 0 300 80" role="img" aria-label={title} preserveAspectRatio="none">
-        {[...series.entries()].map(([name, s], i) => (
-          <polyline key={name} points={polyline(s, 300, 80, xs, maxY)} fill="none" stroke={COLORS[i % COLORS.length]} strokeWidth="1.5" />
-        ))}
+        {[...series.entries()].map(([name, s], i) => {
+          // The latest point as a dot too: a series of one point is no line.
+          const [x, y] = polyline(s.slice(-1), 300, 80, xs, maxY).split(",").map(Number);
+          return (
+            <g key={name} stroke={COLORS[i % COLORS.length]} fill={COLORS[i % COLORS.length]}>
+              <polyline points={polyline(s, 300, 80, xs, maxY)} fill="none" strokeWidth="1.5" />
+              <circle cx={x} cy={y} r="2" />
+            </g>
+          );
+        })}
       </svg>
     </figure>
   );

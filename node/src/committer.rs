@@ -37,6 +37,9 @@ pub enum CommitError {
 pub struct TxOutcome {
     pub tx_id: TxId,
     pub code: TxValidationCode,
+    /// When its client made it (the header's timestamp, the client's
+    /// clock): the start of its latency.
+    pub created_ms: u64,
     /// The contract's events; empty unless the transaction is VALID.
     pub events: Vec<ContractEvent>,
 }
@@ -99,7 +102,7 @@ impl Committer {
             .zip(codes)
             .rev()
             .filter(|(_, code)| *code == TxValidationCode::Valid as i32)
-            .find_map(|(env, _)| match inspect(env, true).1 {
+            .find_map(|(env, _)| match inspect(env, true).2 {
                 Committable::Config(c) => Some(c),
                 _ => None,
             })
@@ -173,7 +176,7 @@ impl Committer {
         let summary = self.ledger.commit(block, Some(&pre))?;
         let mut txs = Vec::with_capacity(summary.codes.len());
         for (env, &code) in envelopes.iter().zip(&summary.codes) {
-            let (tx_id, body) = inspect(env, code == TxValidationCode::Valid);
+            let (tx_id, created_ms, body) = inspect(env, code == TxValidationCode::Valid);
             let events = match body {
                 Committable::Events(events) => events,
                 Committable::Config(config) => {
@@ -191,7 +194,7 @@ impl Committer {
                 }
                 Committable::Nothing => Vec::new(),
             };
-            txs.push(TxOutcome { tx_id, code, events });
+            txs.push(TxOutcome { tx_id, code, created_ms, events });
         }
         Ok(Committed { summary, txs })
     }
@@ -207,13 +210,11 @@ enum Committable {
 
 /// The tx id and, for a VALID transaction, its events or new configuration;
 /// each envelope is decoded once.
-fn inspect(envelope: &[u8], valid: bool) -> (TxId, Committable) {
+fn inspect(envelope: &[u8], valid: bool) -> (TxId, u64, Committable) {
     let payload = Envelope::decode(envelope).ok().and_then(|e| Payload::decode(e.payload.as_slice()).ok());
-    let tx_id = payload
-        .as_ref()
-        .and_then(|p| p.header.as_ref())
-        .and_then(|h| TxId::from_slice(&h.tx_id))
-        .unwrap_or(TxId([0; 32]));
+    let header = payload.as_ref().and_then(|p| p.header.as_ref());
+    let tx_id = header.and_then(|h| TxId::from_slice(&h.tx_id)).unwrap_or(TxId([0; 32]));
+    let created_ms = header.map_or(0, |h| h.timestamp_unix_ms);
     let body = match payload.and_then(|p| p.body) {
         _ if !valid => Committable::Nothing,
         Some(payload::Body::Transaction(tx)) if is_lifecycle(&tx.result_bytes) => {
@@ -231,7 +232,7 @@ fn inspect(envelope: &[u8], valid: bool) -> (TxId, Committable) {
         }
         None => Committable::Nothing,
     };
-    (tx_id, body)
+    (tx_id, created_ms, body)
 }
 
 fn is_lifecycle(result_bytes: &[u8]) -> bool {

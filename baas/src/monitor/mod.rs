@@ -181,11 +181,13 @@ async fn watch_chain(
             Some((ticks.saturating_sub(before.0) as f64 / ticks_per_sec / secs * 1000.0) as i64)
         });
         let disk = dir_size(&chain_dir.join("nodes").join(&node.id));
-        if status.is_some() {
-            if let Some(now_counters) = scrape::fetch(&memory.http, &node.metrics).await {
-                if let Some(before) = memory.counters.insert(key.clone(), now_counters) {
-                    did = did.max(now_counters.since(before));
-                }
+        let scraped = match status {
+            Some(_) => scrape::fetch(&memory.http, &node.metrics).await,
+            None => None,
+        };
+        if let Some(now_counters) = scraped {
+            if let Some(before) = memory.counters.insert(key.clone(), now_counters) {
+                did = did.max(now_counters.since(before));
             }
         }
         let resources = match template.orgs.iter().find(|o| o.id == node.org) {
@@ -200,7 +202,8 @@ async fn watch_chain(
         let own_disk_pct = disk as f64 * 100.0 / (resources.disk_gb.max(1) as f64 * (1u64 << 30) as f64);
         sqlx::query(
             "INSERT INTO node_samples (chain_id, node_id, at_ms, up, height, cpu_permille, rss_bytes, disk_bytes, \
-             read_bytes, written_bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             read_bytes, written_bytes, tx_committed, latency_sum_us, latency_count) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(chain)
         .bind(&node.id)
@@ -212,6 +215,9 @@ async fn watch_chain(
         .bind(disk as i64)
         .bind(counters.map(|c| c.2 as i64))
         .bind(counters.map(|c| c.3 as i64))
+        .bind(scraped.map(|c| (c.valid + c.invalid) as i64))
+        .bind(scraped.map(|c| c.latency_sum_us as i64))
+        .bind(scraped.map(|c| c.latency_count as i64))
         .execute(&state.db)
         .await?;
         let is_wanted = wanted.get(&node.id).copied().unwrap_or(true);
@@ -463,7 +469,7 @@ pub struct Sample {
     pub node_id: String,
     pub at_ms: i64,
     /// 0 for a raw sample; else the width of the bucket it summarises
-    /// (lowest up, highest height/memory/disk/I/O, average CPU).
+    /// (lowest up, highest height/memory/disk/I/O/counters, average CPU).
     pub resolution_ms: i64,
     pub up: bool,
     pub height: Option<i64>,
@@ -473,6 +479,14 @@ pub struct Sample {
     pub disk_bytes: Option<i64>,
     pub read_bytes: Option<i64>,
     pub written_bytes: Option<i64>,
+    /// Transactions this node has committed (every validation code) since
+    /// its process started: throughput is the difference between samples.
+    pub tx_committed: Option<i64>,
+    /// Its transaction-latency histogram since it started (creation to
+    /// commit on this node): sum in µs and count; the mean latency between
+    /// two samples is Δsum / Δcount.
+    pub latency_sum_us: Option<i64>,
+    pub latency_count: Option<i64>,
 }
 
 /// The chain's node samples over a time range (at most 5000, oldest first).
@@ -512,6 +526,9 @@ pub async fn metrics(
                 disk_bytes: r.try_get("disk_bytes")?,
                 read_bytes: r.try_get("read_bytes")?,
                 written_bytes: r.try_get("written_bytes")?,
+                tx_committed: r.try_get("tx_committed")?,
+                latency_sum_us: r.try_get("latency_sum_us")?,
+                latency_count: r.try_get("latency_count")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;

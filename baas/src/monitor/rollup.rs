@@ -1,6 +1,6 @@
 //! Downsampling: raw samples older than the raw window are summarised into
-//! one row per bucket (node: lowest `up`, highest height, memory, disk and
-//! I/O counters, average CPU; host: average CPU and load, highest of the
+//! one row per bucket (node: lowest `up`, highest height, memory, disk,
+//! I/O and transaction counters, average CPU; host: average CPU and load, highest of the
 //! rest), marked with the bucket's width, and the raw rows deleted; every
 //! row older than the retention is deleted. Buckets are aligned, so each
 //! raw row is rolled up exactly once.
@@ -19,9 +19,10 @@ pub async fn roll_up(
     let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO node_samples (chain_id, node_id, at_ms, resolution_ms, up, height, cpu_permille, rss_bytes, \
-         disk_bytes, read_bytes, written_bytes) \
+         disk_bytes, read_bytes, written_bytes, tx_committed, latency_sum_us, latency_count) \
          SELECT chain_id, node_id, (at_ms / $1) * $1, $1, MIN(up), MAX(height), CAST(AVG(cpu_permille) AS BIGINT), \
-         MAX(rss_bytes), MAX(disk_bytes), MAX(read_bytes), MAX(written_bytes) FROM node_samples \
+         MAX(rss_bytes), MAX(disk_bytes), MAX(read_bytes), MAX(written_bytes), MAX(tx_committed), \
+         MAX(latency_sum_us), MAX(latency_count) FROM node_samples \
          WHERE resolution_ms = 0 AND at_ms < $2 GROUP BY 1, 2, 3",
     )
     .bind(bucket)

@@ -1,7 +1,8 @@
 //! The counters the monitor reads from a node's Prometheus page
 //! (`http://<metrics address>/metrics`): committed transactions by
-//! validation code and leader changes. They feed the chain-wide alarm rules
-//! and the transaction meter.
+//! validation code, leader changes and the transaction-latency histogram's
+//! sum and count. They feed the chain-wide alarm rules, the transaction
+//! meter and the node samples behind the throughput and latency charts.
 
 use std::time::Duration;
 
@@ -11,6 +12,9 @@ pub struct Counters {
     pub valid: u64,
     pub invalid: u64,
     pub leader_changes: u64,
+    /// weft_ledger_transaction_latency_seconds: sum (µs) and count.
+    pub latency_sum_us: u64,
+    pub latency_count: u64,
 }
 
 impl Counters {
@@ -22,6 +26,8 @@ impl Counters {
             valid: grown(self.valid, before.valid),
             invalid: grown(self.invalid, before.invalid),
             leader_changes: grown(self.leader_changes, before.leader_changes),
+            latency_sum_us: grown(self.latency_sum_us, before.latency_sum_us),
+            latency_count: grown(self.latency_count, before.latency_count),
         }
     }
 
@@ -32,6 +38,8 @@ impl Counters {
             valid: self.valid.max(other.valid),
             invalid: self.invalid.max(other.invalid),
             leader_changes: self.leader_changes.max(other.leader_changes),
+            latency_sum_us: self.latency_sum_us.max(other.latency_sum_us),
+            latency_count: self.latency_count.max(other.latency_count),
         }
     }
 }
@@ -42,8 +50,14 @@ pub fn parse(page: &str) -> Counters {
     for line in page.lines().filter(|l| !l.starts_with('#')) {
         let Some((name, value)) = line.rsplit_once(' ') else { continue };
         let Ok(value) = value.trim().parse::<f64>() else { continue };
+        if name == "weft_ledger_transaction_latency_seconds_sum" {
+            c.latency_sum_us = (value * 1e6) as u64;
+            continue;
+        }
         let value = value as u64;
-        if let Some(labels) = name.strip_prefix("weft_ledger_transactions_committed_total") {
+        if name == "weft_ledger_transaction_latency_seconds_count" {
+            c.latency_count = value;
+        } else if let Some(labels) = name.strip_prefix("weft_ledger_transactions_committed_total") {
             if labels.contains("code=\"VALID\"") {
                 c.valid += value;
             } else {
@@ -84,10 +98,19 @@ mod tests {
             weft_ledger_transactions_committed_total{code=\"MVCC_READ_CONFLICT\"} 3\n\
             weft_ledger_transactions_committed_total{code=\"ENDORSEMENT_POLICY_FAILURE\"} 2\n\
             weft_consensus_leader_changes_total 7\n\
+            weft_ledger_transaction_latency_seconds_sum 1.25\n\
+            weft_ledger_transaction_latency_seconds_count 40\n\
+            weft_ledger_transaction_latency_seconds_bucket{le=\"0.5\"} 38\n\
             weft_ledger_height 12\n";
         let now = parse(page);
-        assert_eq!(now, Counters { valid: 40, invalid: 5, leader_changes: 7 });
-        let before = Counters { valid: 30, invalid: 5, leader_changes: 9 };
-        assert_eq!(now.since(before), Counters { valid: 10, invalid: 0, leader_changes: 7 }, "restarted: from zero");
+        let want = Counters { valid: 40, invalid: 5, leader_changes: 7, latency_sum_us: 1_250_000, latency_count: 40 };
+        assert_eq!(now, want);
+        let before =
+            Counters { valid: 30, invalid: 5, leader_changes: 9, latency_sum_us: 1_000_000, latency_count: 30 };
+        assert_eq!(
+            now.since(before),
+            Counters { valid: 10, invalid: 0, leader_changes: 7, latency_sum_us: 250_000, latency_count: 10 },
+            "restarted: from zero"
+        );
     }
 }

@@ -900,6 +900,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant}/users/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes a person from the tenant: the account and every session and API
+         *     token it holds go at once (its requests fail from the next one). What it
+         *     did stays in the audit log under its name.
+         */
+        delete: operations["delete_tenants_tenant_users_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tokens": {
         parameters: {
             query?: never;
@@ -1605,17 +1626,32 @@ export interface components {
             disk_bytes?: number | null;
             /** Format: int64 */
             height?: number | null;
+            /** Format: int64 */
+            latency_count?: number | null;
+            /**
+             * Format: int64
+             * @description Its transaction-latency histogram since it started (creation to
+             *     commit on this node): sum in µs and count; the mean latency between
+             *     two samples is Δsum / Δcount.
+             */
+            latency_sum_us?: number | null;
             node_id: string;
             /** Format: int64 */
             read_bytes?: number | null;
             /**
              * Format: int64
              * @description 0 for a raw sample; else the width of the bucket it summarises
-             *     (lowest up, highest height/memory/disk/I/O, average CPU).
+             *     (lowest up, highest height/memory/disk/I/O/counters, average CPU).
              */
             resolution_ms: number;
             /** Format: int64 */
             rss_bytes?: number | null;
+            /**
+             * Format: int64
+             * @description Transactions this node has committed (every validation code) since
+             *     its process started: throughput is the difference between samples.
+             */
+            tx_committed?: number | null;
             up: boolean;
             /** Format: int64 */
             written_bytes?: number | null;
@@ -5180,6 +5216,60 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_tenants_tenant_users_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant id */
+                tenant: string;
+                /** @description user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blockRate, byNode, polyline } from "./series";
+import { blockRate, byNode, meanLatency, polyline, txRate } from "./series";
 
 const samples = [
   { node_id: "a", at_ms: 0, cpu_pct: 10, height: 5 },
@@ -19,6 +19,22 @@ describe("series", () => {
   });
   it("takes the block rate from the highest node", () => {
     expect(blockRate(samples)).toEqual([{ x: 2000, y: 2 }]);
+  });
+  it("turns counters into rates and means, with no figure across a restart", () => {
+    const counters = [
+      { node_id: "p", at_ms: 0, tx_committed: 10, latency_sum_us: 50_000, latency_count: 10 },
+      { node_id: "p", at_ms: 5000, tx_committed: 60, latency_sum_us: 1_050_000, latency_count: 60 },
+      { node_id: "p", at_ms: 10_000, tx_committed: 60, latency_sum_us: 1_050_000, latency_count: 60 },
+      { node_id: "p", at_ms: 15_000, tx_committed: 3, latency_sum_us: 9_000, latency_count: 3 },
+      { node_id: "o", at_ms: 5000, tx_committed: null },
+    ];
+    expect(txRate(counters).get("p")).toEqual([
+      { x: 5000, y: 10 },
+      { x: 10_000, y: 0 },
+    ]);
+    expect(txRate(counters).has("o")).toBe(false);
+    // 1 000 000 µs over 50 transactions: 20 ms; an idle interval has no mean.
+    expect(meanLatency(counters).get("p")).toEqual([{ x: 5000, y: 20 }]);
   });
   it("scales into the box, y up", () => {
     expect(polyline([{ x: 0, y: 0 }, { x: 10, y: 5 }], 100, 50, [0, 10], 5)).toBe("0.0,50.0 100.0,0.0");

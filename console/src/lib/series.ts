@@ -7,6 +7,9 @@ export interface SampleLike {
   cpu_pct?: number | null;
   rss_bytes?: number | null;
   height?: number | null;
+  tx_committed?: number | null;
+  latency_sum_us?: number | null;
+  latency_count?: number | null;
 }
 
 export interface Point {
@@ -38,6 +41,55 @@ export function blockRate(samples: SampleLike[]): Point[] {
     if (dt > 0) out.push({ x: points[i][0], y: Math.max(0, points[i][1] - points[i - 1][1]) / dt });
   }
   return out;
+}
+
+/**
+ * Per node, what happened between consecutive samples of its cumulative
+ * counters: `between(before, after, seconds)`, or null for no figure. A
+ * counter that went down belongs to a restarted process: no figure there.
+ */
+function perInterval(
+  samples: SampleLike[],
+  between: (a: SampleLike, b: SampleLike, secs: number) => number | null,
+): Map<string, Point[]> {
+  const last = new Map<string, SampleLike>();
+  const out = new Map<string, Point[]>();
+  for (const s of [...samples].sort((a, b) => a.at_ms - b.at_ms)) {
+    const before = last.get(s.node_id);
+    last.set(s.node_id, s);
+    const secs = before ? (s.at_ms - before.at_ms) / 1000 : 0;
+    if (!before || secs <= 0) continue;
+    const y = between(before, s, secs);
+    if (y == null) continue;
+    const series = out.get(s.node_id) ?? [];
+    series.push({ x: s.at_ms, y });
+    out.set(s.node_id, series);
+  }
+  return out;
+}
+
+function grown(a: number | null | undefined, b: number | null | undefined): number | null {
+  return a == null || b == null || b < a ? null : b - a;
+}
+
+/** Transactions committed per second, per node. */
+export function txRate(samples: SampleLike[]): Map<string, Point[]> {
+  return perInterval(samples, (a, b, secs) => {
+    const d = grown(a.tx_committed, b.tx_committed);
+    return d == null ? null : d / secs;
+  });
+}
+
+/**
+ * Mean transaction latency (creation to commit on the node) in ms, per
+ * node, over each interval that committed something.
+ */
+export function meanLatency(samples: SampleLike[]): Map<string, Point[]> {
+  return perInterval(samples, (a, b) => {
+    const sum = grown(a.latency_sum_us, b.latency_sum_us);
+    const count = grown(a.latency_count, b.latency_count);
+    return sum == null || !count ? null : sum / count / 1000;
+  });
 }
 
 /** An SVG polyline's points for `series` in a width × height box. */

@@ -4,7 +4,7 @@ import { Chart } from "../Chart";
 import { Badge, DataTable, Empty, ErrorBox } from "../components";
 import { JobProgress, useJob, type Job } from "../JobProgress";
 import { problemMessage } from "../lib/format";
-import { blockRate, byNode } from "../lib/series";
+import { blockRate, byNode, meanLatency, txRate } from "../lib/series";
 import { Link } from "../router";
 
 type Action = "start" | "stop" | "restart";
@@ -178,6 +178,13 @@ export function ChainOverview({ id }: { id: string }) {
       )}
       <h2>The last 15 minutes</h2>
       <div className="charts">
+        <Chart title="Transactions per second" unit="/s" series={txRate(samples)} />
+        <Chart
+          title="Transaction latency (mean, creation to commit)"
+          unit="ms"
+          series={meanLatency(samples)}
+          empty="no transactions committed between the last samples."
+        />
         <Chart title="Blocks per second" unit="/s" series={new Map([["chain", blockRate(samples)]])} />
         <Chart title="CPU" unit="%" series={byNode(samples, (s) => s.cpu_pct)} />
         <Chart title="Memory" unit="MiB" series={byNode(samples, (s) => (s.rss_bytes == null ? null : s.rss_bytes / 1048576))} />

@@ -2,9 +2,10 @@ import { useState, type FormEvent } from "react";
 import { api, setToken, type Schemas } from "../api/client";
 import { ErrorBox } from "../components";
 import { problemMessage } from "../lib/format";
-import { navigate } from "../router";
 
-export function Login({ onSignedIn }: { onSignedIn: (user: Schemas["User"]) => void }) {
+// Signs in and hands the user to `onSignedIn`, which decides where to go:
+// the console and the notary app share this form.
+export function Login({ onSignedIn, title = "Weft" }: { onSignedIn: (user: Schemas["User"]) => void; title?: string }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -22,12 +23,11 @@ export function Login({ onSignedIn }: { onSignedIn: (user: Schemas["User"]) => v
     }
     setToken(data.token);
     onSignedIn(data.user);
-    navigate("/chains");
   }
 
   return (
     <main className="login">
-      <h1>Weft</h1>
+      <h1>{title}</h1>
       <form onSubmit={submit} aria-label="Sign in">
         <label>
           Username

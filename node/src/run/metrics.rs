@@ -24,6 +24,7 @@ pub struct Metrics {
     pub ledger_height: Gauge,
     pub commit_duration: Histogram,
     pub endorse_duration: Histogram,
+    pub transaction_latency: Histogram,
     pub consensus_leader_changes: Counter,
     pub consensus_proposals: Gauge,
     pub consensus_log_entries: Gauge,
@@ -47,6 +48,7 @@ impl Metrics {
         let ledger_height = Gauge::default();
         let commit_duration = latency_histogram();
         let endorse_duration = latency_histogram();
+        let transaction_latency = latency_histogram();
         registry.register("weft_ledger_blocks_committed", "Blocks committed", blocks_committed.clone());
         registry.register(
             "weft_ledger_transactions_committed",
@@ -63,6 +65,12 @@ impl Metrics {
             "weft_endorser_endorse_duration_seconds",
             "Time to check, simulate and sign one proposal",
             endorse_duration.clone(),
+        );
+        registry.register(
+            "weft_ledger_transaction_latency_seconds",
+            "From a valid transaction's creation (its header's timestamp, the client's clock) to its commit on \
+             this node: what a client waits, endorsement, ordering and validation included",
+            transaction_latency.clone(),
         );
         let consensus_leader_changes = Counter::default();
         let consensus_proposals = Gauge::default();
@@ -118,6 +126,7 @@ impl Metrics {
             ledger_height,
             commit_duration,
             endorse_duration,
+            transaction_latency,
             consensus_leader_changes,
             consensus_proposals,
             consensus_log_entries,
@@ -139,8 +148,15 @@ impl Metrics {
         self.blocks_committed.inc();
         self.ledger_height.set(committed.summary.number as i64 + 1);
         self.commit_duration.observe(took.as_secs_f64());
+        let now_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         for tx in &committed.txs {
             self.transactions_committed.get_or_create(&vec![("code".into(), code_name(tx.code))]).inc();
+            // A client clock ahead of ours gives no figure rather than a
+            // negative one.
+            if tx.code == TxValidationCode::Valid && tx.created_ms > 0 && tx.created_ms <= now_ms {
+                self.transaction_latency.observe((now_ms - tx.created_ms) as f64 / 1000.0);
+            }
         }
     }
 
