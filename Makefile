@@ -54,11 +54,10 @@ unit:
 
 ## The web console (console/, React + TypeScript) and the notary demo
 ## (apps/notary/): type-checked and built by Vite into console/dist (the
-## notary into console/dist/notary, after the console's build empties it),
-## which weft-baas serves at / and /notary/.
+## console's build script then builds the notary into console/dist/notary,
+## since emptying dist removes it), which weft-baas serves at / and /notary/.
 console:
 	npm run build --workspace console
-	npm run build --workspace apps/notary
 
 ## Regenerates the console's typed API client from weft-baas's OpenAPI
 ## document (run after changing a route; a test fails until you do).

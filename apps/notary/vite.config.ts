@@ -1,6 +1,6 @@
 // The notary is served by weft-baas at /notary/, beside the console: it is
-// built into the console's output directory (run after the console's own
-// build, which empties that directory; `make console` does both).
+// built into the console's output directory, by the console's own build
+// script after its Vite build (which empties that directory).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

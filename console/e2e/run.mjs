@@ -224,13 +224,24 @@ try {
   await shot("a block in the explorer with its writes");
   await page.getByRole("link", { name: "Overview" }).click();
 
-  // A peer added to the running chain, joining from a snapshot.
+  // A new org (its CA made, the configuration updated), then a peer of
+  // Org1 and the new org's first peer, each joining from a snapshot.
   await page.getByRole("table", { name: "Nodes" }).waitFor();
-  await page.getByLabel("Roles").selectOption("peer");
-  await page.getByRole("button", { name: "Add a node" }).click();
-  await page.getByText("Done.").waitFor({ timeout: 120_000 });
-  await page.getByRole("table", { name: "Nodes" }).getByRole("cell", { name: "node1.org1", exact: true }).waitFor();
-  await shot("a peer added");
+  await page.getByLabel("New org (its MSP id)").fill("Org2");
+  await page.getByRole("button", { name: "Add the org" }).click();
+  await page.getByText("Done.").waitFor({ timeout: 60_000 });
+  await shot("an org added");
+  const addNode = page.getByRole("form", { name: "Add a node" });
+  for (const [org, node] of [["Org1", "node1.org1"], ["Org2", "node0.org2"]]) {
+    await addNode.getByLabel("Org").selectOption(org);
+    await addNode.getByLabel("Roles").selectOption("peer");
+    await addNode.getByRole("button", { name: "Add a node" }).click();
+    // The last job's "Done." goes when this one starts.
+    await page.getByText("Done.").waitFor({ state: "hidden" });
+    await page.getByText("Done.").waitFor({ timeout: 120_000 });
+    await page.getByRole("table", { name: "Nodes" }).getByRole("cell", { name: node, exact: true }).waitFor();
+  }
+  await shot("peers added, one in the new org");
 
   // A node's recent log, from its row.
   await page.getByRole("button", { name: "log of node0.org1" }).click();

@@ -22,6 +22,19 @@ export function ChainOverview({ id }: { id: string }) {
   const [role, setRole] = useState("peer");
   const [started, setStarted] = useState<Job | null>(null);
   const [job, jobError] = useJob(started);
+  // An org added here has no nodes yet, so the nodes list does not name
+  // it: it is offered for a new node once its job succeeds.
+  const [newOrg, setNewOrg] = useState("");
+  const [addingOrg, setAddingOrg] = useState<string | null>(null);
+  const [addedOrgs, setAddedOrgs] = useState<string[]>([]);
+  useEffect(() => {
+    if (!addingOrg || !job || job.id !== started?.id || job.status === "running") return;
+    if (job.status === "succeeded") {
+      setAddedOrgs((all) => [...all, addingOrg]);
+      setOrg(addingOrg);
+    }
+    setAddingOrg(null);
+  }, [job, addingOrg]);
   const path = { params: { path: { chain: id } } };
 
   useEffect(() => {
@@ -82,6 +95,16 @@ export function ChainOverview({ id }: { id: string }) {
     setStarted(r.data);
   }
 
+  async function addOrg(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const r = await api.POST("/api/chains/{chain}/orgs", { ...path, body: { org: newOrg } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setAddingOrg(newOrg);
+    setNewOrg("");
+    setStarted(r.data);
+  }
+
   async function removeNode(node: string) {
     if (!window.confirm(`Remove ${node} from the chain? Its data stays in the chain's directory.`)) return;
     setError(null);
@@ -112,7 +135,7 @@ export function ChainOverview({ id }: { id: string }) {
       </button>
     </span>
   );
-  const orgs = [...new Set((nodes ?? []).map((n) => n.org))];
+  const orgs = [...new Set([...(nodes ?? []).map((n) => n.org), ...addedOrgs])];
 
   return (
     <main>
@@ -164,6 +187,16 @@ export function ChainOverview({ id }: { id: string }) {
         <button type="submit" disabled={job?.status === "running" || orgs.length === 0}>
           Add a node
         </button>
+      </form>
+      <form onSubmit={addOrg} aria-label="Add an org" className="inline">
+        <label>
+          New org (its MSP id)
+          <input value={newOrg} onChange={(e) => setNewOrg(e.target.value)} pattern="[A-Za-z0-9_-]+" required />
+        </label>
+        <button type="submit" disabled={job?.status === "running"}>
+          Add the org
+        </button>
+        <small>Its CA is made and the chain's configuration updated; then add its first peer above.</small>
       </form>
       {log && (
         <section aria-label={`Log of ${log.node}`}>
