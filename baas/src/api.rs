@@ -25,12 +25,12 @@ use crate::{
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
         benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics, monitor::host::list, monitor::host::metrics,
-        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, security::events, certificates::list, backups::create,
+        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, monitor::webhooks::test, security::events, certificates::list, backups::create,
         backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, billing::usage, billing::get_invoice,
         billing::list_plans, billing::put_plan, billing::put_tenant_plan, backup_schedules::put, backup_schedules::get,
         backup_schedules::delete, restore::restore, explorer::blocks, explorer::block, explorer::export, health,
     ),
-    components(schemas(Problem)),
+    components(schemas(Problem, rest_gateway::ContractEvent)),
     modifiers(&BearerAuth, &UniqueOperationIds),
 )]
 pub struct ApiDoc;
@@ -159,6 +159,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/hosts/{host}/metrics", get(monitor::host::metrics))
         .route("/api/webhooks", get(monitor::webhooks::list).post(monitor::webhooks::create))
         .route("/api/webhooks/{webhook}/deliveries", get(monitor::webhooks::deliveries))
+        .route("/api/webhooks/{webhook}/test", post(monitor::webhooks::test))
         .route("/api/security/events", get(security::events))
         .route("/api/chains/{chain}/certificates", get(certificates::list))
         .route("/api/chains/{chain}/backups", get(backups::list).post(backups::create))

@@ -60,6 +60,9 @@ pub struct AppState {
     /// and while the monitor restarts a crashed one, so the monitor never
     /// revives a node an operator is stopping.
     pub node_ops: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The client webhook deliveries go through (rustls, the machine's CAs
+    /// and --webhook-ca-file).
+    pub webhook_http: reqwest::Client,
     /// Per-token request rate limits.
     pub rate_limiter: std::sync::Arc<security::RateLimiter>,
     /// Held while an audit entry is appended (the chain is one sequence).

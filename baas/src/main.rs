@@ -74,6 +74,10 @@ struct ServeArgs {
     /// `make console`); without it, only the API is served.
     #[arg(long, env = "WEFT_BAAS_CONSOLE_DIR")]
     console_dir: Option<PathBuf>,
+    /// PEM certificates to trust for https:// webhooks besides this
+    /// machine's CA store (receivers with an internal CA's certificates).
+    #[arg(long, env = "WEFT_BAAS_WEBHOOK_CA_FILE")]
+    webhook_ca_file: Option<PathBuf>,
 }
 
 /// How chains' nodes are watched (docs/baas.md, "Monitoring and alarms").
@@ -165,6 +169,7 @@ async fn main() -> Result<()> {
                 monitor,
                 token_rate,
                 console_dir,
+                webhook_ca_file,
             } = *args;
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
@@ -184,6 +189,7 @@ async fn main() -> Result<()> {
                     burst: 2.0 * token_rate.max(0.5),
                 },
                 console_dir,
+                webhook_ca_file,
                 ..Config::new(listen, data_dir)
             };
             let server = Server::start(config).await?;

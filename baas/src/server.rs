@@ -38,6 +38,9 @@ pub struct Config {
     /// The built web console (console/dist), served at / (none: the API
     /// alone).
     pub console_dir: Option<PathBuf>,
+    /// PEM certificates trusted for https:// webhooks besides the
+    /// machine's CA store.
+    pub webhook_ca_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -54,6 +57,7 @@ impl Config {
             monitor: crate::monitor::MonitorConfig::default(),
             token_rate: crate::security::RateLimit::default(),
             console_dir: None,
+            webhook_ca_file: None,
         }
     }
 }
@@ -89,12 +93,14 @@ impl Server {
         tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
         let key_file = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
         let master_key = Arc::new(MasterKey::load_or_create(&key_file)?);
+        let webhook_http = crate::monitor::webhooks::client(config.webhook_ca_file.as_deref())?;
         let state = AppState {
             db,
             driver: Arc::new(driver),
             quota_lock: Arc::default(),
             gateways: Default::default(),
             master_key,
+            webhook_http,
             config_lock: Arc::default(),
             audit_lock: Arc::default(),
             node_ops: Arc::default(),
@@ -104,6 +110,7 @@ impl Server {
         };
         let jobs = state.jobs.clone();
         provisioner::reattach(&state).await?;
+        crate::monitor::webhooks::resume_pending(&state).await;
         crate::monitor::start(state.clone(), config.monitor);
         let app = api::router(state, config.console_dir.clone());
         let task = tokio::spawn(async move {

@@ -45,6 +45,8 @@ struct Platform {
     /// left to `..` it is dropped, so deleted, under the running server.
     dir: tempfile::TempDir,
     _reaper: support::NodeReaper,
+    /// What the server started with: a test restarts it from this.
+    config: weft_baas::Config,
 }
 
 async fn platform(monitor: weft_baas::monitor::MonitorConfig, name: &str, users: &[(&str, &str)]) -> Platform {
@@ -52,11 +54,11 @@ async fn platform(monitor: weft_baas::monitor::MonitorConfig, name: &str, users:
     let reaper = support::NodeReaper(dir.path().to_path_buf());
     let db = TestDb::preferred().await;
     let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
-    let server = weft_baas::Server::start(config).await.expect("server starts");
+    let server = weft_baas::Server::start(config.clone()).await.expect("server starts");
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
     let (tenant, tokens) = api.tenant_with(&admin, name, users, support::PASSWORD).await;
-    Platform { server, api, tokens, tenant, admin, dir, _reaper: reaper }
+    Platform { server, api, tokens, tenant, admin, dir, _reaper: reaper, config }
 }
 
 /// Deploys asset-transfer and creates one asset; the submit path.
@@ -77,36 +79,37 @@ async fn create_asset(api: &Api, token: &str, submit: &str, asset: &str) {
 
 /// Issue #9 (1, 2): the monitor samples a running chain's nodes; a node
 /// SIGKILLed raises a node-crashed alarm that reaches the tenant's webhook
-/// signed with its secret (retried after the receiver's first 500), the
-/// node is restarted, and the alarm resolves.
+/// signed with its secret — refused by the receiver while the BaaS server
+/// restarts, so the delivery left pending is taken up by the next run —
+/// the node is restarted, and the alarm resolves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     use axum::extract::State as AxState;
     use std::sync::{Arc, Mutex};
 
-    // The receiving end: answers 500 to its first call, then records.
-    type Seen = Arc<Mutex<(u32, Vec<(axum::http::HeaderMap, String)>)>>;
+    // The receiving end: answers 500 while refusing, else records.
+    type Seen = Arc<Mutex<(bool, Vec<(axum::http::HeaderMap, String)>)>>;
     async fn receive(AxState(seen): AxState<Seen>, headers: axum::http::HeaderMap, body: String) -> StatusCode {
         let mut s = seen.lock().unwrap();
-        s.0 += 1;
-        if s.0 == 1 {
+        if s.0 {
             return StatusCode::INTERNAL_SERVER_ERROR;
         }
         s.1.push((headers, body));
         StatusCode::NO_CONTENT
     }
-    let seen: Seen = Arc::default();
+    let seen: Seen = Arc::new(Mutex::new((true, Vec::new())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook_url = format!("http://{}/alarms", listener.local_addr().unwrap());
     let app = axum::Router::new().route("/alarms", axum::routing::post(receive)).with_state(seen.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let Platform { server, api, tokens, dir: _dir, _reaper, .. } = platform(quick_monitor(0), "hooli", &users).await;
+    let Platform { server, api, tokens, dir: _dir, _reaper, config, .. } =
+        platform(quick_monitor(0), "hooli", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
-    let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "https://example.invalid/x"})).await;
-    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "http://");
+    let (s, v) = api.post("/api/webhooks", Some(&ann), json!({"url": "ftp://example.invalid/x"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "not an http:// or https:// URL");
     let (s, v) = api.post("/api/webhooks", Some(&max), json!({"url": hook_url})).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "tenant admins");
     let (s, hook) = api.post("/api/webhooks", Some(&ann), json!({"url": hook_url})).await;
@@ -121,7 +124,19 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     let pid = before[0]["pid"].as_u64().unwrap() as i32;
     unsafe { libc::kill(pid, libc::SIGKILL) };
 
-    // The alarm arrives, signed, after one refused attempt.
+    // The first attempt is refused; the server stops with the delivery
+    // pending, the receiver comes back, a new run of the server delivers.
+    let deliveries_path = format!("/api/webhooks/{}/deliveries", hook["id"].as_str().unwrap());
+    let pending = api
+        .get_until(&deliveries_path, Some(&ann), 60, "a refused delivery", |v| {
+            v.as_array().unwrap().iter().any(|d| d["status"] == "pending" && d["attempts"].as_i64() >= Some(1))
+        })
+        .await;
+    server.stop().await.unwrap();
+    seen.lock().unwrap().0 = false;
+    let server = weft_baas::Server::start(config).await.expect("the server starts again");
+    let api = Api::new(&server);
+    // The alarm arrives, signed.
     let deadline = Instant::now() + Duration::from_secs(60);
     let fired = loop {
         let got = seen.lock().unwrap().1.iter().find(|(_, b)| b.contains("alarm.fired")).cloned();
@@ -157,10 +172,11 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
         })
         .await;
     assert!(alarms.as_array().unwrap().iter().all(|a| a["status"] == "resolved"), "{alarms}");
-    let (_, deliveries) =
-        api.get(&format!("/api/webhooks/{}/deliveries", hook["id"].as_str().unwrap()), Some(&ann)).await;
-    let first = deliveries.as_array().unwrap().iter().find(|d| d["status"] == "delivered").expect("a delivery");
-    assert!(first["attempts"].as_i64().unwrap() >= 2, "retried after the 500: {deliveries}");
+    let (_, deliveries) = api.get(&deliveries_path, Some(&ann)).await;
+    let resumed = pending.as_array().unwrap().iter().find(|d| d["status"] == "pending").unwrap()["id"].clone();
+    let first = deliveries.as_array().unwrap().iter().find(|d| d["id"] == resumed).expect("the same delivery");
+    assert_eq!(first["status"], "delivered", "{deliveries}");
+    assert!(first["attempts"].as_i64().unwrap() >= 2, "after the refused attempt: {deliveries}");
 
     // Samples: the node's memory and height, over time.
     let (s, samples) = api.get(&format!("/api/chains/{chain}/metrics?node=node0.org1"), Some(&max)).await;
@@ -756,5 +772,146 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     let (s, v) = api.post(&submit, Some(&ann), create).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
     assert_eq!(v["block"].as_u64(), Some(height), "the raft group orders on from the restored height: {v}");
+    server.stop().await.unwrap();
+}
+
+/// A receiver of webhook POSTs over TLS, with a certificate for 127.0.0.1
+/// from its own CA: a minimal HTTP/1.1 responder (one request per
+/// connection, 204) that keeps each request's head and body.
+struct TlsReceiver {
+    url: String,
+    ca_pem: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl TlsReceiver {
+    async fn start(org: &str) -> TlsReceiver {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+        use weft_identity::{CertificateAuthority, Role, SigningKeyPair, Validity};
+
+        let ca = CertificateAuthority::create(org, Validity::days_from_now(1)).unwrap();
+        let key = SigningKeyPair::generate();
+        let hosts = ["127.0.0.1".to_string()];
+        let cert = ca.issue_for_hosts("receiver", Role::Peer, &key.public_key(), Validity::days_from_now(1), &hosts);
+        let chain = vec![CertificateDer::from(cert.unwrap())];
+        let private = PrivateKeyDer::from_pem_slice(key.to_pkcs8_pem().as_bytes()).unwrap();
+        let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let tls = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, private)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}/hooks", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, kept) = (acceptor.clone(), kept.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust us ends the handshake.
+                    let Ok(mut stream) = acceptor.accept(tcp).await else { return };
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let (head, body) = loop {
+                        let Ok(n) = stream.read(&mut chunk).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).to_string();
+                        let Some((head, body)) = text.split_once("\r\n\r\n") else { continue };
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break (head.to_string(), body.to_string());
+                        }
+                    };
+                    kept.lock().unwrap().push((head, body));
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        let ca_pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.certificate_der().to_vec()));
+        TlsReceiver { url, ca_pem, seen }
+    }
+}
+
+/// Issue #9 (2): https:// webhooks. A receiver whose certificate an
+/// internal CA issued (trusted through --webhook-ca-file) gets the test
+/// event over TLS, signed; one whose CA nobody trusts is refused, the TLS
+/// failure recorded with the delivery; a bad CA file stops the server at
+/// start with a sentence. No nodes: the test event goes through the same
+/// path as alarms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_webhooks_trust_the_configured_ca_and_refuse_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trusted, stranger) = (TlsReceiver::start("Trusted").await, TlsReceiver::start("Stranger").await);
+    let ca_file = dir.path().join("webhook-ca.pem");
+    std::fs::write(&ca_file, &trusted.ca_pem).unwrap();
+    let db = TestDb::preferred().await;
+    let base = support::config(&dir.path().join("data"), Some(ADMIN_PASSWORD), &db);
+    let bad_file = dir.path().join("not-a-ca.pem");
+    std::fs::write(&bad_file, "hello").unwrap();
+    let refused = weft_baas::Server::start(weft_baas::Config { webhook_ca_file: Some(bad_file), ..base.clone() }).await;
+    let why = refused.err().expect("a CA file without certificates stops the server").to_string();
+    assert!(why.contains("--webhook-ca-file"), "{why}");
+
+    let config = weft_baas::Config { webhook_ca_file: Some(ca_file), ..base };
+    let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
+    let (server, api, tokens) = support::server_with_tenant(config, "secure", &users).await;
+    let (ann, max) = (&tokens[0], &tokens[1]);
+
+    let (s, hook) = api.post("/api/webhooks", Some(ann), json!({"url": trusted.url})).await;
+    assert_eq!(s, StatusCode::CREATED, "{hook}");
+    let (id, secret) = (hook["id"].as_str().unwrap().to_string(), hook["secret"].as_str().unwrap().to_string());
+    let (s, v) = api.post(&format!("/api/webhooks/{id}/test"), Some(max), json!({})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "tenant admins");
+    let (s, v) = api.post("/api/webhooks/nope/test", Some(ann), json!({})).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "no webhook");
+    let (s, sent) = api.post(&format!("/api/webhooks/{id}/test"), Some(ann), json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{sent}");
+
+    let deliveries = api
+        .get_until(&format!("/api/webhooks/{id}/deliveries"), Some(ann), 30, "the test event is delivered", |v| {
+            v.as_array().unwrap().iter().any(|d| d["id"] == sent["delivery"] && d["status"] == "delivered")
+        })
+        .await;
+    assert_eq!(deliveries[0]["alarm_id"], "test", "{deliveries}");
+    let (head, body) = trusted.seen.lock().unwrap()[0].clone();
+    let header = |name: &str| {
+        head.lines().find_map(|l| l.split_once(": ").filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+    };
+    let timestamp: i64 = header("x-weft-timestamp").unwrap().parse().unwrap();
+    let want = weft_baas::monitor::webhooks::signature(secret.as_bytes(), timestamp, body.as_bytes());
+    assert_eq!(header("x-weft-signature"), Some(format!("sha256={want}").as_str()), "{head}");
+    let event: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((event["event"].as_str(), event["webhook_id"].as_str()), (Some("webhook.test"), Some(id.as_str())));
+
+    // A receiver whose CA is not trusted: refused at the handshake, said so.
+    let (_, other) = api.post("/api/webhooks", Some(ann), json!({"url": stranger.url})).await;
+    let other = other["id"].as_str().unwrap().to_string();
+    api.post(&format!("/api/webhooks/{other}/test"), Some(ann), json!({})).await;
+    let deliveries = api
+        .get_until(&format!("/api/webhooks/{other}/deliveries"), Some(ann), 30, "a refused attempt", |v| {
+            v.as_array().unwrap().iter().any(|d| d["attempts"].as_i64() >= Some(1))
+        })
+        .await;
+    assert_eq!(deliveries[0]["status"], "pending", "retried later: {deliveries}");
+    let error = deliveries[0]["last_error"].as_str().unwrap();
+    assert!(error.contains(&stranger.url), "the error names the receiver: {error}");
+    assert!(error.contains("certificate"), "and says what was wrong: {error}");
+    assert!(stranger.seen.lock().unwrap().is_empty(), "nothing was sent to an untrusted receiver");
     server.stop().await.unwrap();
 }

@@ -97,6 +97,26 @@ struct Memory {
     http: reqwest::Client,
 }
 
+impl Memory {
+    /// Forgets what it kept about chains that are no longer running
+    /// (deleted, stopped, failed): a long-lived server creating and
+    /// deleting chains would otherwise keep every one's counters, windows
+    /// and Gateway connections. A chain started again begins afresh, as
+    /// after a server restart.
+    fn keep_only(&mut self, running: &BTreeSet<String>) {
+        let keep = |key: &(String, String)| running.contains(&key.0);
+        self.silent_since.retain(|k, _| keep(k));
+        self.cpu.retain(|k, _| keep(k));
+        self.restarts.retain(|k, _| keep(k));
+        self.replacing.retain(|k, _| keep(k));
+        self.counters.retain(|k, _| keep(k));
+        self.activity.retain(|c, _| running.contains(c));
+        self.metered_at.retain(|c, _| running.contains(c));
+        self.abnormal.retain(|k| keep(k));
+        self.users.keep_only(running);
+    }
+}
+
 /// Runs until the server stops.
 pub fn start(state: AppState, config: MonitorConfig) {
     let mut stopping = state.stopping.clone();
@@ -120,6 +140,8 @@ pub fn start(state: AppState, config: MonitorConfig) {
 async fn round(state: &AppState, config: &MonitorConfig, memory: &mut Memory) -> ApiResult<()> {
     let chains =
         sqlx::query("SELECT id, tenant_id, spec FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
+    let running: BTreeSet<String> = chains.iter().filter_map(|r| r.try_get("id").ok()).collect();
+    memory.keep_only(&running);
     for row in chains {
         let (chain, tenant, spec): (String, String, String) =
             (row.try_get("id")?, row.try_get("tenant_id")?, row.try_get("spec")?);
@@ -533,4 +555,32 @@ pub async fn metrics(
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_kept_about_a_chain_goes_when_it_stops_running() {
+        let mut memory = Memory::default();
+        for chain in ["kept", "deleted"] {
+            let key = (chain.to_string(), "node0.org1".to_string());
+            memory.silent_since.insert(key.clone(), 1);
+            memory.counters.insert(key.clone(), Counters::default());
+            memory.replacing.insert(key.clone(), "job".into());
+            memory.abnormal.insert((chain.to_string(), "client@Org1".into()));
+            memory.activity.insert(chain.to_string(), VecDeque::from([(1, Counters::default())]));
+            memory.metered_at.insert(chain.to_string(), 1);
+        }
+        memory.keep_only(&BTreeSet::from(["kept".to_string()]));
+        let chains = |keys: Vec<&String>| keys.into_iter().cloned().collect::<BTreeSet<_>>();
+        let kept = BTreeSet::from(["kept".to_string()]);
+        assert_eq!(chains(memory.silent_since.keys().map(|k| &k.0).collect()), kept);
+        assert_eq!(chains(memory.counters.keys().map(|k| &k.0).collect()), kept);
+        assert_eq!(chains(memory.replacing.keys().map(|k| &k.0).collect()), kept);
+        assert_eq!(chains(memory.abnormal.iter().map(|k| &k.0).collect()), kept);
+        assert_eq!(chains(memory.activity.keys().collect()), kept);
+        assert_eq!(chains(memory.metered_at.keys().collect()), kept);
+    }
 }

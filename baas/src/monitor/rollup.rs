@@ -1,9 +1,9 @@
 //! Downsampling: raw samples older than the raw window are summarised into
 //! one row per bucket (node: lowest `up`, highest height, memory, disk,
-//! I/O and transaction counters, average CPU; host: average CPU and load, highest of the
-//! rest), marked with the bucket's width, and the raw rows deleted; every
-//! row older than the retention is deleted. Buckets are aligned, so each
-//! raw row is rolled up exactly once.
+//! I/O and transaction counters, average CPU; host: average CPU and load,
+//! highest of the rest), marked with the bucket's width, and the raw rows
+//! deleted; every row older than the retention is deleted. Buckets are
+//! aligned, so each raw row is rolled up exactly once.
 
 use crate::db::Db;
 

@@ -30,6 +30,14 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// Forgets every chain not in `running` (deleted or stopped chains):
+    /// their cursors, histories and Gateway connections.
+    pub fn keep_only(&mut self, running: &std::collections::BTreeSet<String>) {
+        self.cursor.retain(|c, _| running.contains(c));
+        self.history.retain(|(c, _), _| running.contains(c));
+        self.gateways.retain(|c, _| running.contains(c));
+    }
+
     /// Reads `chain`'s blocks up to `height` and returns the users whose
     /// rate is abnormal now. The first call only notes where the chain is.
     pub async fn watch(

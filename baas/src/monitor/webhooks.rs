@@ -3,7 +3,11 @@
 //! `X-Weft-Timestamp` (unix seconds) and `X-Weft-Signature: sha256=<hex>`,
 //! the HMAC-SHA256 of `<timestamp>.<body>` under the webhook's secret
 //! (shown once, when the webhook is made). A failed delivery (no answer or
-//! not 2xx) is retried after 1, 2, 4 and 8 s; every attempt is recorded.
+//! not 2xx) is retried after 1, 2, 4 and 8 s; every attempt is recorded,
+//! and a delivery still pending when the server stops is taken up by its
+//! next run. URLs are http:// or https:// (rustls, trusting the machine's
+//! CA store and `--webhook-ca-file`); `POST /api/webhooks/{id}/test` sends
+//! a `webhook.test` event through the same path.
 
 use std::time::Duration;
 
@@ -29,8 +33,34 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// Where alarms are POSTed: http://host:port/path.
+    /// Where alarms are POSTed: http://… or https://… (its certificate
+    /// checked against the machine's CAs and the server's
+    /// --webhook-ca-file).
     pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestDelivery {
+    /// The delivery's id among the webhook's deliveries.
+    pub delivery: String,
+}
+
+/// The HTTP client deliveries go through: rustls over the machine's CA
+/// store, plus the PEM certificates in `ca_file` (an internal CA whose
+/// receivers the machine does not trust).
+pub fn client(ca_file: Option<&std::path::Path>) -> anyhow::Result<reqwest::Client> {
+    use anyhow::Context;
+    let mut builder = reqwest::Client::builder().use_rustls_tls().timeout(TIMEOUT);
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).with_context(|| format!("reading --webhook-ca-file {}", path.display()))?;
+        let roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("--webhook-ca-file {}: not PEM certificates", path.display()))?;
+        anyhow::ensure!(!roots.is_empty(), "--webhook-ca-file {} holds no certificate", path.display());
+        for root in roots {
+            builder = builder.add_root_certificate(root);
+        }
+    }
+    builder.build().context("building the webhook HTTP client")
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,11 +102,10 @@ fn tenant_admin(caller: &Caller) -> Result<String, Problem> {
 }
 
 fn check_url(url: &str) -> Result<(), Problem> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        Problem::unprocessable(format!(
-            "url: {url:?} is not an http:// URL (https delivery is not built in yet: put a TLS-terminating proxy in front)"
-        ))
-    })?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| Problem::unprocessable(format!("url: {url:?} is not an http:// or https:// URL")))?;
     if rest.is_empty() || rest.starts_with('/') || url.len() > 2000 {
         return Err(Problem::unprocessable(format!("url: {url:?} names no host")));
     }
@@ -177,6 +206,38 @@ pub async fn deliveries(
     Ok(Json(out))
 }
 
+/// Sends a `webhook.test` event to one of the caller's webhooks now, through
+/// the same path as alarms (signature, retries, recorded as a delivery
+/// whose alarm is `test`): what a receiver being set up checks against.
+#[utoipa::path(post, path = "/api/webhooks/{webhook}/test", tag = "monitoring", security(("bearer" = [])),
+    params(("webhook" = String, Path, description = "webhook id")),
+    responses((status = 202, body = TestDelivery), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem)))]
+pub async fn test(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(webhook): Path<String>,
+) -> ApiResult<(StatusCode, Json<TestDelivery>)> {
+    let tenant = tenant_admin(&caller)?;
+    let row = sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
+        .bind(&webhook)
+        .bind(&tenant)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no webhook {webhook:?} in your tenant")))?;
+    let target = Target::of(&state, &row)
+        .ok_or_else(|| Problem::internal(format!("the secret of webhook {webhook} does not open")))?;
+    let at_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let event = serde_json::json!({"event": "webhook.test", "tenant_id": tenant, "webhook_id": webhook,
+        "sent_by": caller.username, "at_ms": at_ms});
+    let delivery = new_id();
+    let attempt = Attempt { delivery: delivery.clone(), alarm: "test".into(), body: event.to_string(), done: 0 };
+    tracing::info!(%webhook, %tenant, by = %caller.username, "test event sent to a webhook");
+    let spawned = state.clone();
+    tokio::spawn(async move { send(&spawned, target, attempt).await });
+    Ok((StatusCode::ACCEPTED, Json(TestDelivery { delivery })))
+}
+
 /// Sends `event` (about `alarm`) to every webhook of `tenant`, each in its
 /// own task with its retries.
 pub async fn deliver(state: &AppState, tenant: &str, alarm: &str, event: serde_json::Value) {
@@ -188,33 +249,89 @@ pub async fn deliver(state: &AppState, tenant: &str, alarm: &str, event: serde_j
         Ok(rows) => rows,
         Err(e) => return tracing::error!(%tenant, error = %e, "could not read the tenant's webhooks"),
     };
+    let body = event.to_string();
     for row in rows {
-        let (Ok(id), Ok(url), Ok(sealed)) = (
+        let Some(target) = Target::of(state, &row) else { continue };
+        let attempt = Attempt { delivery: new_id(), alarm: alarm.to_string(), body: body.clone(), done: 0 };
+        let state = state.clone();
+        tokio::spawn(async move { send(&state, target, attempt).await });
+    }
+}
+
+/// Takes up the deliveries a previous run of the server left pending (it
+/// stopped between two attempts): each goes on from the attempts it made,
+/// with the event it stored.
+pub async fn resume_pending(state: &AppState) {
+    let rows = match sqlx::query(
+        "SELECT d.id AS delivery, d.alarm_id, d.event, d.attempts, w.id, w.url, w.secret_sealed \
+         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = 'pending'",
+    )
+    .fetch_all(&state.db)
+    .await
+    {
+        Ok(rows) => rows,
+        Err(e) => return tracing::error!(error = %e, "could not read the pending webhook deliveries"),
+    };
+    for row in rows {
+        let Some(target) = Target::of(state, &row) else { continue };
+        let (Ok(delivery), Ok(alarm), Ok(body), Ok(done)) = (
+            row.try_get::<String, _>("delivery"),
+            row.try_get::<String, _>("alarm_id"),
+            row.try_get::<String, _>("event"),
+            row.try_get::<i64, _>("attempts"),
+        ) else {
+            continue;
+        };
+        tracing::info!(webhook = %target.webhook, %alarm, attempts = done, "resuming a pending alarm delivery");
+        let attempt = Attempt { delivery, alarm, body, done: done.clamp(0, i64::from(ATTEMPTS - 1)) as u32 };
+        let state = state.clone();
+        tokio::spawn(async move { send(&state, target, attempt).await });
+    }
+}
+
+/// Where a delivery goes: the webhook, its URL and its opened secret.
+struct Target {
+    webhook: String,
+    url: String,
+    secret: Vec<u8>,
+}
+
+impl Target {
+    /// From a row with the webhook's `id`, `url` and `secret_sealed`; None
+    /// (logged) when the secret does not open.
+    fn of(state: &AppState, row: &sqlx::any::AnyRow) -> Option<Target> {
+        let (Ok(webhook), Ok(url), Ok(sealed)) = (
             row.try_get::<String, _>("id"),
             row.try_get::<String, _>("url"),
             row.try_get::<String, _>("secret_sealed"),
         ) else {
-            continue;
+            return None;
         };
-        let secret = match state.master_key.open(&sealed, &format!("webhook/{id}")) {
-            Ok(s) => s,
+        match state.master_key.open(&sealed, &format!("webhook/{webhook}")) {
+            Ok(secret) => Some(Target { webhook, url, secret }),
             Err(e) => {
-                tracing::error!(webhook = %id, error = %e, "the webhook's secret does not open (another master key?)");
-                continue;
+                tracing::error!(%webhook, error = %e, "the webhook's secret does not open (another master key?)");
+                None
             }
-        };
-        let (state, alarm, event) = (state.clone(), alarm.to_string(), event.clone());
-        tokio::spawn(async move { send(&state, &id, &url, &secret, &alarm, &event).await });
+        }
     }
 }
 
-async fn send(state: &AppState, webhook: &str, url: &str, secret: &[u8], alarm: &str, event: &serde_json::Value) {
-    let delivery = new_id();
-    let body = event.to_string();
+/// One event on its way to one webhook: `done` attempts made so far.
+struct Attempt {
+    delivery: String,
+    alarm: String,
+    body: String,
+    done: u32,
+}
+
+async fn send(state: &AppState, target: Target, attempt: Attempt) {
+    let Target { webhook, url, secret } = target;
+    let Attempt { delivery, alarm, body, done } = attempt;
     let now_ms = || (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let record = |status: &'static str, attempts: u32, error: String| {
         let (db, delivery, webhook, alarm, body) =
-            (state.db.clone(), delivery.clone(), webhook.to_string(), alarm.to_string(), body.clone());
+            (state.db.clone(), delivery.clone(), webhook.clone(), alarm.clone(), body.clone());
         async move {
             let done = sqlx::query(
                 "UPDATE webhook_deliveries SET status = $1, attempts = $2, last_error = $3, updated_at_ms = $4 WHERE id = $5",
@@ -244,16 +361,20 @@ async fn send(state: &AppState, webhook: &str, url: &str, secret: &[u8], alarm: 
             }
         }
     };
-    record("pending", 0, String::new()).await;
-    let client = reqwest::Client::builder().timeout(TIMEOUT).build().expect("a plain HTTP client builds");
-    let mut wait = Duration::from_secs(1);
-    for attempt in 1..=ATTEMPTS {
+    if done == 0 {
+        record("pending", 0, String::new()).await;
+    }
+    let client = &state.webhook_http;
+    // The wait doubles after each failed attempt, counting those made
+    // before a restart.
+    let mut wait = Duration::from_secs(1 << done.min(10));
+    for attempt in done + 1..=ATTEMPTS {
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let result = client
-            .post(url)
+            .post(&url)
             .header("content-type", "application/json")
             .header("x-weft-timestamp", timestamp.to_string())
-            .header("x-weft-signature", format!("sha256={}", signature(secret, timestamp, body.as_bytes())))
+            .header("x-weft-signature", format!("sha256={}", signature(&secret, timestamp, body.as_bytes())))
             .body(body.clone())
             .send()
             .await;
@@ -264,16 +385,38 @@ async fn send(state: &AppState, webhook: &str, url: &str, secret: &[u8], alarm: 
                 return;
             }
             Ok(r) => format!("{url} answered {}", r.status()),
-            Err(e) => format!("{url}: {e}"),
+            Err(e) => format!("{url}: {}", causes(&e)),
         };
         let last = attempt == ATTEMPTS;
         record(if last { "failed" } else { "pending" }, attempt, error.clone()).await;
         tracing::warn!(%webhook, %alarm, attempt, %error, retry_in = ?(!last).then_some(wait), "alarm delivery failed");
         if !last {
-            tokio::time::sleep(wait).await;
+            // A server stopping leaves the delivery pending for its next
+            // run (resume_pending) rather than half-retried by this one.
+            let mut stopping = state.stopping.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
             wait *= 2;
         }
     }
+}
+
+/// An error with every cause under it: reqwest's own sentence ("error
+/// sending request") says nothing of a refused connection or an untrusted
+/// certificate, its sources do.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out = format!("{out}: {text}");
+        }
+        next = cause.source();
+    }
+    out
 }
 
 #[cfg(test)]

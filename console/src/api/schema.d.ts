@@ -969,6 +969,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{webhook}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a `webhook.test` event to one of the caller's webhooks now, through
+         *     the same path as alarms (signature, retries, recorded as a delivery
+         *     whose alarm is `test`): what a receiver being set up checks against.
+         */
+        post: operations["post_webhooks_webhook_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1190,6 +1211,14 @@ export interface components {
             role: string;
             /** @description Certificate serial, hex. */
             serial: string;
+        };
+        ContractEvent: {
+            /** Format: int64 */
+            block: number;
+            name: string;
+            payload?: string | null;
+            payload_hex: string;
+            tx_id: string;
         };
         ContractInfo: {
             code_hash: string;
@@ -1469,7 +1498,11 @@ export interface components {
             username: string;
         };
         NewWebhook: {
-            /** @description Where alarms are POSTed: http://host:port/path. */
+            /**
+             * @description Where alarms are POSTed: http://… or https://… (its certificate
+             *     checked against the machine's CAs and the server's
+             *     --webhook-ca-file).
+             */
             url: string;
         };
         NodeBuild: {
@@ -1735,6 +1768,10 @@ export interface components {
         };
         TenantPlan: {
             plan: string;
+        };
+        TestDelivery: {
+            /** @description The delivery's id among the webhook's deliveries. */
+            delivery: string;
         };
         TxView: {
             args: string[];
@@ -5418,6 +5455,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Delivery"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_webhooks_webhook_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description webhook id */
+                webhook: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestDelivery"];
                 };
             };
             401: {
