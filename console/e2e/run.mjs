@@ -222,6 +222,19 @@ try {
   await page.getByRole("heading", { name: /Transaction 0: notary.Notarize/ }).waitFor();
   await page.getByRole("table", { name: "Writes of transaction 0" }).waitFor();
   await shot("a block in the explorer with its writes");
+
+  // A contract's events, live: watch the notary's, notarize from the
+  // invoke form, see the Notarized event arrive.
+  await page.getByRole("link", { name: "Contracts" }).click();
+  await page.getByRole("button", { name: "Watch notary's events" }).click();
+  await page.getByText(/Watching notary: events appear here/).waitFor();
+  await page.getByLabel("Function").fill("Notarize");
+  await page.getByLabel("Arguments, one per line").fill(`${"ab".repeat(32)}\nfrom-the-form.txt`);
+  await page.getByRole("button", { name: "Submit transaction" }).click();
+  await page.getByRole("table", { name: "Events" }).getByRole("cell", { name: "Notarized", exact: true }).waitFor({ timeout: 30_000 });
+  await page.getByRole("table", { name: "Events" }).getByText(/from-the-form.txt/).waitFor();
+  await shot("a contract's events, live");
+  await page.getByRole("button", { name: "Stop watching notary" }).click();
   await page.getByRole("link", { name: "Overview" }).click();
 
   // A new org (its CA made, the configuration updated), then a peer of
@@ -288,10 +301,17 @@ try {
   await shot("a rolling upgrade done");
 
   // A webhook: its secret is shown once.
-  await page.getByLabel("Webhook URL (http://)").fill("http://127.0.0.1:9/alarms");
+  await page.getByLabel("Webhook URL (http:// or https://)").fill("http://127.0.0.1:9/alarms");
   await page.getByRole("button", { name: "Add webhook" }).click();
   await page.getByRole("status").getByText("The new webhook's secret, shown this once").waitFor();
-  await shot("a webhook added");
+  await page.getByRole("button", { name: "deliveries to http://127.0.0.1:9/alarms" }).click();
+  await page.getByRole("region", { name: "Webhook deliveries" }).getByText(/No deliveries yet/).waitFor();
+  // A test event to it: nothing listens there, and the delivery says so.
+  await page.getByRole("button", { name: "send a test event to http://127.0.0.1:9/alarms" }).click();
+  const delivery = page.getByRole("table", { name: "Deliveries" });
+  await delivery.getByRole("cell", { name: "test event" }).waitFor({ timeout: 15_000 });
+  await delivery.getByText(/127\.0\.0\.1:9\/alarms: .*[Cc]onnection refused/).waitFor();
+  await shot("a webhook added; its test event's failed attempt recorded");
 
   // Usage: this month's draft invoice; audit: refused to a tenant admin, with the reason.
   await page.getByRole("link", { name: "Usage" }).click();
@@ -357,6 +377,18 @@ try {
   await page.getByRole("button", { name: "Register build" }).click();
   await page.getByRole("alert").getByText(/weft-node <version>/).waitFor();
   await shot("a tenant's quota and plan set; a build that is not weft-node refused");
+
+  // A price plan edited: amounts in, micro-units kept, amounts shown back.
+  const plansForm = page.getByRole("form", { name: "Save a price plan" });
+  await page.getByRole("button", { name: "edit plan standard" }).click();
+  await plansForm.getByLabel("per 1000 transactions").fill("0.25");
+  await plansForm.getByRole("button", { name: "Save plan" }).click();
+  await page.getByRole("status").getByText("Plan standard saved").waitFor();
+  await page.getByRole("table", { name: "Plans" }).getByRole("cell", { name: "0.25", exact: true }).waitFor();
+  await plansForm.getByLabel("monthly base fee").fill("12.3456789");
+  await plansForm.getByRole("button", { name: "Save plan" }).click();
+  await page.getByRole("alert").getByText(/monthly base fee: "12.3456789" is not an amount/).waitFor();
+  await shot("a price plan edited; an amount with too many decimals refused");
   console.log(`all ${step} steps passed; screenshots in ${shots}`);
 } catch (e) {
   if (page) await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytes, jobSummary, problemMessage } from "./format";
+import { bytes, fromMicros, jobSummary, problemMessage, toMicros } from "./format";
 
 describe("problemMessage", () => {
   it("uses the problem's title and detail", () => {
@@ -30,5 +30,26 @@ describe("bytes", () => {
     expect(bytes(512)).toBe("512 B");
     expect(bytes(1536)).toBe("1.5 KiB");
     expect(bytes(null)).toBe("—");
+  });
+});
+
+describe("prices", () => {
+  it("reads amounts into micro-units without rounding", () => {
+    expect(toMicros("0.08")).toBe(80_000);
+    expect(toMicros("5")).toBe(5_000_000);
+    expect(toMicros(" 0.000001 ")).toBe(1);
+    expect(toMicros("1.10")).toBe(1_100_000);
+  });
+  it("refuses what is not an amount", () => {
+    expect(toMicros("")).toBeNull();
+    expect(toMicros("-1")).toBeNull();
+    expect(toMicros("0.0000001")).toBeNull();
+    expect(toMicros("1e3")).toBeNull();
+  });
+  it("shows micro-units as a decimal", () => {
+    expect(fromMicros(80_000)).toBe("0.08");
+    expect(fromMicros(5_000_000)).toBe("5");
+    expect(fromMicros(1)).toBe("0.000001");
+    expect(fromMicros(0)).toBe("0");
   });
 });

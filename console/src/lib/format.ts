@@ -58,3 +58,24 @@ export function bytes(n: number | null | undefined): string {
   }
   return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
+
+/** Micro-units (how the API keeps prices) as a decimal amount: 80000 → "0.08". */
+export function fromMicros(micros: number): string {
+  const sign = micros < 0 ? "-" : "";
+  const abs = Math.abs(Math.trunc(micros));
+  const units = Math.floor(abs / 1_000_000);
+  const frac = String(abs % 1_000_000).padStart(6, "0").replace(/0+$/, "");
+  return `${sign}${units}${frac ? `.${frac}` : ""}`;
+}
+
+/**
+ * A decimal amount typed by a person as micro-units, without floating
+ * point ("0.08" → 80000); null when it is not a non-negative amount with at
+ * most six decimals.
+ */
+export function toMicros(text: string): number | null {
+  const m = /^\s*(\d+)(?:\.(\d{0,6}))?\s*$/.exec(text);
+  if (!m) return null;
+  const micros = Number(m[1]) * 1_000_000 + Number((m[2] ?? "").padEnd(6, "0"));
+  return Number.isSafeInteger(micros) ? micros : null;
+}

@@ -4,6 +4,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
 import { DataTable, ErrorBox } from "../components";
 import { bytes, problemMessage } from "../lib/format";
+import { PricePlans } from "./PricePlans";
 import { TenantSettings } from "./TenantSettings";
 
 export function Admin() {
@@ -120,6 +121,7 @@ export function Admin() {
         </label>
         <button type="submit">Create tenant</button>
       </form>
+      <PricePlans plans={plans} onSaved={load} />
       <h2>weft-node builds</h2>
       <p>Registered builds can be rolled out to chains (Operations → Upgrade). "bundled" is the server's own.</p>
       {builds.length > 0 && (

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
 import { DataTable, Empty, ErrorBox } from "../components";
+import { ContractEvents } from "../ContractEvents";
 import { problemMessage } from "../lib/format";
 import { argLines, invoke, type Outcome } from "../lib/invoke";
 
@@ -142,6 +143,7 @@ export function Contracts({ chain }: { chain: string }) {
           </dl>
         )}
       </form>
+      <ContractEvents chain={chain} contract={contract} />
     </main>
   );
 }

@@ -20,6 +20,7 @@ export function Operations({ chain }: { chain: string }) {
   const [started, setStarted] = useState<Job | null>(null);
   const [job, jobError] = useJob(started);
   const [hooks, setHooks] = useState<Schemas["Webhook"][]>([]);
+  const [deliveries, setDeliveries] = useState<{ hook: string; rows: Schemas["Delivery"][] } | null>(null);
   const [hookUrl, setHookUrl] = useState("");
   const [secret, setSecret] = useState<string | null>(null);
   const [builds, setBuilds] = useState<Schemas["NodeBuild"][]>([]);
@@ -39,6 +40,29 @@ export function Operations({ chain }: { chain: string }) {
     setHooks(w.data ?? []);
     const nb = await api.GET("/api/node-builds");
     setBuilds(nb.data ?? []);
+  }
+
+  async function showDeliveries(hook: string) {
+    setError(null);
+    const r = await api.GET("/api/webhooks/{webhook}/deliveries", { params: { path: { webhook: hook } } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    setDeliveries({ hook, rows: r.data });
+  }
+
+  async function testHook(hook: string) {
+    setError(null);
+    const r = await api.POST("/api/webhooks/{webhook}/test", { params: { path: { webhook: hook } } });
+    if (!r.data) return setError(problemMessage(r.error, r.response.status));
+    // Shown as it goes, until its first attempt is recorded (a receiver
+    // that does not answer takes up to the 10 s timeout).
+    const sent = r.data.delivery;
+    for (let i = 0; i < 15; i++) {
+      await new Promise((done) => setTimeout(done, 1000));
+      const d = await api.GET("/api/webhooks/{webhook}/deliveries", { params: { path: { webhook: hook } } });
+      if (!d.data) return setError(problemMessage(d.error, d.response.status));
+      setDeliveries({ hook, rows: d.data });
+      if (d.data.some((x) => x.id === sent && x.attempts > 0)) break;
+    }
   }
 
   async function addHook(e: FormEvent) {
@@ -200,12 +224,47 @@ export function Operations({ chain }: { chain: string }) {
           columns={[
             { header: "URL", cell: (h) => h.url },
             { header: "Added by", cell: (h) => h.created_by },
+            {
+              header: "Deliveries",
+              cell: (h) => (
+                <span className="buttons">
+                  <button type="button" className="small" onClick={() => testHook(h.id)} aria-label={`send a test event to ${h.url}`}>
+                    send a test
+                  </button>
+                  <button type="button" className="small" onClick={() => showDeliveries(h.id)} aria-label={`deliveries to ${h.url}`}>
+                    deliveries
+                  </button>
+                </span>
+              ),
+            },
           ]}
         />
       )}
+      {deliveries && (
+        <section aria-label="Webhook deliveries">
+          <h3>Deliveries to {hooks.find((h) => h.id === deliveries.hook)?.url ?? deliveries.hook}</h3>
+          {deliveries.rows.length === 0 && (
+            <Empty>No deliveries yet: each alarm is POSTed here when it fires and when it resolves.</Empty>
+          )}
+          {deliveries.rows.length > 0 && (
+            <DataTable
+              label="Deliveries"
+              rows={deliveries.rows}
+              rowKey={(d) => d.id}
+              columns={[
+                { header: "Alarm", cell: (d) => (d.alarm_id === "test" ? "test event" : <code>{d.alarm_id}</code>) },
+                { header: "Status", cell: (d) => <Badge status={d.status} /> },
+                { header: "Attempts", cell: (d) => d.attempts },
+                { header: "Last error", cell: (d) => d.last_error || "—" },
+                { header: "Updated", cell: (d) => new Date(d.updated_at_ms).toLocaleString() },
+              ]}
+            />
+          )}
+        </section>
+      )}
       <form onSubmit={addHook} aria-label="Add a webhook" className="inline">
         <label>
-          Webhook URL (http://)
+          Webhook URL (http:// or https://)
           <input value={hookUrl} onChange={(e) => setHookUrl(e.target.value)} required />
         </label>
         <button type="submit">Add webhook</button>
