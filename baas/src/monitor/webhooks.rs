@@ -101,6 +101,19 @@ fn tenant_admin(caller: &Caller) -> Result<String, Problem> {
     }
 }
 
+/// The caller's tenant and its webhook `webhook` (id, url, secret_sealed);
+/// 404 for another tenant's, as for none.
+async fn owned(state: &AppState, caller: &Caller, webhook: &str) -> Result<(String, sqlx::any::AnyRow), Problem> {
+    let tenant = tenant_admin(caller)?;
+    let row = sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
+        .bind(webhook)
+        .bind(&tenant)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no webhook {webhook:?} in your tenant")))?;
+    Ok((tenant, row))
+}
+
 fn check_url(url: &str) -> Result<(), Problem> {
     let rest = url
         .strip_prefix("https://")
@@ -174,15 +187,7 @@ pub async fn deliveries(
     caller: Caller,
     Path(webhook): Path<String>,
 ) -> ApiResult<Json<Vec<Delivery>>> {
-    let tenant = tenant_admin(&caller)?;
-    let owned = sqlx::query("SELECT 1 AS one FROM webhooks WHERE id = $1 AND tenant_id = $2")
-        .bind(&webhook)
-        .bind(&tenant)
-        .fetch_optional(&state.db)
-        .await?;
-    if owned.is_none() {
-        return Err(Problem::not_found(format!("no webhook {webhook:?} in your tenant")));
-    }
+    owned(&state, &caller, &webhook).await?;
     let rows = sqlx::query(
         "SELECT id, alarm_id, status, attempts, last_error, updated_at_ms FROM webhook_deliveries \
          WHERE webhook_id = $1 ORDER BY updated_at_ms",
@@ -218,16 +223,10 @@ pub async fn test(
     caller: Caller,
     Path(webhook): Path<String>,
 ) -> ApiResult<(StatusCode, Json<TestDelivery>)> {
-    let tenant = tenant_admin(&caller)?;
-    let row = sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
-        .bind(&webhook)
-        .bind(&tenant)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no webhook {webhook:?} in your tenant")))?;
+    let (tenant, row) = owned(&state, &caller, &webhook).await?;
     let target = Target::of(&state, &row)
         .ok_or_else(|| Problem::internal(format!("the secret of webhook {webhook} does not open")))?;
-    let at_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let at_ms = super::now_ms();
     let event = serde_json::json!({"event": "webhook.test", "tenant_id": tenant, "webhook_id": webhook,
         "sent_by": caller.username, "at_ms": at_ms});
     let delivery = new_id();
@@ -328,7 +327,7 @@ struct Attempt {
 async fn send(state: &AppState, target: Target, attempt: Attempt) {
     let Target { webhook, url, secret } = target;
     let Attempt { delivery, alarm, body, done } = attempt;
-    let now_ms = || (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let now_ms = super::now_ms;
     let record = |status: &'static str, attempts: u32, error: String| {
         let (db, delivery, webhook, alarm, body) =
             (state.db.clone(), delivery.clone(), webhook.clone(), alarm.clone(), body.clone());
