@@ -170,6 +170,9 @@ pub struct Pbft {
     active: bool,
     ticks: u64,
     now_ms: u64,
+    /// The latest timestamp among executed batches: a primary stamps no
+    /// earlier, a backup prepares nothing much earlier.
+    last_timestamp_ms: u64,
     /// Highest seq executed (the ledger holds blocks up to it).
     executed: u64,
     /// The stable checkpoint: the low watermark.
@@ -241,6 +244,7 @@ impl Pbft {
             active: true,
             ticks: 0,
             now_ms: 0,
+            last_timestamp_ms: 0,
             executed,
             stable: 0,
             stable_proof: Vec::new(),

@@ -3,7 +3,40 @@
 
 use super::*;
 
+/// How far a pre-prepare's timestamp may be ahead of this replica's clock.
+/// Orderers' clocks are expected in NTP sync; this absorbs drift. The
+/// timestamp becomes the block's, at which the committers check
+/// certificates' validity: an unbounded one would let a Byzantine primary
+/// date blocks as it pleased.
+const MAX_AHEAD_MS: u64 = 60_000;
+/// How far behind it: loose, since a pre-prepare delayed by a partition or
+/// resent to a replica that was down is honestly late; it limits how far a
+/// primary can backdate a block (to slip in a certificate that expired).
+const MAX_BEHIND_MS: u64 = 300_000;
+/// How much earlier than the last executed batch a stamp may be: two
+/// honest primaries' clocks differ by this much across a view change.
+const MAX_BACKSTEP_MS: u64 = 1_000;
+
 impl Pbft {
+    /// Why `stamp` is not a time to prepare a batch at, if it is not. No
+    /// clock yet (0): no bound.
+    pub(super) fn stamp_problem(&self, stamp: u64) -> Option<String> {
+        let now = self.now_ms;
+        if now == 0 {
+            return None;
+        }
+        if stamp > now + MAX_AHEAD_MS {
+            return Some(format!("{} ms ahead of this replica's clock (at most {MAX_AHEAD_MS})", stamp - now));
+        }
+        if stamp + MAX_BEHIND_MS < now {
+            return Some(format!("{} ms behind this replica's clock (at most {MAX_BEHIND_MS})", now - stamp));
+        }
+        if stamp + MAX_BACKSTEP_MS < self.last_timestamp_ms {
+            return Some(format!("{} ms before the last executed block's time", self.last_timestamp_ms - stamp));
+        }
+        None
+    }
+
     pub(super) fn propose(&mut self, envelopes: Vec<Vec<u8>>, out: &mut Vec<Action>) {
         let seq = self.next_seq.max(self.executed + 1);
         if seq > self.stable + self.window() {
@@ -16,7 +49,8 @@ impl Pbft {
         }
         self.next_seq = seq + 1;
         self.proposals += 1;
-        let batch = PbftBatch { seq, timestamp_ms: self.now_ms, envelopes };
+        // Never earlier than what was executed, should this clock step back.
+        let batch = PbftBatch { seq, timestamp_ms: self.now_ms.max(self.last_timestamp_ms), envelopes };
         let pp = PbftPrePrepare { view: self.view, seq, digest: digest(&batch), batch: Some(batch) };
         let signed = self.sign(Kind::PrePrepare(pp.clone()));
         self.accept_pre_prepare(pp, signed, out);
@@ -61,6 +95,16 @@ impl Pbft {
         if pp.view < self.view || !self.active {
             // An earlier view's: not to prepare, but with 2f+1 commits it
             // proves what was committed there.
+            let accepted = Accepted { view: pp.view, digest: pp.digest.clone(), batch: batch.clone(), signed };
+            self.slots.entry(seq).or_default().candidates.entry((pp.view, pp.digest)).or_insert(accepted);
+            return self.check_certified(seq, out);
+        }
+        if let Some(why) = self.stamp_problem(batch.timestamp_ms) {
+            // Not prepared here: without the honest replicas' votes a bad
+            // stamp gets no quorum, and the request timer brings a view
+            // change. Kept as a candidate: should 2f+1 commit it anyway,
+            // it is still what was committed.
+            self.refuse(format!("{} stamped pre-prepare {seq} {why}", signed.signer));
             let accepted = Accepted { view: pp.view, digest: pp.digest.clone(), batch: batch.clone(), signed };
             self.slots.entry(seq).or_default().candidates.entry((pp.view, pp.digest)).or_insert(accepted);
             return self.check_certified(seq, out);
@@ -181,6 +225,7 @@ impl Pbft {
             let batch = a.batch.clone();
             let d = a.digest.clone();
             self.executed = seq;
+            self.last_timestamp_ms = self.last_timestamp_ms.max(batch.timestamp_ms);
             self.executed_digests.insert(seq, d.clone());
             let mut acks = Vec::new();
             for e in &batch.envelopes {

@@ -188,3 +188,52 @@ fn an_equivocating_primary_is_named_by_the_backups() {
     assert!(why.contains("the primary o0 equivocated, or o1 lies"), "{why}");
     assert_eq!(c.nodes[1].refusals().0, 0);
 }
+
+#[test]
+fn a_primary_stamping_far_from_the_clocks_gets_no_prepare() {
+    let now = 1_800_000_000_000;
+    let pre_prepare = |seq: u64, stamp: u64| {
+        let batch = PbftBatch { seq, timestamp_ms: stamp, envelopes: vec![format!("tx-{seq}").into_bytes()] };
+        let pp = PbftPrePrepare { view: 0, seq, digest: digest(&batch), batch: Some(batch) };
+        sign(&sim_key("o0"), "o0", &PbftMessage { executed: 0, kind: Some(Kind::PrePrepare(pp)) }).encode_to_vec()
+    };
+    let prepares = |actions: &[Action]| actions.iter().filter(|a| matches!(a, Action::Send { .. })).count();
+    for (stamp, why) in
+        [(now + 120_000, "ahead of this replica's clock"), (now - 600_000, "behind this replica's clock")]
+    {
+        let mut c = Cluster::new(4);
+        c.nodes[1].set_time(now);
+        let actions = c.nodes[1].step(Input::Message { from: "o0".into(), payload: pre_prepare(1, stamp) });
+        assert_eq!(prepares(&actions), 0, "no prepare for a batch stamped {stamp}");
+        let (refused, said) = c.nodes[1].refusals();
+        assert_eq!(refused, 1);
+        assert!(said.contains(why) && said.contains("o0 stamped pre-prepare 1"), "{said}");
+    }
+    // Within the bounds (a few seconds off either way): prepared.
+    let mut c = Cluster::new(4);
+    c.nodes[1].set_time(now);
+    let actions = c.nodes[1].step(Input::Message { from: "o0".into(), payload: pre_prepare(1, now - 5_000) });
+    assert_eq!(prepares(&actions), 3, "a prepare to each other replica");
+    assert_eq!(c.nodes[1].refusals().0, 0);
+}
+
+#[test]
+fn a_primary_never_stamps_before_what_it_executed() {
+    let mut c = Cluster::new(4);
+    for node in &mut c.nodes {
+        node.set_time(2_000_000);
+    }
+    c.submit(0, 1);
+    c.submit(0, 2);
+    c.run(5);
+    assert_eq!(c.chains[0].last().map(|b| b.timestamp_ms), Some(2_000_000));
+    // The primary's clock steps back a minute: its next block keeps the
+    // time (stamped by that clock, the backups would refuse it as earlier
+    // than the block they executed).
+    c.nodes[0].set_time(1_940_000);
+    c.submit(0, 3);
+    c.submit(0, 4);
+    c.run(5);
+    let stamps: Vec<u64> = c.chains[1].iter().map(|b| b.timestamp_ms).collect();
+    assert_eq!(stamps, [2_000_000, 2_000_000], "every replica executed both, in time order: {stamps:?}");
+}
