@@ -1,5 +1,6 @@
-// The console's few routes, on the History API (no router library: four
-// paths do not need one). weft-baas serves index.html for any of them.
+// The console's routes, on the History API (no router library: the dozen
+// paths App.tsx matches do not need one; the notary app uses it too).
+// weft-baas serves each app's index.html for any of its paths.
 import { useEffect, useState, type ReactNode, type MouseEvent } from "react";
 
 const listeners = new Set<() => void>();
