@@ -20,8 +20,7 @@ use support::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
-    let dir = tempfile::tempdir().unwrap();
-    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let dir = support::Scratch::new();
     let db = TestDb::preferred().await;
     eprintln!("BaaS database: {}", db.name());
     let mut server = start(dir.path(), Some(ADMIN_PASSWORD), &db).await;
@@ -584,8 +583,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
 /// up front with the reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pbft_chain_runs_and_keeps_its_orderers() {
-    let dir = tempfile::tempdir().unwrap();
-    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let dir = support::Scratch::new();
     let db = TestDb::preferred().await;
     let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
     let (_server, api, tokens) = server_with_tenant(config, "initech", &[("ann", "tenant-admin")]).await;

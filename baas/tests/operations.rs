@@ -41,24 +41,22 @@ struct Platform {
     tenant: String,
     /// The first platform admin's.
     admin: String,
-    /// The server's data directory. Bind it in every pattern (`dir: _dir`):
-    /// left to `..` it is dropped, so deleted, under the running server.
-    dir: tempfile::TempDir,
-    _reaper: support::NodeReaper,
+    /// The server's data directory and the reaper of its nodes: bound by
+    /// every test for as long as its server runs.
+    scratch: support::Scratch,
     /// What the server started with: a test restarts it from this.
     config: weft_baas::Config,
 }
 
 async fn platform(monitor: weft_baas::monitor::MonitorConfig, name: &str, users: &[(&str, &str)]) -> Platform {
-    let dir = tempfile::tempdir().unwrap();
-    let reaper = support::NodeReaper(dir.path().to_path_buf());
+    let scratch = support::Scratch::new();
     let db = TestDb::preferred().await;
-    let config = weft_baas::Config { monitor, ..support::config(dir.path(), Some(ADMIN_PASSWORD), &db) };
+    let config = weft_baas::Config { monitor, ..support::config(scratch.path(), Some(ADMIN_PASSWORD), &db) };
     let server = weft_baas::Server::start(config.clone()).await.expect("server starts");
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
     let (tenant, tokens) = api.tenant_with(&admin, name, users, support::PASSWORD).await;
-    Platform { server, api, tokens, tenant, admin, dir, _reaper: reaper, config }
+    Platform { server, api, tokens, tenant, admin, scratch, config }
 }
 
 /// Deploys asset-transfer and creates one asset; the submit path.
@@ -104,7 +102,7 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let Platform { server, api, tokens, dir: _dir, _reaper, config, .. } =
+    let Platform { server, api, tokens, scratch: _scratch, config, .. } =
         platform(quick_monitor(0), "hooli", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
@@ -194,7 +192,7 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
 /// node it was taken from.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
-    let Platform { server, api, tokens, dir, _reaper, .. } =
+    let Platform { server, api, tokens, scratch: dir, .. } =
         platform(quick_monitor(0), "pied-piper", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "kept", "solo-1").await;
@@ -323,7 +321,7 @@ fn exe_of(pid: u64) -> std::path::PathBuf {
 /// job machinery and take effect without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_upgrade_moves_every_node_and_a_failing_build_is_rolled_back() {
-    let Platform { server, api, tokens, admin, dir, _reaper, .. } =
+    let Platform { server, api, tokens, admin, scratch: dir, .. } =
         platform(Default::default(), "globex", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
 
@@ -439,7 +437,7 @@ async fn a_rolling_upgrade_moves_every_node_and_a_failing_build_is_rolled_back()
 /// one leaves the channel configuration, and the chain keeps committing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_kept_down_is_replaced_by_a_standby() {
-    let Platform { server, api, tokens, dir, _reaper, .. } =
+    let Platform { server, api, tokens, scratch: dir, .. } =
         platform(quick_monitor(6_000), "umbrella", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "spare", "solo-1").await;
@@ -521,7 +519,7 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
     // Raw samples for 2 s, then one row per second.
     (monitor.raw_for, monitor.bucket) = (Duration::from_secs(2), Duration::from_secs(1));
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let Platform { server, api, tokens, tenant, admin, dir: _dir, _reaper, .. } =
+    let Platform { server, api, tokens, tenant, admin, scratch: _scratch, .. } =
         platform(monitor, "initrode", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
@@ -656,7 +654,7 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
     let users = [("ann", "tenant-admin"), ("max", "tenant-member"), ("audrey", "auditor")];
-    let Platform { server, api, tokens, dir: _dir, _reaper, .. } =
+    let Platform { server, api, tokens, scratch: _scratch, .. } =
         platform(Default::default(), "vandelay", &users).await;
     let (ann, max, audrey) = (tokens[0].clone(), tokens[1].clone(), tokens[2].clone());
     let started_ms = time::OffsetDateTime::now_utc().unix_timestamp() as u64 * 1000;
@@ -724,7 +722,7 @@ async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
 async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     // The monitor looks once an hour: it does not restart the killed nodes.
     let monitor = weft_baas::monitor::MonitorConfig { every: Duration::from_secs(3600), ..quick_monitor(0) };
-    let Platform { server, api, tokens, dir, _reaper, .. } =
+    let Platform { server, api, tokens, scratch: dir, .. } =
         platform(monitor, "massive-dynamic", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "dr", "raft-3").await;

@@ -59,8 +59,7 @@ impl Drop for Baas {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_job_undoes_the_job_on_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let _reaper = support::NodeReaper(dir.path().to_path_buf());
+    let dir = support::Scratch::new();
     let mut baas = Baas::start(dir.path());
     let api = baas.api();
     let admin = api.login("admin", ADMIN_PASSWORD).await;

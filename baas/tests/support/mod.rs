@@ -217,6 +217,27 @@ impl Drop for NodeReaper {
     }
 }
 
+/// A test's data directory and the reaper of the nodes started in it, as
+/// one value that the test keeps bound while its server runs. Dropped, it
+/// kills those nodes first, then deletes the directory (fields drop in
+/// declaration order), so nodes never run in a deleted directory, and a
+/// test cannot keep one without the other.
+pub struct Scratch {
+    reaper: NodeReaper,
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        Scratch { reaper: NodeReaper(dir.path().to_path_buf()), dir }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
 /// Polls the job until it finishes; returns its final record.
 pub async fn wait_job(api: &Api, token: &str, job: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
