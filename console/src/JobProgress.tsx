@@ -23,6 +23,22 @@ export function useJob(initial: Job | null): [Job | null, string | null] {
   return [job, error];
 }
 
+/**
+ * Starts a job from its API request: the job to `onStarted` (a page's
+ * useJob then follows it), or the API's problem as a sentence to
+ * `onError`, which is cleared first.
+ */
+export async function startJob(
+  request: Promise<{ data?: Job; error?: unknown; response: Response }>,
+  onStarted: (job: Job) => void,
+  onError: (message: string | null) => void,
+): Promise<void> {
+  onError(null);
+  const r = await request;
+  if (r.data) onStarted(r.data);
+  else onError(problemMessage(r.error, r.response.status));
+}
+
 export function JobProgress({ job, error }: { job: Job; error?: string | null }) {
   return (
     <div className="job">

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
 import { Chart } from "../Chart";
 import { Badge, DataTable, Empty, ErrorBox } from "../components";
-import { JobProgress, useJob, type Job } from "../JobProgress";
+import { JobProgress, startJob, useJob, type Job } from "../JobProgress";
 import { problemMessage } from "../lib/format";
 import { blockRate, byNode, meanLatency, txRate } from "../lib/series";
 import { Link } from "../router";
@@ -85,32 +85,26 @@ export function ChainOverview({ id }: { id: string }) {
 
   async function addNode(e: FormEvent) {
     e.preventDefault();
-    setError(null);
     const roles = role === "both" ? ["peer", "orderer"] : [role];
-    const r = await api.POST("/api/chains/{chain}/nodes", {
+    await startJob(api.POST("/api/chains/{chain}/nodes", {
       ...path,
       body: { org: org || orgs[0], roles, from_snapshot: role === "peer" },
-    });
-    if (!r.data) return setError(problemMessage(r.error, r.response.status));
-    setStarted(r.data);
+    }), setStarted, setError);
   }
 
   async function addOrg(e: FormEvent) {
     e.preventDefault();
-    setError(null);
-    const r = await api.POST("/api/chains/{chain}/orgs", { ...path, body: { org: newOrg } });
-    if (!r.data) return setError(problemMessage(r.error, r.response.status));
-    setAddingOrg(newOrg);
-    setNewOrg("");
-    setStarted(r.data);
+    const name = newOrg;
+    await startJob(api.POST("/api/chains/{chain}/orgs", { ...path, body: { org: name } }), (job) => {
+      setAddingOrg(name);
+      setNewOrg("");
+      setStarted(job);
+    }, setError);
   }
 
   async function removeNode(node: string) {
     if (!window.confirm(`Remove ${node} from the chain? Its data stays in the chain's directory.`)) return;
-    setError(null);
-    const r = await api.DELETE("/api/chains/{chain}/nodes/{node}", { params: { path: { chain: id, node } } });
-    if (!r.data) return setError(problemMessage(r.error, r.response.status));
-    setStarted(r.data);
+    await startJob(api.DELETE("/api/chains/{chain}/nodes/{node}", { params: { path: { chain: id, node } } }), setStarted, setError);
   }
 
   const actions = (n: Node) => (

@@ -6,7 +6,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
 import { Badge, DataTable, Empty, ErrorBox } from "../components";
-import { JobProgress, useJob, type Job } from "../JobProgress";
+import { JobProgress, startJob, useJob, type Job } from "../JobProgress";
 import { bytes, problemMessage } from "../lib/format";
 
 export function Operations({ chain }: { chain: string }) {
@@ -77,30 +77,21 @@ export function Operations({ chain }: { chain: string }) {
 
   async function restore(backup: string) {
     if (!window.confirm("Restore the whole chain to this backup? What was committed after it is lost.")) return;
-    setError(null);
-    const r = await api.POST("/api/chains/{chain}/restore", { ...path, body: { backup } });
-    if (!r.data) return setError(problemMessage(r.error, r.response.status));
-    setStarted(r.data);
+    await startJob(api.POST("/api/chains/{chain}/restore", { ...path, body: { backup } }), setStarted, setError);
   }
 
   async function upgrade(e: FormEvent) {
     e.preventDefault();
-    setError(null);
-    const r = await api.POST("/api/chains/{chain}/upgrade", { ...path, body: { build } });
-    if (!r.data) return setError(problemMessage(r.error, r.response.status));
-    setStarted(r.data);
+    await startJob(api.POST("/api/chains/{chain}/upgrade", { ...path, body: { build } }), setStarted, setError);
   }
 
   async function reconfigure(e: FormEvent) {
     e.preventDefault();
-    setError(null);
     const body = {
       max_message_count: maxCount ? Number(maxCount) : undefined,
       batch_timeout_ms: timeoutMs ? Number(timeoutMs) : undefined,
     };
-    const r = await api.POST("/api/chains/{chain}/config", { ...path, body });
-    if (!r.data) return setError(problemMessage(r.error, r.response.status));
-    setStarted(r.data);
+    await startJob(api.POST("/api/chains/{chain}/config", { ...path, body }), setStarted, setError);
   }
   useEffect(() => {
     load();
