@@ -14,8 +14,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # bindgen (librocksdb-sys), protoc for prost-build, iproute2 for the
 # multi-host tests' network namespaces, postgresql for the BaaS tests'
 # throwaway database server (scripts/with-postgres.sh), chromium for the
-# console's browser tests (playwright-core drives it; it downloads no browser).
-DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium)
+# console's browser tests (playwright-core drives it; it downloads no browser),
+# ca-certificates for the CAs weft-baas trusts for https:// webhooks (rustls
+# reads the machine's store).
+DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium ca-certificates)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
