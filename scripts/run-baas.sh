@@ -18,5 +18,8 @@ Starting weft-baas on http://$LISTEN (data in $DATA).
   OpenAPI:    http://$LISTEN/api/openapi.json
   Walkthrough with curl (tenant, chain, contract, transaction): docs/baas.md
 MSG
+# Plain HTTP: this is a developer's server on loopback. For any other
+# address, drop --plain-http (HTTPS with a certificate the server makes,
+# or --tls-cert/--tls-key): docs/baas.md.
 exec "$BIN/weft-baas" serve --listen "$LISTEN" --data-dir "$DATA" --node-binary "$BIN/weft-node" \
-  --console-dir console/dist
+  --console-dir console/dist --plain-http

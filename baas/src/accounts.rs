@@ -1,7 +1,7 @@
 //! Accounts: log in and out, the caller's own record, API tokens, tenants
 //! and their users. Every route checks the caller's role and tenant.
 
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::auth::{bearer, issue_token, revoke_token, SESSION_SECS};
+use crate::auth::{bearer, issue_token, revoke_token, NewToken, SESSION_SECS};
+use crate::client_addr::ClientAddr;
 use crate::db::{now, Db};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -47,19 +48,6 @@ pub struct Session {
 pub struct PasswordChange {
     pub current: String,
     pub new: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct NewToken {
-    /// What the token is for, e.g. the application using it.
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IssuedToken {
-    pub name: String,
-    /// Shown once; only its hash is kept.
-    pub token: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -107,13 +95,15 @@ async fn user_by_id(db: &Db, id: &str) -> Result<User, Problem> {
     user_of(&row)
 }
 
-/// argon2 is deliberately slow: it runs off the reactor.
+/// argon2 is deliberately slow: it runs off the reactor, a few at a time.
 async fn hashed(password: &str) -> Result<String, Problem> {
+    let _turn = crate::login_guard::hashing_turn().await?;
     let password = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(Problem::internal)
 }
 
 async fn verified(password: &str, hash: String) -> Result<bool, Problem> {
+    let _turn = crate::login_guard::hashing_turn().await?;
     let password = password.to_string();
     tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(Problem::internal)
 }
@@ -153,9 +143,22 @@ pub async fn create_user(
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 429, body = Problem)))]
-pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Json<Session>> {
-    crate::security::check_locked(&state.db, &req.username).await?;
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 422, body = Problem),
+               (status = 429, body = Problem)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(ClientAddr(peer)): ConnectInfo<ClientAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<Session>> {
+    // Cheap refusals first: a malformed username is stored nowhere, and an
+    // address over its rate or an account locked for it costs no Argon2.
+    if !crate::names::word(&req.username, 1) {
+        return Err(Problem::unprocessable("username: 1–64 letters, digits, '.', '_' or '-'"));
+    }
+    let source = peer.ip().to_canonical();
+    state.login_guard.admit(source)?;
+    let source = source.to_string();
+    crate::security::check_locked(&state.db, &req.username, &source).await?;
     let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"))
         .bind(&req.username)
         .fetch_optional(&state.db)
@@ -164,18 +167,19 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
         // The same answer as a wrong password, after the same argon2 work,
         // so that neither the reply nor its timing tells which usernames exist.
         verified(&req.password, unknown_user_hash().to_string()).await?;
-        crate::security::record_failure(&state.db, &req.username).await?;
+        crate::security::record_failure(&state.db, &req.username, &source).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     };
     if !verified(&req.password, row.try_get("password_hash")?).await? {
-        tracing::warn!(username = %req.username, "failed login");
-        crate::security::record_failure(&state.db, &req.username).await?;
+        tracing::warn!(username = %req.username, %source, "failed login");
+        crate::security::record_failure(&state.db, &req.username, &source).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     }
-    crate::security::reset(&state.db, &req.username).await?;
+    crate::security::reset(&state.db, &req.username, &source).await?;
     let user = user_of(&row)?;
     let expires_at = now() + SESSION_SECS;
-    let token = issue_token(&state.db, &user.id, "session", "login", Some(expires_at)).await?;
+    let session = NewToken { user_id: &user.id, kind: "session", name: "login", expires_at, chain_user_id: None };
+    let token = issue_token(&state.db, session).await?;
     tracing::info!(username = %user.username, role = user.role.as_str(), "logged in");
     Ok(Json(Session { token, expires_at, user }))
 }
@@ -201,6 +205,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
     if let Some(why) = weak_password(&req.new) {
@@ -214,31 +219,88 @@ pub async fn change_password(
     if !verified(&req.current, hash).await? {
         return Err(Problem::unauthorized("current: the password is wrong"));
     }
+    // Whoever else holds a session of this account (the reason to change
+    // a password, often) is signed out; this session and API tokens stay.
+    let current = bearer(&headers).map(crate::secrets::token_hash).unwrap_or_default();
+    let mut tx = state.db.begin().await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hashed(&req.new).await?)
         .bind(&caller.user_id)
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?;
+    let ended = sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND kind = 'session' AND token_hash <> $2")
+        .bind(&caller.user_id)
+        .bind(&current)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    tracing::info!(user = %caller.username, other_sessions_ended = ended, "password changed");
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/api/tokens", tag = "accounts", security(("bearer" = [])),
-    request_body = NewToken,
-    responses((status = 201, body = IssuedToken), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn create_token(
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// The user's new password (at least 12 characters); tell it to them
+    /// by a channel of your own.
+    pub new: String,
+}
+
+/// The user `id` if the caller may manage their account: a platform admin
+/// any other user, a tenant admin the other users of their tenant; 404
+/// for anyone else's (no telling who exists).
+async fn managed_user(db: &Db, caller: &Caller, id: &str) -> Result<User, Problem> {
+    let user = user_by_id(db, id).await.ok().filter(|u| match &u.tenant_id {
+        Some(t) => caller.can_manage_tenant(t),
+        None => caller.role == Role::PlatformAdmin,
+    });
+    let user = user.ok_or_else(|| Problem::not_found(format!("no user {id} whose account you manage")))?;
+    if user.id == caller.user_id {
+        return Err(Problem::conflict("this is your own account: change your password with POST /api/me/password"));
+    }
+    Ok(user)
+}
+
+/// Sets another user's password (they forgot it, or it leaked): every
+/// session and API token they hold ends, and a lockout is lifted.
+#[utoipa::path(post, path = "/api/users/{user}/password", tag = "accounts", security(("bearer" = [])),
+    params(("user" = String, Path, description = "user id")), request_body = PasswordReset,
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn reset_password(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(req): ApiJson<NewToken>,
-) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    if caller.role == Role::Auditor {
-        return Err(Problem::forbidden("auditors read through their session; they get no API tokens"));
+    Path(user): Path<String>,
+    ApiJson(req): ApiJson<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let user = managed_user(&state.db, &caller, &user).await?;
+    if let Some(why) = weak_password(&req.new) {
+        return Err(Problem::unprocessable(format!("new: {why}")));
     }
-    let name = req.name.trim();
-    if name.is_empty() || name.len() > 64 {
-        return Err(Problem::unprocessable("name: give the token a name of 1–64 characters"));
-    }
-    let token = issue_token(&state.db, &caller.user_id, "api", name, None).await?;
-    Ok((StatusCode::CREATED, Json(IssuedToken { name: name.to_string(), token })))
+    let mut tx = state.db.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hashed(&req.new).await?)
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(&user.id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    crate::security::unlock(&state.db, &user.username).await?;
+    tracing::info!(user = %user.username, by = %caller.username, "password reset; the user's sessions and tokens ended");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lifts a lockout from failed logins now, for every address it came from.
+#[utoipa::path(post, path = "/api/users/{user}/unlock", tag = "accounts", security(("bearer" = [])),
+    params(("user" = String, Path, description = "user id")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn unlock(State(state): State<AppState>, caller: Caller, Path(user): Path<String>) -> ApiResult<StatusCode> {
+    let user = managed_user(&state.db, &caller, &user).await?;
+    crate::security::unlock(&state.db, &user.username).await?;
+    tracing::info!(user = %user.username, by = %caller.username, "account unlocked");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn tenant_of(row: &AnyRow) -> Result<Tenant, Problem> {

@@ -10,22 +10,23 @@ use crate::AppState;
 use crate::{
     accounts, audit, backup_schedules, backups, benchmarks, billing, builds, certificates, chain_users, chains,
     channel_settings, contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, restore, security, templates,
-    upgrades,
+    tokens, upgrades,
 };
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Weft BaaS API", description = "Chains on demand: tenants, accounts, chains, nodes, users, contracts, benchmarks, backups, monitoring, upgrades, billing, audit."),
     paths(
-        accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::create_token,
+        accounts::login, accounts::logout, accounts::me, accounts::change_password, accounts::reset_password,
+        accounts::unlock, tokens::create, tokens::list, tokens::revoke,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
-        accounts::create_tenant_user, accounts::delete_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create,
+        accounts::create_tenant_user, accounts::delete_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create, templates::delete,
         chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove, nodes::add_org,
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
         benchmarks::report_html, audit::list, audit::verify, monitor::alarms, monitor::metrics, monitor::host::list, monitor::host::metrics,
-        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::deliveries, monitor::webhooks::test, security::events, certificates::list, backups::create,
+        monitor::webhooks::create, monitor::webhooks::list, monitor::webhooks::delete, monitor::webhooks::deliveries, monitor::webhooks::test, security::events, certificates::list, backups::create,
         backups::list, builds::register, builds::list, upgrades::upgrade, channel_settings::update, billing::usage, billing::get_invoice,
         billing::list_plans, billing::put_plan, billing::put_tenant_plan, backup_schedules::put, backup_schedules::get,
         backup_schedules::delete, restore::restore, explorer::blocks, explorer::block, explorer::export, health,
@@ -108,7 +109,10 @@ pub fn router(state: AppState, console: Option<std::path::PathBuf>) -> Router {
             }
         }
     };
-    api_routes(state.clone()).fallback(fallback).with_state(state)
+    api_routes(state.clone())
+        .fallback(fallback)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(crate::hardening::harden))
 }
 
 fn api_routes(state: AppState) -> Router<AppState> {
@@ -120,14 +124,17 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/auth/logout", post(accounts::logout))
         .route("/api/me", get(accounts::me))
         .route("/api/me/password", post(accounts::change_password))
-        .route("/api/tokens", post(accounts::create_token))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{token}", delete(tokens::revoke))
+        .route("/api/users/{user}/password", post(accounts::reset_password))
+        .route("/api/users/{user}/unlock", post(accounts::unlock))
         .route("/api/tenants", get(accounts::list_tenants).post(accounts::create_tenant))
         .route("/api/tenants/{tenant}", get(accounts::get_tenant))
         .route("/api/tenants/{tenant}/users", get(accounts::list_users).post(accounts::create_tenant_user))
         .route("/api/tenants/{tenant}/users/{user}", delete(accounts::delete_tenant_user))
         .route("/api/tenants/{tenant}/quota", get(quotas::get).put(quotas::put))
         .route("/api/templates", get(templates::list).post(templates::create))
-        .route("/api/templates/{name}", get(templates::get))
+        .route("/api/templates/{name}", get(templates::get).delete(templates::delete))
         .route("/api/chains", get(chains::list).post(chains::create))
         .route("/api/chains/{chain}", get(chains::get).delete(chains::delete))
         .route("/api/chains/{chain}/jobs", get(jobs::list))
@@ -158,6 +165,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/hosts", get(monitor::host::list))
         .route("/api/hosts/{host}/metrics", get(monitor::host::metrics))
         .route("/api/webhooks", get(monitor::webhooks::list).post(monitor::webhooks::create))
+        .route("/api/webhooks/{webhook}", delete(monitor::webhooks::delete))
         .route("/api/webhooks/{webhook}/deliveries", get(monitor::webhooks::deliveries))
         .route("/api/webhooks/{webhook}/test", post(monitor::webhooks::test))
         .route("/api/security/events", get(security::events))

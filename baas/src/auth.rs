@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::db::{now, Db};
 use crate::problem::Problem;
-use crate::role::{Caller, Role};
+use crate::role::{Binding, Caller, Role};
 use crate::secrets::{new_token, token_hash};
 use crate::AppState;
 
@@ -46,29 +46,43 @@ impl FromRequestParts<AppState> for Caller {
         }
         // The audit middleware looked this token up already for a call
         // that changes something: one database lookup per request.
-        if let Some(Resolved(caller)) = parts.extensions.remove::<Resolved>() {
-            return Ok(caller);
+        let caller = match parts.extensions.remove::<Resolved>() {
+            Some(Resolved(caller)) => caller,
+            None => caller_of(&state.db, token).await?,
+        };
+        if let Some(binding) = &caller.bound {
+            let route = parts.extensions.get::<axum::extract::MatchedPath>().map(|m| m.as_str());
+            bound_scope(binding, route, parts.uri.path())?;
         }
-        caller_of(&state.db, token).await
+        Ok(caller)
     }
 }
 
+/// How often a token's `last_used_at` is written: at most once a minute,
+/// so that reading a token is not a write per request.
+const LAST_USED_EVERY_SECS: i64 = 60;
+
 pub(crate) async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
+    let hash = token_hash(token);
     let row = sqlx::query(
-        "SELECT u.id, u.username, u.role, u.tenant_id, t.expires_at, t.chain_user_id, c.tenant_id AS bound_tenant \
+        "SELECT u.id, u.username, u.role, u.tenant_id, t.expires_at, t.last_used_at, t.chain_user_id, \
+         cu.chain_id AS bound_chain, cu.revoked_at AS bound_revoked_at, c.tenant_id AS bound_tenant \
          FROM tokens t JOIN users u ON u.id = t.user_id \
          LEFT JOIN chain_users cu ON cu.id = t.chain_user_id LEFT JOIN chains c ON c.id = cu.chain_id \
          WHERE t.token_hash = $1",
     )
-    .bind(token_hash(token))
+    .bind(&hash)
     .fetch_optional(db)
     .await?;
     let Some(row) = row else {
         return Err(Problem::unauthorized("the bearer token is not known (revoked, or never issued); log in again"));
     };
+    let at = now();
     let expires_at: Option<i64> = row.try_get("expires_at")?;
-    if expires_at.is_some_and(|t| t <= now()) {
-        return Err(Problem::unauthorized("the session has expired; log in again"));
+    if expires_at.is_some_and(|t| t <= at) {
+        return Err(Problem::unauthorized(
+            "the token has expired; log in again (or issue a new API token with POST /api/tokens)",
+        ));
     }
     let chain_user_id: Option<String> = row.try_get("chain_user_id")?;
     let mut caller = Caller {
@@ -76,37 +90,84 @@ pub(crate) async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
         username: row.try_get("username")?,
         role: crate::accounts::role_of(&row)?,
         tenant_id: row.try_get("tenant_id")?,
-        chain_user_id: None,
+        bound: None,
     };
     if let Some(user) = chain_user_id {
         // A token bound to a chain user is an application's: whoever issued
-        // it, it may read its chain's tenant and transact as that user, no
-        // more (a tenant member's rights).
+        // it, it transacts as that user on that user's chain, no more
+        // (`bound_scope`), and dies with the user.
+        let revoked: Option<i64> = row.try_get("bound_revoked_at")?;
+        let chain: Option<String> = row.try_get("bound_chain")?;
+        let (None, Some(chain)) = (revoked, chain) else {
+            return Err(Problem::unauthorized(
+                "this token is bound to a chain user that was revoked or removed; bind a token to another chain user",
+            ));
+        };
         caller.role = Role::TenantMember;
         caller.tenant_id = row.try_get("bound_tenant")?;
-        caller.chain_user_id = Some(user);
+        caller.bound = Some(Binding { chain_user_id: user, chain_id: chain });
+    }
+    let last_used: Option<i64> = row.try_get("last_used_at")?;
+    if last_used.is_none_or(|t| t + LAST_USED_EVERY_SECS <= at) {
+        sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(at)
+            .bind(&hash)
+            .execute(db)
+            .await?;
     }
     Ok(caller)
 }
 
-/// Stores a new token for `user_id`; returns the secret (shown once).
-pub async fn issue_token(
-    db: &Db,
-    user_id: &str,
-    kind: &str,
-    name: &str,
-    expires_at: Option<i64>,
-) -> Result<String, Problem> {
+/// The routes a token bound to a chain user may call: what an application
+/// needs, on its own chain only. Everything else (its issuer's rights,
+/// minting tokens, reading the tenant) is refused.
+const BOUND_ROUTES: [&str; 3] = [
+    "/api/chains/{chain}/contracts/{name}/evaluate",
+    "/api/chains/{chain}/contracts/{name}/submit",
+    "/api/chains/{chain}/contracts/{name}/events",
+];
+
+/// Refuses a bound token's request unless it is one of `BOUND_ROUTES` on
+/// the token's own chain.
+pub fn bound_scope(binding: &Binding, route: Option<&str>, path: &str) -> Result<(), Problem> {
+    let chain = path.strip_prefix("/api/chains/").and_then(|rest| rest.split('/').next());
+    if route.is_some_and(|r| BOUND_ROUTES.contains(&r)) && chain == Some(binding.chain_id.as_str()) {
+        return Ok(());
+    }
+    Err(Problem::forbidden(format!(
+        "this API token is bound to a chain user of chain {}: it may only evaluate, submit and follow contract \
+         events on that chain; use a person's session or API token for anything else",
+        binding.chain_id
+    )))
+}
+
+/// What a new token is: a login session or an API token, and for an
+/// application's API token the chain user it acts as.
+pub struct NewToken<'a> {
+    pub user_id: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    /// Unix seconds; every token expires.
+    pub expires_at: i64,
+    pub chain_user_id: Option<&'a str>,
+}
+
+/// Stores a new token; returns the secret (shown once). A bound token is
+/// written bound in the same row: there is no moment at which it carries
+/// its issuer's rights.
+pub async fn issue_token(db: &Db, new: NewToken<'_>) -> Result<String, Problem> {
     let token = new_token();
     sqlx::query(
-        "INSERT INTO tokens (token_hash, user_id, kind, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO tokens (token_hash, user_id, kind, name, created_at, expires_at, chain_user_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(kind)
-    .bind(name)
+    .bind(new.user_id)
+    .bind(new.kind)
+    .bind(new.name)
     .bind(now())
-    .bind(expires_at)
+    .bind(new.expires_at)
+    .bind(new.chain_user_id)
     .execute(db)
     .await?;
     Ok(token)

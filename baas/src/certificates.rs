@@ -42,7 +42,7 @@ pub fn status(not_after: i64, revoked_at: Option<i64>, now: i64, warn_days: i64)
         "revoked"
     } else if not_after <= now {
         "expired"
-    } else if not_after - now <= warn_days * DAY {
+    } else if not_after.saturating_sub(now) <= warn_days.saturating_mul(DAY) {
         "expiring"
     } else {
         "valid"
@@ -78,9 +78,15 @@ fn view(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CertificatesQuery {
-    /// Certificates ending within this many days are "expiring" (default 30).
+    /// Certificates ending within this many days are "expiring" (default
+    /// 30, 0 to 3650).
+    #[param(minimum = 0, maximum = 3650)]
     pub within_days: Option<i64>,
 }
+
+/// The widest "expiring" window asked for: ten years (its seconds fit an
+/// i64 many times over).
+const MAX_WITHIN_DAYS: i64 = 3650;
 
 /// Every certificate of the chain, soonest to end first.
 #[utoipa::path(get, path = "/api/chains/{chain}/certificates", tag = "security", security(("bearer" = [])),
@@ -93,11 +99,15 @@ pub async fn list(
     Path(chain): Path<String>,
     Query(q): Query<CertificatesQuery>,
 ) -> ApiResult<Json<Vec<CertificateView>>> {
+    let warn = q.within_days.unwrap_or(30);
+    if !(0..=MAX_WITHIN_DAYS).contains(&warn) {
+        return Err(Problem::unprocessable(format!("within_days: {warn} is not between 0 and {MAX_WITHIN_DAYS}")));
+    }
     let chain = readable(&state.db, &caller, &chain).await?;
     let dir = state.driver.chain_dir(&chain.id);
     let manifest = weft_provision::Manifest::load(&dir)
         .map_err(|e| Problem::conflict(format!("chain {} has no network to read ({e})", chain.id)))?;
-    let (now, warn) = (crate::db::now(), q.within_days.unwrap_or(30));
+    let now = crate::db::now();
     let mut out = Vec::new();
     for org in &manifest.orgs {
         for (kind, path) in

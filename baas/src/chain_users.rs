@@ -16,7 +16,7 @@ use weft_identity::{ParsedCertificate, Revocation, Role as CertRole, SigningKeyP
 use weft_proto::SerializedIdentity;
 use weft_sdk::ClientIdentity;
 
-use crate::auth::issue_token;
+use crate::auth::{issue_token, NewToken};
 use crate::chains::{manageable, readable, Chain};
 use crate::db::{now, Db};
 use crate::json::ApiJson;
@@ -79,8 +79,13 @@ pub struct Revoked {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BoundTokenRequest {
-    /// What the token is for, e.g. the application.
+    /// What the token is for, e.g. the application (1–64 characters).
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
+    /// Days until it expires (default 90, at most 365).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub expires_in_days: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,6 +94,8 @@ pub struct BoundToken {
     pub chain_user_id: String,
     /// Shown once; only its hash is kept.
     pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 const COLUMNS: &str = "id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, created_at, \
@@ -293,18 +300,12 @@ pub async fn bind_token(
             u.name
         )));
     }
-    let name = req.name.trim();
-    if name.is_empty() || name.len() > 64 {
-        return Err(Problem::unprocessable("name: give the token a name of 1–64 characters"));
-    }
-    let token = issue_token(&state.db, &caller.user_id, "api", name, None).await?;
-    sqlx::query("UPDATE tokens SET chain_user_id = $1 WHERE token_hash = $2")
-        .bind(&u.id)
-        .bind(crate::secrets::token_hash(&token))
-        .execute(&state.db)
-        .await?;
+    let name = crate::tokens::name(&req.name)?;
+    let expires_at = crate::tokens::expiry(req.expires_in_days)?;
+    let bound = NewToken { user_id: &caller.user_id, kind: "api", name, expires_at, chain_user_id: Some(&u.id) };
+    let token = issue_token(&state.db, bound).await?;
     tracing::info!(chain = %chain.id, user = %u.name, token = %name, by = %caller.username, "API token bound to a chain user");
-    Ok((StatusCode::CREATED, Json(BoundToken { name: name.into(), chain_user_id: u.id, token })))
+    Ok((StatusCode::CREATED, Json(BoundToken { name: name.into(), chain_user_id: u.id, token, expires_at })))
 }
 
 /// The identity of the chain user a token is bound to, for the gateway:

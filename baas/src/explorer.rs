@@ -320,11 +320,16 @@ async fn first_block_at(g: &Gateway, height: u64, at_ms: u64) -> Result<u64, Pro
     Ok(lo)
 }
 
+/// One CSV field. Contract arguments and values are anyone's text: one
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return would run
+/// as a formula in the spreadsheet an auditor opens the export in (CSV
+/// injection), so such a field gets a leading `'`, as OWASP advises.
 fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -428,6 +433,13 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        // Formulas are neutralised, even those that then need quoting.
+        assert_eq!(csv_field("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        for f in ["+1", "-1", "@SUM(A1)", "\tx"] {
+            assert_eq!(csv_field(f), format!("'{f}"), "{f:?}");
+        }
+        assert_eq!(csv_field("\r=1"), "\"'\r=1\"");
+        assert_eq!(csv_field("a=1"), "a=1");
         assert_eq!(text(&[0xff, 0x00]), "0xff00");
         assert_eq!(text(b"blue"), "blue");
         let code = vec![b'a'; 5000];

@@ -17,6 +17,7 @@ pub mod certificates;
 pub mod chain_users;
 pub mod chains;
 pub mod channel_settings;
+pub mod client_addr;
 pub mod config_tx;
 pub mod console;
 pub mod contracts;
@@ -25,8 +26,10 @@ pub mod db;
 pub mod driver;
 pub mod explorer;
 pub mod first_admin;
+pub mod hardening;
 pub mod jobs;
 pub mod json;
+pub mod login_guard;
 pub mod membership;
 pub mod monitor;
 pub mod names;
@@ -42,6 +45,8 @@ pub mod secrets;
 pub mod security;
 pub mod server;
 pub mod templates;
+pub mod tls;
+pub mod tokens;
 pub mod upgrades;
 
 pub use server::{Config, Server};
@@ -63,6 +68,10 @@ pub struct AppState {
     /// The client webhook deliveries go through (rustls, the machine's CAs
     /// and --webhook-ca-file).
     pub webhook_http: reqwest::Client,
+    /// Where webhooks may go (checked at registration and at connect time).
+    pub webhook_egress: std::sync::Arc<monitor::egress::Egress>,
+    /// Per-source login rate limits.
+    pub login_guard: login_guard::LoginGuard,
     /// Per-token request rate limits.
     pub rate_limiter: std::sync::Arc<security::RateLimiter>,
     /// Held while an audit entry is appended (the chain is one sequence).

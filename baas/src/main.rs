@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use weft_baas::monitor::rules::Thresholds;
 use weft_baas::monitor::MonitorConfig;
+use weft_baas::tls::Tls;
 use weft_baas::{first_admin, Config, Server};
 
 #[derive(Parser)]
@@ -78,6 +79,26 @@ struct ServeArgs {
     /// machine's CA store (receivers with an internal CA's certificates).
     #[arg(long, env = "WEFT_BAAS_WEBHOOK_CA_FILE")]
     webhook_ca_file: Option<PathBuf>,
+    /// A network (CIDR, e.g. 10.20.0.0/16) webhooks may reach although it
+    /// is not public; repeat for more. By default loopback, private,
+    /// link-local and this server's own addresses are refused.
+    #[arg(long = "webhook-allow", env = "WEFT_BAAS_WEBHOOK_ALLOW", value_delimiter = ',')]
+    webhook_allow: Vec<ipnet::IpNet>,
+    /// The TLS certificate chain (PEM) to serve HTTPS with; with --tls-key.
+    /// Without both, the server makes its own certificate on first start
+    /// (<data-dir>/tls/cert.pem: give it to clients to trust).
+    #[arg(long, env = "WEFT_BAAS_TLS_CERT", requires = "tls_key", conflicts_with = "plain_http")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "WEFT_BAAS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP instead of HTTPS: allowed on a loopback --listen
+    /// address only (development, or a TLS proxy on this host).
+    #[arg(long, env = "WEFT_BAAS_PLAIN_HTTP")]
+    plain_http: bool,
+    /// Logins one source address may try at once; then one per second.
+    #[arg(long, env = "WEFT_BAAS_LOGIN_BURST", default_value_t = 20)]
+    login_burst: u32,
 }
 
 /// How chains' nodes are watched (docs/baas.md, "Monitoring and alarms").
@@ -170,6 +191,11 @@ async fn main() -> Result<()> {
                 token_rate,
                 console_dir,
                 webhook_ca_file,
+                webhook_allow,
+                login_burst,
+                tls_cert,
+                tls_key,
+                plain_http,
             } = *args;
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
@@ -190,12 +216,19 @@ async fn main() -> Result<()> {
                 },
                 console_dir,
                 webhook_ca_file,
+                webhook_allow,
+                login_rate: weft_baas::login_guard::LoginRate { burst: login_burst.max(1), ..Default::default() },
+                tls: match (tls_cert, tls_key, plain_http) {
+                    (Some(cert), Some(key), _) => Tls::Files { cert, key },
+                    (_, _, true) => Tls::Plain,
+                    _ => Tls::SelfMade,
+                },
                 ..Config::new(listen, data_dir)
             };
             let server = Server::start(config).await?;
             println!(
-                "weft-baas listening on http://{} (console at /, API at /api, OpenAPI at /api/openapi.json)",
-                server.addr
+                "weft-baas listening on {}://{} (console at /, API at /api, OpenAPI at /api/openapi.json)",
+                server.scheme, server.addr
             );
             shutdown_signal().await;
             tracing::info!("shutting down: finishing requests in flight");

@@ -46,19 +46,20 @@ impl Quota {
     /// every limit it would break.
     pub fn refuse(&self, used: &Usage, demand: &Demand, new_chain: bool) -> Option<String> {
         let mut over = Vec::new();
-        if new_chain && used.chains + 1 > self.max_chains {
+        // Saturating: a sum that would overflow is over every quota.
+        if new_chain && used.chains.saturating_add(1) > self.max_chains {
             over.push(format!("chains {} + 1 > {}", used.chains, self.max_chains));
         }
-        if used.nodes + demand.nodes > self.max_nodes {
+        if used.nodes.saturating_add(demand.nodes) > self.max_nodes {
             over.push(format!("nodes {} + {} > {}", used.nodes, demand.nodes, self.max_nodes));
         }
-        if used.cpu + demand.cpu > self.max_cpu + 1e-9 {
+        if !(used.cpu + demand.cpu <= self.max_cpu + 1e-9) {
             over.push(format!("cpu {} + {} > {}", used.cpu, demand.cpu, self.max_cpu));
         }
-        if used.memory_mb + demand.memory_mb > self.max_memory_mb {
+        if used.memory_mb.saturating_add(demand.memory_mb) > self.max_memory_mb {
             over.push(format!("memory_mb {} + {} > {}", used.memory_mb, demand.memory_mb, self.max_memory_mb));
         }
-        if used.disk_gb + demand.disk_gb > self.max_disk_gb {
+        if used.disk_gb.saturating_add(demand.disk_gb) > self.max_disk_gb {
             over.push(format!("disk_gb {} + {} > {}", used.disk_gb, demand.disk_gb, self.max_disk_gb));
         }
         (!over.is_empty()).then(|| over.join(", "))
@@ -75,12 +76,21 @@ impl Quota {
         if let Some((name, _)) = ints.iter().find(|(_, v)| *v < 0) {
             return Err(format!("{name}: must be 0 or more"));
         }
-        if !self.max_cpu.is_finite() || self.max_cpu < 0.0 {
-            return Err("max_cpu: must be a number of cores, 0 or more".into());
+        if let Some((name, _)) = ints.iter().find(|(_, v)| *v > MAX_QUOTA) {
+            return Err(format!("{name}: at most {MAX_QUOTA}"));
+        }
+        if !self.max_cpu.is_finite() || !(0.0..=MAX_QUOTA_CPU).contains(&self.max_cpu) {
+            return Err(format!("max_cpu: must be a number of cores from 0 to {MAX_QUOTA_CPU}"));
         }
         Ok(())
     }
 }
+
+/// The largest count a quota may hold (2^40): sums of it with any usage
+/// stay far inside an i64.
+const MAX_QUOTA: i64 = 1 << 40;
+/// The most cores a quota may hold (its millicores fit an i64).
+const MAX_QUOTA_CPU: f64 = 1e9;
 
 /// What a tenant's live chains use.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, ToSchema)]
@@ -129,10 +139,10 @@ pub async fn usage_of(db: &Db, tenant: &str) -> Result<Usage, Problem> {
     let mut u = Usage::default();
     for row in rows {
         u.chains += 1;
-        u.nodes += row.try_get::<i64, _>("node_count")?;
+        u.nodes = u.nodes.saturating_add(row.try_get::<i64, _>("node_count")?);
         u.cpu += row.try_get::<i64, _>("cpu_millis")? as f64 / 1000.0;
-        u.memory_mb += row.try_get::<i64, _>("memory_mb")?;
-        u.disk_gb += row.try_get::<i64, _>("disk_gb")?;
+        u.memory_mb = u.memory_mb.saturating_add(row.try_get::<i64, _>("memory_mb")?);
+        u.disk_gb = u.disk_gb.saturating_add(row.try_get::<i64, _>("disk_gb")?);
     }
     Ok(u)
 }

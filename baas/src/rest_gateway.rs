@@ -102,7 +102,7 @@ pub async fn gateway_for(
     // The cache is looked at first: a transaction does no file or key work
     // for a connection made before. Revoking a chain user evicts its entry
     // (`Gateways::forget_user`), so a hit is never a revoked identity.
-    let key = match (&caller.chain_user_id, org) {
+    let key = match (caller.bound.as_ref().map(|b| &b.chain_user_id), org) {
         (Some(user), _) => (chain.id.clone(), format!("user:{user}")),
         (None, org) => (chain.id.clone(), format!("org:{}", org.unwrap_or(""))),
     };
@@ -110,7 +110,7 @@ pub async fn gateway_for(
         return Ok(g);
     }
     let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
-    let g = match &caller.chain_user_id {
+    let g = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
         Some(user) => {
             let (user_org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;
             net.gateway(&user_org, identity).map_err(Problem::unprocessable)?

@@ -182,15 +182,23 @@ fn restore_keys(state: &AppState, dir: &FsPath, source: &Source) -> Result<(usiz
         serde_json::from_slice(&plain).map_err(|e| format!("the sealed keys are unreadable: {e}"))?;
     let (mut restored, mut present) = (0, 0);
     for (rel, pem) in files {
+        if FsPath::new(&rel).components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return Err(format!("the backup names a file outside the chain's directory: {rel}"));
+        }
         let path = dir.join(&rel);
         if path.exists() {
             present += 1;
             continue;
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+        // A private key comes back owner-only, as it was made.
+        if pem.contains("PRIVATE KEY-----") {
+            weft_provision::write_secret(&path, pem.as_bytes()).map_err(|e| e.to_string())?;
+        } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            }
+            std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
         }
-        std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
         restored += 1;
     }
     Ok((restored, present))

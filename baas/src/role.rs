@@ -39,9 +39,17 @@ pub struct Caller {
     pub username: String,
     pub role: Role,
     pub tenant_id: Option<String>,
-    /// Set when the token is an application's, bound to this chain user:
-    /// the REST gateway signs as that user.
-    pub chain_user_id: Option<String>,
+    /// Set when the token is an application's, bound to a chain user: the
+    /// REST gateway signs as that user, and the token reaches nothing but
+    /// its chain's contracts (`auth::bound_scope`).
+    pub bound: Option<Binding>,
+}
+
+/// The chain user an application's token acts as, and that user's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub chain_user_id: String,
+    pub chain_id: String,
 }
 
 impl Caller {
@@ -69,13 +77,7 @@ mod tests {
     use super::*;
 
     fn caller(role: Role, tenant: Option<&str>) -> Caller {
-        Caller {
-            user_id: "u".into(),
-            username: "u".into(),
-            role,
-            tenant_id: tenant.map(str::to_string),
-            chain_user_id: None,
-        }
+        Caller { user_id: "u".into(), username: "u".into(), role, tenant_id: tenant.map(str::to_string), bound: None }
     }
 
     #[test]

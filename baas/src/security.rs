@@ -1,5 +1,6 @@
-//! Security monitoring: failed logins lock an account out for a while
-//! (growing with each further failure), every bearer token is rate limited
+//! Security monitoring: failed logins lock an account out for a while at
+//! the address they came from (growing with each further failure), every
+//! bearer token is rate limited
 //! (a token bucket per token, in memory), and both leave security events
 //! that platform admins and auditors read at `GET /api/security/events`.
 
@@ -40,22 +41,26 @@ fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// Refuses a login for a locked account before its password is checked.
-pub async fn check_locked(db: &Db, username: &str) -> ApiResult<()> {
-    let row = sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1")
+/// Refuses a login for an account locked at `source` before its password
+/// is checked. Lockouts are per username *and* source address: failures
+/// from elsewhere cannot lock the account's owner out.
+pub async fn check_locked(db: &Db, username: &str, source: &str) -> ApiResult<()> {
+    let row = sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1 AND source = $2")
         .bind(username)
+        .bind(source)
         .fetch_optional(db)
         .await?;
     let Some(row) = row else { return Ok(()) };
     let (failures, last): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_ms")?);
-    let until = last + lock_secs(failures) * 1000;
+    let until = last.saturating_add(lock_secs(failures) * 1000);
     let left = until - now_ms();
     if left > 0 {
         let secs = (left + 999) / 1000;
         return Err(Problem::too_many(
             format!(
-                "{username} is locked after {failures} failed logins in a row; try again in {secs} s (each further \
-                 failure doubles the wait; a platform admin can reset the password)"
+                "{username} is locked for logins from {source} after {failures} failed logins in a row; try again \
+                 in {secs} s (each further failure doubles the wait; an admin can unlock the account or reset its \
+                 password)"
             ),
             secs as u64,
         ));
@@ -63,37 +68,51 @@ pub async fn check_locked(db: &Db, username: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Counts a failed login; records the event, and the lockout it causes.
-pub async fn record_failure(db: &Db, username: &str) -> ApiResult<()> {
+/// Counts a failed login from `source`; records the event, and the lockout
+/// it causes.
+pub async fn record_failure(db: &Db, username: &str, source: &str) -> ApiResult<()> {
     let now = now_ms();
     // Failures an hour apart are not "in a row": the count starts again.
     sqlx::query(
-        "INSERT INTO login_failures (username, failures, last_failure_ms) VALUES ($1, 1, $2) \
-         ON CONFLICT (username) DO UPDATE SET last_failure_ms = $2, failures = CASE \
-         WHEN login_failures.last_failure_ms < $3 THEN 1 ELSE login_failures.failures + 1 END",
+        "INSERT INTO login_failures (username, source, failures, last_failure_ms) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (username, source) DO UPDATE SET last_failure_ms = $3, failures = CASE \
+         WHEN login_failures.last_failure_ms < $4 THEN 1 ELSE login_failures.failures + 1 END",
     )
     .bind(username)
+    .bind(source)
     .bind(now)
     .bind(now - FORGET_AFTER_MS)
     .execute(db)
     .await?;
-    let failures: i64 = sqlx::query("SELECT failures FROM login_failures WHERE username = $1")
+    let failures: i64 = sqlx::query("SELECT failures FROM login_failures WHERE username = $1 AND source = $2")
         .bind(username)
+        .bind(source)
         .fetch_one(db)
         .await?
         .try_get("failures")?;
-    event(db, "failed-login", username, &format!("failure {failures} in a row")).await?;
+    event(db, "failed-login", username, &format!("failure {failures} in a row from {source}")).await?;
     let lock = lock_secs(failures);
     if lock > 0 {
-        tracing::warn!(%username, failures, lock_secs = lock, "account locked after failed logins");
-        event(db, "lockout", username, &format!("locked for {lock} s after {failures} failures in a row")).await?;
+        tracing::warn!(%username, %source, failures, lock_secs = lock, "account locked for a source after failed logins");
+        event(db, "lockout", username, &format!("locked for {lock} s at {source} after {failures} failures in a row"))
+            .await?;
     }
     Ok(())
 }
 
-/// A successful login clears the count.
-pub async fn reset(db: &Db, username: &str) -> ApiResult<()> {
+/// An admin lifts a lockout (every source's count for the username).
+pub async fn unlock(db: &Db, username: &str) -> ApiResult<()> {
     sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(db).await?;
+    Ok(())
+}
+
+/// A successful login clears its source's count.
+pub async fn reset(db: &Db, username: &str, source: &str) -> ApiResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE username = $1 AND source = $2")
+        .bind(username)
+        .bind(source)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

@@ -35,16 +35,27 @@ pub struct Config {
     pub monitor: crate::monitor::MonitorConfig,
     /// Requests per second (and burst) one bearer token may make.
     pub token_rate: crate::security::RateLimit,
+    /// Logins one source address may attempt (burst, then one per period).
+    pub login_rate: crate::login_guard::LoginRate,
     /// The built web console (console/dist), served at / (none: the API
     /// alone).
     pub console_dir: Option<PathBuf>,
     /// PEM certificates trusted for https:// webhooks besides the
     /// machine's CA store.
     pub webhook_ca_file: Option<PathBuf>,
+    /// Networks webhooks may reach besides public addresses (by default
+    /// loopback, private, link-local and the server's own addresses are
+    /// refused).
+    pub webhook_allow: Vec<ipnet::IpNet>,
+    /// HTTPS with given or self-made certificates, or plain HTTP (on
+    /// loopback only).
+    pub tls: crate::tls::Tls,
 }
 
 impl Config {
-    /// Listening on `listen` with data in `data_dir`, everything else default.
+    /// Listening on `listen` with data in `data_dir`, everything else default
+    /// (plain HTTP, so `listen` must be a loopback address unless `tls` is
+    /// set).
     pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Config {
         Config {
             listen,
@@ -56,8 +67,11 @@ impl Config {
             master_key_file: None,
             monitor: crate::monitor::MonitorConfig::default(),
             token_rate: crate::security::RateLimit::default(),
+            login_rate: crate::login_guard::LoginRate::default(),
             console_dir: None,
             webhook_ca_file: None,
+            webhook_allow: Vec::new(),
+            tls: crate::tls::Tls::Plain,
         }
     }
 }
@@ -67,6 +81,8 @@ const JOB_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// http or https.
+    pub scheme: &'static str,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     jobs: crate::jobs::JobRunner,
@@ -82,6 +98,9 @@ impl Server {
         config.data_dir = std::fs::canonicalize(&config.data_dir)
             .with_context(|| format!("resolving the data directory {}", config.data_dir.display()))?;
         let url = config.database_url.clone().unwrap_or_else(|| db::sqlite_url(&config.data_dir));
+        // TLS is settled before anything listens or is written: a refused
+        // set-up (plain HTTP off loopback, an unreadable key) stops here.
+        let tls = crate::tls::server_config(&config.tls, &config.data_dir, config.listen)?;
         let db = db::open(&url).await?;
         first_admin::ensure(&db, config.admin_password.clone()).await?;
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -93,7 +112,8 @@ impl Server {
         tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
         let key_file = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
         let master_key = Arc::new(MasterKey::load_or_create(&key_file)?);
-        let webhook_http = crate::monitor::webhooks::client(config.webhook_ca_file.as_deref())?;
+        let webhook_egress = Arc::new(crate::monitor::egress::Egress::new(config.webhook_allow.clone()));
+        let webhook_http = crate::monitor::webhooks::client(config.webhook_ca_file.as_deref(), webhook_egress.clone())?;
         let state = AppState {
             db,
             driver: Arc::new(driver),
@@ -101,9 +121,11 @@ impl Server {
             gateways: Default::default(),
             master_key,
             webhook_http,
+            webhook_egress,
             config_lock: Arc::default(),
             audit_lock: Arc::default(),
             node_ops: Arc::default(),
+            login_guard: crate::login_guard::LoginGuard::new(config.login_rate),
             rate_limiter: Arc::new(crate::security::RateLimiter::new(config.token_rate)),
             jobs: Default::default(),
             stopping: stopped.clone(),
@@ -112,16 +134,26 @@ impl Server {
         provisioner::reattach(&state).await?;
         crate::monitor::webhooks::resume_pending(&state).await;
         crate::monitor::start(state.clone(), config.monitor);
-        let app = api::router(state, config.console_dir.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|s| *s).await;
-                })
-                .await
-        });
-        tracing::info!(%addr, data_dir = %config.data_dir.display(), "weft-baas serving; API at /api, document at /api/openapi.json");
-        Ok(Server { addr, stop, task, jobs })
+        let mut app = api::router(state, config.console_dir.clone());
+        if tls.is_some() {
+            app = app.layer(axum::Extension(crate::tls::Secure));
+        }
+        // The peer's address reaches handlers (per-source login limits and
+        // lockouts).
+        let app = app.into_make_service_with_connect_info::<crate::client_addr::ClientAddr>();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let task = match tls {
+            Some(tls) => {
+                let listener = crate::tls::TlsListener::new(listener, tls)?;
+                tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await })
+            }
+            None => tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown).await }),
+        };
+        let scheme = if config.tls == crate::tls::Tls::Plain { "http" } else { "https" };
+        tracing::info!(%addr, scheme, data_dir = %config.data_dir.display(), "weft-baas serving; API at /api, document at /api/openapi.json");
+        Ok(Server { addr, scheme, stop, task, jobs })
     }
 
     /// Stops taking requests, ends event streams, waits for requests in

@@ -333,7 +333,7 @@ async fn failed_logins_lock_an_account_and_tokens_are_rate_limited() {
         let retry: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
         assert!((1..=30).contains(&retry), "{retry}");
         let v: Value = resp.json().await.unwrap();
-        assert!(v["detail"].as_str().unwrap().contains("locked after 5 failed logins"), "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("after 5 failed logins in a row"), "{v}");
     }
 
     // One token, many requests at once: past the burst, 429.

@@ -467,11 +467,17 @@ async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, ch
         .post(&submit, Some(&token), json!({"function": "CreateAsset", "args": ["asset9", "red", "1", "App", "9"]}))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    // An application's token transacts; it manages nothing.
+    assert!(bound["expires_at"].as_i64().unwrap() > 0, "a bound token expires too: {bound}");
+    // An application's token transacts; it manages nothing, and cannot mint
+    // an unbound token with its issuer's role (the escalation of #25).
+    let (s, v) = api.post("/api/tokens", Some(&token), json!({"name": "escalate"})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "bound to a chain user");
     let (s, v) = api.delete(&format!("/api/chains/{chain}"), Some(&token)).await;
-    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "bound to a chain user");
     let (s, v) = api.post(&users, Some(&token), json!({"name": "y"})).await;
-    assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "bound to a chain user");
+    let (_, me) = api.get("/api/me", Some(ann)).await;
+    bound_token_matrix(api, &token, me["tenant_id"].as_str().unwrap(), chain).await;
     let (_, listed) = api.get(&users, Some(max)).await;
     assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
 
@@ -487,19 +493,46 @@ async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, ch
     assert_problem(s, &v, StatusCode::CONFLICT, "already");
     let (s, v) = api.post(&format!("{users}/{app_id}/revoke"), Some(ann), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // The revoked user's token is dead everywhere, before any gateway work.
     let (s, v) = api.post(&submit, Some(&token), json!({"function": "ReadAsset", "args": ["asset9"]})).await;
-    assert_problem(s, &v, StatusCode::FORBIDDEN, "revoked");
+    assert_problem(s, &v, StatusCode::UNAUTHORIZED, "revoked");
 }
 
-/// Every operation in the OpenAPI document, so a new route cannot be
-/// missed: without a token or with an unknown one, 401; as another tenant's
-/// admin, 404 for anything naming this tenant, its chain or its job (no
-/// telling it exists); as a tenant member, 403 for every change to the chain.
-async fn authorization_matrix(api: &Api, member: &str, other: &str, tenant: &str, chain: &str, node: &str, job: &str) {
+/// One operation of the OpenAPI document, made concrete for a tenant,
+/// chain, node and job, with a well-formed body.
+struct Operation {
+    method: reqwest::Method,
+    /// As the document names it: /api/chains/{chain}/…
+    path: String,
+    url: String,
+    body: Vec<u8>,
+    ctype: &'static str,
+}
+
+impl Operation {
+    async fn call(&self, api: &Api, token: Option<&str>) -> reqwest::Response {
+        let mut req = api.http.request(self.method.clone(), &self.url);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.header("content-type", self.ctype).body(self.body.clone()).send().await.unwrap()
+    }
+
+    fn what(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// Every operation in the document but the public ones, so a new route
+/// cannot be missed by a matrix built on it.
+async fn operations(api: &Api, tenant: &str, chain: &str, node: &str, job: &str) -> Vec<Operation> {
     let (_, doc) = api.get("/api/openapi.json", None).await;
     let public = ["/api/health", "/api/openapi.json", "/api/auth/login"];
-    let mut checked = 0;
+    let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
+        if public.contains(&path.as_str()) {
+            continue;
+        }
         for (method, _) in item.as_object().unwrap() {
             let concrete = path
                 .replace("{tenant}", tenant)
@@ -508,38 +541,63 @@ async fn authorization_matrix(api: &Api, member: &str, other: &str, tenant: &str
                 .replace("{job}", job)
                 .replace("{name}", "asset-transfer")
                 .replace("{user}", "0000000000000000")
+                .replace("{token}", "0000000000000000")
+                .replace("{webhook}", "0000000000000000")
                 .replace("{number}", "0")
                 .replace("{month}", "2026-01");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (body, ctype, query) = body_for(&m, path, tenant);
-            let call = |token: Option<String>| {
-                let mut req = api.http.request(m.clone(), format!("{}{concrete}{query}", api.base));
-                if let Some(t) = token {
-                    req = req.bearer_auth(t);
-                }
-                req.header("content-type", ctype).body(body.clone()).send()
-            };
-            let what = format!("{method} {path}");
-            if public.contains(&path.as_str()) {
-                continue;
-            }
-            assert_eq!(call(None).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{what} without a token");
-            assert_eq!(call(Some("wft_nope".into())).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{what}");
-            let scoped = ["{tenant}", "{chain}", "{job}"].iter().any(|p| path.contains(p));
-            if scoped {
-                let r = call(Some(other.into())).await.unwrap();
-                assert_eq!(r.status(), StatusCode::NOT_FOUND, "{what} as another tenant's admin: {:?}", r.text().await);
-            }
-            let reads_or_transacts =
-                m == reqwest::Method::GET || path.ends_with("/submit") || path.ends_with("/evaluate");
-            if path.contains("{chain}") && !reads_or_transacts {
-                let r = call(Some(member.into())).await.unwrap();
-                assert_eq!(r.status(), StatusCode::FORBIDDEN, "{what} as a tenant member: {:?}", r.text().await);
-            }
-            checked += 1;
+            let url = format!("{}{concrete}{query}", api.base);
+            out.push(Operation { method: m, path: path.clone(), url, body, ctype });
         }
     }
-    assert!(checked >= 35, "only {checked} operations in the document");
+    out
+}
+
+/// Every operation: without a token or with an unknown one, 401; as
+/// another tenant's admin, 404 for anything naming this tenant, its chain
+/// or its job (no telling it exists); as a tenant member, 403 for every
+/// change to the chain.
+async fn authorization_matrix(api: &Api, member: &str, other: &str, tenant: &str, chain: &str, node: &str, job: &str) {
+    let ops = operations(api, tenant, chain, node, job).await;
+    for op in &ops {
+        let what = op.what();
+        assert_eq!(op.call(api, None).await.status(), StatusCode::UNAUTHORIZED, "{what} without a token");
+        assert_eq!(op.call(api, Some("wft_nope")).await.status(), StatusCode::UNAUTHORIZED, "{what}");
+        let scoped = ["{tenant}", "{chain}", "{job}"].iter().any(|p| op.path.contains(p));
+        if scoped {
+            let r = op.call(api, Some(other)).await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{what} as another tenant's admin: {:?}", r.text().await);
+        }
+        let reads_or_transacts =
+            op.method == reqwest::Method::GET || op.path.ends_with("/submit") || op.path.ends_with("/evaluate");
+        if op.path.contains("{chain}") && !reads_or_transacts {
+            let r = op.call(api, Some(member)).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{what} as a tenant member: {:?}", r.text().await);
+        }
+    }
+    assert!(ops.len() >= 35, "only {} operations in the document", ops.len());
+}
+
+/// Issue #25 (1): an application's token bound to a chain user may
+/// evaluate, submit and follow events on its own chain and call nothing
+/// else — not its issuer's routes (minting an unbound token with the
+/// issuer's role was the escalation), not the tenant's records. Each
+/// operation answers 403 naming the binding.
+async fn bound_token_matrix(api: &Api, bound: &str, tenant: &str, chain: &str) {
+    let allowed = ["/evaluate", "/submit", "/events"];
+    let ops = operations(api, tenant, chain, "node0.org1", "0000000000000000").await;
+    for op in ops.iter().filter(|op| !(op.path.contains("{chain}") && allowed.iter().any(|a| op.path.ends_with(a)))) {
+        let r = op.call(api, Some(bound)).await;
+        let status = r.status();
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, StatusCode::FORBIDDEN, "{} with a bound token: {body}", op.what());
+        assert!(body["detail"].as_str().unwrap_or("").contains("bound to a chain user"), "{}: {body}", op.what());
+    }
+    // Its own chain's contracts, but through another chain's path: refused.
+    let elsewhere = format!("/api/chains/0000000000000000/contracts/asset-transfer/evaluate");
+    let (s, v) = api.post(&elsewhere, Some(bound), json!({"function": "ReadAsset", "args": ["a"]})).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "bound to a chain user");
 }
 
 /// A well-formed request body for an operation, so that what answers is
@@ -565,6 +623,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/plans/{name}" => json(json!({"currency": "USD", "cpu_hour_micros": 1, "memory_gb_hour_micros": 1,
             "storage_gb_hour_micros": 1, "per_1000_tx_micros": 1, "monthly_base_micros": 0})),
         "/api/chains/{chain}/users/{user}/tokens" | "/api/tokens" => json(json!({"name": "m"})),
+        "/api/users/{user}/password" => json(json!({"new": "a long enough password"})),
         p if p.ends_with("/submit") || p.ends_with("/evaluate") => {
             json(json!({"function": "ReadAsset", "args": ["a"]}))
         }

@@ -51,7 +51,13 @@ struct Platform {
 async fn platform(monitor: weft_baas::monitor::MonitorConfig, name: &str, users: &[(&str, &str)]) -> Platform {
     let scratch = support::Scratch::new();
     let db = TestDb::preferred().await;
-    let config = weft_baas::Config { monitor, ..support::config(scratch.path(), Some(ADMIN_PASSWORD), &db) };
+    // The tests' webhook receivers listen on loopback, which webhooks may
+    // reach only when the operator allows it.
+    let config = weft_baas::Config {
+        monitor,
+        webhook_allow: support::loopback(),
+        ..support::config(scratch.path(), Some(ADMIN_PASSWORD), &db)
+    };
     let server = weft_baas::Server::start(config.clone()).await.expect("server starts");
     let api = Api::new(&server);
     let admin = api.login("admin", ADMIN_PASSWORD).await;
@@ -866,7 +872,7 @@ async fn https_webhooks_trust_the_configured_ca_and_refuse_others() {
     let why = refused.err().expect("a CA file without certificates stops the server").to_string();
     assert!(why.contains("--webhook-ca-file"), "{why}");
 
-    let config = weft_baas::Config { webhook_ca_file: Some(ca_file), ..base };
+    let config = weft_baas::Config { webhook_ca_file: Some(ca_file), webhook_allow: support::loopback(), ..base };
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
     let (server, api, tokens) = support::server_with_tenant(config, "secure", &users).await;
     let (ann, max) = (&tokens[0], &tokens[1]);

@@ -23,7 +23,7 @@ struct Baas {
 impl Baas {
     fn start(data: &std::path::Path) -> Baas {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weft-baas"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--plain-http"])
             .arg("--data-dir")
             .arg(data)
             .arg("--node-binary")

@@ -18,14 +18,27 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), ProvisionError> {
     fs::write(path, bytes).map_err(io("writing", path))
 }
 
-pub(crate) fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), ProvisionError> {
-    write(path, bytes)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(io("restricting", path))?;
+/// Writes a private key readable by its owner only from the moment it
+/// exists: created 0600 (an older file is replaced, not reused with its
+/// mode), never written first and restricted after, which left a window
+/// in which any local user could read it.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), ProvisionError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(io("creating", dir))?;
     }
-    Ok(())
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io("replacing", path)(e)),
+        _ => {}
+    }
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(io("writing", path))
 }
 
 pub(crate) fn read_to_string(path: &Path) -> Result<String, ProvisionError> {
@@ -55,5 +68,23 @@ pub(crate) fn resolve(base: &Path, path: &Path) -> PathBuf {
         path.to_path_buf()
     } else {
         base.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn secrets_are_owner_only_from_creation_even_over_an_open_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/key.pem");
+        write_secret(&path, b"one").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        write_secret(&path, b"two").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "not reused with its mode");
+        assert_eq!(fs::read(&path).unwrap(), b"two");
     }
 }

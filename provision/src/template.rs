@@ -26,6 +26,22 @@ pub enum NodeRoleName {
     Orderer,
 }
 
+/// The largest values a template may hold: far above any real network,
+/// and low enough that every sum and product over a template's nodes fits
+/// in an i64 (a request's numbers never overflow the arithmetic of quotas
+/// and billing).
+pub mod limits {
+    pub const ORGS: usize = 64;
+    pub const NODES_PER_ORG: u32 = 64;
+    pub const CPU: f64 = 1024.0;
+    /// 16 TiB.
+    pub const MEMORY_MB: u64 = 16 * 1024 * 1024;
+    /// 1 PiB.
+    pub const DISK_GB: u64 = 1024 * 1024;
+    pub const BANDWIDTH_MBPS: u64 = 1_000_000;
+    pub const BATCH_TIMEOUT_MS: u64 = 600_000;
+}
+
 /// What each node process may use. Enforced by the node itself or by the
 /// BaaS driver (cgroups where the host has them).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -216,6 +232,12 @@ impl Template {
                     org.id
                 ));
             }
+            if org.nodes > limits::NODES_PER_ORG {
+                return Err(format!("org {}: nodes = {} is more than {}", org.id, org.nodes, limits::NODES_PER_ORG));
+            }
+        }
+        if self.orgs.len() > limits::ORGS {
+            return Err(format!("{} orgs is more than {}", self.orgs.len(), limits::ORGS));
         }
         let orderers = self.count(NodeRoleName::Orderer);
         if self.count(NodeRoleName::Peer) == 0 {
@@ -257,6 +279,22 @@ impl Template {
                     org.id
                 ));
             }
+            let too_big = [
+                ("cpu", r.cpu > limits::CPU, limits::CPU.to_string()),
+                ("memory_mb", r.memory_mb > limits::MEMORY_MB, limits::MEMORY_MB.to_string()),
+                ("disk_gb", r.disk_gb > limits::DISK_GB, limits::DISK_GB.to_string()),
+                ("bandwidth_mbps", r.bandwidth_mbps > limits::BANDWIDTH_MBPS, limits::BANDWIDTH_MBPS.to_string()),
+            ];
+            if let Some((field, _, max)) = too_big.iter().find(|(_, over, _)| *over) {
+                return Err(format!("org {}: {field} is more than {max} per node", org.id));
+            }
+        }
+        if self.batch.batch_timeout_ms > limits::BATCH_TIMEOUT_MS {
+            return Err(format!(
+                "[batch] batch_timeout_ms = {} is more than {} (10 minutes)",
+                self.batch.batch_timeout_ms,
+                limits::BATCH_TIMEOUT_MS
+            ));
         }
         Ok(())
     }

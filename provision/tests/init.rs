@@ -153,6 +153,16 @@ fn bad_templates_say_what_is_wrong() {
         (base.replace("cpu = 1.0", "cpu = 0.0"), "must be > 0"),
         (base.replace("disk_gb = 10", "disk_gb = 10\ndisks = 2"), "unknown field `disks`"),
         (format!("{base}\n[[orgs]]\nid = \"org1\"\nnodes = 1\nroles = [\"peer\"]\n"), "appears twice"),
+        // Absurd sizes are refused by name before any arithmetic over them
+        // (they overflowed the BaaS's quota sums).
+        (base.replace("memory_mb = 1024", "memory_mb = 18446744073709551615"), "memory_mb is more than"),
+        (base.replace("disk_gb = 10", "disk_gb = 9223372036854775807"), "disk_gb is more than"),
+        (base.replace("cpu = 1.0", "cpu = 1e300"), "cpu is more than"),
+        (base.replace("cpu = 1.0", "cpu = inf"), "must be > 0"),
+        (
+            format!("{base}\n[[orgs]]\nid = \"Org2\"\nnodes = 4294967295\nroles = [\"peer\"]\n"),
+            "nodes = 4294967295 is more than",
+        ),
     ];
     for (text, want) in cases {
         let err = Template::parse(&text, "test.toml").unwrap_err().to_string();

@@ -6,6 +6,7 @@
 //! most `RESTARTS` times in `RESTART_WINDOW`; past that it stays down and
 //! its node-down alarm keeps firing).
 
+pub mod egress;
 pub mod host;
 pub mod rollup;
 pub mod rules;

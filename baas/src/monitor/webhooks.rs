@@ -9,6 +9,7 @@
 //! CA store and `--webhook-ca-file`); `POST /api/webhooks/{id}/test` sends
 //! a `webhook.test` event through the same path.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
@@ -20,6 +21,7 @@ use sha2::Sha256;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+use super::egress::{Egress, Resolver, REFUSED};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
@@ -48,9 +50,18 @@ pub struct TestDelivery {
 /// The HTTP client deliveries go through: rustls over the machine's CA
 /// store, plus the PEM certificates in `ca_file` (an internal CA whose
 /// receivers the machine does not trust).
-pub fn client(ca_file: Option<&std::path::Path>) -> anyhow::Result<reqwest::Client> {
+/// Names resolve through `egress`, which drops addresses webhooks may not
+/// reach; redirects are not followed (a receiver could send the request
+/// anywhere); no proxy from the environment (the check is on where the
+/// connection goes).
+pub fn client(ca_file: Option<&std::path::Path>, egress: Arc<Egress>) -> anyhow::Result<reqwest::Client> {
     use anyhow::Context;
-    let mut builder = reqwest::Client::builder().use_rustls_tls().timeout(TIMEOUT);
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(Resolver(egress)));
     if let Some(path) = ca_file {
         let pem = std::fs::read(path).with_context(|| format!("reading --webhook-ca-file {}", path.display()))?;
         let roots = reqwest::Certificate::from_pem_bundle(&pem)
@@ -114,13 +125,29 @@ async fn owned(state: &AppState, caller: &Caller, webhook: &str) -> Result<(Stri
     Ok((tenant, row))
 }
 
-fn check_url(url: &str) -> Result<(), Problem> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| Problem::unprocessable(format!("url: {url:?} is not an http:// or https:// URL")))?;
-    if rest.is_empty() || rest.starts_with('/') || url.len() > 2000 {
+/// A webhook URL: http(s), a host, at most 2000 characters, and not an
+/// address webhooks may not reach (a literal one, or a name that resolves
+/// only to such addresses now; the resolver checks again at each delivery).
+async fn check_url(egress: &Egress, url: &str) -> Result<(), Problem> {
+    if url.len() > 2000 {
+        return Err(Problem::unprocessable("url: longer than 2000 characters"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| Problem::unprocessable(format!("url: {url:?}: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Problem::unprocessable(format!("url: {url:?} is not an http:// or https:// URL")));
+    }
+    let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) else {
         return Err(Problem::unprocessable(format!("url: {url:?} names no host")));
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Problem::unprocessable("url: no credentials in the URL; receivers check X-Weft-Signature"));
+    }
+    egress.check_literal(&parsed).map_err(|why| Problem::unprocessable(format!("url: {why}")))?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    if let Err(why) = egress.resolve(host, port).await {
+        if why.starts_with(super::egress::REFUSED) {
+            return Err(Problem::unprocessable(format!("url: {why}")));
+        }
     }
     Ok(())
 }
@@ -134,7 +161,7 @@ pub async fn create(
     ApiJson(req): ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<Webhook>)> {
     let tenant = tenant_admin(&caller)?;
-    check_url(&req.url)?;
+    check_url(&state.webhook_egress, &req.url).await?;
     let id = new_id();
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let now = crate::db::now();
@@ -209,6 +236,26 @@ pub async fn deliveries(
         })
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(Json(out))
+}
+
+/// Removes one of the caller's webhooks and its delivery records; a
+/// delivery in flight finds it gone and stops.
+#[utoipa::path(delete, path = "/api/webhooks/{webhook}", tag = "monitoring", security(("bearer" = [])),
+    params(("webhook" = String, Path, description = "webhook id")),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(webhook): Path<String>,
+) -> ApiResult<StatusCode> {
+    let (tenant, _) = owned(&state, &caller, &webhook).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(&webhook).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(&webhook).execute(&mut *tx).await?;
+    tx.commit().await?;
+    tracing::info!(%webhook, %tenant, by = %caller.username, "webhook removed");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Sends a `webhook.test` event to one of the caller's webhooks now, through
@@ -368,6 +415,15 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
     // before a restart.
     let mut wait = Duration::from_secs(1 << done.min(10));
     for attempt in done + 1..=ATTEMPTS {
+        // A URL stored before the egress rules (or an allow-list since
+        // narrowed) is refused, not sent; nothing to retry.
+        if let Err(why) =
+            reqwest::Url::parse(&url).map_err(|e| e.to_string()).and_then(|u| state.webhook_egress.check_literal(&u))
+        {
+            record("failed", attempt, format!("{url}: {why}")).await;
+            tracing::warn!(%webhook, %alarm, %why, "webhook delivery refused");
+            return;
+        }
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
         let result = client
             .post(&url)
@@ -383,12 +439,19 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
                 tracing::info!(%webhook, %alarm, attempt, "alarm delivered");
                 return;
             }
+            Ok(r) if r.status().is_redirection() => {
+                format!("{url} answered {} (redirects are not followed: register the final URL)", r.status())
+            }
             Ok(r) => format!("{url} answered {}", r.status()),
-            Err(e) => format!("{url}: {}", causes(&e)),
+            Err(e) => {
+                let all = causes(&e);
+                tracing::warn!(%webhook, %alarm, attempt, error = %all, "alarm delivery failed");
+                format!("{url}: {}", for_tenant(&e, &all))
+            }
         };
         let last = attempt == ATTEMPTS;
         record(if last { "failed" } else { "pending" }, attempt, error.clone()).await;
-        tracing::warn!(%webhook, %alarm, attempt, %error, retry_in = ?(!last).then_some(wait), "alarm delivery failed");
+        tracing::info!(%webhook, %alarm, attempt, %error, retry_in = ?(!last).then_some(wait), "alarm delivery failed");
         if !last {
             // A server stopping leaves the delivery pending for its next
             // run (resume_pending) rather than half-retried by this one.
@@ -400,6 +463,26 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
             wait *= 2;
         }
     }
+}
+
+/// What a tenant is told of a failed attempt: what they can act on (a
+/// timeout, a refused or untrusted receiver, the egress rules), not the
+/// network's internals (the full causes go to the server's log).
+fn for_tenant(e: &reqwest::Error, all: &str) -> String {
+    if let Some(at) = all.find(REFUSED) {
+        return all[at..].to_string();
+    }
+    if e.is_timeout() {
+        return format!("no answer within {} s", TIMEOUT.as_secs());
+    }
+    if let Some(at) = all.find("invalid peer certificate") {
+        let reason = all[at..].split(':').take(2).collect::<Vec<_>>().join(":");
+        return format!("TLS handshake failed: {}", reason.trim());
+    }
+    if e.is_connect() {
+        return "could not connect to the receiver".into();
+    }
+    "the request failed before an answer".into()
 }
 
 /// An error with every cause under it: reqwest's own sentence ("error

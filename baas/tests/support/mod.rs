@@ -73,6 +73,12 @@ pub fn config(dir: &std::path::Path, admin_password: Option<&str>, db: &TestDb) 
     }
 }
 
+/// Loopback as networks webhooks may reach (`--webhook-allow`): where the
+/// tests' receivers listen.
+pub fn loopback() -> Vec<ipnet::IpNet> {
+    vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]
+}
+
 /// target/debug/weft-node, built by `cargo build --workspace`.
 pub fn node_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

@@ -782,7 +782,12 @@ export interface paths {
         get: operations["get_templates_name"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Deletes a template the caller defined for their scope: a tenant admin
+         *     their tenant's, a platform admin a platform-wide one. Chains made from
+         *     it keep their own copy.
+         */
+        delete: operations["delete_templates_name"];
         options?: never;
         head?: never;
         patch?: never;
@@ -928,9 +933,67 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        get: operations["get_tokens"];
         put?: never;
         post: operations["post_tokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokens/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revokes one of the caller's own tokens (an API token, an application's
+         *     bound token they issued, or one of their sessions): its next request
+         *     is refused.
+         */
+        delete: operations["delete_tokens_token"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sets another user's password (they forgot it, or it leaked): every
+         *     session and API token they hold ends, and a lockout is lifted.
+         */
+        post: operations["post_users_user_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lifts a lockout from failed logins now, for every address it came from. */
+        post: operations["post_users_user_unlock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -948,6 +1011,26 @@ export interface paths {
         put?: never;
         post: operations["post_webhooks"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes one of the caller's webhooks and its delivery records; a
+         *     delivery in flight finds it gone and stops.
+         */
+        delete: operations["delete_webhooks_webhook"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1146,12 +1229,22 @@ export interface components {
         };
         BoundToken: {
             chain_user_id: string;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            expires_at: number;
             name: string;
             /** @description Shown once; only its hash is kept. */
             token: string;
         };
         BoundTokenRequest: {
-            /** @description What the token is for, e.g. the application. */
+            /**
+             * Format: int64
+             * @description Days until it expires (default 90, at most 365).
+             */
+            expires_in_days?: number | null;
+            /** @description What the token is for, e.g. the application (1–64 characters). */
             name: string;
         };
         CertificateView: {
@@ -1369,6 +1462,13 @@ export interface components {
             unit_price_micros: number;
         };
         IssuedToken: {
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            expires_at: number;
+            /** @description Its id, for listing and revoking. */
+            id: string;
             name: string;
             /** @description Shown once; only its hash is kept. */
             token: string;
@@ -1487,7 +1587,12 @@ export interface components {
             name: string;
         };
         NewToken: {
-            /** @description What the token is for, e.g. the application using it. */
+            /**
+             * Format: int64
+             * @description Days until it expires (default 90, at most 365).
+             */
+            expires_in_days?: number | null;
+            /** @description What the token is for, e.g. the application using it (1–64 characters). */
             name: string;
         };
         NewUser: {
@@ -1568,6 +1673,13 @@ export interface components {
         };
         PasswordChange: {
             current: string;
+            new: string;
+        };
+        PasswordReset: {
+            /**
+             * @description The user's new password (at least 12 characters); tell it to them
+             *     by a channel of your own.
+             */
             new: string;
         };
         Plan: {
@@ -1772,6 +1884,28 @@ export interface components {
         TestDelivery: {
             /** @description The delivery's id among the webhook's deliveries. */
             delivery: string;
+        };
+        TokenInfo: {
+            /** @description Set for an application's token bound to this chain user. */
+            chain_user_id?: string | null;
+            /**
+             * Format: int64
+             * @description Unix seconds.
+             */
+            created_at: number;
+            /** @description The token this request came with. */
+            current: boolean;
+            /** Format: int64 */
+            expires_at?: number | null;
+            id: string;
+            /** @description session | api */
+            kind: string;
+            /**
+             * Format: int64
+             * @description Unix seconds, to the minute; none if never used.
+             */
+            last_used_at?: number | null;
+            name: string;
         };
         TxView: {
             args: string[];
@@ -1996,6 +2130,14 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2806,7 +2948,10 @@ export interface operations {
     get_chains_chain_certificates: {
         parameters: {
             query?: {
-                /** @description Certificates ending within this many days are "expiring" (default 30). */
+                /**
+                 * @description Certificates ending within this many days are "expiring" (default
+                 *     30, 0 to 3650).
+                 */
                 within_days?: number;
             };
             header?: never;
@@ -4763,6 +4908,50 @@ export interface operations {
             };
         };
     };
+    delete_templates_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description template name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_tenants: {
         parameters: {
             query?: never;
@@ -5316,6 +5505,41 @@ export interface operations {
             };
         };
     };
+    get_tokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenInfo"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     post_tokens: {
         parameters: {
             query?: never;
@@ -5346,6 +5570,174 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_tokens_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description token id, as GET /api/tokens lists it */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_users_user_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordReset"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_users_user_unlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description user id */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5428,6 +5820,50 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_webhooks_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description webhook id */
+                webhook: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
