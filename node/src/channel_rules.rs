@@ -8,7 +8,7 @@ use std::sync::Arc;
 use ed25519_dalek::VerifyingKey;
 use weft_consensus::pbft::CertificateCheck;
 use weft_contracts::CodeHash;
-use weft_identity::{IdentityError, Membership, ParsedCertificate, Policy};
+use weft_identity::{Identity, IdentityError, Membership, ParsedCertificate, Policy, Signer};
 use weft_proto::{ChannelConfig, ConsensusType, ContractDefinition, NodeRole};
 
 use crate::TxRules;
@@ -48,6 +48,55 @@ pub struct ChannelRules {
     pub contracts: BTreeMap<String, Policy>,
     /// Deployed contracts' definitions and code, from `_lifecycle` state.
     pub definitions: BTreeMap<String, (ContractDefinition, CodeHash)>,
+    /// Who may read the channel: blocks, events, commit status, queries.
+    pub readers: Policy,
+    /// Who may write to it: proposals for endorsement and transactions
+    /// for ordering.
+    pub writers: Policy,
+}
+
+/// The channel's access policies, as Fabric names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acl {
+    Readers,
+    Writers,
+}
+
+impl Acl {
+    pub fn name(self) -> &'static str {
+        match self {
+            Acl::Readers => "Readers",
+            Acl::Writers => "Writers",
+        }
+    }
+}
+
+/// A policy a request's signer must satisfy on their own, and its name for
+/// the refusal.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessPolicy<'a> {
+    pub acl: Acl,
+    pub policy: &'a Policy,
+}
+
+impl AccessPolicy<'_> {
+    /// Ok when `identity` alone satisfies the policy; else a sentence
+    /// naming who, the policy and what to do.
+    pub fn admit(&self, identity: &Identity, channel_orgs: &[String]) -> Result<(), String> {
+        let signer = Signer { id: identity.id, org: identity.org.clone(), role: identity.role };
+        if self.policy.is_satisfied_by(&[signer], channel_orgs) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} of {} ({:?}) does not satisfy the channel's {} policy {}; a channel admin can change the policy by \
+             a configuration update",
+            identity.common_name,
+            identity.org,
+            identity.role,
+            self.acl.name(),
+            self.policy
+        ))
+    }
 }
 
 fn policy(config: &ChannelConfig, name: &'static str) -> Result<Policy, RulesError> {
@@ -83,12 +132,15 @@ impl ChannelRules {
             .filter(|n| n.roles.contains(&(NodeRole::Orderer as i32)))
             .map(|n| n.certificate_der.clone())
             .collect();
-        // Channels created before the Lifecycle policy existed fall back to
-        // Fabric's default.
-        let lifecycle = match policy(config, "Lifecycle") {
-            Err(RulesError::MissingPolicy(_)) => Policy::parse("MAJORITY(admin)").expect("valid"),
-            other => other?,
+        // Channels created before the Lifecycle (or Readers and Writers)
+        // policy existed fall back to Fabric's default.
+        let or_default = |name: &'static str, default: &str| match policy(config, name) {
+            Err(RulesError::MissingPolicy(_)) => Ok(Policy::parse(default).expect("valid")),
+            other => other,
         };
+        let lifecycle = or_default("Lifecycle", "MAJORITY(admin)")?;
+        let readers = or_default("Readers", "ANY(member)")?;
+        let writers = or_default("Writers", "ANY(member)")?;
         let pbft = config.consensus.is_some_and(|c| c.r#type == ConsensusType::Pbft as i32);
         let commit_certificates =
             if pbft { Some(Arc::new(CertificateCheck::new(pbft_orderers(config)?))) } else { None };
@@ -96,6 +148,8 @@ impl ChannelRules {
             commit_certificates,
             config: config.clone(),
             lifecycle,
+            readers,
+            writers,
             orderers,
             definitions: BTreeMap::new(),
             channel_id: config.channel_id.clone(),
@@ -138,6 +192,15 @@ impl ChannelRules {
         self.contracts.insert(definition.name.clone(), endorsement);
         self.definitions.insert(definition.name.clone(), (definition, code));
         Ok(())
+    }
+
+    /// The channel's Readers or Writers policy.
+    pub fn access(&self, acl: Acl) -> AccessPolicy<'_> {
+        let policy = match acl {
+            Acl::Readers => &self.readers,
+            Acl::Writers => &self.writers,
+        };
+        AccessPolicy { acl, policy }
     }
 
     /// Contract name → code, as the contract runtime looks contracts up.

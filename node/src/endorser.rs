@@ -25,6 +25,8 @@ pub enum EndorseError {
     Creator(#[source] IdentityError),
     #[error("proposal signature does not verify against the creator's certificate")]
     BadSignature,
+    #[error("proposal refused: {0}")]
+    Forbidden(String),
     #[error("proposal tx id is not sha256(nonce || creator certificate)")]
     BadTxId,
     #[error(transparent)]
@@ -47,6 +49,10 @@ pub struct EndorseContext<'a> {
     /// Channel org ids and the Lifecycle policy, for `_lifecycle` deploys.
     pub channel_orgs: &'a [String],
     pub lifecycle_policy: &'a Policy,
+    /// The channel policy the creator must satisfy to be served (Writers
+    /// to endorse, Readers to evaluate); None runs no access check
+    /// (committer-only tests and benches).
+    pub access: Option<crate::AccessPolicy<'a>>,
     pub now_unix: i64,
     pub state: Arc<dyn StateReader>,
     pub directory: Arc<dyn ContractDirectory>,
@@ -138,6 +144,9 @@ impl Endorser {
         let identity = ctx.membership.validate(creator, ctx.now_unix).map_err(EndorseError::Creator)?;
         let signature = Signature::from_bytes(&signed.signature).map_err(|_| EndorseError::BadSignature)?;
         identity.public_key.verify(&signed.proposal_bytes, &signature).map_err(|_| EndorseError::BadSignature)?;
+        if let Some(access) = &ctx.access {
+            access.admit(&identity, ctx.channel_orgs).map_err(EndorseError::Forbidden)?;
+        }
         let expected = TxId::derive(&header.nonce, &creator.certificate_der);
         let tx_id = TxId::from_slice(&header.tx_id).filter(|id| *id == expected).ok_or(EndorseError::BadTxId)?;
         Ok((tx_id, header))

@@ -16,7 +16,7 @@ pub mod lifecycle;
 mod prevalidate;
 pub mod snapshot_check;
 
-pub use channel_rules::{ChannelRules, RulesError};
+pub use channel_rules::{AccessPolicy, Acl, ChannelRules, RulesError};
 pub use committer::{CommitError, Committed, Committer, TxOutcome};
 pub use endorser::{endorsement_message, proposal_hash, EndorseContext, EndorseError, Endorser};
 pub use ledger_state::LedgerState;

@@ -117,6 +117,7 @@ impl Net {
             membership: &self.membership,
             channel_orgs: &self.orgs,
             lifecycle_policy: &self.admins,
+            access: None,
             now_unix: now(),
             state: Arc::new(LedgerState(p.channel.reader())),
             directory: p.directory.clone(),

@@ -305,6 +305,7 @@ pub(crate) fn write_node(
         resources: spec.resources,
         log_level: "info".into(),
         join_from_snapshot: spec.join_from_snapshot,
+        anonymous_clients: false,
     };
     config.save(&out.join(&dir).join("node.toml"))?;
     let proto = weft_proto::NodeConfig {

@@ -46,6 +46,12 @@ pub struct NodeConfig {
     /// that join a long chain; orderers catch up through consensus).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub join_from_snapshot: bool,
+    /// Accept gRPC connections that present no client certificate (clients
+    /// then only sign their requests). Off by default: every connection
+    /// presents a certificate of one of the channel's orgs, so a stranger
+    /// cannot even send a request for the node to read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous_clients: bool,
 }
 
 fn default_log() -> String {

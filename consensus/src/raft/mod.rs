@@ -10,6 +10,7 @@
 //! restart. Randomness (election timeouts) comes from a hash of node id and
 //! term, never from a thread RNG, so the simulator can replay a seed.
 
+mod admission;
 mod store;
 mod wire;
 
@@ -101,6 +102,15 @@ pub struct Raft {
     draining: bool,
     removed: bool,
     proposals: u64,
+    /// Messages refused (`admission`), and the last refusal.
+    refused: u64,
+    last_refusal: String,
+}
+
+/// The envelope in a follower's Forward message, if `payload` is one: the
+/// node checks it as it checks a client's before the engine sees it.
+pub fn forwarded_envelope(payload: &[u8]) -> Option<&[u8]> {
+    wire::forwarded(payload)
 }
 
 /// raft-rs names nodes by u64; ours are strings. FNV-1a is stable across
@@ -180,6 +190,8 @@ impl Raft {
             draining: false,
             removed: false,
             proposals: 0,
+            refused: 0,
+            last_refusal: String::new(),
         };
         let mut out = Vec::new();
         if !ops.is_empty() {
@@ -195,6 +207,11 @@ impl Raft {
 
     fn me(&self) -> u64 {
         self.node.raft.id
+    }
+
+    fn refuse(&mut self, why: String) {
+        self.refused += 1;
+        self.last_refusal = why;
     }
 
     fn is_leader(&self) -> bool {
@@ -544,18 +561,29 @@ impl Consensus for Raft {
             Input::Message { .. } if self.removed => return out,
             Input::Message { from, payload } => match wire::decode(&payload) {
                 Ok(wire::Wire::Raft(m)) => {
-                    // The transport authenticated `from`; a message claiming
-                    // another sender is dropped.
-                    if m.from == raft_id(&from) {
-                        let _ = self.node.step(m);
+                    // The transport authenticated `from`; the rest is ours
+                    // to check before raft-rs sees it.
+                    let members = self.node.store().conf_state().clone();
+                    let (term, last) = (self.node.raft.term, self.node.raft.raft_log.last_index());
+                    match admission::admit(&from, m, &members, term, last) {
+                        admission::Verdict::Step { message, note } => {
+                            if let Some(note) = note {
+                                self.refuse(note);
+                            }
+                            let _ = self.node.step(message);
+                        }
+                        admission::Verdict::Refuse(why) => self.refuse(why),
                     }
                 }
                 Ok(wire::Wire::Forward(envelope)) => {
-                    if self.is_leader() && envelope.len() <= self.cfg.limits.absolute_max_bytes {
+                    let members = self.node.store().conf_state();
+                    if !members.voters.is_empty() && !admission::is_member(members, raft_id(&from)) {
+                        self.refuse(format!("{from} forwarded an envelope but is not an orderer of this raft group"));
+                    } else if self.is_leader() && envelope.len() <= self.cfg.limits.absolute_max_bytes {
                         self.enqueue(envelope);
                     }
                 }
-                Err(_) => {}
+                Err(e) => self.refuse(format!("{from} sent an undecodable message: {e}")),
             },
         }
         self.process_ready(&mut out);
@@ -659,8 +687,8 @@ impl Consensus for Raft {
             proposals: self.proposals,
             next_seq: self.next_seq,
             pending: self.cutter.pending() + self.waiting.len(),
-            refused: 0,
-            last_refusal: String::new(),
+            refused: self.refused,
+            last_refusal: self.last_refusal.clone(),
         }
     }
 }

@@ -43,6 +43,14 @@ pub fn forward(envelope: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The envelope of a Forward payload, without copying it.
+pub fn forwarded(payload: &[u8]) -> Option<&[u8]> {
+    match payload.split_first() {
+        Some((&TAG_FORWARD, rest)) => Some(rest),
+        _ => None,
+    }
+}
+
 pub fn decode(payload: &[u8]) -> Result<Wire, WireError> {
     let (&tag, rest) = payload.split_first().ok_or(WireError::Empty)?;
     match tag {
@@ -117,6 +125,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(decode(&forward(b"env")).unwrap(), Wire::Forward(e) if e == b"env"));
+        assert_eq!(forwarded(&forward(b"env")), Some(&b"env"[..]));
+        assert_eq!(forwarded(b""), None);
         assert_eq!(decode(&[]).unwrap_err(), WireError::Empty);
         assert_eq!(decode(&[9, 1]).unwrap_err(), WireError::Tag(9));
     }

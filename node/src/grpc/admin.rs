@@ -35,6 +35,8 @@ pub fn health_problems(core: &NodeCore) -> Vec<String> {
     }
     if *core.shutdown.borrow() {
         problems.push("shutting down".into());
+    } else if core.ordering.as_ref().is_some_and(|o| o.stopped()) {
+        problems.push("ordering stopped: this orderer no longer orders (its log says why); restart the node".into());
     }
     problems
 }

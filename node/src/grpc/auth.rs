@@ -6,6 +6,8 @@ use tonic::{Request, Status};
 use weft_identity::{Identity, IdentityError, Membership, Role, Signature};
 use weft_proto::SerializedIdentity;
 
+use crate::Acl;
+
 /// Status for a certificate the channel does not accept.
 pub fn identity_status(e: &IdentityError) -> Status {
     Status::permission_denied(format!("identity rejected: {e}"))
@@ -58,7 +60,9 @@ pub fn wrong_channel(served: &str, asked: &str) -> Status {
 }
 
 /// A signed request (`request` bytes naming their signer and a channel):
-/// decoded, signed by a valid member, and for the channel this node serves.
+/// decoded, signed by a valid member, for the channel this node serves,
+/// and by a signer the channel's Readers policy admits (every such request
+/// reads: blocks, events, commit status).
 pub fn verify_channel_request<M: Message + Default>(
     core: &crate::run::NodeCore,
     request: &[u8],
@@ -67,9 +71,10 @@ pub fn verify_channel_request<M: Message + Default>(
     channel: impl Fn(&M) -> &str,
 ) -> Result<M, Status> {
     let view = core.chain.view();
-    let (message, _) = verify_signed::<M>(request, signature, who, &view.rules.membership, super::now_unix())?;
+    let (message, identity) = verify_signed::<M>(request, signature, who, &view.rules.membership, super::now_unix())?;
     if channel(&message) != view.rules.channel_id {
         return Err(wrong_channel(&view.rules.channel_id, channel(&message)));
     }
+    view.rules.access(Acl::Readers).admit(&identity, &view.rules.orgs).map_err(Status::permission_denied)?;
     Ok(message)
 }

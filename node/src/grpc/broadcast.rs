@@ -1,6 +1,7 @@
 //! The Orderer service's intake (and the gateway's shortcut to it on a node
 //! that orders): an envelope is accepted for ordering only if it decodes,
-//! is for this channel, and is signed by a valid member.
+//! is for this channel, and is signed by a valid member whom the channel's
+//! Writers policy admits.
 
 use std::sync::Arc;
 
@@ -13,15 +14,19 @@ use weft_proto::{BroadcastResponse, Envelope, Payload, TxId};
 
 use super::auth::{identity_status, wrong_channel};
 use super::now_unix;
+use crate::run::chain::Chain;
 use crate::run::ordering::{Ordering, SubmitError};
 use crate::run::NodeCore;
+use crate::Acl;
 
-/// Checks an envelope before ordering; returns its tx id.
-pub fn check_envelope(core: &NodeCore, envelope: &Envelope) -> Result<TxId, Status> {
+/// Checks an envelope before ordering — from a client, or forwarded by
+/// another orderer (which is no more trusted to check than a client);
+/// returns its tx id.
+pub fn check_envelope(chain: &Chain, envelope: &Envelope) -> Result<TxId, Status> {
     let payload = Payload::decode(envelope.payload.as_slice())
         .map_err(|e| Status::invalid_argument(format!("transaction payload does not decode: {e}")))?;
     let header = payload.header.ok_or_else(|| Status::invalid_argument("transaction has no channel header"))?;
-    let view = core.chain.view();
+    let view = chain.view();
     if header.channel_id != view.rules.channel_id {
         return Err(wrong_channel(&view.rules.channel_id, &header.channel_id));
     }
@@ -33,6 +38,7 @@ pub fn check_envelope(core: &NodeCore, envelope: &Envelope) -> Result<TxId, Stat
         .public_key
         .verify(&envelope.payload, &signature)
         .map_err(|_| Status::unauthenticated("envelope signature does not verify against the creator's certificate"))?;
+    view.rules.access(Acl::Writers).admit(&identity, &view.rules.orgs).map_err(Status::permission_denied)?;
     TxId::from_slice(&header.tx_id).ok_or_else(|| Status::invalid_argument("tx id is not 32 bytes"))
 }
 
@@ -57,7 +63,7 @@ impl Orderer for OrdererService {
             return Err(Status::unavailable("this orderer is draining; send to another orderer"));
         }
         let envelope = request.into_inner();
-        check_envelope(&self.core, &envelope)?;
+        check_envelope(&self.core.chain, &envelope)?;
         order(ordering, envelope.encode_to_vec()).await?;
         Ok(Response::new(BroadcastResponse {}))
     }

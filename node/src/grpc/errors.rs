@@ -12,7 +12,7 @@ pub fn endorse_status(e: &EndorseError) -> Status {
         EndorseError::Malformed(_) | EndorseError::WrongChannel { .. } | EndorseError::BadTxId => {
             Status::invalid_argument(message)
         }
-        EndorseError::Creator(_) => Status::permission_denied(message),
+        EndorseError::Creator(_) | EndorseError::Forbidden(_) => Status::permission_denied(message),
         EndorseError::BadSignature => Status::unauthenticated(message),
         EndorseError::Contract(f) => match &f.error {
             ExecutionError::UnknownContract { .. } | ExecutionError::NotInstalled { .. } => Status::not_found(message),

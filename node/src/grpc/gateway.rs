@@ -26,7 +26,7 @@ use super::errors::endorse_status;
 use super::now_unix;
 use crate::run::remote::nodes_with;
 use crate::run::NodeCore;
-use crate::{EndorseContext, LedgerState};
+use crate::{Acl, EndorseContext, LedgerState};
 
 pub struct GatewayService {
     pub core: Arc<NodeCore>,
@@ -51,6 +51,7 @@ impl GatewayService {
                 membership: &view.rules.membership,
                 channel_orgs: &view.rules.orgs,
                 lifecycle_policy: &view.rules.lifecycle,
+                access: Some(view.rules.access(if evaluate { Acl::Readers } else { Acl::Writers })),
                 now_unix: now_unix(),
                 state: Arc::new(LedgerState(core.chain.reader().clone())),
                 directory: view.directory.clone(),
@@ -222,7 +223,7 @@ impl Gateway for GatewayService {
         let request = request.into_inner();
         let envelope =
             request.prepared_transaction.ok_or_else(|| Status::invalid_argument("no prepared_transaction"))?;
-        let tx_id = check_envelope(&self.core, &envelope)?;
+        let tx_id = check_envelope(&self.core.chain, &envelope)?;
         if tx_id.0.as_slice() != request.tx_id.as_slice() {
             return Err(Status::invalid_argument("tx_id does not match the transaction's header"));
         }

@@ -3,7 +3,7 @@
 
 mod admin;
 mod auth;
-mod broadcast;
+pub(crate) mod broadcast;
 mod deliver;
 mod endorser;
 mod errors;
@@ -35,12 +35,14 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // Client certificates are optional at the TLS layer: applications sign
-    // their requests; Admin insists on an admin certificate itself.
+    // A client certificate of one of the channel's orgs is required at the
+    // TLS layer (unless `anonymous_clients`): a stranger is refused at the
+    // handshake, before the node reads a byte of a request. Requests are
+    // signed besides; Admin insists on an admin certificate itself.
     let tls = ServerTlsConfig::new()
         .identity(Identity::from_pem(&core.tls.certificate, &core.tls.key))
         .client_ca_root(Certificate::from_pem(&core.tls.roots))
-        .client_auth_optional(true);
+        .client_auth_optional(core.config.anonymous_clients);
 
     let gateway = Arc::new(gateway::GatewayService { core: core.clone() });
     let mut builder = Server::builder().tls_config(tls).context("TLS configuration")?;

@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use prost::Message as _;
 use tokio::sync::{mpsc, oneshot};
 use weft_consensus::{Action, Batch, BatchLimits, Consensus, Input, RejectReason, Status};
 use weft_proto::Block;
@@ -79,6 +80,7 @@ impl Ordering {
             waiting: HashMap::new(),
             leader: None,
             refused: 0,
+            forwards_refused: 0,
             config_sequence: None,
             tick,
         };
@@ -107,6 +109,13 @@ impl Ordering {
         self.commands.send(Command::Status(tx)).await.ok()?;
         rx.await.ok()
     }
+
+    /// The driver task has ended — an error it logged, or a panic (the
+    /// task's end drops its receiver either way): this node orders no
+    /// more, and must not call itself healthy.
+    pub fn stopped(&self) -> bool {
+        self.commands.is_closed()
+    }
 }
 
 struct Driver {
@@ -118,6 +127,8 @@ struct Driver {
     leader: Option<String>,
     /// Messages from other orderers the engine refused, as last logged.
     refused: u64,
+    /// Forwarded envelopes refused before the engine (`forward_refused`).
+    forwards_refused: u64,
     /// The channel configuration the engine and transport were last told of.
     config_sequence: Option<u64>,
     /// The engine's tick, which batch timeouts are counted in.
@@ -175,7 +186,14 @@ impl Driver {
                         continue;
                     }
                 },
-                Some((from, payload)) = recv(&mut inbound) => self.engine.step(Input::Message { from, payload }),
+                Some((from, payload)) = recv(&mut inbound) => match self.forward_refused(&payload) {
+                    Some(why) => {
+                        tracing::warn!(%from, %why, "refused an envelope another orderer forwarded");
+                        self.forwards_refused += 1;
+                        continue;
+                    }
+                    None => self.engine.step(Input::Message { from, payload }),
+                },
                 _ = ticker.tick() => {
                     self.engine.set_time(crate::run::chain::now_ms());
                     let actions = self.engine.tick();
@@ -189,6 +207,18 @@ impl Driver {
             }
         }
         tracing::info!("ordering stopped");
+    }
+
+    /// Why a forwarded envelope in `payload` (raft) may not be ordered: it
+    /// gets the checks a client's Broadcast gets, since the follower that
+    /// forwarded it is not trusted to have made them.
+    fn forward_refused(&self, payload: &[u8]) -> Option<String> {
+        let raw = weft_consensus::raft::forwarded_envelope(payload)?;
+        let envelope = match weft_proto::Envelope::decode(raw) {
+            Ok(e) => e,
+            Err(e) => return Some(format!("the envelope does not decode: {e}")),
+        };
+        crate::grpc::broadcast::check_envelope(&self.chain, &envelope).err().map(|s| s.message().to_string())
     }
 
     /// Leader changes and the engine's counters, for logs and metrics.
@@ -212,7 +242,8 @@ impl Driver {
             );
             self.refused = s.refused;
         }
-        self.metrics.record_consensus(&s);
+        let refused = s.refused + self.forwards_refused;
+        self.metrics.record_consensus(&weft_consensus::Status { refused, ..s });
     }
 
     async fn execute(&mut self, actions: Vec<Action>) -> Result<(), Fatal> {
@@ -309,6 +340,12 @@ impl Driver {
             let from = self.chain.height();
             tracing::info!(from, to = next_seq, "catching up: fetching blocks from other nodes");
             match n.p2p.fetch_blocks(from, next_seq).await {
+                // A node that has none of them yet: ask again after a wait,
+                // not at once and for ever.
+                Ok(blocks) if blocks.is_empty() => {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
                 Ok(blocks) => {
                     for b in blocks {
                         let number = b.header.as_ref().map_or(0, |h| h.number);

@@ -27,6 +27,9 @@ const PROTOCOL: StreamProtocol = StreamProtocol::new("/weft/node/1");
 const MAX_MESSAGE: u64 = 16 << 20;
 /// Blocks per transfer request.
 pub const BLOCKS_PER_REQUEST: u64 = 64;
+/// The most block bytes one catch-up response carries (half the transport's
+/// message limit, leaving room for framing); at least one block is sent.
+const BLOCK_RESPONSE_BYTES: usize = (MAX_MESSAGE / 2) as usize;
 
 #[derive(Debug, Serialize, Deserialize)]
 enum Request {
@@ -422,11 +425,22 @@ impl Task {
                 Response::Ack
             }
             Request::Blocks { from, to, .. } => {
-                let to = to.min(from + BLOCKS_PER_REQUEST).min(self.chain.height());
+                let to = to.min(from.saturating_add(BLOCKS_PER_REQUEST)).min(self.chain.height());
                 let mut blocks = Vec::new();
+                let mut bytes = 0usize;
                 for n in from..to {
                     match self.chain.reader().block(n) {
-                        Ok(Some(b)) => blocks.push(ByteBuf::from(b.encode_to_vec())),
+                        // Bounded in bytes as well as in count: a response
+                        // over the transport's limit would fail whole, and
+                        // the asker retries from where this one stops.
+                        Ok(Some(b)) => {
+                            let encoded = b.encode_to_vec();
+                            bytes += encoded.len() + 16;
+                            if !blocks.is_empty() && bytes > BLOCK_RESPONSE_BYTES {
+                                break;
+                            }
+                            blocks.push(ByteBuf::from(encoded));
+                        }
                         _ => break,
                     }
                 }
