@@ -59,7 +59,8 @@ async fn as_problem(response: Response, method: &Method, path: &str) -> Response
     let said = String::from_utf8_lossy(&text).trim().to_string();
     let detail = match status {
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string();
+            let allowed =
+                parts.headers.get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_string();
             let takes = if allowed.is_empty() { String::new() } else { format!("; it takes {allowed}") };
             format!("{path} does not take {method}{takes} (/api/openapi.json lists what each route takes)")
         }
