@@ -12,7 +12,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-versio
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run run-network test bootstrap build fmt-check lint unit console console-api console-test bench bench-suite bench-soak soak clean
+.PHONY: run run-network test bootstrap build fmt-check lint unit console console-api console-test bench bench-suite bench-soak soak fuzz fuzz-smoke clean
 
 ## Set up this machine, build everything and start weft-baas on
 ## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
@@ -26,7 +26,7 @@ run-network: bootstrap build
 	bash scripts/run-local.sh
 
 ## Everything CI runs: set-up, formatting, lints, all tests.
-test: bootstrap fmt-check lint build unit console-test
+test: bootstrap fmt-check lint build unit console-test fuzz-smoke
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -97,6 +97,17 @@ bench-soak: build
 ## Longer crash-recovery soak: 1000 SIGKILLs instead of CI's 120.
 soak:
 	WEFT_CRASH_KILLS=1000 $(CARGO) test --workspace --test crash_recovery -- --nocapture
+
+## Coverage-guided fuzzing (libFuzzer, stable toolchain) of the decoders
+## that take bytes from outside: every target for 10 minutes
+## (FUZZ_SECS=… to change). Crashes land in fuzz/artifacts/.
+FUZZ_SECS ?= 600
+fuzz:
+	CARGO_TARGET_DIR=$(TARGET_DIR) bash scripts/fuzz.sh $(FUZZ_SECS)
+
+## Every fuzz target for 10 s after replaying fuzz/regressions/ (in `make test`).
+fuzz-smoke:
+	CARGO_TARGET_DIR=$(TARGET_DIR) bash scripts/fuzz.sh 10
 
 clean:
 	$(CARGO) clean

@@ -96,7 +96,9 @@ impl Pbft {
             // An earlier view's: not to prepare, but with 2f+1 commits it
             // proves what was committed there.
             let accepted = Accepted { view: pp.view, digest: pp.digest.clone(), batch: batch.clone(), signed };
-            self.slots.entry(seq).or_default().candidates.entry((pp.view, pp.digest)).or_insert(accepted);
+            if let Err(why) = self.slots.entry(seq).or_default().add_candidate(accepted) {
+                self.refuse(format!("seq {seq}: {why}"));
+            }
             return self.check_certified(seq, out);
         }
         if let Some(why) = self.stamp_problem(batch.timestamp_ms) {
@@ -106,7 +108,9 @@ impl Pbft {
             // it is still what was committed.
             self.refuse(format!("{} stamped pre-prepare {seq} {why}", signed.signer));
             let accepted = Accepted { view: pp.view, digest: pp.digest.clone(), batch: batch.clone(), signed };
-            self.slots.entry(seq).or_default().candidates.entry((pp.view, pp.digest)).or_insert(accepted);
+            if let Err(why) = self.slots.entry(seq).or_default().add_candidate(accepted) {
+                self.refuse(format!("seq {seq}: {why}"));
+            }
             return self.check_certified(seq, out);
         }
         if let Some(a) = self.slots.get(&seq).and_then(|s| s.pre_prepare.as_ref()) {
@@ -124,8 +128,9 @@ impl Pbft {
 
     pub(super) fn record_vote(&mut self, prepare: bool, vote: PbftVote, signed: PbftSigned) {
         let slot = self.slots.entry(vote.seq).or_default();
-        let votes = if prepare { &mut slot.prepares } else { &mut slot.commits };
-        votes.entry((vote.view, vote.digest)).or_default().insert(signed.signer.clone(), signed);
+        if let Err(why) = slot.record_vote(prepare, vote.view, vote.digest, signed) {
+            self.refuse(format!("seq {}: {why}", vote.seq));
+        }
     }
 
     pub(super) fn on_vote(&mut self, prepare: bool, vote: PbftVote, signed: PbftSigned, out: &mut Vec<Action>) {

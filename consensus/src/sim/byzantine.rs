@@ -30,15 +30,21 @@ pub enum Byzantine {
     /// Its key runs in two places at once (the Twins method): two honest
     /// engines with one identity, each with its own state.
     Twins,
+    /// Sends, next to each of its votes and pre-prepares, a flood of
+    /// validly signed ones for the same seq with made-up digests, in its
+    /// view and every earlier one: what an honest replica keeps of them
+    /// must stay bounded.
+    Flood,
 }
 
-pub const ALL: [Byzantine; 6] = [
+pub const ALL: [Byzantine; 7] = [
     Byzantine::Silent,
     Byzantine::Equivocate,
     Byzantine::Forge,
     Byzantine::Replay,
     Byzantine::ConflictingViewChange,
     Byzantine::Twins,
+    Byzantine::Flood,
 ];
 
 impl std::str::FromStr for Byzantine {
@@ -60,9 +66,13 @@ impl std::fmt::Display for Byzantine {
             Byzantine::Replay => "replay",
             Byzantine::ConflictingViewChange => "conflicting-view-change",
             Byzantine::Twins => "twins",
+            Byzantine::Flood => "flood",
         })
     }
 }
+
+/// Made-up messages a flooding orderer sends next to each real one.
+const FLOOD: usize = 8;
 
 /// The Byzantine orderer's id.
 pub const BAD: &str = "orderer0";
@@ -125,6 +135,41 @@ pub fn tamper(
                 for _ in 0..2 {
                     out.push(seen[rng.gen_range(0..seen.len())].clone());
                 }
+            }
+            out
+        }
+        Byzantine::Flood => {
+            let mut out = vec![payload.to_vec()];
+            let Some((_, m)) = decoded else { return out };
+            for _ in 0..FLOOD {
+                let noise = format!("flood-{}", rng.gen::<u64>()).into_bytes();
+                let kind = match &m.kind {
+                    Some(Kind::Prepare(v)) | Some(Kind::Commit(v)) => {
+                        let made_up =
+                            weft_proto::PbftBatch { seq: v.seq, envelopes: vec![noise], ..Default::default() };
+                        let v = weft_proto::PbftVote {
+                            view: rng.gen_range(0..=v.view),
+                            digest: digest(&made_up),
+                            ..v.clone()
+                        };
+                        match m.kind {
+                            Some(Kind::Prepare(_)) => Kind::Prepare(v),
+                            _ => Kind::Commit(v),
+                        }
+                    }
+                    Some(Kind::PrePrepare(pp)) => {
+                        let mut batch = pp.batch.clone().unwrap_or_default();
+                        batch.envelopes.push(noise);
+                        Kind::PrePrepare(weft_proto::PbftPrePrepare {
+                            digest: digest(&batch),
+                            batch: Some(batch),
+                            ..pp.clone()
+                        })
+                    }
+                    _ => break,
+                };
+                let flood = PbftMessage { kind: Some(kind), ..m.clone() };
+                out.push(sign(liar.key, liar.id, &flood).encode_to_vec());
             }
             out
         }

@@ -80,7 +80,7 @@ impl Ordering {
             waiting: HashMap::new(),
             leader: None,
             refused: 0,
-            forwards_refused: 0,
+            refused_here: 0,
             config_sequence: None,
             tick,
         };
@@ -127,8 +127,8 @@ struct Driver {
     leader: Option<String>,
     /// Messages from other orderers the engine refused, as last logged.
     refused: u64,
-    /// Forwarded envelopes refused before the engine (`forward_refused`).
-    forwards_refused: u64,
+    /// Messages refused before the engine (`message_refused`).
+    refused_here: u64,
     /// The channel configuration the engine and transport were last told of.
     config_sequence: Option<u64>,
     /// The engine's tick, which batch timeouts are counted in.
@@ -186,10 +186,10 @@ impl Driver {
                         continue;
                     }
                 },
-                Some((from, payload)) = recv(&mut inbound) => match self.forward_refused(&payload) {
+                Some((from, payload)) = recv(&mut inbound) => match self.message_refused(&from, &payload) {
                     Some(why) => {
-                        tracing::warn!(%from, %why, "refused an envelope another orderer forwarded");
-                        self.forwards_refused += 1;
+                        tracing::warn!(%from, %why, "refused a consensus message");
+                        self.refused_here += 1;
                         continue;
                     }
                     None => self.engine.step(Input::Message { from, payload }),
@@ -209,16 +209,30 @@ impl Driver {
         tracing::info!("ordering stopped");
     }
 
-    /// Why a forwarded envelope in `payload` (raft) may not be ordered: it
-    /// gets the checks a client's Broadcast gets, since the follower that
-    /// forwarded it is not trusted to have made them.
-    fn forward_refused(&self, payload: &[u8]) -> Option<String> {
+    /// Why `from`'s consensus message may not reach the engine: the
+    /// transport admits every node of the channel (peers fetch blocks over
+    /// it), but only orderers speak consensus; and a forwarded envelope
+    /// (raft) gets the checks a client's Broadcast gets, since the follower
+    /// that forwarded it is not trusted to have made them.
+    fn message_refused(&self, from: &str, payload: &[u8]) -> Option<String> {
+        let view = self.chain.view();
+        let orderer = view
+            .rules
+            .config
+            .nodes
+            .iter()
+            .any(|n| n.node_id == from && n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)));
+        if !orderer {
+            return Some(format!("{from} is not an orderer of the channel; only orderers speak consensus"));
+        }
         let raw = weft_consensus::raft::forwarded_envelope(payload)?;
         let envelope = match weft_proto::Envelope::decode(raw) {
             Ok(e) => e,
             Err(e) => return Some(format!("the envelope does not decode: {e}")),
         };
-        crate::grpc::broadcast::check_envelope(&self.chain, &envelope).err().map(|s| s.message().to_string())
+        crate::grpc::broadcast::check_envelope(&self.chain, &envelope)
+            .err()
+            .map(|s| format!("{from} forwarded an envelope that fails Broadcast's checks: {}", s.message()))
     }
 
     /// Leader changes and the engine's counters, for logs and metrics.
@@ -242,7 +256,7 @@ impl Driver {
             );
             self.refused = s.refused;
         }
-        let refused = s.refused + self.forwards_refused;
+        let refused = s.refused + self.refused_here;
         self.metrics.record_consensus(&weft_consensus::Status { refused, ..s });
     }
 
