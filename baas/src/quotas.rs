@@ -53,7 +53,8 @@ impl Quota {
         if used.nodes.saturating_add(demand.nodes) > self.max_nodes {
             over.push(format!("nodes {} + {} > {}", used.nodes, demand.nodes, self.max_nodes));
         }
-        if !(used.cpu + demand.cpu <= self.max_cpu + 1e-9) {
+        let cpu = used.cpu + demand.cpu;
+        if !cpu.is_finite() || cpu > self.max_cpu + 1e-9 {
             over.push(format!("cpu {} + {} > {}", used.cpu, demand.cpu, self.max_cpu));
         }
         if used.memory_mb.saturating_add(demand.memory_mb) > self.max_memory_mb {

@@ -595,8 +595,8 @@ async fn bound_token_matrix(api: &Api, bound: &str, tenant: &str, chain: &str) {
         assert!(body["detail"].as_str().unwrap_or("").contains("bound to a chain user"), "{}: {body}", op.what());
     }
     // Its own chain's contracts, but through another chain's path: refused.
-    let elsewhere = format!("/api/chains/0000000000000000/contracts/asset-transfer/evaluate");
-    let (s, v) = api.post(&elsewhere, Some(bound), json!({"function": "ReadAsset", "args": ["a"]})).await;
+    let elsewhere = "/api/chains/0000000000000000/contracts/asset-transfer/evaluate";
+    let (s, v) = api.post(elsewhere, Some(bound), json!({"function": "ReadAsset", "args": ["a"]})).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "bound to a chain user");
 }
 
