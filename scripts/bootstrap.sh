@@ -16,8 +16,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # throwaway database server (scripts/with-postgres.sh), chromium for the
 # console's browser tests (playwright-core drives it; it downloads no browser),
 # ca-certificates for the CAs weft-baas trusts for https:// webhooks (rustls
-# reads the machine's store).
-DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium ca-certificates)
+# reads the machine's store), python3 for scripts/security-probes.py (run by
+# baas/tests/probes.rs; standard library only). build-essential also builds
+# libFuzzer's C++ for the fuzz targets (scripts/fuzz.sh, make fuzz-smoke).
+DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium ca-certificates python3)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
