@@ -12,7 +12,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-versio
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run run-network test bootstrap build fmt-check lint unit console console-api console-test bench bench-suite bench-soak soak fuzz fuzz-smoke clean
+.PHONY: run run-network test bootstrap build fmt-check lint unit console console-api console-test bench bench-suite bench-soak soak fuzz fuzz-smoke api-test api-fuzz clean
 
 ## Set up this machine, build everything and start weft-baas on
 ## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
@@ -51,6 +51,16 @@ lint:
 # PostgreSQL server, so the BaaS tests cover PostgreSQL as well as SQLite.
 unit:
 	bash scripts/with-postgres.sh $(CARGO) test --workspace
+
+## Schemathesis against a live weft-baas on a throwaway platform: every
+## operation, every check, 15 generated examples each (not yet in `make
+## test`: it has not passed clean yet, see docs/security.md).
+api-test: build
+	CARGO_TARGET_DIR=$(TARGET_DIR) bash scripts/schemathesis.sh 15
+
+## The same with 500 examples per operation (not in `make test`).
+api-fuzz: build
+	CARGO_TARGET_DIR=$(TARGET_DIR) bash scripts/schemathesis.sh 500
 
 ## The web console (console/, React + TypeScript) and the notary demo
 ## (apps/notary/): type-checked and built by Vite into console/dist (the

@@ -17,9 +17,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # console's browser tests (playwright-core drives it; it downloads no browser),
 # ca-certificates for the CAs weft-baas trusts for https:// webhooks (rustls
 # reads the machine's store), python3 for scripts/security-probes.py (run by
-# baas/tests/probes.rs; standard library only). build-essential also builds
-# libFuzzer's C++ for the fuzz targets (scripts/fuzz.sh, make fuzz-smoke).
-DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium ca-certificates python3)
+# baas/tests/probes.rs; standard library only), python3-venv and curl for
+# scripts/schemathesis.sh (schemathesis from PyPI in its own virtualenv,
+# below). build-essential also builds libFuzzer's C++ for the fuzz targets
+# (scripts/fuzz.sh, make fuzz-smoke).
+DEBS=(build-essential clang libclang-dev protobuf-compiler pkg-config iproute2 postgresql chromium ca-certificates python3 python3-venv curl)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -61,5 +63,18 @@ if command -v npm >/dev/null 2>&1; then
 else
   log "npm not found: install Node.js 20 and npm (the console is built with them)" >&2
   exit 1
+fi
+# Python tools from PyPI (schemathesis, which scripts/schemathesis.sh runs
+# against a live weft-baas), pinned in scripts/requirements-tools.txt, in a
+# virtualenv outside the clone (Debian's Python refuses system-wide pip).
+TOOLS="${WEFT_TOOLS:-/var/cache/weft/tools}"
+if [ ! -f "$TOOLS/venv/requirements-tools.txt" ] || ! cmp -s scripts/requirements-tools.txt "$TOOLS/venv/requirements-tools.txt"; then
+  log "installing Python tools into $TOOLS/venv: $(grep -v '^#' scripts/requirements-tools.txt | tr '\n' ' ')"
+  mkdir -p "$TOOLS"
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-tools.txt
+  cp scripts/requirements-tools.txt "$TOOLS/venv/requirements-tools.txt"
+else
+  log "Python tools present in $TOOLS/venv"
 fi
 log "done"

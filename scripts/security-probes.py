@@ -96,9 +96,20 @@ def main():
     if status != 201:
         raise SystemExit(f"cannot make a tenant: {status} {tenant}")
     tenant = tenant["id"]
-    for user, role in [(name + "-adm", "tenant-admin"), (name + "-mem", "tenant-member")]:
-        baas.call("POST", f"/api/tenants/{tenant}/users", admin, {"username": user, "password": PASSWORD, "role": role})
-    owner, member = baas.login(name + "-adm", PASSWORD), baas.login(name + "-mem", PASSWORD)
+    signin = {}
+    for user, role in [("adm", "tenant-admin"), ("mem", "tenant-member")]:
+        status, made = baas.call("POST", f"/api/tenants/{tenant}/users", admin, {"username": user, "password": PASSWORD, "role": role})
+        if status != 201:
+            raise SystemExit(f"cannot make a user: {status} {made}")
+        signin[user] = made["username"]
+    owner, member = baas.login(signin["adm"], PASSWORD), baas.login(signin["mem"], PASSWORD)
+
+    # Usernames: another tenant's admin learns nothing of this tenant's.
+    status, other_tenant = baas.call("POST", "/api/tenants", admin, {"name": name + "-b"})
+    baas.call("POST", f"/api/tenants/{other_tenant.get('id')}/users", admin, {"username": "adm", "password": PASSWORD, "role": "tenant-admin"})
+    stranger = baas.login("adm@" + name + "-b", PASSWORD)
+    p.expect("a username taken in another tenant is free in this one",
+             baas.call("POST", f"/api/tenants/{other_tenant.get('id')}/users", stranger, {"username": "mem", "password": PASSWORD, "role": "tenant-member"}), 201)
 
     # Token listing and revocation.
     status, issued = baas.call("POST", "/api/tokens", member, {"name": "probe"})
@@ -112,7 +123,7 @@ def main():
     p.expect("a revoked API token is refused", baas.call("GET", "/api/me", issued.get("token")), 401)
 
     # A password change ends the other sessions.
-    other = baas.login(name + "-mem", PASSWORD)
+    other = baas.login(signin["mem"], PASSWORD)
     change = {"current": PASSWORD, "new": PASSWORD + "!"}
     p.expect("the password changes", baas.call("POST", "/api/me/password", member, change), 204)
     p.expect("another session of the account ended with it", baas.call("GET", "/api/me", other), 401)

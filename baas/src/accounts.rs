@@ -31,6 +31,8 @@ pub struct User {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
+    /// A tenant's user: `name@tenant`; a platform user: the bare name.
+    #[schema(min_length = 1, max_length = 129)]
     pub username: String,
     pub password: String,
 }
@@ -65,7 +67,10 @@ pub struct NewTenant {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUser {
-    /// 3–64 characters: letters, digits, '.', '_' and '-'.
+    /// 3–64 characters: letters, digits, '.', '_' and '-'. The user signs in
+    /// as `username@tenant` (the answer's `username`); names are unique per
+    /// tenant. `name@this-tenant` is accepted too.
+    #[schema(min_length = 3, max_length = 129)]
     pub username: String,
     pub password: String,
     /// tenant-admin, tenant-member or auditor.
@@ -114,7 +119,9 @@ fn unknown_user_hash() -> &'static str {
     HASH.get_or_init(|| hash_password(&crate::secrets::one_time_password()))
 }
 
-/// Inserts a user; the username must be free.
+/// Inserts a user; the username must be free. A tenant user's username
+/// is qualified with the tenant's name, so "taken" only ever speaks of the
+/// caller's own tenant.
 pub async fn create_user(
     db: &Db,
     username: &str,
@@ -124,7 +131,7 @@ pub async fn create_user(
 ) -> Result<User, Problem> {
     let taken = sqlx::query("SELECT 1 AS one FROM users WHERE username = $1").bind(username).fetch_optional(db).await?;
     if taken.is_some() {
-        return Err(Problem::conflict(format!("the username {username:?} is taken; choose another")));
+        return Err(Problem::conflict(format!("the username {username:?} is taken; choose another name")));
     }
     let id = new_id();
     let hash = hashed(password).await?;
@@ -152,8 +159,11 @@ pub async fn login(
 ) -> ApiResult<Json<Session>> {
     // Cheap refusals first: a malformed username is stored nowhere, and an
     // address over its rate or an account locked for it costs no Argon2.
-    if !crate::names::word(&req.username, 1) {
-        return Err(Problem::unprocessable("username: 1–64 letters, digits, '.', '_' or '-'"));
+    if !crate::names::login(&req.username) {
+        return Err(Problem::unprocessable(
+            "username: a tenant's user signs in as name@tenant, a platform user with the bare name (letters, \
+             digits, '.', '_' or '-')",
+        ));
     }
     let source = peer.ip().to_canonical();
     state.login_guard.admit(source)?;
@@ -430,7 +440,7 @@ pub async fn create_tenant_user(
     Path(tenant): Path<String>,
     ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    readable_tenant(&state.db, &caller, &tenant).await?;
+    let found = readable_tenant(&state.db, &caller, &tenant).await?;
     if !caller.can_manage_tenant(&tenant) {
         return Err(Problem::forbidden("only a tenant admin of this tenant (or a platform admin) adds users"));
     }
@@ -443,16 +453,19 @@ pub async fn create_tenant_user(
             )))
         }
     };
-    if !crate::names::word(&req.username, 3) {
+    let suffix = format!("@{}", found.name);
+    let person = req.username.strip_suffix(&suffix).unwrap_or(&req.username);
+    if !crate::names::word(person, 3) {
         return Err(Problem::unprocessable(format!(
-            "username: {:?} is not 3–64 letters, digits, '.', '_' or '-'",
+            "username: {:?} is not 3–64 letters, digits, '.', '_' or '-' (the user signs in as name{suffix})",
             req.username
         )));
     }
     if let Some(why) = weak_password(&req.password) {
         return Err(Problem::unprocessable(format!("password: {why}")));
     }
-    let user = create_user(&state.db, &req.username, &req.password, role, Some(&tenant)).await?;
+    let username = crate::names::qualified(person, &found.name);
+    let user = create_user(&state.db, &username, &req.password, role, Some(&tenant)).await?;
     tracing::info!(user = %user.username, role = role.as_str(), %tenant, by = %caller.username, "user created");
     Ok((StatusCode::CREATED, Json(user)))
 }

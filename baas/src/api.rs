@@ -32,7 +32,7 @@ use crate::{
         backup_schedules::delete, restore::restore, explorer::blocks, explorer::block, explorer::export, health,
     ),
     components(schemas(Problem, rest_gateway::ContractEvent)),
-    modifiers(&BearerAuth, &UniqueOperationIds),
+    modifiers(&BearerAuth, &UniqueOperationIds, &ProblemResponses),
 )]
 pub struct ApiDoc;
 
@@ -54,6 +54,64 @@ impl Modify for UniqueOperationIds {
             for (method, op) in operations {
                 if let Some(op) = op {
                     op.operation_id = Some(format!("{method}_{base}"));
+                }
+            }
+        }
+    }
+}
+
+/// Every error is an RFC 9457 problem (`application/problem+json`), and the
+/// document lists every status a route can answer. Besides what each
+/// handler declares, the layers in front of every route answer: 400 for a
+/// path or query that does not parse, and for a secured route 401 (no or a
+/// dead token), 403 (a token bound to a chain user, outside its scope) and
+/// 429 (the token's request rate); for a route with a body 413 (over the
+/// size limit), 415 (not JSON) and 422 (JSON of the wrong shape); for a
+/// path naming something, 404.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        const PROBLEM: &str = "application/problem+json";
+        let problem = || {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description("a problem: what was wrong and what to do")
+                    .content(PROBLEM, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let named = path.contains('{');
+            for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete].into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                for response in responses.values_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    let is_problem = response.content.get("application/json").is_some_and(
+                        |c| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem")),
+                    );
+                    if is_problem {
+                        let content = response.content.shift_remove("application/json").expect("checked above");
+                        response.content.insert(PROBLEM.into(), content);
+                    }
+                }
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let body = op.request_body.is_some();
+                let statuses = [
+                    ("400", true),
+                    ("401", secured),
+                    ("403", secured),
+                    ("404", named),
+                    ("413", body),
+                    ("415", body),
+                    ("422", body),
+                    ("429", secured),
+                ];
+                for (status, applies) in statuses {
+                    if applies && !responses.contains_key(status) {
+                        responses.insert(status.into(), problem());
+                    }
                 }
             }
         }

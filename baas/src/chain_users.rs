@@ -2,8 +2,11 @@
 //! CA it runs. The private key is either handed out once in the answer
 //! (custody "download") or kept, sealed under the master key (custody
 //! "kept") so that API tokens bound to the user let applications transact
-//! through the REST gateway as that user. Revoking one publishes the org's
-//! new CRL in a channel configuration update signed by every org's admin.
+//! through the REST gateway as that user. A person (a BaaS user) who
+//! transacts through the REST gateway gets a kept chain user of their own,
+//! enrolled on first use (`personal`), so every transaction names who sent
+//! it. Revoking one publishes the org's new CRL in a channel configuration
+//! update signed by every org's admin.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -42,6 +45,9 @@ pub struct ChainUser {
     pub not_after: i64,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The BaaS user this identity signs for in the REST gateway (enrolled
+    /// on their first transaction); null for identities enrolled by hand.
+    pub person_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -77,17 +83,6 @@ pub struct Revoked {
     pub block: u64,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct BoundTokenRequest {
-    /// What the token is for, e.g. the application (1–64 characters).
-    #[schema(min_length = 1, max_length = 64)]
-    pub name: String,
-    /// Days until it expires (default 90, at most 365).
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 365)]
-    pub expires_in_days: Option<i64>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BoundToken {
     pub name: String,
@@ -99,7 +94,7 @@ pub struct BoundToken {
 }
 
 const COLUMNS: &str = "id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, created_at, \
-                       revoked_at";
+                       revoked_at, person_id";
 
 fn user_of(row: &AnyRow) -> Result<ChainUser, Problem> {
     let sealed: Option<String> = row.try_get("sealed_key")?;
@@ -115,6 +110,7 @@ fn user_of(row: &AnyRow) -> Result<ChainUser, Problem> {
         not_after: row.try_get("not_after")?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        person_id: row.try_get("person_id")?,
     })
 }
 
@@ -170,41 +166,118 @@ pub async fn enroll(
     if !(1..=3650).contains(&days) {
         return Err(Problem::unprocessable("days: a validity of 1–3650 days"));
     }
-    let org = match &req.org {
-        Some(o) => o.clone(),
-        None => net
-            .manifest()
-            .orgs
-            .first()
-            .map(|o| o.id.clone())
-            .ok_or_else(|| Problem::internal("the chain has no orgs"))?,
-    };
-    let ca = net.ca(&org).map_err(Problem::unprocessable)?;
-    let (key, cert) = ca.issue_new(&req.name, role, Validity::days_from_now(days)).map_err(Problem::internal)?;
+    let org = org_or_first(&net, req.org.as_deref())?;
+    let (id, key_pem) =
+        issue(&state, &net, &chain, &org, Identity { name: &req.name, role, keep, days, person: None }).await?;
+    tracing::info!(chain = %chain.id, %org, name = %req.name, kept = keep, by = %caller.username, "chain user enrolled");
+    let (user, _) = find(&state.db, &chain.id, &id).await?;
+    Ok((StatusCode::CREATED, Json(Enrolled { user, private_key_pem: (!keep).then_some(key_pem) })))
+}
+
+/// `org`, else the chain's first org.
+fn org_or_first(net: &NetworkDir, org: Option<&str>) -> Result<String, Problem> {
+    match org {
+        Some(o) => Ok(o.to_string()),
+        None => {
+            net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("the chain has no orgs"))
+        }
+    }
+}
+
+/// Who a new chain user is.
+struct Identity<'a> {
+    name: &'a str,
+    role: CertRole,
+    /// The key sealed under the master key (else handed out once).
+    keep: bool,
+    days: i64,
+    /// The BaaS user it signs for in the REST gateway.
+    person: Option<&'a str>,
+}
+
+/// Issues a certificate from `org`'s CA and records the chain user; its id
+/// and private key (PEM).
+async fn issue(
+    state: &AppState,
+    net: &NetworkDir,
+    chain: &Chain,
+    org: &str,
+    who: Identity<'_>,
+) -> Result<(String, String), Problem> {
+    let ca = net.ca(org).map_err(Problem::unprocessable)?;
+    let (key, cert) = ca.issue_new(who.name, who.role, Validity::days_from_now(who.days)).map_err(Problem::internal)?;
     let parsed = ParsedCertificate::parse(&cert).map_err(Problem::internal)?;
     let id = new_id();
     let key_pem = key.to_pkcs8_pem();
-    let sealed = keep.then(|| state.master_key.seal(key_pem.as_bytes(), &id));
+    let sealed = who.keep.then(|| state.master_key.seal(key_pem.as_bytes(), &id));
     let certificate_pem = pem::encode(&pem::Pem::new("CERTIFICATE", cert));
     sqlx::query(
         "INSERT INTO chain_users (id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, \
-         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(&chain.id)
-    .bind(&org)
-    .bind(&req.name)
-    .bind(role.as_str())
+    .bind(org)
+    .bind(who.name)
+    .bind(who.role.as_str())
     .bind(hex::encode(&parsed.serial))
     .bind(&certificate_pem)
     .bind(sealed)
     .bind(parsed.not_after)
     .bind(now())
+    .bind(who.person)
     .execute(&state.db)
     .await?;
-    tracing::info!(chain = %chain.id, %org, name = %req.name, kept = keep, by = %caller.username, "chain user enrolled");
-    let (user, _) = find(&state.db, &chain.id, &id).await?;
-    Ok((StatusCode::CREATED, Json(Enrolled { user, private_key_pem: (!keep).then_some(key_pem) })))
+    Ok((id, key_pem))
+}
+
+/// How long a person's own chain user is valid; a new one is enrolled when
+/// less than `RENEW_BEFORE_SECS` is left.
+const PERSONAL_DAYS: i64 = 365;
+const RENEW_BEFORE_SECS: i64 = 24 * 3600;
+
+/// The caller's own identity in `org` (default: the chain's first org) of
+/// a running chain, for the REST gateway: their kept chain user, enrolled
+/// on first use with their username as the certificate's common name. A
+/// revoked or nearly expired one is replaced by a new one.
+pub async fn personal(
+    state: &AppState,
+    caller: &Caller,
+    chain: &Chain,
+    org: Option<&str>,
+) -> Result<(String, ClientIdentity), Problem> {
+    let net = net_of(state, chain)?;
+    let org = org_or_first(&net, org)?;
+    // One enrollment at a time, so a person's first requests arriving
+    // together do not each enroll an identity.
+    static ENROLLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ENROLLING.lock().await;
+    let current = sqlx::query(
+        "SELECT id FROM chain_users WHERE person_id = $1 AND chain_id = $2 AND org_id = $3 AND revoked_at IS NULL \
+         AND sealed_key IS NOT NULL AND not_after > $4 ORDER BY created_at DESC, id LIMIT 1",
+    )
+    .bind(&caller.user_id)
+    .bind(&chain.id)
+    .bind(&org)
+    .bind(now() + RENEW_BEFORE_SECS)
+    .fetch_optional(&state.db)
+    .await?;
+    let id = match current {
+        Some(row) => row.try_get("id")?,
+        None => {
+            let who = Identity {
+                name: &caller.username,
+                role: CertRole::Client,
+                keep: true,
+                days: PERSONAL_DAYS,
+                person: Some(&caller.user_id),
+            };
+            let (id, _) = issue(state, &net, chain, &org, who).await?;
+            tracing::info!(chain = %chain.id, %org, person = %caller.username, "own chain user enrolled for the REST gateway");
+            id
+        }
+    };
+    identity(state, &chain.id, &id).await
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/users", tag = "chain users", security(("bearer" = [])),
@@ -268,6 +341,9 @@ pub async fn revoke(
     sqlx::query("UPDATE chain_users SET revoked_at = $1 WHERE id = $2").bind(at).bind(&u.id).execute(&state.db).await?;
     drop(held);
     state.gateways.forget_user(&u.id);
+    if let Some(person) = &u.person_id {
+        state.gateways.forget_person(person);
+    }
     tracing::info!(chain = %chain.id, org = %u.org, name = %u.name, sequence, block, by = %caller.username, "chain user revoked");
     let (user, _) = find(&state.db, &chain.id, &u.id).await?;
     Ok(Json(Revoked { user, config_sequence: sequence, block }))
@@ -278,7 +354,7 @@ fn unix(t: i64) -> Result<time::OffsetDateTime, Problem> {
 }
 
 #[utoipa::path(post, path = "/api/chains/{chain}/users/{user}/tokens", tag = "chain users",
-    security(("bearer" = [])), request_body = BoundTokenRequest,
+    security(("bearer" = [])), request_body = crate::tokens::TokenRequest,
     params(("chain" = String, Path, description = "chain id"), ("user" = String, Path, description = "chain user id")),
     responses((status = 201, body = BoundToken), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -286,7 +362,7 @@ pub async fn bind_token(
     State(state): State<AppState>,
     caller: Caller,
     Path((chain, user)): Path<(String, String)>,
-    ApiJson(req): ApiJson<BoundTokenRequest>,
+    ApiJson(req): ApiJson<crate::tokens::TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<BoundToken>)> {
     let chain = manageable(&state.db, &caller, &chain).await?;
     let (u, sealed) = find(&state.db, &chain.id, &user).await?;

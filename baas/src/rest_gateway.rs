@@ -2,7 +2,9 @@
 //! contract transactions and follow contract events (server-sent events)
 //! through the BaaS, which talks to the chain's peers over the Gateway gRPC
 //! and signs as the chain user the caller's API token is bound to (see
-//! chain_users.rs), or else as the org's application identity it holds.
+//! chain_users.rs), or else as the caller's own chain user in the org they
+//! act for (enrolled on first use): never as an identity several people
+//! share, so every transaction names the person or application behind it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -24,8 +26,9 @@ use crate::role::{Caller, Role};
 use crate::AppState;
 use weft_sdk::network::NetworkDir;
 
-/// Open Gateway connections, one per chain and signer (an org's
-/// application identity, or a chain user), kept between requests.
+/// Open Gateway connections, one per chain and signer (a bound token's
+/// chain user, or a person's own chain user in one org), kept between
+/// requests.
 #[derive(Default, Clone)]
 pub struct Gateways(Arc<Mutex<HashMap<(String, String), Gateway>>>);
 
@@ -38,6 +41,12 @@ impl Gateways {
     /// Forgets a chain user's connection (it was revoked).
     pub fn forget_user(&self, user: &str) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, signer), _| signer != &format!("user:{user}"));
+    }
+
+    /// Forgets a person's connections (one of their chain users was revoked).
+    pub fn forget_person(&self, person: &str) {
+        let prefix = format!("person:{person}:");
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, signer), _| !signer.starts_with(&prefix));
     }
 
     fn get(&self, key: &(String, String)) -> Option<Gateway> {
@@ -56,8 +65,9 @@ pub struct Invocation {
     /// Its arguments, as strings.
     #[serde(default)]
     pub args: Vec<String>,
-    /// The org to act for (default: the chain's first org); ignored with a
-    /// token bound to a chain user, which acts as that user.
+    /// The org to act for (default: the chain's first org): the caller's own
+    /// chain user in it signs (enrolled on their first transaction there).
+    /// Ignored with a token bound to a chain user, which acts as that user.
     #[serde(default)]
     pub org: Option<String>,
 }
@@ -85,8 +95,8 @@ pub struct EventsQuery {
 }
 
 /// A Gateway on a running chain for `caller`: as the chain user its token
-/// is bound to, else as `org`'s (default: the first org's) application
-/// identity.
+/// is bound to, else as the caller's own chain user in `org` (default: the
+/// first org).
 pub async fn gateway_for(
     state: &AppState,
     caller: &Caller,
@@ -104,7 +114,7 @@ pub async fn gateway_for(
     // (`Gateways::forget_user`), so a hit is never a revoked identity.
     let key = match (caller.bound.as_ref().map(|b| &b.chain_user_id), org) {
         (Some(user), _) => (chain.id.clone(), format!("user:{user}")),
-        (None, org) => (chain.id.clone(), format!("org:{}", org.unwrap_or(""))),
+        (None, org) => (chain.id.clone(), format!("person:{}:{}", caller.user_id, org.unwrap_or(""))),
     };
     if let Some(g) = state.gateways.get(&key) {
         return Ok(g);
@@ -116,14 +126,8 @@ pub async fn gateway_for(
             net.gateway(&user_org, identity).map_err(Problem::unprocessable)?
         }
         None => {
-            let org = match org {
-                Some(o) => o.to_string(),
-                None => {
-                    net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?
-                }
-            };
-            let client = net.client(&org).map_err(Problem::unprocessable)?;
-            net.gateway(&org, client).map_err(Problem::unprocessable)?
+            let (org, identity) = crate::chain_users::personal(state, caller, chain, org).await?;
+            net.gateway(&org, identity).map_err(Problem::unprocessable)?
         }
     };
     state.gateways.put(key, g.clone());

@@ -28,9 +28,11 @@ pub const MAX_DAYS: i64 = 365;
 /// 256-bit secret: it tells nothing of the secret).
 const ID_LEN: usize = 16;
 
+/// An API token asked for: the caller's own (`POST /api/tokens`) or one
+/// bound to a chain user (`POST /api/chains/{c}/users/{u}/tokens`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewToken {
+pub struct TokenRequest {
     /// What the token is for, e.g. the application using it (1–64 characters).
     #[schema(min_length = 1, max_length = 64)]
     pub name: String,
@@ -93,13 +95,13 @@ fn id_of(hash: &str) -> String {
 }
 
 #[utoipa::path(post, path = "/api/tokens", tag = "accounts", security(("bearer" = [])),
-    request_body = NewToken,
+    request_body = TokenRequest,
     responses((status = 201, body = IssuedToken), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 422, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(req): ApiJson<NewToken>,
+    ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     if caller.role == Role::Auditor {
         return Err(Problem::forbidden("auditors read through their session; they get no API tokens"));

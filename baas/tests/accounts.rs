@@ -67,10 +67,10 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
             api.post(path, Some(&admin), json!({"username": name, "password": "a long password", "role": role})).await;
         assert_eq!(s, StatusCode::CREATED, "{name}: {v}");
     }
-    let alice = api.login("alice", "a long password").await;
-    let mel = api.login("mel", "a long password").await;
-    let audrey = api.login("audrey", "a long password").await;
-    let bob = api.login("bob", "a long password").await;
+    let alice = api.login("alice@acme", "a long password").await;
+    let mel = api.login("mel@acme", "a long password").await;
+    let audrey = api.login("audrey@acme", "a long password").await;
+    let bob = api.login("bob@globex", "a long password").await;
 
     // The matrix: (who, method, path, body, expected status).
     let new_user = |name: &str| json!({"username": name, "password": "a long password", "role": "tenant-member"});
@@ -134,7 +134,18 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
         .await;
     assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "role:");
     let (s, v) = api.post(&users_a, Some(&alice), new_user("carol")).await;
-    assert_problem(s, &v, StatusCode::CONFLICT, "taken");
+    assert_problem(s, &v, StatusCode::CONFLICT, "\"carol@acme\" is taken");
+    // Usernames are per tenant: another tenant's admin makes a "carol" of
+    // their own and learns nothing of acme's (#25, 13d). Her sign-in name
+    // says which tenant she is in.
+    let (s, v) = api.post(&users_b, Some(&bob), new_user("carol")).await;
+    assert_eq!((s, v["username"].clone()), (StatusCode::CREATED, json!("carol@globex")), "{v}");
+    let (s, v) = api.post(&users_b, Some(&bob), new_user("mel@acme")).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "name@globex");
+    let (s, v) = api.post(&users_b, Some(&bob), new_user("gil@globex")).await;
+    assert_eq!((s, v["username"].clone()), (StatusCode::CREATED, json!("gil@globex")), "{v}");
+    let (s, _) = api.post("/api/auth/login", None, json!({"username": "carol", "password": "a long password"})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "a tenant's user signs in as name@tenant");
     let (s, v) = api.post("/api/tenants", Some(&admin), json!({"name": "Not Valid"})).await;
     assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "name:");
     let (s, v) = api.get("/api/no/such/route", Some(&admin)).await;
@@ -144,7 +155,7 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     let (s, issued) = api.post("/api/tokens", Some(&alice), json!({"name": "ci"})).await;
     assert_eq!(s, StatusCode::CREATED);
     let api_token = issued["token"].as_str().unwrap().to_string();
-    assert_eq!(api.get("/api/me", Some(&api_token)).await.1["username"], "alice");
+    assert_eq!(api.get("/api/me", Some(&api_token)).await.1["username"], "alice@acme");
     let (s, _, _) = api.call(Method::POST, "/api/auth/logout", Some(&alice), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(api.get("/api/me", Some(&alice)).await.0, StatusCode::UNAUTHORIZED);
@@ -155,21 +166,23 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     server.stop().await.unwrap();
     let server = start(dir.path(), None, &db).await;
     let api = Api::new(&server);
-    assert_eq!(api.get("/api/me", Some(&api_token)).await.1["username"], "alice");
+    assert_eq!(api.get("/api/me", Some(&api_token)).await.1["username"], "alice@acme");
     let admin = api.login("admin", ADMIN_PASSWORD).await;
     let (_, listed) = api.get("/api/tenants", Some(&admin)).await;
     assert_eq!(listed.as_array().unwrap().len(), 2);
     let (_, users) = api.get(&users_a, Some(&admin)).await;
     assert_eq!(users.as_array().unwrap().len(), 4, "{users}");
-    let carol = api.login("carol", "a long password").await;
+    let carol = api.login("carol@acme", "a long password").await;
 
     // Removing a person: their sessions end with them; only the tenant's
     // admins remove, and not themselves.
-    let id_of = |name: &str| users.as_array().unwrap().iter().find(|u| u["username"] == name).unwrap()["id"].clone();
+    let id_of = |name: &str| {
+        users.as_array().unwrap().iter().find(|u| u["username"] == format!("{name}@acme")).unwrap()["id"].clone()
+    };
     let (carol_id, alice_id) =
         (id_of("carol").as_str().unwrap().to_string(), id_of("alice").as_str().unwrap().to_string());
-    let alice = api.login("alice", "a long password").await;
-    let (mel, bob) = (api.login("mel", "a long password").await, api.login("bob", "a long password").await);
+    let alice = api.login("alice@acme", "a long password").await;
+    let (mel, bob) = (api.login("mel@acme", "a long password").await, api.login("bob@globex", "a long password").await);
     let remove = |who: &str| format!("{users_a}/{who}");
     let (s, v) = api.delete(&remove(&carol_id), Some(&mel)).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "only a tenant admin");
@@ -181,7 +194,8 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     assert_problem(s, &v, StatusCode::NOT_FOUND, "has no user");
     assert_eq!(api.delete(&remove(&carol_id), Some(&alice)).await.0, StatusCode::NO_CONTENT);
     assert_eq!(api.get("/api/me", Some(&carol)).await.0, StatusCode::UNAUTHORIZED, "her session ended");
-    let (s, _) = api.post("/api/auth/login", None, json!({"username": "carol", "password": "a long password"})).await;
+    let (s, _) =
+        api.post("/api/auth/login", None, json!({"username": "carol@acme", "password": "a long password"})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (_, users) = api.get(&users_a, Some(&alice)).await;
     assert_eq!(users.as_array().unwrap().len(), 3, "{users}");
@@ -236,7 +250,7 @@ async fn every_change_is_audited_and_tampering_is_found(db: TestDb) {
     let users = [("ann", "tenant-admin"), ("aud", "auditor"), ("max", "tenant-member")];
     let (tenant, tokens) = api.tenant_with(&admin, "umbrella", &users, "a long enough password").await;
     let (ann, aud, max) = (tokens[0].clone(), tokens[1].clone(), tokens[2].clone());
-    let (s, _) = api.post("/api/auth/login", None, json!({"username": "ann", "password": "wrong"})).await;
+    let (s, _) = api.post("/api/auth/login", None, json!({"username": "ann@umbrella", "password": "wrong"})).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = api.post("/api/tokens", Some(&ann), json!({"name": "ci"})).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -254,8 +268,8 @@ async fn every_change_is_audited_and_tampering_is_found(db: TestDb) {
     assert!(find("POST /api/tenants", "admin", 201), "{all:?}");
     assert!(find("POST /api/tenants/{tenant}/users", "admin", 201), "{all:?}");
     assert!(find("POST /api/auth/login", "-", 401), "a failed login: {all:?}");
-    assert!(find("POST /api/tokens", "ann", 201), "{all:?}");
-    assert!(find("POST /api/tenants", "ann", 403), "a refused call too: {all:?}");
+    assert!(find("POST /api/tokens", "ann@umbrella", 201), "{all:?}");
+    assert!(find("POST /api/tenants", "ann@umbrella", 403), "a refused call too: {all:?}");
     assert!(all.iter().all(|e| !e["action"].as_str().unwrap().starts_with("GET")), "reads are not audited");
     let seqs: Vec<i64> = all.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
@@ -317,7 +331,7 @@ async fn failed_logins_lock_an_account_and_tokens_are_rate_limited() {
     let (_, tokens) = api.tenant_with(&admin, "initrode", &users, "a long enough password").await;
     let mal = tokens[0].clone();
 
-    for who in ["eve", "ghost"] {
+    for who in ["eve@initrode", "ghost@initrode"] {
         for _ in 0..5 {
             let (s, v) = api.post("/api/auth/login", None, json!({"username": who, "password": "wrong guess"})).await;
             assert_problem(s, &v, StatusCode::UNAUTHORIZED, "wrong username or password");
@@ -355,8 +369,8 @@ async fn failed_logins_lock_an_account_and_tokens_are_rate_limited() {
     let count = |kind: &str, subject: &str| {
         events.as_array().unwrap().iter().filter(|e| e["kind"] == kind && e["subject"] == subject).count()
     };
-    assert_eq!((count("failed-login", "eve"), count("lockout", "eve")), (5, 1), "{events}");
-    assert_eq!(count("failed-login", "ghost"), 5, "{events}");
+    assert_eq!((count("failed-login", "eve@initrode"), count("lockout", "eve@initrode")), (5, 1), "{events}");
+    assert_eq!(count("failed-login", "ghost@initrode"), 5, "{events}");
     assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "rate-limited"), "{events}");
     let (s, v) = api.get("/api/security/events", Some(&mal)).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "platform admins");

@@ -99,7 +99,7 @@ async fn tokens_expire_are_listed_and_revoked_and_passwords_end_sessions() {
 
     // A password change ends the user's other sessions, not this one nor
     // their API tokens.
-    let other_session = api.login("mel", PASSWORD).await;
+    let other_session = api.login("mel@acme", PASSWORD).await;
     let (_, mel_api) = api.post("/api/tokens", Some(&mel), json!({"name": "mine"})).await;
     let mel_api = mel_api["token"].as_str().unwrap().to_string();
     let change = json!({"current": PASSWORD, "new": "another long password"});
@@ -125,7 +125,7 @@ async fn tokens_expire_are_listed_and_revoked_and_passwords_end_sessions() {
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     assert_eq!(api.get("/api/me", Some(&mel)).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(api.get("/api/me", Some(&mel_api)).await.0, StatusCode::UNAUTHORIZED);
-    api.login("mel", "a reset password!").await;
+    api.login("mel@acme", "a reset password!").await;
 
     // Another tenant's admin cannot reach this tenant's users.
     let admin = api.login("admin", ADMIN_PASSWORD).await;
@@ -157,9 +157,9 @@ async fn lockouts_are_per_source_and_an_admin_lifts_them() {
 
     // Alice locks herself out from her own address; her admin lifts it.
     for _ in 0..5 {
-        api.post("/api/auth/login", None, json!({"username": "alice", "password": "forgotten"})).await;
+        api.post("/api/auth/login", None, json!({"username": "alice@acme", "password": "forgotten"})).await;
     }
-    let (s, v) = api.post("/api/auth/login", None, json!({"username": "alice", "password": PASSWORD})).await;
+    let (s, v) = api.post("/api/auth/login", None, json!({"username": "alice@acme", "password": PASSWORD})).await;
     assert_problem(s, &v, StatusCode::TOO_MANY_REQUESTS, "an admin can unlock");
     let (_, users) =
         api.get(&format!("/api/tenants/{}/users", alice_tenant(&api, &tokens[0]).await), Some(&admin)).await;
@@ -168,7 +168,7 @@ async fn lockouts_are_per_source_and_an_admin_lifts_them() {
         api.post(&format!("/api/users/{alice_id}/unlock"), Some(&admin), json!({})).await.0,
         StatusCode::NO_CONTENT
     );
-    api.login("alice", PASSWORD).await;
+    api.login("alice@acme", PASSWORD).await;
 
     // Junk usernames: refused by shape, nothing stored.
     let junk = "x".repeat(10_000);

@@ -184,7 +184,8 @@ impl Api {
             let user = json!({"username": username, "password": password, "role": role});
             let (s, v) = self.post(&format!("/api/tenants/{id}/users"), Some(admin), user).await;
             assert_eq!(s, StatusCode::CREATED, "{v}");
-            tokens.push(self.login(username, password).await);
+            assert_eq!(v["username"], format!("{username}@{name}"), "a tenant's users sign in as name@tenant");
+            tokens.push(self.login(v["username"].as_str().unwrap(), password).await);
         }
         (id, tokens)
     }

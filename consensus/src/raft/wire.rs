@@ -131,6 +131,25 @@ mod tests {
         assert_eq!(decode(&[9, 1]).unwrap_err(), WireError::Tag(9));
     }
 
+    /// RUSTSEC-2024-0437 (protobuf < 3.7.2: a stack overflow on deeply
+    /// nested groups in unknown fields) cannot be reached through raft
+    /// messages with the protobuf 2.28 raft-rs uses: its `skip_group`
+    /// loops, refusing a group inside a group with an error instead of
+    /// recursing; and eraftpb has no recursive message type, so known
+    /// fields nest at most four deep (Message, Snapshot, its metadata,
+    /// ConfState). A million nested groups from a channel node are refused:
+    /// were the path recursive, this test would die of the overflow.
+    #[test]
+    fn deeply_nested_input_is_refused_without_recursing() {
+        const DEPTH: usize = 1_000_000;
+        // Unknown field 99, wire type 3 (start group): tag varint 0x9b 0x06.
+        let mut groups = vec![TAG_RAFT];
+        for _ in 0..DEPTH {
+            groups.extend([0x9b, 0x06]);
+        }
+        assert!(matches!(decode(&groups), Err(WireError::Raft(_))));
+    }
+
     proptest! {
         #[test]
         fn batches_round_trip(ts in any::<u64>(), envs in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..40), 0..20)) {

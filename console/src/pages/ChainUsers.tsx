@@ -87,6 +87,7 @@ export function ChainUsers({ chain }: { chain: string }) {
             { header: "Name", cell: (u) => u.name },
             { header: "Org", cell: (u) => u.org },
             { header: "Custody", cell: (u) => u.custody },
+            { header: "Signs for", cell: (u) => (u.person_id ? "its person, in the REST gateway" : "applications") },
             { header: "Certificate ends", cell: (u) => new Date(u.not_after * 1000).toLocaleDateString() },
             { header: "Status", cell: (u) => <Badge status={u.revoked_at ? "revoked" : "valid"} /> },
             {

@@ -31,7 +31,14 @@ export function Login({ onSignedIn, title = "Weft" }: { onSignedIn: (user: Schem
       <form onSubmit={submit} aria-label="Sign in">
         <label>
           Username
-          <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
+          <input
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            autoComplete="username"
+            placeholder="name@tenant"
+            title="A tenant's people sign in as name@tenant; platform admins with their name alone."
+            required
+          />
         </label>
         <label>
           Password

@@ -30,11 +30,28 @@ use crate::{Acl, EndorseContext, LedgerState};
 
 pub struct GatewayService {
     pub core: Arc<NodeCore>,
+    /// Contract executions (endorsements and evaluations) running at once:
+    /// the rest wait their turn here instead of each taking one of tokio's
+    /// up to 512 blocking threads.
+    pub executions: Arc<tokio::sync::Semaphore>,
+}
+
+/// Twice the cores the node may use (a contract also waits on its state
+/// reads), at least 4.
+fn execution_slots(cpu: f64) -> usize {
+    let host = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let allowed = if cpu.is_finite() && cpu > 0.0 { (cpu.ceil() as usize).min(host) } else { host };
+    (allowed * 2).max(4)
 }
 
 type EventStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 impl GatewayService {
+    pub fn new(core: Arc<NodeCore>) -> GatewayService {
+        let executions = execution_slots(core.config.resources.cpu);
+        GatewayService { core, executions: Arc::new(tokio::sync::Semaphore::new(executions)) }
+    }
+
     /// Endorses (or evaluates) on this peer, on a blocking thread: contracts
     /// are CPU work.
     async fn local(&self, signed: SignedProposal, evaluate: bool) -> Result<ProposalResponse, Status> {
@@ -44,7 +61,9 @@ impl GatewayService {
             .clone()
             .ok_or_else(|| Status::failed_precondition("this node is not a peer; send proposals to a peer"))?;
         let started = std::time::Instant::now();
+        let turn = self.executions.clone().acquire_owned().await.map_err(|_| Status::unavailable("stopping"))?;
         let result = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let view = core.chain.view();
             let ctx = EndorseContext {
                 channel_id: &view.rules.channel_id,

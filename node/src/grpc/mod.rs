@@ -8,6 +8,7 @@ mod deliver;
 mod endorser;
 mod errors;
 mod gateway;
+mod inflight;
 
 use std::sync::Arc;
 
@@ -44,8 +45,9 @@ pub async fn serve(
         .client_ca_root(Certificate::from_pem(&core.tls.roots))
         .client_auth_optional(core.config.anonymous_clients);
 
-    let gateway = Arc::new(gateway::GatewayService { core: core.clone() });
-    let mut builder = Server::builder().tls_config(tls).context("TLS configuration")?;
+    let gateway = Arc::new(gateway::GatewayService::new(core.clone()));
+    let budget = inflight::Budget::new(inflight::Limits::for_memory_mb(core.config.resources.memory_mb));
+    let mut builder = Server::builder().tls_config(tls).context("TLS configuration")?.layer(inflight::Layer(budget));
     let mut router = builder
         .add_service(
             GatewayServer::from_arc(gateway.clone())

@@ -100,3 +100,23 @@ pub fn from_env(id: &NodeId, key: &ed25519_dalek::SigningKey, orderers: Vec<Node
         )
     }
 }
+
+/// The test-only fault `WEFT_TEST_PANIC_ORDERING=<n>`: the ordering task
+/// panics when the n-th envelope is submitted to it, so that a process test
+/// can show the node then calls itself unhealthy instead of serving a chain
+/// that orders nothing. Same builds as the Byzantine mode; any other build
+/// refuses to start with it set.
+pub const PANIC_ORDERING_VAR: &str = "WEFT_TEST_PANIC_ORDERING";
+
+pub fn ordering_panic_from_env() -> anyhow::Result<Option<u64>> {
+    let Ok(value) = std::env::var(PANIC_ORDERING_VAR) else { return Ok(None) };
+    if !cfg!(all(feature = "byzantine", debug_assertions)) {
+        anyhow::bail!(
+            "{PANIC_ORDERING_VAR}={value} asks for a test-only fault, which this build does not have (debug builds \
+             with the byzantine feature only); unset it"
+        );
+    }
+    let n: u64 = value.parse().map_err(|_| anyhow::anyhow!("{PANIC_ORDERING_VAR}: {value:?} is not a count"))?;
+    tracing::warn!(at = n, "TEST-ONLY FAULT: the ordering task panics at this envelope");
+    Ok(Some(n))
+}

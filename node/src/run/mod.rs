@@ -103,12 +103,14 @@ fn start_ordering(
     let batch = channel_config.batch.unwrap_or_default();
     let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
     let store_dir = config.data_dir.join("consensus");
+    let panic_at = byzantine::ordering_panic_from_env()?;
     let (engine, first, tick): (Box<dyn Consensus + Send>, Vec<Action>, Duration) =
         match ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo) {
             ConsensusType::Solo => {
                 let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
                 let engine = Solo::new(config.node_id.clone(), limits, chain.height());
-                return Ok((Ordering::start(Box::new(engine), Vec::new(), SOLO_TICK, chain, None, metrics), None));
+                let ordering = Ordering::start(Box::new(engine), Vec::new(), SOLO_TICK, chain, None, metrics);
+                return Ok((ordering.panicking_at(panic_at), None));
             }
             ConsensusType::Raft => {
                 let params = match consensus.params {
@@ -167,7 +169,8 @@ fn start_ordering(
         tx,
     )?;
     let network = Network { p2p: p2p.clone(), inbound, store: ConsensusStore::open(&store_dir)?, lies };
-    Ok((Ordering::start(engine, first, tick, chain, Some(network), metrics), Some(p2p)))
+    let ordering = Ordering::start(engine, first, tick, chain, Some(network), metrics);
+    Ok((ordering.panicking_at(panic_at), Some(p2p)))
 }
 
 /// The PBFT replica's settings from the channel configuration: the

@@ -23,19 +23,23 @@ enum Command {
     Submit(Vec<u8>, oneshot::Sender<Result<(), RejectReason>>),
     Drain(oneshot::Sender<()>),
     Status(oneshot::Sender<Status>),
+    /// The test-only fault (`byzantine::PANIC_ORDERING_VAR`).
+    Panic,
 }
 
 /// The Broadcast side's handle on the ordering task.
 #[derive(Clone)]
 pub struct Ordering {
     commands: mpsc::Sender<Command>,
+    /// The test-only fault: the envelope count to panic at, and the count.
+    fault: Option<Arc<(u64, std::sync::atomic::AtomicU64)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error(transparent)]
     Rejected(RejectReason),
-    #[error("the ordering service is shutting down")]
+    #[error("the ordering service has stopped (the node is shutting down, or ordering failed: see its health)")]
     Stopped,
 }
 
@@ -85,13 +89,24 @@ impl Ordering {
             tick,
         };
         tokio::spawn(driver.run(first, tick, rx, inbound));
-        Ordering { commands: tx }
+        Ordering { commands: tx, fault: None }
+    }
+
+    /// With the test-only fault: the ordering task panics at the `at`-th
+    /// envelope submitted.
+    pub fn panicking_at(self, at: Option<u64>) -> Ordering {
+        Ordering { fault: at.map(|n| Arc::new((n, std::sync::atomic::AtomicU64::new(0)))), ..self }
     }
 
     /// Resolves once the engine accepted (or refused) the envelope — for
     /// raft, once it is in a committed entry; the client learns the commit
     /// outcome from CommitStatus.
     pub async fn submit(&self, envelope: Vec<u8>) -> Result<(), SubmitError> {
+        if let Some(fault) = &self.fault {
+            if fault.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1 == fault.0 {
+                let _ = self.commands.send(Command::Panic).await;
+            }
+        }
         let (tx, rx) = oneshot::channel();
         self.commands.send(Command::Submit(envelope, tx)).await.map_err(|_| SubmitError::Stopped)?;
         rx.await.map_err(|_| SubmitError::Stopped)?.map_err(SubmitError::Rejected)
@@ -185,6 +200,7 @@ impl Driver {
                         let _ = reply.send(self.engine.status());
                         continue;
                     }
+                    Some(Command::Panic) => panic!("test-only fault ({}): the ordering task panics", crate::run::byzantine::PANIC_ORDERING_VAR),
                 },
                 Some((from, payload)) = recv(&mut inbound) => match self.message_refused(&from, &payload) {
                     Some(why) => {
