@@ -269,9 +269,11 @@ try {
   await page.getByRole("region", { name: "Log of node0.org1" }).getByText(/ledger opened/).waitFor();
   await shot("a node's log");
 
-  // Chain users: one enrolled with a downloadable key (shown once), then revoked.
+  // Chain users: ann's own, which the REST gateway enrolled when she first
+  // transacted from the invoke form; then one enrolled with a downloadable
+  // key (shown once), then revoked.
   await page.getByRole("link", { name: "Users" }).click();
-  await page.getByText("No chain users yet").waitFor();
+  await page.getByRole("table", { name: "Chain users" }).getByRole("cell", { name: "ann@e2e", exact: true }).waitFor();
   await page.getByLabel("Name").fill("shop-app");
   await page.getByLabel("Key custody").selectOption("download");
   await page.getByRole("button", { name: "Enroll" }).click();
