@@ -615,10 +615,11 @@ async fn metering_bills_a_chain_and_the_transaction_quota_stops_submits() {
         .await;
     let disk = alarms.as_array().unwrap().iter().find(|a| a["rule"] == "disk-full").cloned();
     assert!(disk.is_some_and(|a| a["detail"].as_str().unwrap().contains("% full")), "{alarms}");
-    // Five transactions in a minute from the org's client, over a floor of
-    // three with no history: abnormal, and a security event.
+    // Five transactions in a minute from ann's own chain identity (the
+    // REST gateway signs as the person, not a shared client), over a floor
+    // of three with no history: abnormal, and a security event.
     let user = alarms.as_array().unwrap().iter().find(|a| a["rule"] == "abnormal-tx-rate").cloned();
-    assert!(user.as_ref().is_some_and(|a| a["node_id"] == "client.org1@Org1"), "{alarms}");
+    assert!(user.as_ref().is_some_and(|a| a["node_id"] == "ann@initrode@Org1"), "{alarms}");
     let (_, events) = api.get("/api/security/events", Some(&admin)).await;
     assert!(events.as_array().unwrap().iter().any(|e| e["kind"] == "abnormal-tx-rate"), "{events}");
 
