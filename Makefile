@@ -12,7 +12,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-versio
 # same goes for `--workspace --test NAME`: build everything with
 # `cargo test --workspace --no-run` and run the one test binary directly.
 
-.PHONY: run run-network test bootstrap build fmt-check lint unit console console-api console-test bench bench-suite bench-soak soak fuzz fuzz-smoke api-test api-fuzz clean
+.PHONY: run run-network test bootstrap build fmt-check lint deny unit console console-api console-test bench bench-suite bench-soak soak fuzz fuzz-smoke api-test api-fuzz clean
 
 ## Set up this machine, build everything and start weft-baas on
 ## 127.0.0.1:7080 with its embedded SQLite database in ./weft-baas-data
@@ -26,7 +26,7 @@ run-network: bootstrap build
 	bash scripts/run-local.sh
 
 ## Everything CI runs: set-up, formatting, lints, all tests.
-test: bootstrap fmt-check lint build unit console-test fuzz-smoke
+test: bootstrap fmt-check lint deny build unit console-test fuzz-smoke
 
 bootstrap:
 	bash scripts/bootstrap.sh
@@ -45,6 +45,13 @@ WASM_CRATES := -p weft-contract-sdk -p weft-example-kv -p weft-example-asset-tra
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --target wasm32-unknown-unknown $(WASM_CRATES) -- -D warnings
+
+# What our dependencies may be (deny.toml): permissive licences, no second
+# TLS stack, crates.io only. Advisories need GitHub, which CI cannot reach:
+# run `$(DENY) check advisories` where it can (docs/security.md).
+DENY ?= $(or $(WEFT_TOOLS),/var/cache/weft/tools)/bin/cargo-deny
+deny:
+	$(DENY) --offline check --hide-inclusion-graph licenses bans sources
 
 # The end-to-end tests in tests/ start the weft and weft-node binaries that
 # `build` puts next to them. with-postgres.sh gives the run a throwaway

@@ -77,4 +77,14 @@ if [ ! -f "$TOOLS/venv/requirements-tools.txt" ] || ! cmp -s scripts/requirement
 else
   log "Python tools present in $TOOLS/venv"
 fi
+# cargo-deny, which `make deny` runs over deny.toml (licences, banned and
+# duplicate crates, sources), pinned and built once into the tools
+# directory (a few minutes on 2 cores the first time).
+DENY_VERSION=0.20.2
+if [ "$("$TOOLS/bin/cargo-deny" --version 2>/dev/null)" != "cargo-deny $DENY_VERSION" ]; then
+  log "installing cargo-deny $DENY_VERSION into $TOOLS/bin (built from crates.io, a few minutes)"
+  env -u CARGO_TARGET_DIR cargo install --quiet --locked --root "$TOOLS" --version "$DENY_VERSION" cargo-deny
+else
+  log "cargo-deny $DENY_VERSION present in $TOOLS/bin"
+fi
 log "done"

@@ -18,7 +18,7 @@ SECS="${1:-10}"
 shift || true
 TARGETS=("$@")
 if [ "${#TARGETS[@]}" -eq 0 ]; then
-  TARGETS=(block certificate policy template raft_message)
+  TARGETS=(block certificate policy template raft_message pbft_message)
 fi
 TARGET_DIR="${CARGO_TARGET_DIR:-target}/fuzz"
 export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \

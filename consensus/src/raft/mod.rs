@@ -12,7 +12,7 @@
 
 mod admission;
 mod store;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -189,3 +189,18 @@ pub fn tamper(
         },
     }
 }
+
+/// What a channel node that is no orderer would send a raft orderer to
+/// take ordering over: a heartbeat from `from` claiming `term` and a
+/// commit index no log has. Test processes send it (the node's
+/// `WEFT_TEST_SPEAK_RAFT`) to show orderers refuse it.
+pub fn raft_heartbeat(from: &str, to: &str, term: u64, commit: u64) -> Vec<u8> {
+    use raft::eraftpb::{Message, MessageType};
+    let mut m = Message::default();
+    m.set_msg_type(MessageType::MsgHeartbeat);
+    m.from = crate::raft::raft_id(from);
+    m.to = crate::raft::raft_id(to);
+    m.term = term;
+    m.commit = commit;
+    crate::raft::wire::raft_message(&m)
+}

@@ -110,13 +110,56 @@ pub const PANIC_ORDERING_VAR: &str = "WEFT_TEST_PANIC_ORDERING";
 
 pub fn ordering_panic_from_env() -> anyhow::Result<Option<u64>> {
     let Ok(value) = std::env::var(PANIC_ORDERING_VAR) else { return Ok(None) };
-    if !cfg!(all(feature = "byzantine", debug_assertions)) {
-        anyhow::bail!(
-            "{PANIC_ORDERING_VAR}={value} asks for a test-only fault, which this build does not have (debug builds \
-             with the byzantine feature only); unset it"
-        );
-    }
+    refuse_outside_test_builds(PANIC_ORDERING_VAR, &value)?;
     let n: u64 = value.parse().map_err(|_| anyhow::anyhow!("{PANIC_ORDERING_VAR}: {value:?} is not a count"))?;
     tracing::warn!(at = n, "TEST-ONLY FAULT: the ordering task panics at this envelope");
     Ok(Some(n))
+}
+
+/// The test-only behaviour `WEFT_TEST_SPEAK_RAFT=1` of a node that is no
+/// orderer: it joins the orderers' p2p transport (which admits every node
+/// of the channel, since peers may fetch blocks over it) and speaks raft
+/// to them, so that a process test can show the orderers refuse and count
+/// what it says and go on ordering. Same builds as the Byzantine mode.
+pub const SPEAK_RAFT_VAR: &str = "WEFT_TEST_SPEAK_RAFT";
+
+pub fn speak_raft_from_env() -> anyhow::Result<bool> {
+    let Ok(value) = std::env::var(SPEAK_RAFT_VAR) else { return Ok(false) };
+    refuse_outside_test_builds(SPEAK_RAFT_VAR, &value)?;
+    tracing::warn!("TEST-ONLY MODE: this node, no orderer, sends the orderers raft heartbeats");
+    Ok(true)
+}
+
+/// Every half second, to each orderer: a heartbeat from `me` claiming a
+/// term 2^40 and a commit index past any log (what would make raft-rs
+/// follow it, or `fatal!`), until `shutdown`.
+pub async fn speak_raft(
+    p2p: crate::run::p2p::P2p,
+    me: NodeId,
+    orderers: Vec<NodeId>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        for orderer in &orderers {
+            let heartbeat = weft_consensus::sim::byzantine::raft_heartbeat(&me, orderer, 1 << 40, 1_000_000);
+            p2p.send(orderer.clone(), heartbeat);
+        }
+    }
+}
+
+/// Test-only variables are refused by builds without the test-only modes,
+/// rather than ignored while a test believes they are on.
+fn refuse_outside_test_builds(var: &str, value: &str) -> anyhow::Result<()> {
+    if cfg!(all(feature = "byzantine", debug_assertions)) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{var}={value} asks for a test-only behaviour, which this build does not have (debug builds with the \
+         byzantine feature only); unset it"
+    )
 }

@@ -173,6 +173,25 @@ fn start_ordering(
     Ok((ordering.panicking_at(panic_at), Some(p2p)))
 }
 
+/// The test-only `WEFT_TEST_SPEAK_RAFT` on a node that is no orderer: the
+/// p2p transport an orderer would start (consensus messages to it are
+/// dropped), and the task that speaks raft to the orderers over it.
+fn speak_raft(
+    config: &NodeConfig,
+    key_pem: &str,
+    chain: Arc<Chain>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<P2p> {
+    let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
+    let nodes = chain.view().rules.config.nodes.clone();
+    let orderers =
+        nodes.iter().filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32))).map(|n| n.node_id.clone());
+    let (inbound, _dropped) = tokio::sync::mpsc::channel(1);
+    let p2p = P2p::start(&config.node_id, &key, &config.listen.p2p, config.channel.clone(), &nodes, chain, inbound)?;
+    tokio::spawn(byzantine::speak_raft(p2p.clone(), config.node_id.clone(), orderers.collect(), shutdown));
+    Ok(p2p)
+}
+
 /// The PBFT replica's settings from the channel configuration: the
 /// orderers' keys from their certificates, timeouts in ticks. The view
 /// change timeout starts at the request timeout (and doubles per failed
@@ -268,6 +287,9 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
     let (ordering, p2p) = if config.is_orderer() {
         let (o, p) = start_ordering(&config, &channel_config, &key_pem, chain.clone(), metrics.clone())?;
         (Some(o), p)
+    } else if byzantine::speak_raft_from_env()? {
+        let p2p = speak_raft(&config, &key_pem, chain.clone(), shutdown_rx.clone())?;
+        (None, Some(p2p))
     } else {
         (None, None)
     };

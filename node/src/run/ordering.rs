@@ -85,6 +85,8 @@ impl Ordering {
             leader: None,
             refused: 0,
             refused_here: 0,
+            last_refusal_here: String::new(),
+            refused_here_logged: 0,
             config_sequence: None,
             tick,
         };
@@ -142,8 +144,11 @@ struct Driver {
     leader: Option<String>,
     /// Messages from other orderers the engine refused, as last logged.
     refused: u64,
-    /// Messages refused before the engine (`message_refused`).
+    /// Messages refused before the engine (`message_refused`), the last
+    /// reason, and how many of them were logged.
     refused_here: u64,
+    last_refusal_here: String,
+    refused_here_logged: u64,
     /// The channel configuration the engine and transport were last told of.
     config_sequence: Option<u64>,
     /// The engine's tick, which batch timeouts are counted in.
@@ -197,15 +202,17 @@ impl Driver {
                         continue;
                     }
                     Some(Command::Status(reply)) => {
-                        let _ = reply.send(self.engine.status());
+                        let _ = reply.send(self.status());
                         continue;
                     }
                     Some(Command::Panic) => panic!("test-only fault ({}): the ordering task panics", crate::run::byzantine::PANIC_ORDERING_VAR),
                 },
                 Some((from, payload)) = recv(&mut inbound) => match self.message_refused(&from, &payload) {
                     Some(why) => {
-                        tracing::warn!(%from, %why, "refused a consensus message");
+                        // Logged once a tick at most (`observe`): a flood of
+                        // them must not become a flood of log lines.
                         self.refused_here += 1;
+                        self.last_refusal_here = why;
                         continue;
                     }
                     None => self.engine.step(Input::Message { from, payload }),
@@ -272,8 +279,28 @@ impl Driver {
             );
             self.refused = s.refused;
         }
-        let refused = s.refused + self.refused_here;
-        self.metrics.record_consensus(&weft_consensus::Status { refused, ..s });
+        if self.refused_here > self.refused_here_logged {
+            tracing::warn!(
+                refused = self.refused_here - self.refused_here_logged,
+                total = self.refused_here,
+                last = %self.last_refusal_here,
+                "refused consensus messages before the engine"
+            );
+            self.refused_here_logged = self.refused_here;
+        }
+        self.metrics.record_consensus(&self.status());
+    }
+
+    /// The engine's status, with the messages refused before it counted
+    /// in (the reason: the engine's latest, else the driver's).
+    fn status(&self) -> weft_consensus::Status {
+        let s = self.engine.status();
+        let last_refusal = if self.refused_here > 0 && s.last_refusal.is_empty() {
+            self.last_refusal_here.clone()
+        } else {
+            s.last_refusal.clone()
+        };
+        weft_consensus::Status { refused: s.refused + self.refused_here, last_refusal, ..s }
     }
 
     async fn execute(&mut self, actions: Vec<Action>) -> Result<(), Fatal> {
