@@ -66,8 +66,9 @@ impl Modify for UniqueOperationIds {
 /// path or query that does not parse, and for a secured route 401 (no or a
 /// dead token), 403 (a token bound to a chain user, outside its scope) and
 /// 429 (the token's request rate); for a route with a body 413 (over the
-/// size limit), 415 (not JSON) and 422 (JSON of the wrong shape); for a
-/// path naming something, 404.
+/// size limit) and 415 (not JSON); for a route with a body or parameters
+/// 422 (a value its schema allows that the route does not); for a path
+/// naming something, 404.
 struct ProblemResponses;
 
 impl Modify for ProblemResponses {
@@ -98,6 +99,9 @@ impl Modify for ProblemResponses {
                 }
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let body = op.request_body.is_some();
+                // Path and query values are checked past their types too
+                // (a month as YYYY-MM, a window in range): 422 names them.
+                let checked = body || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let statuses = [
                     ("400", true),
                     ("401", secured),
@@ -105,7 +109,7 @@ impl Modify for ProblemResponses {
                     ("404", named),
                     ("413", body),
                     ("415", body),
-                    ("422", body),
+                    ("422", checked),
                     ("429", secured),
                 ];
                 for (status, applies) in statuses {
@@ -183,7 +187,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/me", get(accounts::me))
         .route("/api/me/password", post(accounts::change_password))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/tokens/{token}", delete(tokens::revoke))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
         .route("/api/users/{user}/password", post(accounts::reset_password))
         .route("/api/users/{user}/unlock", post(accounts::unlock))
         .route("/api/tenants", get(accounts::list_tenants).post(accounts::create_tenant))

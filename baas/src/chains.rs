@@ -118,6 +118,7 @@ pub async fn manageable_running(db: &Db, caller: &Caller, id: &str, doing: &str)
 
 #[utoipa::path(post, path = "/api/chains", tag = "chains", security(("bearer" = [])), request_body = NewChain,
     responses((status = 202, body = Accepted), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem, description = "no such tenant, or template, that the caller can see"),
                (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,

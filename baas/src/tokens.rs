@@ -153,8 +153,8 @@ pub async fn list(
 /// Revokes one of the caller's own tokens (an API token, an application's
 /// bound token they issued, or one of their sessions): its next request
 /// is refused.
-#[utoipa::path(delete, path = "/api/tokens/{token}", tag = "accounts", security(("bearer" = [])),
-    params(("token" = String, Path, description = "token id, as GET /api/tokens lists it")),
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "token id, as GET /api/tokens lists it")),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 404, body = Problem)))]
 pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(token): Path<String>) -> ApiResult<StatusCode> {

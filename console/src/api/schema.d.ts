@@ -942,7 +942,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tokens/{token}": {
+    "/api/tokens/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -957,7 +957,7 @@ export interface paths {
          *     bound token they issued, or one of their sessions): its next request
          *     is refused.
          */
-        delete: operations["delete_tokens_token"];
+        delete: operations["delete_tokens_id"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2087,6 +2087,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2376,6 +2385,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description no such tenant, or template, that the caller can see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2476,6 +2494,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2540,6 +2567,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2613,6 +2649,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2670,6 +2715,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2834,6 +2888,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2891,6 +2954,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3059,6 +3131,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3236,6 +3317,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3304,6 +3394,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3382,6 +3481,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3473,6 +3581,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3552,6 +3669,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3719,6 +3845,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4018,6 +4153,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4194,6 +4338,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4257,6 +4410,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4330,6 +4492,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4507,6 +4678,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4581,6 +4761,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4643,6 +4832,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4725,6 +4923,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4799,6 +5006,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4865,6 +5081,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5332,6 +5557,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5500,6 +5734,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5763,6 +6006,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5820,6 +6072,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6314,6 +6575,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6524,6 +6794,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6578,6 +6857,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6788,6 +7076,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7029,6 +7326,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7262,6 +7568,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7436,6 +7751,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7582,13 +7906,13 @@ export interface operations {
             };
         };
     };
-    delete_tokens_token: {
+    delete_tokens_id: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description token id, as GET /api/tokens lists it */
-                token: string;
+                id: string;
             };
             cookie?: never;
         };
@@ -7626,6 +7950,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7796,6 +8129,15 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8002,6 +8344,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8066,6 +8417,15 @@ export interface operations {
                 };
             };
             /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -8122,6 +8482,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
