@@ -6,7 +6,7 @@
 //! Platform admins and auditors read and export it (`GET /api/audit` with a
 //! time range); a tenant's auditor sees that tenant's entries.
 
-use axum::extract::{MatchedPath, Query, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Db;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
 
@@ -217,7 +218,7 @@ pub struct Range {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(range): Query<Range>,
+    ApiQuery(range): ApiQuery<Range>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     may_read(&caller)?;
     let tenant = tenant_filter(&caller);

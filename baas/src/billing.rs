@@ -6,7 +6,7 @@
 //! month's invoice is issued once and kept as issued; the current month's
 //! is a draft. The monthly transaction quota is enforced on REST submits.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -16,6 +16,7 @@ use crate::accounts::readable_tenant;
 use crate::db::{now, Db};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
 
@@ -338,7 +339,7 @@ pub async fn usage(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
-    Query(q): Query<UsageQuery>,
+    ApiQuery(q): ApiQuery<UsageQuery>,
 ) -> ApiResult<Json<Vec<UsageLine>>> {
     billing_reader(&state.db, &caller, &tenant).await?;
     let month = match &q.month {

@@ -6,7 +6,7 @@
 
 use std::path::Path as FsPath;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -15,6 +15,7 @@ use weft_identity::ParsedCertificate;
 
 use crate::chains::readable;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::Caller;
 use crate::AppState;
 
@@ -97,7 +98,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(chain): Path<String>,
-    Query(q): Query<CertificatesQuery>,
+    ApiQuery(q): ApiQuery<CertificatesQuery>,
 ) -> ApiResult<Json<Vec<CertificateView>>> {
     let warn = q.within_days.unwrap_or(30);
     if !(0..=MAX_WITHIN_DAYS).contains(&warn) {

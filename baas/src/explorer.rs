@@ -5,7 +5,7 @@
 //! Byte values show as text when they are UTF-8, else as 0x-prefixed hex;
 //! values over 4 KiB as their first 64 bytes, length and SHA-256.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,6 +18,7 @@ use weft_sdk::Gateway;
 
 use crate::chains::{readable, Chain};
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::rest_gateway::problem;
 use crate::role::{Caller, Role};
 use crate::AppState;
@@ -258,7 +259,7 @@ pub async fn blocks(
     State(state): State<AppState>,
     caller: Caller,
     Path(chain): Path<String>,
-    Query(q): Query<BlocksQuery>,
+    ApiQuery(q): ApiQuery<BlocksQuery>,
 ) -> ApiResult<Json<BlockPage>> {
     let chain = readable(&state.db, &caller, &chain).await?;
     let (net, g) = reader(&state, &chain)?;
@@ -370,7 +371,7 @@ pub async fn export(
     State(state): State<AppState>,
     caller: Caller,
     Path(chain): Path<String>,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let chain = readable(&state.db, &caller, &chain).await?;
     if caller.role == Role::TenantMember {

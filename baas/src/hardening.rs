@@ -57,15 +57,6 @@ async fn as_problem(response: Response, method: &Method, path: &str) -> Response
     let (mut parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, MAX_ERROR_BODY).await.unwrap_or_else(|_| Bytes::new());
     let said = String::from_utf8_lossy(&text).trim().to_string();
-    // A query axum could split but not fit into the route's types (a
-    // number past its range): the values are wrong, not the request's
-    // syntax, so 422 like any other value a route refuses.
-    let status = if status == StatusCode::BAD_REQUEST && said.starts_with("Failed to deserialize query string") {
-        parts.status = StatusCode::UNPROCESSABLE_ENTITY;
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        status
-    };
     let detail = match status {
         StatusCode::METHOD_NOT_ALLOWED => {
             let allowed =

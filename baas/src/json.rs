@@ -37,29 +37,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let shape = |e: serde_json::Error| {
             Problem::bad_request(format!("the JSON body does not match what this route takes: {e}"))
         };
-        let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(shape)?;
-        integral_numbers(&mut value);
-        serde_json::from_value(value).map(ApiJson).map_err(shape)
+        let first = match serde_json::from_slice(&bytes) {
+            Ok(v) => return Ok(ApiJson(v)),
+            Err(e) => e,
+        };
+        // Only a body refused as it is is read a second time, with its
+        // whole numbers written as floats made integers; if that does not
+        // fit either, the first error (with its line and column) is said.
+        let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Err(shape(first)) };
+        if !integral_numbers(&mut value) {
+            return Err(shape(first));
+        }
+        serde_json::from_value(value).map(ApiJson).map_err(|_| shape(first))
     }
 }
 
 /// JSON has one number type: `198.0` is the integer 198 to JSON Schema
 /// (and to JavaScript clients that computed it), though serde refuses it
 /// for an integer field. Numbers with no fraction, exactly representable,
-/// become integers; the rest stay as sent.
-fn integral_numbers(value: &mut serde_json::Value) {
+/// become integers; the rest stay as sent. Whether any changed.
+fn integral_numbers(value: &mut serde_json::Value) -> bool {
     /// 2^53: beyond it an f64 no longer holds every integer.
     const EXACT: f64 = 9_007_199_254_740_992.0;
     match value {
         serde_json::Value::Number(n) if n.is_f64() => {
             let f = n.as_f64().unwrap_or(f64::NAN);
-            if f.fract() == 0.0 && f.abs() <= EXACT {
+            let whole = f.fract() == 0.0 && f.abs() <= EXACT;
+            if whole {
                 *value = serde_json::Value::from(f as i64);
             }
+            whole
         }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
-        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
-        _ => {}
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |any, v| integral_numbers(v) | any),
+        serde_json::Value::Object(fields) => fields.values_mut().fold(false, |any, v| integral_numbers(v) | any),
+        _ => false,
     }
 }
 
@@ -70,7 +81,7 @@ mod tests {
     #[test]
     fn integral_floats_become_integers_and_others_stay() {
         let mut v = serde_json::json!({"days": 198.0, "nested": [1.5, -3.0, 1e300], "n": 7});
-        integral_numbers(&mut v);
+        assert!(integral_numbers(&mut v));
         assert_eq!(v, serde_json::json!({"days": 198, "nested": [1.5, -3, 1e300], "n": 7}));
         #[derive(serde::Deserialize)]
         struct Days {

@@ -37,6 +37,7 @@ pub mod names;
 pub mod nodes;
 pub mod problem;
 pub mod provisioner;
+pub mod query;
 pub mod quotas;
 pub mod rest_gateway;
 pub mod restore;

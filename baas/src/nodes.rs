@@ -1,7 +1,7 @@
 //! A chain's nodes: live status from each node's Admin gRPC and its
 //! process, start, stop, restart, and the tail of its log.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::membership;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::quotas::{add_to_chain, enforce};
 use crate::role::Caller;
 use crate::templates::Demand;
@@ -189,7 +190,7 @@ pub async fn log(
     State(state): State<AppState>,
     caller: Caller,
     Path((chain, node)): Path<(String, String)>,
-    Query(q): Query<LogQuery>,
+    ApiQuery(q): ApiQuery<LogQuery>,
 ) -> ApiResult<Json<NodeLog>> {
     let chain = readable(&state.db, &caller, &chain).await?;
     let admin = admin_of(&state, &chain)?;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
@@ -22,6 +22,7 @@ use weft_sdk::{Call, Gateway, GatewayError};
 use crate::chains::{readable, Chain};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
 use weft_sdk::network::NetworkDir;
@@ -30,7 +31,16 @@ use weft_sdk::network::NetworkDir;
 /// chain user, or a person's own chain user in one org), kept between
 /// requests.
 #[derive(Default, Clone)]
-pub struct Gateways(Arc<Mutex<HashMap<(String, String), Gateway>>>);
+pub struct Gateways(Arc<Mutex<HashMap<(String, Signer), Gateway>>>);
+
+/// Who a kept connection signs as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Signer {
+    /// The chain user a token is bound to.
+    ChainUser(String),
+    /// A person's own chain user in an org (None: the chain's first).
+    Person { person: String, org: Option<String> },
+}
 
 impl Gateways {
     /// Forgets a chain's connections (it was deleted).
@@ -40,20 +50,21 @@ impl Gateways {
 
     /// Forgets a chain user's connection (it was revoked).
     pub fn forget_user(&self, user: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, signer), _| signer != &format!("user:{user}"));
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(_, signer), _| !matches!(signer, Signer::ChainUser(u) if u == user));
     }
 
     /// Forgets a person's connections (one of their chain users was revoked).
     pub fn forget_person(&self, person: &str) {
-        let prefix = format!("person:{person}:");
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(_, signer), _| !signer.starts_with(&prefix));
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(_, signer), _| !matches!(signer, Signer::Person { person: p, .. } if p == person));
     }
 
-    fn get(&self, key: &(String, String)) -> Option<Gateway> {
+    fn get(&self, key: &(String, Signer)) -> Option<Gateway> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
     }
 
-    fn put(&self, key: (String, String), g: Gateway) {
+    fn put(&self, key: (String, Signer), g: Gateway) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, g);
     }
 }
@@ -112,10 +123,11 @@ pub async fn gateway_for(
     // The cache is looked at first: a transaction does no file or key work
     // for a connection made before. Revoking a chain user evicts its entry
     // (`Gateways::forget_user`), so a hit is never a revoked identity.
-    let key = match (caller.bound.as_ref().map(|b| &b.chain_user_id), org) {
-        (Some(user), _) => (chain.id.clone(), format!("user:{user}")),
-        (None, org) => (chain.id.clone(), format!("person:{}:{}", caller.user_id, org.unwrap_or(""))),
+    let signer = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
+        Some(user) => Signer::ChainUser(user.clone()),
+        None => Signer::Person { person: caller.user_id.clone(), org: org.map(str::to_string) },
     };
+    let key = (chain.id.clone(), signer);
     if let Some(g) = state.gateways.get(&key) {
         return Ok(g);
     }
@@ -250,7 +262,7 @@ pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Path((chain, name)): Path<(String, String)>,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
     let g = gateway_for(&state, &caller, &chain, q.org.as_deref()).await?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Db;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
 
@@ -211,7 +212,7 @@ pub struct EventsQuery {
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<Vec<SecurityEvent>>> {
     if !(caller.role == Role::PlatformAdmin || caller.role == Role::Auditor && caller.tenant_id.is_none()) {
         return Err(Problem::forbidden("security events are for platform admins and platform auditors"));

@@ -108,13 +108,23 @@ fn policy(config: &ChannelConfig, name: &'static str) -> Result<Policy, RulesErr
     })
 }
 
+/// Whether `node` orders for the channel.
+pub fn is_orderer(node: &weft_proto::NodeConfig) -> bool {
+    node.roles.contains(&(NodeRole::Orderer as i32))
+}
+
+/// The ids of the channel's orderers, in configuration order.
+pub fn orderer_ids(config: &ChannelConfig) -> Vec<String> {
+    config.nodes.iter().filter(|n| is_orderer(n)).map(|n| n.node_id.clone()).collect()
+}
+
 /// The orderers' ids and the Ed25519 keys of their certificates: PBFT
 /// replicas sign their votes with their node keys.
 pub fn pbft_orderers(config: &ChannelConfig) -> Result<Vec<(String, VerifyingKey)>, RulesError> {
     config
         .nodes
         .iter()
-        .filter(|n| n.roles.contains(&(NodeRole::Orderer as i32)))
+        .filter(|n| is_orderer(n))
         .map(|n| {
             let fail = |message: String| RulesError::OrdererKey { node: n.node_id.clone(), message };
             let cert = ParsedCertificate::parse(&n.certificate_der).map_err(|e| fail(e.to_string()))?;
@@ -126,12 +136,7 @@ pub fn pbft_orderers(config: &ChannelConfig) -> Result<Vec<(String, VerifyingKey
 
 impl ChannelRules {
     pub fn from_config(config: &ChannelConfig) -> Result<ChannelRules, RulesError> {
-        let orderers = config
-            .nodes
-            .iter()
-            .filter(|n| n.roles.contains(&(NodeRole::Orderer as i32)))
-            .map(|n| n.certificate_der.clone())
-            .collect();
+        let orderers = config.nodes.iter().filter(|n| is_orderer(n)).map(|n| n.certificate_der.clone()).collect();
         // Channels created before the Lifecycle (or Readers and Writers)
         // policy existed fall back to Fabric's default.
         let or_default = |name: &'static str, default: &str| match policy(config, name) {

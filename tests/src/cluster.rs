@@ -99,13 +99,19 @@ pub fn org_of(node: &str) -> String {
 
 /// The node's Prometheus metrics page (plain HTTP on its metrics address).
 pub fn metrics(net: &Net, node: &str) -> String {
+    metrics_endpoint(net, node, "/metrics")
+}
+
+/// `GET path` on the node's metrics address (`/metrics`, `/healthz`): the
+/// whole answer, status line included.
+pub fn metrics_endpoint(net: &Net, node: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let address = &net.node(node).metrics;
     let mut stream = std::net::TcpStream::connect(address).expect("connect to the metrics endpoint");
     stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(stream, "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("request");
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").expect("request");
     let mut page = String::new();
-    stream.read_to_string(&mut page).expect("read the metrics page");
+    stream.read_to_string(&mut page).expect("read the answer");
     page
 }
 

@@ -18,6 +18,13 @@ use weft_proto::SerializedIdentity;
 use weft_provision::{read_cert_pem, Manifest, NodeRoleName};
 use weft_sdk::{ClientIdentity, Gateway, TrustRoots};
 
+/// Writes `text` to `path` as an executable script (a node wrapper).
+pub fn write_script(path: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text).expect("write the script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("make the script executable");
+}
+
 /// target/debug, where cargo puts weft and weft-node.
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
@@ -93,6 +100,22 @@ impl Net {
     /// The real weft-node executable.
     pub fn real_node_binary(&self) -> PathBuf {
         self.bins.join("weft-node")
+    }
+
+    /// Starts nodes through a script `name`: the shell lines `prelude` (an
+    /// export of a test-only variable, say; `$2` is the node's config path,
+    /// `nodes/<id>/…`, so a `case` can pick one node), then the real
+    /// weft-node.
+    pub fn wrap_node_binary(&mut self, name: &str, prelude: &str) {
+        let path = self.dir.join(name);
+        write_script(&path, &format!("#!/bin/sh\n{prelude}\nexec {} \"$@\"\n", self.real_node_binary().display()));
+        self.set_node_binary(path);
+    }
+
+    /// What `node` has logged so far.
+    pub fn node_log(&self, node: &str) -> String {
+        let path = self.dir.join("nodes").join(node).join("node.log");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
     }
 
     /// Runs `weft ARGS` against this network; returns (success, stdout, stderr).

@@ -78,9 +78,7 @@ impl Hosts {
         }
         script.push_str("echo \"no namespace for $2\" >&2; exit 1\n");
         let path = dir.join("weft-node-in-netns.sh");
-        std::fs::write(&path, script).expect("write wrapper");
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod wrapper");
+        crate::write_script(&path, &script);
         path
     }
 }

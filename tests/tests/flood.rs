@@ -15,7 +15,10 @@ use weft_sdk::Call;
 
 const MEMORY_MB: u64 = 512;
 
-const TEMPLATE: &str = r#"
+/// One node, its memory limited to `MEMORY_MB`.
+fn template() -> String {
+    format!(
+        r#"
 name = "flood"
 description = "one node, its memory limited"
 channel = "weft"
@@ -27,7 +30,7 @@ batch_timeout_ms = 50
 
 [resources]
 cpu = 1.0
-memory_mb = 512
+memory_mb = {MEMORY_MB}
 disk_gb = 1
 bandwidth_mbps = 100
 
@@ -35,7 +38,9 @@ bandwidth_mbps = 100
 id = "Org1"
 nodes = 1
 roles = ["peer", "orderer"]
-"#;
+"#
+    )
+}
 
 /// The resident set of process `pid`, in bytes.
 fn resident(pid: u32) -> Option<u64> {
@@ -46,7 +51,7 @@ fn resident(pid: u32) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_large_requests_is_refused_and_the_node_keeps_serving() {
-    let net = Net::init(TEMPLATE);
+    let net = Net::init(&template());
     net.up();
     let node = net.manifest.nodes[0].id.clone();
     let pid = net.pid(&node).expect("the node runs");

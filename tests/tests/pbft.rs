@@ -68,18 +68,13 @@ async fn pbft_4_orders_past_an_equivocating_primary_and_names_it() {
     let mut net = Net::init("pbft-4");
     // node0.org1 (view 0's primary) sends different pre-prepares to
     // different backups.
-    let wrapper = net.dir.join("weft-node-byzantine.sh");
-    let script = format!(
-        "#!/bin/sh\ncase \"$2\" in */node0.org1/*) export WEFT_TEST_BYZANTINE=equivocate;; esac\nexec {} \"$@\"\n",
-        net.real_node_binary().display()
+    net.wrap_node_binary(
+        "weft-node-byzantine.sh",
+        "case \"$2\" in */node0.org1/*) export WEFT_TEST_BYZANTINE=equivocate;; esac",
     );
-    std::fs::write(&wrapper, script).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    net.set_node_binary(wrapper);
     net.up();
     let bad = "node0.org1";
-    let log = std::fs::read_to_string(net.dir.join("nodes").join(bad).join("node.log")).unwrap();
+    let log = net.node_log(bad);
     assert!(log.contains("TEST-ONLY BYZANTINE MODE"), "the bad node says what it is: {log}");
 
     deploy(&net, "Org2");
@@ -103,7 +98,7 @@ async fn pbft_4_orders_past_an_equivocating_primary_and_names_it() {
         let counted = metric(&page, "weft_consensus_refused_messages").expect("the refusal gauge");
         let c = status(&net, n).await.unwrap().consensus.unwrap();
         assert!(counted as u64 <= c.refused_messages, "{n}: metrics {counted} and status {c:?}");
-        let log = std::fs::read_to_string(net.dir.join("nodes").join(n).join("node.log")).unwrap();
+        let log = net.node_log(n);
         if c.refused_messages > 0 {
             let said = log.lines().any(|l| l.contains("refused messages from other orderers") && l.contains(bad));
             assert!(said, "{n} logs its refusals naming {bad}");

@@ -7,7 +7,6 @@
 //! name the sender in their logs, and go on ordering in their own term
 //! under the same leader.
 
-use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use weft_e2e::cluster::{agreed_leader, converge, metric, metrics, status};
@@ -59,27 +58,19 @@ roles = ["peer"]
 const ORDERERS: [&str; 3] = ["node0.org1", "node0.org2", "node0.org3"];
 const SPEAKER: &str = "node0.org4";
 
-fn log_of(net: &Net, node: &str) -> String {
-    std::fs::read_to_string(net.dir.join("nodes").join(node).join("node.log")).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raft_from_a_node_that_is_no_orderer_is_refused_and_counted() {
     let mut net = Net::init(TEMPLATE);
     // Only Org4's node gets the variable: `weft network up` starts every
-    // node through this wrapper, with the node's directory in its arguments.
-    let wrapper = net.dir.join("weft-node-speaker.sh");
-    let script = format!(
-        "#!/bin/sh\ncase \"$*\" in *{SPEAKER}*) export WEFT_TEST_SPEAK_RAFT=1 ;; esac\nexec {} \"$@\"\n",
-        net.real_node_binary().display()
+    // node through this wrapper, with its config path as the second argument.
+    net.wrap_node_binary(
+        "weft-node-speaker.sh",
+        &format!("case \"$2\" in */{SPEAKER}/*) export WEFT_TEST_SPEAK_RAFT=1 ;; esac"),
     );
-    std::fs::write(&wrapper, script).unwrap();
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    net.set_node_binary(wrapper);
     net.up();
-    assert!(log_of(&net, SPEAKER).contains("TEST-ONLY MODE"), "the speaker says what it is");
+    assert!(net.node_log(SPEAKER).contains("TEST-ONLY MODE"), "the speaker says what it is");
     for o in ORDERERS {
-        assert!(!log_of(&net, o).contains("TEST-ONLY"), "{o} runs honestly");
+        assert!(!net.node_log(o).contains("TEST-ONLY"), "{o} runs honestly");
     }
     let leader = agreed_leader(&net, &ORDERERS).await;
     let term = status(&net, &leader).await.unwrap().consensus.unwrap().term;
@@ -114,7 +105,7 @@ async fn raft_from_a_node_that_is_no_orderer_is_refused_and_counted() {
     for o in ORDERERS {
         let counted = metric(&metrics(&net, o), "weft_consensus_refused_messages").expect("the refusal gauge");
         assert!(counted > 0.0, "{o} counts the refusals in its metrics");
-        let log = log_of(&net, o);
+        let log = net.node_log(o);
         let said =
             log.lines().any(|l| l.contains("refused consensus messages before the engine") && l.contains(SPEAKER));
         assert!(said, "{o} logs the refusals, naming {SPEAKER}");

@@ -5,13 +5,14 @@
 //! pure over /proc's text; nodes sharing the host's network namespace
 //! have no network counters of their own, so traffic is a host figure.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
 
@@ -188,7 +189,7 @@ pub async fn metrics(
     State(state): State<AppState>,
     caller: Caller,
     Path(host): Path<String>,
-    Query(q): Query<super::SeriesQuery>,
+    ApiQuery(q): ApiQuery<super::SeriesQuery>,
 ) -> ApiResult<Json<Vec<HostSample>>> {
     admin_only(&caller)?;
     if host != LOCAL {

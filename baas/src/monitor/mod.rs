@@ -18,7 +18,7 @@ pub mod webhooks;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -28,6 +28,7 @@ use weft_sdk::network::NetworkDir;
 use crate::billing::{Metered, NodeClass};
 use crate::chains::readable;
 use crate::problem::{ApiResult, Problem};
+use crate::query::ApiQuery;
 use crate::role::Caller;
 use crate::secrets::new_id;
 use crate::AppState;
@@ -520,7 +521,7 @@ pub async fn metrics(
     State(state): State<AppState>,
     caller: Caller,
     Path(chain): Path<String>,
-    Query(q): Query<SeriesQuery>,
+    ApiQuery(q): ApiQuery<SeriesQuery>,
 ) -> ApiResult<Json<Vec<Sample>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
     let sql = format!(

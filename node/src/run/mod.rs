@@ -119,12 +119,7 @@ fn start_ordering(
                 };
                 let tick_ms = if params.tick_interval_ms == 0 { RAFT_TICK_MS } else { params.tick_interval_ms };
                 let limits = BatchLimits::from_config(&batch, tick_ms);
-                let founders: Vec<String> = channel_config
-                    .nodes
-                    .iter()
-                    .filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)))
-                    .map(|n| n.node_id.clone())
-                    .collect();
+                let founders = crate::channel_rules::orderer_ids(channel_config);
                 let stored = ConsensusStore::open(&store_dir)?.load()?;
                 let cfg = RaftConfig::from_params(config.node_id.clone(), limits, &params);
                 let (engine, first) = Raft::new(cfg, &founders, &stored, chain.height())
@@ -183,12 +178,12 @@ fn speak_raft(
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<P2p> {
     let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
-    let nodes = chain.view().rules.config.nodes.clone();
-    let orderers =
-        nodes.iter().filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32))).map(|n| n.node_id.clone());
+    let in_force = chain.view().rules.config.clone();
+    let orderers = crate::channel_rules::orderer_ids(&in_force);
     let (inbound, _dropped) = tokio::sync::mpsc::channel(1);
-    let p2p = P2p::start(&config.node_id, &key, &config.listen.p2p, config.channel.clone(), &nodes, chain, inbound)?;
-    tokio::spawn(byzantine::speak_raft(p2p.clone(), config.node_id.clone(), orderers.collect(), shutdown));
+    let p2p =
+        P2p::start(&config.node_id, &key, &config.listen.p2p, config.channel.clone(), &in_force.nodes, chain, inbound)?;
+    tokio::spawn(byzantine::speak_raft(p2p.clone(), config.node_id.clone(), orderers, shutdown));
     Ok(p2p)
 }
 

@@ -135,6 +135,16 @@ impl Ordering {
     }
 }
 
+/// Says in the log how many messages were refused since it last said so
+/// (`said`), with the latest reason; called once a tick, so a flood of
+/// refusals is never a flood of log lines.
+fn say_refused(total: u64, said: &mut u64, last: &str, what: &str) {
+    if total > *said {
+        tracing::warn!(refused = total - *said, total, %last, "{what}");
+        *said = total;
+    }
+}
+
 struct Driver {
     engine: Box<dyn Consensus + Send>,
     chain: Arc<Chain>,
@@ -239,12 +249,7 @@ impl Driver {
     /// that forwarded it is not trusted to have made them.
     fn message_refused(&self, from: &str, payload: &[u8]) -> Option<String> {
         let view = self.chain.view();
-        let orderer = view
-            .rules
-            .config
-            .nodes
-            .iter()
-            .any(|n| n.node_id == from && n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)));
+        let orderer = view.rules.config.nodes.iter().any(|n| n.node_id == from && crate::channel_rules::is_orderer(n));
         if !orderer {
             return Some(format!("{from} is not an orderer of the channel; only orderers speak consensus"));
         }
@@ -268,26 +273,15 @@ impl Driver {
             }
             self.leader = s.leader.clone();
         }
-        if s.refused > self.refused {
-            // A Byzantine or broken orderer (or one on another version):
-            // said once per tick at most, with the latest reason.
-            tracing::warn!(
-                refused = s.refused - self.refused,
-                total = s.refused,
-                last = %s.last_refusal,
-                "refused messages from other orderers"
-            );
-            self.refused = s.refused;
-        }
-        if self.refused_here > self.refused_here_logged {
-            tracing::warn!(
-                refused = self.refused_here - self.refused_here_logged,
-                total = self.refused_here,
-                last = %self.last_refusal_here,
-                "refused consensus messages before the engine"
-            );
-            self.refused_here_logged = self.refused_here;
-        }
+        // A Byzantine or broken orderer (or one on another version), or a
+        // node that is no orderer at all.
+        say_refused(s.refused, &mut self.refused, &s.last_refusal, "refused messages from other orderers");
+        say_refused(
+            self.refused_here,
+            &mut self.refused_here_logged,
+            &self.last_refusal_here,
+            "refused consensus messages before the engine",
+        );
         self.metrics.record_consensus(&self.status());
     }
 
@@ -370,13 +364,7 @@ impl Driver {
             return Vec::new();
         }
         self.config_sequence = Some(rules.config_sequence);
-        let orderers: Vec<String> = rules
-            .config
-            .nodes
-            .iter()
-            .filter(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32)))
-            .map(|n| n.node_id.clone())
-            .collect();
+        let orderers = crate::channel_rules::orderer_ids(&rules.config);
         tracing::info!(sequence = rules.config_sequence, ?orderers, "ordering follows the channel configuration");
         if let Some(n) = &self.network {
             n.p2p.set_nodes(rules.config.nodes.clone());
