@@ -18,7 +18,6 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::NodeRoleName;
-use weft_sdk::network::NetworkDir;
 
 use crate::chains::{manageable_running, readable};
 use crate::db::now;
@@ -119,7 +118,7 @@ pub async fn create(
 /// Starts a backup job of `chain` (running) from `node` (default: its
 /// first peer), recorded as made by `by`.
 pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) -> Result<(Backup, Job), Problem> {
-    let net = NetworkDir::open(&state.driver.chain_dir(chain)).map_err(Problem::conflict)?;
+    let net = state.driver.network(chain).map_err(Problem::conflict)?;
     let node = match node {
         Some(n) => net.manifest().nodes.iter().find(|m| m.id == n),
         None => net.manifest().nodes.iter().find(|m| m.roles.contains(&NodeRoleName::Peer)),
@@ -207,7 +206,7 @@ async fn steps(
     std::fs::create_dir_all(&dir).map_err(|e| (0, format!("creating {}: {e}", dir.display())))?;
 
     job.running(0, &format!("{} writes a state snapshot", node.id)).await;
-    let net = NetworkDir::open(&chain_dir).map_err(|e| (0, e))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e))?;
     let taken = net.snapshot(node).await.map_err(|e| (0, e))?;
     let written = chain_dir.join("nodes").join(&node.id).join(&taken.path);
     let file = dir.join("state.snapshot");

@@ -197,7 +197,12 @@ async fn run(state: AppState, chain: String, id: String, workload: Workload, job
     let send = move |s: &str| {
         let _ = tx.send(s.to_string());
     };
-    let options = weft_bench::run::Options { org: None, ceiling: true, progress: &send };
+    let options = weft_bench::run::Options {
+        org: None,
+        ceiling: true,
+        progress: &send,
+        key_seal: Some(std::sync::Arc::new(state.driver.seal(&chain))),
+    };
     let outcome = weft_bench::run::run(&workload, &dir, &options).await;
     drop(send); // closes the channel: the progress task ends
     let _ = progress.await;

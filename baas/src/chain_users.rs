@@ -131,7 +131,7 @@ fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
             chain.id, chain.status
         )));
     }
-    NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)
+    state.driver.network(&chain.id).map_err(Problem::internal)
 }
 
 #[utoipa::path(post, path = "/api/chains/{chain}/users", tag = "chain users", security(("bearer" = [])),

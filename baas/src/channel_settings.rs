@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use weft_sdk::network::NetworkDir;
 
 use crate::chains::manageable_running;
 use crate::jobs::{Job, JobView};
@@ -128,7 +127,7 @@ async fn run(state: AppState, chain: String, settings: BatchSettings, job: Job) 
 
 async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job) -> Result<(), (usize, String)> {
     job.running(0, "signing the update with every org's admin and submitting it").await;
-    let net = NetworkDir::open(&state.driver.chain_dir(chain)).map_err(|e| (0, e))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((0, "the chain has no orgs".to_string()))?;
     let (sequence, block) = crate::config_tx::update(&state.config_lock, &net, &acting, move |c| {
         settings.apply(c.batch.get_or_insert_with(Default::default))

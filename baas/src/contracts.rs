@@ -15,7 +15,6 @@ use crate::problem::{ApiResult, Problem};
 use crate::rest_gateway::{gateway_for, problem};
 use crate::role::Caller;
 use crate::AppState;
-use weft_sdk::network::NetworkDir;
 
 /// Largest module accepted: what a node accepts in a deployment.
 pub const MAX_WASM_BYTES: usize = 4 << 20;
@@ -89,7 +88,7 @@ pub async fn deploy(
         return Err(Problem::unprocessable("body: not a WebAssembly module (it must start with \\0asm)"));
     }
     let g = gateway_for(&state, &caller, &chain, None).await?;
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
     let admins = net.admins().map_err(Problem::internal)?;
     let upgrade = lifecycle::current_sequence(&g, &name).await.map_err(lifecycle_problem)?.is_some();
     let contract = lifecycle::Contract {

@@ -1,19 +1,29 @@
-//! Keys the BaaS keeps for chain users, sealed at rest under a master key
+//! Keys the BaaS keeps — chain users', webhook secrets, backups' key
+//! material, and every org's CA, admin and client keys in the chains'
+//! directories ([`ChainSeal`]) — sealed at rest under a master key
 //! (XChaCha20-Poly1305, a random 192-bit nonce per key). The master key is
 //! 32 random bytes in a file of its own (`<data-dir>/master.key` by default,
 //! mode 0600), made on first start: keep it apart from database backups,
 //! since together they open every kept key.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use weft_provision::KeySeal;
 
 const NONCE_BYTES: usize = 24;
 
 pub struct MasterKey {
     cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(..)")
+    }
 }
 
 impl MasterKey {
@@ -53,6 +63,16 @@ impl MasterKey {
     /// `context` (e.g. the chain user's id) is bound in, so a sealed key
     /// copied to another row does not open.
     pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
+        hex::encode(self.seal_bytes(plaintext, context))
+    }
+
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, String> {
+        let bytes = hex::decode(sealed).map_err(|_| "the sealed key is not hex".to_string())?;
+        self.open_bytes(&bytes, context)
+    }
+
+    /// [`MasterKey::seal`] as raw bytes: nonce || ciphertext.
+    pub fn seal_bytes(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
         let nonce: [u8; NONCE_BYTES] = rand::random();
         let ciphertext = self
             .cipher
@@ -63,11 +83,10 @@ impl MasterKey {
             .expect("XChaCha20-Poly1305 encryption does not fail for in-memory input");
         let mut out = nonce.to_vec();
         out.extend(ciphertext);
-        hex::encode(out)
+        out
     }
 
-    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, String> {
-        let bytes = hex::decode(sealed).map_err(|_| "the sealed key is not hex".to_string())?;
+    pub fn open_bytes(&self, bytes: &[u8], context: &str) -> Result<Vec<u8>, String> {
         if bytes.len() < NONCE_BYTES + 16 {
             return Err("the sealed key is too short".into());
         }
@@ -79,6 +98,51 @@ impl MasterKey {
             )
             .map_err(|_| "the sealed key does not open with this master key (wrong key file, or tampered)".into())
     }
+}
+
+/// The master key as one chain's key seal: org keys are bound to the
+/// chain and their place in its directory, so a key moved to another
+/// chain or role does not open.
+#[derive(Debug, Clone)]
+pub struct ChainSeal {
+    master: Arc<MasterKey>,
+    chain: String,
+}
+
+impl ChainSeal {
+    pub fn new(master: Arc<MasterKey>, chain: &str) -> ChainSeal {
+        ChainSeal { master, chain: chain.to_string() }
+    }
+
+    fn context(&self, place: &str) -> String {
+        format!("chain/{}/{place}", self.chain)
+    }
+}
+
+impl KeySeal for ChainSeal {
+    fn seal(&self, plaintext: &[u8], place: &str) -> Vec<u8> {
+        self.master.seal_bytes(plaintext, &self.context(place))
+    }
+
+    fn open(&self, sealed: &[u8], place: &str) -> Result<Vec<u8>, String> {
+        self.master.open_bytes(sealed, &self.context(place))
+    }
+}
+
+/// Seals the org keys a chain directory made before keys were sealed still
+/// holds in the clear; returns how many. Run at start, before anything
+/// reads them.
+pub fn seal_plain_org_keys(chain_dir: &Path, seal: &ChainSeal) -> anyhow::Result<usize> {
+    let manifest = weft_provision::Manifest::load(chain_dir)?;
+    let mut sealed = 0;
+    for org in &manifest.orgs {
+        for rel in [&org.ca_key, &org.admin_key, &org.client_key] {
+            if chain_dir.join(rel).exists() && weft_provision::seal_in_place(chain_dir, rel, seal)? {
+                sealed += 1;
+            }
+        }
+    }
+    Ok(sealed)
 }
 
 #[cfg(test)]
@@ -109,5 +173,15 @@ mod tests {
         assert_eq!(MasterKey::load_or_create(&path).unwrap().open(&sealed, "c").unwrap(), b"k");
         std::fs::write(&path, "not hex").unwrap();
         assert!(MasterKey::load_or_create(&path).err().unwrap().to_string().contains("64 hex digits"));
+    }
+
+    #[test]
+    fn a_chain_seal_opens_only_its_own_chain_and_place() {
+        let master = Arc::new(MasterKey::from_bytes(&[9; 32]));
+        let a = ChainSeal::new(master.clone(), "chain-a");
+        let sealed = a.seal(b"ca key", "orgs/Org1/ca/key.pem");
+        assert_eq!(a.open(&sealed, "orgs/Org1/ca/key.pem").unwrap(), b"ca key");
+        assert!(a.open(&sealed, "orgs/Org1/admin/key.pem").is_err(), "another place");
+        assert!(ChainSeal::new(master, "chain-b").open(&sealed, "orgs/Org1/ca/key.pem").is_err(), "another chain");
     }
 }

@@ -6,8 +6,12 @@
 //! run them off the reactor.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use weft_sdk::network::NetworkDir;
+
+use crate::custody::{seal_plain_org_keys, ChainSeal, MasterKey};
 use weft_provision::local::{self, Limits, Stopped};
 use weft_provision::{init_observed, InitOptions, InitStage, Manifest, ManifestNode, ProvisionError, Template};
 
@@ -23,11 +27,20 @@ pub struct LocalDriver {
     pub node_binary: PathBuf,
     /// Where cgroup v2 is mounted (normally /sys/fs/cgroup).
     pub cgroup_mount: PathBuf,
+    /// Seals every org's CA, admin and client keys in the chains'
+    /// directories.
+    pub master_key: Arc<MasterKey>,
 }
 
 impl LocalDriver {
-    pub fn new(data_dir: &Path, node_binary: Option<&Path>, cgroup_mount: PathBuf) -> LocalDriver {
+    pub fn new(
+        data_dir: &Path,
+        node_binary: Option<&Path>,
+        cgroup_mount: PathBuf,
+        master_key: Arc<MasterKey>,
+    ) -> LocalDriver {
         LocalDriver {
+            master_key,
             chains_dir: data_dir.join("chains"),
             archive_dir: data_dir.join("archive"),
             backups_dir: data_dir.join("backups"),
@@ -40,6 +53,32 @@ impl LocalDriver {
         self.chains_dir.join(chain)
     }
 
+    /// What seals and opens `chain`'s org keys.
+    pub fn seal(&self, chain: &str) -> ChainSeal {
+        ChainSeal::new(self.master_key.clone(), chain)
+    }
+
+    /// `chain`'s network directory, its org keys opened with the master key.
+    pub fn network(&self, chain: &str) -> Result<NetworkDir, String> {
+        NetworkDir::open_sealed(&self.chain_dir(chain), Some(Arc::new(self.seal(chain))))
+    }
+
+    /// Seals the org keys of chains made before org keys were sealed.
+    pub fn seal_plain_keys(&self) -> anyhow::Result<()> {
+        let Ok(entries) = std::fs::read_dir(&self.chains_dir) else { return Ok(()) };
+        for entry in entries.flatten() {
+            let chain = entry.file_name().to_string_lossy().into_owned();
+            if !entry.path().join(weft_provision::MANIFEST_FILE).exists() {
+                continue;
+            }
+            let sealed = seal_plain_org_keys(&entry.path(), &self.seal(&chain))?;
+            if sealed > 0 {
+                tracing::info!(chain, sealed, "sealed org keys kept in the clear by an older version");
+            }
+        }
+        Ok(())
+    }
+
     /// Org CAs, certificates, genesis block and node configs for `chain`.
     pub fn create(
         &self,
@@ -47,7 +86,8 @@ impl LocalDriver {
         template: &Template,
         observe: &mut dyn FnMut(InitStage),
     ) -> Result<Manifest, ProvisionError> {
-        let options = InitOptions { base_port: None, ..InitOptions::default() };
+        let options =
+            InitOptions { base_port: None, key_seal: Some(Arc::new(self.seal(chain))), ..InitOptions::default() };
         init_observed(template, &self.chain_dir(chain), &options, observe)
     }
 
@@ -105,5 +145,44 @@ impl LocalDriver {
     /// Removes what a failed creation made.
     pub fn remove(&self, chain: &str) {
         let _ = std::fs::remove_dir_all(self.chain_dir(chain));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_keys_written_plain_by_an_older_version_are_sealed_at_start() {
+        let data = tempfile::tempdir().unwrap();
+        let template = Template::parse(include_str!("../../config/templates/solo-1.toml"), "solo-1").unwrap();
+        let chain_dir = data.path().join("chains/old");
+        let plain = InitOptions { base_port: None, ..InitOptions::default() };
+        weft_provision::init(&template, &chain_dir, &plain).unwrap();
+        let manifest = Manifest::load(&chain_dir).unwrap();
+        let admin_key = chain_dir.join(&manifest.orgs[0].admin_key);
+        assert!(!weft_provision::is_sealed(&admin_key));
+
+        let master = Arc::new(MasterKey::from_bytes(&[5; 32]));
+        let driver = LocalDriver::new(data.path(), None, PathBuf::from("/nonexistent"), master.clone());
+        driver.seal_plain_keys().unwrap();
+        let org = &manifest.orgs[0];
+        for rel in [&org.ca_key, &org.admin_key, &org.client_key] {
+            assert!(weft_provision::is_sealed(&chain_dir.join(rel)), "{}", rel.display());
+        }
+        let net = driver.network("old").unwrap();
+        net.admin(&org.id).expect("opens with the master key");
+        net.ca(&org.id).expect("the CA opens too");
+        let err = NetworkDir::open(&chain_dir).unwrap().admin(&org.id).err().unwrap();
+        assert!(err.contains("sealed by the BaaS"), "{err}");
+        let other = LocalDriver::new(
+            data.path(),
+            None,
+            PathBuf::from("/nonexistent"),
+            Arc::new(MasterKey::from_bytes(&[6; 32])),
+        );
+        assert!(other.network("old").unwrap().admin(&org.id).is_err(), "another master key does not open them");
+        driver.seal_plain_keys().unwrap();
+        net.admin(&org.id).expect("sealing again leaves sealed keys alone");
     }
 }

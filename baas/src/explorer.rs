@@ -205,7 +205,7 @@ fn reader(state: &AppState, chain: &Chain) -> Result<(NetworkDir, Gateway), Prob
     if chain.status != "running" {
         return Err(Problem::conflict(format!("chain {} is {}; running chains are read", chain.id, chain.status)));
     }
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::conflict)?;
+    let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
     let org = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?;
     let g = net.gateway(&org, net.admin(&org).map_err(Problem::internal)?).map_err(Problem::internal)?;
     Ok((net, g))

@@ -59,10 +59,10 @@ async fn add_steps(
     let no_node = |(step, why): StepError| (step, why, None);
     let dir = state.driver.chain_dir(chain);
     job.running(0, &format!("issuing a key and certificate from {}'s CA", request.org)).await;
-    let (d, r) = (dir.clone(), request.clone());
+    let (d, r, seal) = (dir.clone(), request.clone(), state.driver.seal(chain));
     let prepared = tokio::task::spawn_blocking(move || {
         let manifest = weft_provision::Manifest::load(&d)?;
-        prepare_node(&d, &manifest, &r)
+        prepare_node(&d, &manifest, &r, Some(&seal))
     })
     .await
     .map_err(|e| (0, e.to_string(), None))?
@@ -77,7 +77,7 @@ async fn add_steps(
     job.done(0, &format!("{} at gRPC {}, p2p {}", node.id, node.grpc, node.p2p)).await;
 
     job.running(1, "adding the node to the channel configuration").await;
-    let net = NetworkDir::open(&dir).map_err(|e| (1, e, None))?;
+    let net = state.driver.network(chain).map_err(|e| (1, e, None))?;
     let channel_node = prepared.channel_node.clone();
     let (sequence, block) = admit(state, &net, &request.org, &prepared.dir, move |c| {
         c.nodes.push(channel_node);
@@ -120,8 +120,7 @@ async fn admit(
 
 /// Takes a node that was admitted but did not come up out again.
 async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String {
-    let dir = state.driver.chain_dir(chain);
-    let removed = match NetworkDir::open(&dir) {
+    let removed = match state.driver.network(chain) {
         Ok(net) => {
             let id = node.id.clone();
             crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| remove_from(c, &id))
@@ -177,9 +176,8 @@ pub async fn remove_node(
     demand: Demand,
     job: Job,
 ) {
-    let dir = state.driver.chain_dir(&chain);
     job.running(0, &format!("removing {} from the channel configuration", node.id)).await;
-    let update = match NetworkDir::open(&dir) {
+    let update = match state.driver.network(&chain) {
         Ok(net) => {
             let id = node.id.clone();
             crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| remove_from(c, &id)).await
@@ -237,10 +235,10 @@ pub async fn add_org(state: AppState, chain: String, org: String, job: Job) {
 async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> Result<(), StepError> {
     let dir = state.driver.chain_dir(chain);
     job.running(0, &format!("creating {org}'s CA, admin and client identities")).await;
-    let (d, o) = (dir.clone(), org.to_string());
+    let (d, o, seal) = (dir.clone(), org.to_string(), state.driver.seal(chain));
     let prepared = tokio::task::spawn_blocking(move || {
         let manifest = weft_provision::Manifest::load(&d)?;
-        weft_provision::prepare_org(&d, &manifest, &o, 365)
+        weft_provision::prepare_org(&d, &manifest, &o, 365, Some(&seal))
     })
     .await
     .map_err(|e| (0, e.to_string()))?
@@ -248,7 +246,7 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
     job.done(0, &format!("{org}'s CA and identities written")).await;
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
-    let net = NetworkDir::open(&dir).map_err(|e| (1, e))?;
+    let net = state.driver.network(chain).map_err(|e| (1, e))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
     let (sequence, block) = admit(state, &net, &acting, &prepared.dir, move |c| {

@@ -139,7 +139,9 @@ fn admin_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
     if !matches!(chain.status.as_str(), "running" | "creating") {
         return Err(Problem::conflict(format!("chain {} is {}; it has no nodes to manage", chain.id, chain.status)));
     }
-    NetworkDir::open(&state.driver.chain_dir(&chain.id))
+    state
+        .driver
+        .network(&chain.id)
         .map_err(|e| Problem::conflict(format!("chain {} has no network yet ({e}); wait for its create job", chain.id)))
 }
 

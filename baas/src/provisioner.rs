@@ -102,7 +102,7 @@ pub(crate) async fn wait_healthy(
     job: &Job,
     step: usize,
 ) -> Result<(), String> {
-    let admin = NetworkDir::open(&state.driver.chain_dir(chain))?;
+    let admin = state.driver.network(chain)?;
     let deadline = Instant::now() + HEALTH_TIMEOUT;
     let mut healthy = vec![false; nodes.len()];
     loop {

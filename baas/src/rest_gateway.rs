@@ -25,7 +25,6 @@ use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
-use weft_sdk::network::NetworkDir;
 
 /// Open Gateway connections, one per chain and signer (a bound token's
 /// chain user, or a person's own chain user in one org), kept between
@@ -131,7 +130,7 @@ pub async fn gateway_for(
     if let Some(g) = state.gateways.get(&key) {
         return Ok(g);
     }
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::internal)?;
+    let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
     let g = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
         Some(user) => {
             let (user_org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;

@@ -17,7 +17,6 @@ use serde::Deserialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeConfig, NodeRoleName};
-use weft_sdk::network::NetworkDir;
 
 use crate::chains::manageable_running;
 use crate::jobs::{Job, JobView};
@@ -68,7 +67,7 @@ pub async fn restore(
         .bind(&req.backup)
         .fetch_one(&state.db)
         .await?;
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::conflict)?;
+    let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
     let now: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
     let then: Option<String> = row.try_get("nodes")?;
     if then.as_deref() != Some(now.join(",").as_str()) {
@@ -117,7 +116,7 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
     let (restored, present) = restore_keys(state, &dir, source).map_err(|e| (0, e))?;
     job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
 
-    let net = NetworkDir::open(&dir).map_err(|e| (1, e))?;
+    let net = state.driver.network(chain).map_err(|e| (1, e))?;
     let nodes = net.manifest().nodes.clone();
     let ops = state.node_ops.lock().await;
     job.running(1, &format!("stopping {} nodes", nodes.len())).await;

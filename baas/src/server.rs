@@ -108,10 +108,16 @@ impl Server {
             .with_context(|| format!("listening on {} (in use? pick another with --listen)", config.listen))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let driver = LocalDriver::new(&config.data_dir, config.node_binary.as_deref(), config.cgroup_mount.clone());
-        tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
         let key_file = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
         let master_key = Arc::new(MasterKey::load_or_create(&key_file)?);
+        let driver = LocalDriver::new(
+            &config.data_dir,
+            config.node_binary.as_deref(),
+            config.cgroup_mount.clone(),
+            master_key.clone(),
+        );
+        tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
+        driver.seal_plain_keys()?;
         let webhook_egress = Arc::new(crate::monitor::egress::Egress::new(config.webhook_allow.clone()));
         let webhook_http = crate::monitor::webhooks::client(config.webhook_ca_file.as_deref(), webhook_egress.clone())?;
         let state = AppState {

@@ -88,7 +88,7 @@ pub async fn upgrade(
     }
     let build = builds::find(&state, &req.build).await?;
     no_job_running(&state, &chain.id).await?;
-    let net = NetworkDir::open(&state.driver.chain_dir(&chain.id)).map_err(Problem::conflict)?;
+    let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
     let nodes = rollout_order(&net).await;
     let mut steps = vec!["check build".to_string()];
     steps.extend(nodes.iter().map(|n| format!("upgrade {}", n.id)));
@@ -186,7 +186,7 @@ async fn upgrade_node(
     job: &Job,
     step: usize,
 ) -> Result<String, String> {
-    let net = NetworkDir::open(&state.driver.chain_dir(chain))?;
+    let net = state.driver.network(chain)?;
     if stopped_by_operator(state, chain, &node.id).await? {
         // Its operator's stop stands: it starts on the new build when
         // started again.
@@ -289,7 +289,7 @@ async fn health_gate(
 
 /// Puts each upgraded node back on the build it ran before, last first.
 async fn roll_back(state: &AppState, chain: &str, upgraded: &[(ManifestNode, String)]) -> Result<String, String> {
-    let net = NetworkDir::open(&state.driver.chain_dir(chain))?;
+    let net = state.driver.network(chain)?;
     let mut back = Vec::new();
     for (node, before) in upgraded.iter().rev() {
         restart_on(state, chain, node, before).await?;

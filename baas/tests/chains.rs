@@ -94,6 +94,7 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert!(solo_nodes[0]["height"].as_u64().unwrap() >= 1);
     assert!(!solo_nodes[0]["limits"].as_str().unwrap().is_empty());
     let node = solo_nodes[0]["id"].as_str().unwrap().to_string();
+    org_keys_are_sealed(&dir.path().join("chains").join(&solo));
     let (s, log) = api.get(&format!("/api/chains/{solo}/nodes/{node}/log?lines=5"), Some(&max)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!log["lines"].as_array().unwrap().is_empty(), "{log}");
@@ -269,6 +270,25 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
     assert_eq!(report["usage"]["nodes"], 0, "{report}");
     server.stop().await.unwrap();
+}
+
+/// Every org's CA, admin and client key is sealed with the master key and
+/// owner-only; each node's own key is owner-only (the node reads it).
+fn org_keys_are_sealed(chain_dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let manifest = weft_provision::Manifest::load(chain_dir).unwrap();
+    for org in &manifest.orgs {
+        for rel in [&org.ca_key, &org.admin_key, &org.client_key] {
+            let path = chain_dir.join(rel);
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(weft_provision::is_sealed(&path) && !text.contains("BEGIN PRIVATE KEY"), "{}", path.display());
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    for node in &manifest.nodes {
+        assert_eq!(mode(&chain_dir.join("nodes").join(&node.id).join("key.pem")), 0o600, "{}", node.id);
+    }
 }
 
 fn read_asset() -> Value {

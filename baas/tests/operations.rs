@@ -242,7 +242,7 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     assert!(log.contains("restored from the snapshot file"), "the new peer started from the backup: {log}");
 
     // Same height on both, same state.
-    let net = weft_sdk::network::NetworkDir::open(&dir.path().join("chains").join(&chain)).unwrap();
+    let net = support::network(dir.path(), &chain);
     let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
     let (original, restored) = (node("node0.org1"), node("node1.org1"));
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -487,7 +487,7 @@ async fn a_peer_kept_down_is_replaced_by_a_standby() {
 
     // The chain commits, and the standby follows.
     create_asset(&api, &ann, &submit, "sb2").await;
-    let net = weft_sdk::network::NetworkDir::open(&dir.path().join("chains").join(&chain)).unwrap();
+    let net = support::network(dir.path(), &chain);
     let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -753,9 +753,13 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     for n in ["node0.org1", "node0.org2", "node0.org3"] {
         std::fs::remove_dir_all(chain_dir.join("nodes").join(n).join("data")).unwrap();
     }
-    let net = weft_sdk::network::NetworkDir::open(&chain_dir).unwrap();
+    let net = support::network(dir.path(), &chain);
     let lost_cert = chain_dir.join(&net.manifest().orgs[1].client_certificate);
     std::fs::remove_file(&lost_cert).unwrap();
+    let org2 = net.manifest().orgs[1].id.clone();
+    let lost_key = chain_dir.join(&net.manifest().orgs[1].admin_key);
+    assert!(weft_provision::is_sealed(&lost_key), "org keys are sealed at rest");
+    std::fs::remove_file(&lost_key).unwrap();
 
     let restore = format!("/api/chains/{chain}/restore");
     let (s, v) = api.post(&restore, Some(&ann), json!({"backup": "nope"})).await;
@@ -764,9 +768,13 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     assert_eq!(s, StatusCode::ACCEPTED, "{job}");
     let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "succeeded", "{job}");
-    assert!(job["steps"][0]["detail"].as_str().unwrap().starts_with("1 key and certificate files restored"), "{job}");
+    assert!(job["steps"][0]["detail"].as_str().unwrap().starts_with("2 key and certificate files restored"), "{job}");
     assert!(job["steps"][4]["detail"].as_str().unwrap().contains("as backed up"), "{job}");
     assert!(lost_cert.exists(), "the lost certificate is back");
+    assert!(weft_provision::is_sealed(&lost_key), "the lost admin key is back, still sealed");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&lost_key).unwrap().permissions().mode() & 0o777, 0o600);
+    net.admin(&org2).expect("the restored admin key opens with the master key");
 
     let evaluate = format!("/api/chains/{chain}/contracts/asset-transfer/evaluate");
     let read = |asset: &str| json!({"function": "ReadAsset", "args": [asset]});

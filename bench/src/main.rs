@@ -171,8 +171,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 _ => Workload::load(std::path::Path::new(&workload))?,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let options =
-                run::Options { org: org.as_deref(), ceiling: !no_ceiling, progress: &|s| eprintln!("{s} …") };
+            let options = run::Options {
+                org: org.as_deref(),
+                ceiling: !no_ceiling,
+                progress: &|s| eprintln!("{s} …"),
+                key_seal: None,
+            };
             let report = runtime.block_on(run::run(&workload, &network, &options))?;
             println!("{}", report.text());
             if let Some(path) = json {

@@ -26,6 +26,9 @@ pub struct Options<'a> {
     pub ceiling: bool,
     /// Told each step as it starts ("deploying kv", "round create").
     pub progress: &'a (dyn Fn(&str) + Send + Sync),
+    /// Opens the org keys of a network whose keys are sealed (a BaaS's
+    /// chain); `None` for `weft network init`'s plain ones.
+    pub key_seal: weft_provision::Sealing,
 }
 
 /// The network's shape for the ceiling: nodes on this host check and commit
@@ -38,8 +41,13 @@ pub fn shape(net: &NetworkDir, local_nodes: usize) -> Shape {
 
 /// Opens the network and one Gateway (its own connections) per worker, all
 /// as `org`'s client (default: the first org).
-pub fn connect(network: &Path, org: Option<&str>, workers: usize) -> anyhow::Result<(NetworkDir, Vec<Gateway>)> {
-    let net = NetworkDir::open(network).map_err(|e| {
+pub fn connect(
+    network: &Path,
+    key_seal: weft_provision::Sealing,
+    org: Option<&str>,
+    workers: usize,
+) -> anyhow::Result<(NetworkDir, Vec<Gateway>)> {
+    let net = NetworkDir::open_sealed(network, key_seal).map_err(|e| {
         anyhow::anyhow!("{e}; pass --network with a directory made by `weft network init` (its nodes running)")
     })?;
     let org = match org {
@@ -55,7 +63,7 @@ pub fn connect(network: &Path, org: Option<&str>, workers: usize) -> anyhow::Res
 
 pub async fn run(workload: &Workload, network: &Path, options: &Options<'_>) -> anyhow::Result<Report> {
     let workers = workload.rounds.iter().map(|r| r.workers).max().unwrap_or(1) as usize;
-    let (net, gateways) = connect(network, options.org, workers)?;
+    let (net, gateways) = connect(network, options.key_seal.clone(), options.org, workers)?;
     deploy_if_missing(&net, &gateways[0], workload, options.progress).await?;
 
     let mut targets = node_processes(&net, network);

@@ -132,7 +132,7 @@ fn load(opts: &Options<'_>) -> Workload {
 
 pub async fn run(network: &Path, opts: &Options<'_>) -> anyhow::Result<SoakReport> {
     let workload = load(opts);
-    let (net, gateways) = crate::run::connect(network, opts.org, opts.workers as usize)?;
+    let (net, gateways) = crate::run::connect(network, None, opts.org, opts.workers as usize)?;
     crate::run::deploy_if_missing(&net, &gateways[0], &workload, &|step| eprintln!("{step} …")).await?;
     let nodes: Vec<(String, u32, std::path::PathBuf)> = net
         .manifest()

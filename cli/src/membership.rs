@@ -36,7 +36,7 @@ pub async fn add_node(
     let (gateway, mut loaded) = profile.gateway()?;
     let mut config = crate::config_update::current(&gateway, &loaded).await?;
     let request = NodeRequest { org, roles, host, cert_validity_days: cert_days, join_from_snapshot: from_snapshot };
-    let prepared = prepare_node(dir, &loaded.manifest, &request).context("preparing the new node's files")?;
+    let prepared = prepare_node(dir, &loaded.manifest, &request, None).context("preparing the new node's files")?;
     config.nodes.push(prepared.channel_node.clone());
     config.sequence += 1;
     let block = match crate::config_update::submit(&gateway, &loaded, &config).await {

@@ -117,6 +117,7 @@ pub async fn run(cmd: NetworkCommand, output: Output) -> Result<()> {
                 hosts: host,
                 base_port: (!free_ports).then_some(base_port),
                 cert_validity_days: cert_days,
+                key_seal: None,
             };
             if output == Output::Text {
                 eprintln!(

@@ -8,11 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use weft_identity::{CertificateAuthority, SigningKeyPair, Validity};
+use weft_identity::{CertificateAuthority, Validity};
 
-use crate::files::read_to_string;
 use crate::init::{free_ports, write_node, NodeSpec};
-use crate::{read_cert_pem, ConsensusKind, Manifest, ManifestNode, NodeRoleName, ProvisionError, Resources};
+use crate::{
+    read_cert_pem, read_key, ConsensusKind, KeySeal, Manifest, ManifestNode, NodeRoleName, ProvisionError, Resources,
+};
 
 #[derive(Debug, Clone)]
 pub struct NodeRequest {
@@ -51,7 +52,13 @@ pub fn check_orderer_change(consensus: ConsensusKind, roles: &[NodeRoleName], no
 }
 
 /// Writes the new node's files under `dir` (see the module comment).
-pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> Result<PreparedNode, ProvisionError> {
+/// `seal` opens the org's CA key if it is sealed.
+pub fn prepare_node(
+    dir: &Path,
+    manifest: &Manifest,
+    request: &NodeRequest,
+    seal: Option<&dyn KeySeal>,
+) -> Result<PreparedNode, ProvisionError> {
     let bad = |message: String| ProvisionError::Template { path: "add-node".into(), message };
     let org = manifest.orgs.iter().find(|o| o.id == request.org).ok_or_else(|| {
         let known: Vec<&str> = manifest.orgs.iter().map(|o| o.id.as_str()).collect();
@@ -66,7 +73,7 @@ pub fn prepare_node(dir: &Path, manifest: &Manifest, request: &NodeRequest) -> R
             "an orderer cannot join from a snapshot: it catches up through consensus (drop --from-snapshot)".into(),
         ));
     }
-    let key = SigningKeyPair::from_pkcs8_pem(&read_to_string(&dir.join(&org.ca_key))?)?;
+    let key = read_key(dir, &org.ca_key, seal)?;
     let ca = CertificateAuthority::from_parts(&org.id, key, read_cert_pem(&dir.join(&org.ca_certificate))?)?;
 
     let taken = |id: &str| manifest.nodes.iter().any(|n| n.id == id) || dir.join("nodes").join(id).exists();

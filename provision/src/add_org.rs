@@ -11,7 +11,7 @@ use weft_identity::Validity;
 use weft_proto::OrgConfig;
 
 use crate::init::write_org;
-use crate::{Manifest, ManifestOrg, ProvisionError};
+use crate::{KeySeal, Manifest, ManifestOrg, ProvisionError};
 
 #[derive(Debug, Clone)]
 pub struct PreparedOrg {
@@ -27,6 +27,7 @@ pub fn prepare_org(
     manifest: &Manifest,
     id: &str,
     cert_validity_days: i64,
+    seal: Option<&dyn KeySeal>,
 ) -> Result<PreparedOrg, ProvisionError> {
     let bad = |message: String| ProvisionError::Template { path: "add-org".into(), message };
     let valid =
@@ -37,7 +38,7 @@ pub fn prepare_org(
     if manifest.orgs.iter().any(|o| o.id.eq_ignore_ascii_case(id)) || dir.join("orgs").join(id).exists() {
         return Err(bad(format!("the network has an org {id:?} already (ids are compared case-insensitively)")));
     }
-    let (_, m, material) = write_org(dir, id, Validity::days_from_now(cert_validity_days))?;
+    let (_, m, material) = write_org(dir, id, Validity::days_from_now(cert_validity_days), seal)?;
     Ok(PreparedOrg {
         channel_org: OrgConfig { org_id: id.to_string(), root_certs: vec![material.ca_cert], crls: vec![] },
         dir: dir.join("orgs").join(id),
@@ -83,10 +84,10 @@ mod tests {
             Template::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/templates/raft-3.toml")).unwrap();
         let manifest = init(&template, &dir, &InitOptions { base_port: None, ..InitOptions::default() }).unwrap();
         for taken in ["Org1", "org2"] {
-            assert!(prepare_org(&dir, &manifest, taken, 365).unwrap_err().to_string().contains("already"));
+            assert!(prepare_org(&dir, &manifest, taken, 365, None).unwrap_err().to_string().contains("already"));
         }
-        assert!(prepare_org(&dir, &manifest, "Org 4", 365).unwrap_err().to_string().contains("letters"));
-        let org = prepare_org(&dir, &manifest, "Org4", 365).unwrap();
+        assert!(prepare_org(&dir, &manifest, "Org 4", 365, None).unwrap_err().to_string().contains("letters"));
+        let org = prepare_org(&dir, &manifest, "Org4", 365, None).unwrap();
         assert!(dir.join(&org.manifest.ca_key).exists() && dir.join(&org.manifest.admin_certificate).exists());
         assert_eq!(org.channel_org.org_id, "Org4");
         let node = &manifest.nodes[0];

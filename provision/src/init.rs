@@ -19,6 +19,7 @@ use weft_proto::{ChannelConfig, NodeRole, OrgConfig, Policy, SerializedIdentity}
 
 use crate::files::{cert_pem, io, write, write_secret};
 use crate::genesis::{genesis_block, GenesisSigner};
+use crate::sealed::{write_key, KeySeal, Sealing};
 use crate::{
     Listen, Manifest, ManifestNode, ManifestOrg, NodeConfig, NodeRoleName, ProvisionError, Resources, Template,
 };
@@ -34,11 +35,14 @@ pub struct InitOptions {
     pub base_port: Option<u16>,
     /// Validity of node, admin and client certificates (CAs get ten years).
     pub cert_validity_days: i64,
+    /// Seals org CA, admin and client keys (the BaaS); `None` writes them
+    /// plain for the user's own directory.
+    pub key_seal: Sealing,
 }
 
 impl Default for InitOptions {
     fn default() -> Self {
-        InitOptions { hosts: vec!["127.0.0.1".into()], base_port: Some(7050), cert_validity_days: 365 }
+        InitOptions { hosts: vec!["127.0.0.1".into()], base_port: Some(7050), cert_validity_days: 365, key_seal: None }
     }
 }
 
@@ -90,6 +94,7 @@ pub(crate) fn write_org(
     out: &Path,
     id: &str,
     validity: Validity,
+    seal: Option<&dyn KeySeal>,
 ) -> Result<(CertificateAuthority, ManifestOrg, OrgMaterial), ProvisionError> {
     let ca = CertificateAuthority::create(id, Validity::days_from_now(3650))?;
     let dir = PathBuf::from("orgs").join(id);
@@ -105,11 +110,11 @@ pub(crate) fn write_org(
         client_key: dir.join("client/key.pem"),
     };
     write(&out.join(&m.ca_certificate), cert_pem(ca.certificate_der()).as_bytes())?;
-    write_secret(&out.join(&m.ca_key), ca.key().to_pkcs8_pem().as_bytes())?;
+    write_key(out, &m.ca_key, ca.key(), seal)?;
     write(&out.join(&m.admin_certificate), cert_pem(&admin_cert).as_bytes())?;
-    write_secret(&out.join(&m.admin_key), admin_key.to_pkcs8_pem().as_bytes())?;
+    write_key(out, &m.admin_key, &admin_key, seal)?;
     write(&out.join(&m.client_certificate), cert_pem(&client_cert).as_bytes())?;
-    write_secret(&out.join(&m.client_key), client_key.to_pkcs8_pem().as_bytes())?;
+    write_key(out, &m.client_key, &client_key, seal)?;
     let ca_cert = ca.certificate_der().to_vec();
     Ok((ca, m, OrgMaterial { id: id.to_string(), admin_key, admin_cert, ca_cert }))
 }
@@ -127,7 +132,7 @@ fn generate(
     let mut orgs = Vec::new();
     let mut manifest_orgs = Vec::new();
     for org in &template.orgs {
-        let (ca, m, material) = write_org(out, &org.id, validity)?;
+        let (ca, m, material) = write_org(out, &org.id, validity, options.key_seal.as_deref())?;
         manifest_orgs.push(m);
         orgs.push((ca, material));
     }

@@ -21,6 +21,7 @@ mod init;
 pub mod local;
 mod manifest;
 mod node_config;
+mod sealed;
 mod template;
 
 pub use add_node::{check_orderer_change, prepare_node, NodeRequest, PreparedNode};
@@ -31,4 +32,5 @@ pub use genesis::{config_envelope, genesis_block, read_genesis_config, GenesisSi
 pub use init::{init, init_observed, InitOptions, InitStage};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
 pub use node_config::{Listen, NodeConfig};
+pub use sealed::{is_sealed, read_key, seal_in_place, write_key, KeySeal, Sealing};
 pub use template::{valid_id, ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

@@ -187,7 +187,7 @@ fn a_node_prepared_for_a_running_network_is_issued_by_its_org() {
         cert_validity_days: 30,
         join_from_snapshot: true,
     };
-    let prepared = prepare_node(&out, &manifest, &request).unwrap();
+    let prepared = prepare_node(&out, &manifest, &request, None).unwrap();
     assert_eq!(prepared.manifest.id, "node1.org2");
     assert_eq!(prepared.dir, out.join("nodes/node1.org2"));
     // The manifest is the caller's to update once the node is in the channel.
@@ -213,9 +213,9 @@ fn a_node_prepared_for_a_running_network_is_issued_by_its_org() {
     assert!(node.ca_certificates.iter().all(|p| p.exists()));
 
     let orderer = NodeRequest { roles: vec![NodeRoleName::Orderer], ..request.clone() };
-    let err = prepare_node(&out, &manifest, &orderer).unwrap_err().to_string();
+    let err = prepare_node(&out, &manifest, &orderer, None).unwrap_err().to_string();
     assert!(err.contains("catches up through consensus"), "{err}");
     let unknown = NodeRequest { org: "Org9".into(), ..request };
-    let err = prepare_node(&out, &manifest, &unknown).unwrap_err().to_string();
+    let err = prepare_node(&out, &manifest, &unknown, None).unwrap_err().to_string();
     assert!(err.contains("no org \"Org9\"") && err.contains("Org1, Org2, Org3"), "{err}");
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use crate::{ClientIdentity, Gateway, TrustRoots};
 use tonic::transport::Channel;
-use weft_identity::{CertificateAuthority, SigningKeyPair};
+use weft_identity::CertificateAuthority;
 use weft_proto::admin_client::AdminClient;
 use weft_proto::{HealthRequest, SerializedIdentity, StatusRequest, StatusResponse};
-use weft_provision::{read_cert_pem, Manifest, ManifestNode, ManifestOrg, NodeRoleName};
+use weft_provision::{read_cert_pem, read_key, Manifest, ManifestNode, ManifestOrg, NodeRoleName, Sealing};
 
 /// An unanswered admin call is a node that is not up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -23,17 +23,25 @@ pub struct NetworkDir {
     dir: std::path::PathBuf,
     manifest: Manifest,
     roots: TrustRoots,
+    /// Opens org keys a BaaS keeps sealed; `None` for plain ones.
+    seal: Sealing,
 }
 
 impl NetworkDir {
+    /// A directory whose org keys are plain (`weft network init`).
     pub fn open(dir: &Path) -> Result<NetworkDir, String> {
+        NetworkDir::open_sealed(dir, None)
+    }
+
+    /// A directory whose org keys `seal` opens (the BaaS's chains).
+    pub fn open_sealed(dir: &Path, seal: Sealing) -> Result<NetworkDir, String> {
         let manifest = Manifest::load(dir).map_err(|e| e.to_string())?;
         let mut pems = Vec::new();
         for org in &manifest.orgs {
             let path = dir.join(&org.ca_certificate);
             pems.push(std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?);
         }
-        Ok(NetworkDir { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest })
+        Ok(NetworkDir { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest, seal })
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -61,9 +69,7 @@ impl NetworkDir {
 
     fn identity(&self, org: &str, cert: &Path, key: &Path) -> Result<ClientIdentity, String> {
         let cert = read_cert_pem(&self.dir.join(cert)).map_err(|e| e.to_string())?;
-        let key_path = self.dir.join(key);
-        let pem = std::fs::read_to_string(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
-        let key = SigningKeyPair::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let key = read_key(&self.dir, key, self.seal.as_deref()).map_err(|e| e.to_string())?;
         Ok(ClientIdentity { identity: SerializedIdentity { org_id: org.into(), certificate_der: cert }, key })
     }
 
@@ -91,9 +97,7 @@ impl NetworkDir {
     /// `org`'s CA, whose key the BaaS holds in the chain's directory.
     pub fn ca(&self, org: &str) -> Result<CertificateAuthority, String> {
         let o = self.org(org)?;
-        let key_path = self.dir.join(&o.ca_key);
-        let pem = std::fs::read_to_string(&key_path).map_err(|e| format!("reading {}: {e}", key_path.display()))?;
-        let key = SigningKeyPair::from_pkcs8_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
+        let key = read_key(&self.dir, &o.ca_key, self.seal.as_deref()).map_err(|e| e.to_string())?;
         let cert = read_cert_pem(&self.dir.join(&o.ca_certificate)).map_err(|e| e.to_string())?;
         CertificateAuthority::from_parts(org, key, cert).map_err(|e| e.to_string())
     }

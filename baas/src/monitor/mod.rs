@@ -171,7 +171,7 @@ async fn watch_chain(
     spec: &str,
 ) -> ApiResult<()> {
     let chain_dir = state.driver.chain_dir(chain);
-    let net = NetworkDir::open(&chain_dir).map_err(Problem::conflict)?;
+    let net = state.driver.network(chain).map_err(Problem::conflict)?;
     let template = weft_provision::Template::parse(spec, "the chain's template").map_err(Problem::internal)?;
     let wanted: BTreeMap<String, bool> = sqlx::query("SELECT node_id, desired FROM nodes WHERE chain_id = $1")
         .bind(chain)

@@ -6,7 +6,6 @@
 //! and remove-node jobs, run as sub-jobs of one `replace-node` job.
 
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
-use weft_sdk::network::NetworkDir;
 
 use crate::jobs::Job;
 use crate::membership;
@@ -51,9 +50,8 @@ async fn outcome(job: &Job) -> Result<(), String> {
 }
 
 async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) -> Result<String, (usize, String)> {
-    let dir = state.driver.chain_dir(chain);
     let before: Vec<String> =
-        NetworkDir::open(&dir).map_err(|e| (0, e))?.manifest().nodes.iter().map(|n| n.id.clone()).collect();
+        state.driver.network(chain).map_err(|e| (0, e))?.manifest().nodes.iter().map(|n| n.id.clone()).collect();
     let demand = node_demand(&state.db, chain, &failed.org).await.map_err(|p| (0, p.detail))?;
     // The platform's own repair: counted, not refused by the quota; the
     // failed node's share is released when it is retired.
@@ -69,7 +67,7 @@ async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) 
     };
     membership::add_node(state.clone(), chain.to_string(), request, None, demand, add.clone()).await;
     outcome(&add).await.map_err(|e| (0, e))?;
-    let net = NetworkDir::open(&dir).map_err(|e| (0, e))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e))?;
     let standby = net
         .manifest()
         .nodes

@@ -245,6 +245,15 @@ impl Scratch {
     }
 }
 
+/// A chain's network directory as the server under `data_dir` opens it:
+/// org keys unsealed with the server's master key.
+pub fn network(data_dir: &std::path::Path, chain: &str) -> weft_sdk::network::NetworkDir {
+    let master = weft_baas::custody::MasterKey::load_or_create(&data_dir.join("master.key")).unwrap();
+    let seal = weft_baas::custody::ChainSeal::new(std::sync::Arc::new(master), chain);
+    weft_sdk::network::NetworkDir::open_sealed(&data_dir.join("chains").join(chain), Some(std::sync::Arc::new(seal)))
+        .unwrap()
+}
+
 /// Polls the job until it finishes; returns its final record.
 pub async fn wait_job(api: &Api, token: &str, job: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
