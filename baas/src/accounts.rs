@@ -32,7 +32,7 @@ pub struct User {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// A tenant's user: `name@tenant`; a platform user: the bare name.
-    #[schema(min_length = 1, max_length = 129)]
+    #[schema(min_length = 1, max_length = 129, pattern = "^[A-Za-z0-9._-]{1,64}(@[a-z0-9-]{1,64})?$")]
     pub username: String,
     pub password: String,
 }
@@ -49,6 +49,8 @@ pub struct Session {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordChange {
     pub current: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub new: String,
 }
 
@@ -62,6 +64,7 @@ pub struct Tenant {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewTenant {
     /// 1–64 characters: lower-case letters, digits and '-'.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9-]{1,64}$")]
     pub name: String,
 }
 
@@ -70,10 +73,13 @@ pub struct NewUser {
     /// 3–64 characters: letters, digits, '.', '_' and '-'. The user signs in
     /// as `username@tenant` (the answer's `username`); names are unique per
     /// tenant. `name@this-tenant` is accepted too.
-    #[schema(min_length = 3, max_length = 129)]
+    #[schema(min_length = 3, max_length = 129, pattern = "^[A-Za-z0-9._-]{3,64}(@[a-z0-9-]{1,64})?$")]
     pub username: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     /// tenant-admin, tenant-member or auditor.
+    #[schema(pattern = "^(tenant-admin|tenant-member|auditor)$")]
     pub role: String,
 }
 
@@ -96,8 +102,15 @@ fn user_of(row: &AnyRow) -> Result<User, Problem> {
 const USER_COLUMNS: &str = "id, username, role, tenant_id, created_at";
 
 async fn user_by_id(db: &Db, id: &str) -> Result<User, Problem> {
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_one(db).await?;
-    user_of(&row)
+    find_user(db, id).await?.ok_or_else(|| Problem::not_found(format!("no user {id}")))
+}
+
+/// The user `id`, if there is one (a missing row is an answer, not an
+/// error to log).
+async fn find_user(db: &Db, id: &str) -> Result<Option<User>, Problem> {
+    let row =
+        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    row.as_ref().map(user_of).transpose()
 }
 
 /// argon2 is deliberately slow: it runs off the reactor, a few at a time.
@@ -254,6 +267,7 @@ pub async fn change_password(
 pub struct PasswordReset {
     /// The user's new password (at least 12 characters); tell it to them
     /// by a channel of your own.
+    #[schema(min_length = 12)]
     pub new: String,
 }
 
@@ -261,7 +275,7 @@ pub struct PasswordReset {
 /// any other user, a tenant admin the other users of their tenant; 404
 /// for anyone else's (no telling who exists).
 async fn managed_user(db: &Db, caller: &Caller, id: &str) -> Result<User, Problem> {
-    let user = user_by_id(db, id).await.ok().filter(|u| match &u.tenant_id {
+    let user = find_user(db, id).await?.filter(|u| match &u.tenant_id {
         Some(t) => caller.can_manage_tenant(t),
         None => caller.role == Role::PlatformAdmin,
     });
@@ -415,7 +429,7 @@ pub async fn delete_tenant_user(
     if !caller.can_manage_tenant(&tenant) {
         return Err(Problem::forbidden("only a tenant admin of this tenant (or a platform admin) removes users"));
     }
-    let found = user_by_id(&state.db, &user).await.ok().filter(|u| u.tenant_id.as_deref() == Some(tenant.as_str()));
+    let found = find_user(&state.db, &user).await?.filter(|u| u.tenant_id.as_deref() == Some(tenant.as_str()));
     let Some(found) = found else {
         return Err(Problem::not_found(format!("tenant {tenant} has no user {user}")));
     };

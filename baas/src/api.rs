@@ -270,6 +270,33 @@ mod tests {
         assert!(committed == now, "console/src/api/openapi.json differs from the API: run `make console-api`");
     }
 
+    /// Every `pattern` in the document is one of `names`' rules (which a
+    /// test holds to the checks the routes make), so the document never
+    /// promises a shape the routes refuse or refuse one they take.
+    #[test]
+    fn the_document_states_only_the_patterns_the_routes_check() {
+        fn walk(v: &serde_json::Value, found: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    if let Some(serde_json::Value::String(p)) = m.get("pattern") {
+                        found.push(p.clone());
+                    }
+                    m.values().for_each(|v| walk(v, found));
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        walk(&serde_json::to_value(ApiDoc::openapi()).unwrap(), &mut found);
+        assert!(found.len() >= 8, "{found:?}");
+        for p in &found {
+            let known =
+                crate::names::PATTERNS.contains(&p.as_str()) || p == crate::role::TENANT_ROLE_PATTERN || p == "^/";
+            assert!(known, "{p} is no rule of names.rs or role.rs");
+        }
+    }
+
     #[test]
     fn operation_ids_are_unique() {
         let doc = ApiDoc::openapi();

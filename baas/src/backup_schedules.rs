@@ -25,8 +25,10 @@ pub const BY: &str = "schedule";
 #[serde(deny_unknown_fields)]
 pub struct NewSchedule {
     /// Minutes between backups (1–10080, a week).
+    #[schema(minimum = 1, maximum = 10080)]
     pub every_minutes: i64,
     /// Verified scheduled backups kept (1–100); older ones are pruned.
+    #[schema(minimum = 1, maximum = 100)]
     pub keep: i64,
     /// The node backed up (default: the chain's first peer).
     pub node: Option<String>,

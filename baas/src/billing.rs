@@ -105,7 +105,8 @@ impl Month {
         let bad = || format!("month: {s:?} is not YYYY-MM");
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
         let (year, month) = (y.parse::<i32>().map_err(|_| bad())?, m.parse::<u8>().map_err(|_| bad())?);
-        if y.len() != 4 || m.len() != 2 || !(1..=12).contains(&month) {
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if y.len() != 4 || m.len() != 2 || !digits(y) || !digits(m) || !(1..=12).contains(&month) {
             return Err(bad());
         }
         Ok(Month { year, month })
@@ -328,6 +329,7 @@ async fn billing_reader(db: &Db, caller: &Caller, tenant: &str) -> Result<(), Pr
 #[into_params(parameter_in = Query)]
 pub struct UsageQuery {
     /// YYYY-MM (default: this month).
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: Option<String>,
 }
 
@@ -350,7 +352,8 @@ pub async fn usage(
 }
 
 #[utoipa::path(get, path = "/api/tenants/{tenant}/invoices/{month}", tag = "billing", security(("bearer" = [])),
-    params(("tenant" = String, Path, description = "tenant id"), ("month" = String, Path, description = "YYYY-MM")),
+    params(("tenant" = String, Path, description = "tenant id"),
+           ("month" = String, Path, description = "YYYY-MM", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")),
     responses((status = 200, body = Invoice), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get_invoice(
@@ -455,6 +458,8 @@ pub async fn put_plan(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPlan {
+    /// A plan's name (GET /api/plans).
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub plan: String,
 }
 

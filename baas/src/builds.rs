@@ -27,8 +27,10 @@ pub const BUNDLED: &str = "bundled";
 #[serde(deny_unknown_fields)]
 pub struct NewBuild {
     /// A name for the build (letters, digits, '.', '-', '_'), e.g. "0.2.0".
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub version: String,
     /// Absolute path of the weft-node executable on the BaaS host.
+    #[schema(min_length = 1, pattern = "^/")]
     pub path: String,
 }
 

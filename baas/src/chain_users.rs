@@ -53,6 +53,7 @@ pub struct ChainUser {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Enrollment {
     /// The certificate's common name: 1–64 letters, digits, '.', '_', '-'.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub name: String,
     /// The org to enroll in (default: the chain's first).
     #[serde(default)]
@@ -64,6 +65,7 @@ pub struct Enrollment {
     #[serde(default)]
     pub custody: Option<String>,
     /// Certificate validity in days (default 365, at most 3650).
+    #[schema(minimum = 1, maximum = 3650)]
     #[serde(default)]
     pub days: Option<i64>,
 }

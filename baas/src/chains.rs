@@ -42,6 +42,7 @@ pub struct Chain {
 pub struct NewChain {
     /// 1–64 lower-case letters, digits and '-'; unique among the tenant's
     /// chains.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9-]{1,64}$")]
     pub name: String,
     /// A template name from GET /api/templates.
     pub template: String,

@@ -30,14 +30,18 @@ const APPLY_TIMEOUT: Duration = Duration::from_secs(60);
 #[serde(deny_unknown_fields)]
 pub struct BatchSettings {
     /// Transactions per block at most (1–10000).
+    #[schema(minimum = 1, maximum = 10000)]
     pub max_message_count: Option<u32>,
     /// A block is cut before it grows past this many bytes (1 KiB–16 MiB).
+    #[schema(minimum = 1024, maximum = 16777216)]
     pub preferred_max_bytes: Option<u32>,
     /// A transaction larger than this is refused (1 KiB–16 MiB, at least
     /// preferred_max_bytes).
+    #[schema(minimum = 1024, maximum = 16777216)]
     pub absolute_max_bytes: Option<u32>,
     /// Milliseconds an orderer waits for more transactions before it cuts
     /// a block (10–60000).
+    #[schema(minimum = 10, maximum = 60000)]
     pub batch_timeout_ms: Option<u64>,
 }
 

@@ -90,4 +90,66 @@ mod tests {
         let days: Days = serde_json::from_value(v).unwrap();
         assert_eq!(days.days, 198);
     }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            prop_oneof![Just(198.0), Just(-0.0), Just(9_007_199_254_740_993.0), Just(1e300)]
+                .prop_map(serde_json::Value::from),
+            ".{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                prop::collection::btree_map(".{0,6}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any JSON document: the normalisation ends, changes only numbers
+        /// (each to the same value), and leaves nothing to change again.
+        #[test]
+        fn normalising_any_document_is_safe_and_settles(value in json()) {
+            let mut normalised = value.clone();
+            integral_numbers(&mut normalised);
+            proptest::prop_assert!(!integral_numbers(&mut normalised.clone()), "settled");
+            fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+                use serde_json::Value::*;
+                match (a, b) {
+                    (Number(x), Number(y)) => x.as_f64() == y.as_f64() || x.as_f64().zip(y.as_f64()).is_some_and(|(p, q)| p.is_nan() && q.is_nan()),
+                    (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+                    (Object(x), Object(y)) => x.len() == y.len() && x.iter().zip(y).all(|((k, p), (l, q))| k == l && same(p, q)),
+                    _ => a == b,
+                }
+            }
+            proptest::prop_assert!(same(&value, &normalised), "{value} became {normalised}");
+        }
+
+        /// Any bytes as a body, through the extractor the routes use:
+        /// taken, or refused as a 400 problem — never a panic or a 500.
+        #[test]
+        fn any_body_is_taken_or_refused_with_a_400(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            document in json(),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let shaped = serde_json::json!({"name": "x", "template": "t", "tenant_id": document.clone()});
+            for body in [bytes.clone(), serde_json::to_vec(&document).unwrap(), serde_json::to_vec(&shaped).unwrap()] {
+                let request = Request::builder()
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(body))
+                    .unwrap();
+                match runtime.block_on(ApiJson::<crate::chains::NewChain>::from_request(request, &())) {
+                    Ok(ApiJson(chain)) => proptest::prop_assert!(chain.name.len() < 256),
+                    Err(problem) => proptest::prop_assert_eq!(problem.status, 400, "{}", problem.detail),
+                }
+            }
+        }
+    }
 }

@@ -440,6 +440,7 @@ pub async fn remove(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewOrg {
     /// The org's id (its MSP id in policies): letters, digits, '-', '_'.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub org: String,
 }
 

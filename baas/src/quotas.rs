@@ -18,16 +18,22 @@ use crate::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Quota {
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub max_chains: i64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub max_nodes: i64,
     /// Cores, summed over the tenant's nodes.
+    #[schema(minimum = 0, maximum = 1000000000)]
     pub max_cpu: f64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub max_memory_mb: i64,
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub max_disk_gb: i64,
     /// Valid transactions a month over all the tenant's chains (as the
     /// meter counts them); absent: no limit. Past it, REST submits are
     /// refused with 429 until the month ends.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1099511627776_i64)]
     pub max_tx_per_month: Option<i64>,
 }
 

@@ -32,6 +32,10 @@ impl Role {
     }
 }
 
+/// The roles a tenant's user may be given, as the OpenAPI document's
+/// pattern (utoipa takes a literal: `NewUser` repeats it).
+pub const TENANT_ROLE_PATTERN: &str = "^(tenant-admin|tenant-member|auditor)$";
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -75,6 +79,15 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tenant_role_pattern_is_the_tenant_roles() {
+        let re = regex::Regex::new(super::TENANT_ROLE_PATTERN).unwrap();
+        for role in [Role::PlatformAdmin, Role::TenantAdmin, Role::TenantMember, Role::Auditor] {
+            assert_eq!(re.is_match(role.as_str()), role != Role::PlatformAdmin, "{}", role.as_str());
+        }
+        assert!(!re.is_match("auditor\n") && !re.is_match("Auditor") && !re.is_match(""));
+    }
 
     fn caller(role: Role, tenant: Option<&str>) -> Caller {
         Caller { user_id: "u".into(), username: "u".into(), role, tenant_id: tenant.map(str::to_string), bound: None }

@@ -72,8 +72,10 @@ pub struct TokenInfo {
 
 /// A token's name, checked.
 pub fn name(raw: &str) -> Result<&str, Problem> {
+    // The limit is on what was sent (as the OpenAPI schema states it, in
+    // characters), before trimming.
     let name = raw.trim();
-    if name.is_empty() || name.len() > 64 {
+    if name.is_empty() || raw.chars().count() > 64 {
         return Err(Problem::unprocessable("name: give the token a name of 1–64 characters"));
     }
     Ok(name)

@@ -37,6 +37,7 @@ pub struct UpgradeRequest {
     /// server's own.
     pub build: String,
     /// Seconds each node gets to pass its health gate (default 60, 5–600).
+    #[schema(minimum = 5, maximum = 600)]
     pub gate_secs: Option<u64>,
 }
 

@@ -38,6 +38,7 @@ pub struct NewWebhook {
     /// Where alarms are POSTed: http://… or https://… (its certificate
     /// checked against the machine's CAs and the server's
     /// --webhook-ca-file).
+    #[schema(min_length = 1, max_length = 2000)]
     pub url: String,
 }
 

@@ -1585,6 +1585,7 @@ export interface components {
             name: string;
         };
         NewUser: {
+            /** @description At least 12 characters. */
             password: string;
             /** @description tenant-admin, tenant-member or auditor. */
             role: string;
@@ -1666,6 +1667,7 @@ export interface components {
         };
         PasswordChange: {
             current: string;
+            /** @description At least 12 characters. */
             new: string;
         };
         PasswordReset: {
@@ -1872,6 +1874,7 @@ export interface components {
             name: string;
         };
         TenantPlan: {
+            /** @description A plan's name (GET /api/plans). */
             plan: string;
         };
         TestDelivery: {
