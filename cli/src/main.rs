@@ -11,6 +11,7 @@ mod lifecycle_cmd;
 mod membership;
 mod network;
 mod node;
+mod node_channel;
 mod output;
 mod profile;
 mod tx;

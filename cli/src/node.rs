@@ -46,9 +46,12 @@ pub enum NodeCommand {
         #[command(flatten)]
         profile: Profile,
     },
+    /// The channels the node serves (list, info).
+    #[command(subcommand)]
+    Channel(crate::node_channel::ChannelCommand),
 }
 
-fn status_err(s: tonic::Status) -> anyhow::Error {
+pub(crate) fn status_err(s: tonic::Status) -> anyhow::Error {
     anyhow!("{} ({:?})", s.message(), s.code())
 }
 
@@ -164,6 +167,7 @@ pub async fn run(cmd: NodeCommand, output: Output) -> Result<()> {
             println!("{node}: draining");
             Ok(())
         }
+        NodeCommand::Channel(cmd) => crate::node_channel::run(cmd, output).await,
         NodeCommand::Shutdown { node, profile } => {
             let loaded = profile.load()?;
             let mut c = crate::admin::client(&loaded, crate::admin::find(&loaded, &node)?)?;

@@ -19,6 +19,27 @@ fn deploy_asset_transfer(net: &Net) {
     assert!(list.contains("\"asset-transfer\"") && list.contains("\"1.0\""), "{list}");
 }
 
+/// `weft node channel list|info`: the node's one channel with its height,
+/// its roles there and the contract; an unknown channel is named back.
+fn channels_over_admin(net: &Net) {
+    let node = net.manifest.nodes[0].id.clone();
+    let channel = net.manifest.channel.clone();
+    let list = net.weft_ok(&["--output", "json", "node", "channel", "list", &node]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["channel"], channel.as_str(), "{list}");
+    assert_eq!(list[0]["roles"], serde_json::json!(["peer", "orderer"]), "{list}");
+    assert_eq!(list[0]["consensus_type"], "solo", "{list}");
+    assert!(list[0]["height"].as_u64().unwrap() >= 2, "genesis and the deployment: {list}");
+    let info = net.weft_ok(&["--output", "json", "node", "channel", "info", &node, &channel]);
+    let info: serde_json::Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["orgs"], serde_json::json!(["Org1"]), "{info}");
+    assert_eq!(info["contracts"][0]["name"], "asset-transfer", "{info}");
+    assert_eq!(info["consensus"]["engine"], "solo", "{info}");
+    let (ok, _, err) = net.weft(&["node", "channel", "info", &node, "nope"]);
+    assert!(!ok && err.contains("no channel \"nope\"") && err.contains(&channel), "{err}");
+}
+
 fn call(function: &str, args: &[&str]) -> Call {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     Call::new("asset-transfer", function, &args)
@@ -33,6 +54,7 @@ async fn solo_network_end_to_end() {
     let net = Net::init("solo-1");
     net.up();
     deploy_asset_transfer(&net);
+    channels_over_admin(&net);
     let gw = net.gateway("Org1");
 
     // (a) create, transfer, read; commit status and events.
