@@ -136,7 +136,7 @@ pub fn seal_plain_org_keys(chain_dir: &Path, seal: &ChainSeal) -> anyhow::Result
     let manifest = weft_provision::Manifest::load(chain_dir)?;
     let mut sealed = 0;
     for org in &manifest.orgs {
-        for rel in [&org.ca_key, &org.admin_key, &org.client_key] {
+        for rel in org.private_keys() {
             if chain_dir.join(rel).exists() && weft_provision::seal_in_place(chain_dir, rel, seal)? {
                 sealed += 1;
             }

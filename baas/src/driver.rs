@@ -29,7 +29,7 @@ pub struct LocalDriver {
     pub cgroup_mount: PathBuf,
     /// Seals every org's CA, admin and client keys in the chains'
     /// directories.
-    pub master_key: Arc<MasterKey>,
+    master_key: Arc<MasterKey>,
 }
 
 impl LocalDriver {
@@ -167,7 +167,7 @@ mod tests {
         let driver = LocalDriver::new(data.path(), None, PathBuf::from("/nonexistent"), master.clone());
         driver.seal_plain_keys().unwrap();
         let org = &manifest.orgs[0];
-        for rel in [&org.ca_key, &org.admin_key, &org.client_key] {
+        for rel in org.private_keys() {
             assert!(weft_provision::is_sealed(&chain_dir.join(rel)), "{}", rel.display());
         }
         let net = driver.network("old").unwrap();

@@ -34,9 +34,11 @@ pub const LOGIN_PATTERN: &str = "^[A-Za-z0-9._-]{1,64}(@[a-z0-9-]{1,64})?$";
 /// Org and contract ids (`weft_provision::valid_id`).
 pub const ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
 pub const MONTH_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+/// An absolute path on the BaaS host (`Path::is_absolute`).
+pub const ABSOLUTE_PATH_PATTERN: &str = "^/";
 /// Every pattern the OpenAPI document may carry.
-pub const PATTERNS: [&str; 6] =
-    [SLUG_PATTERN, WORD_PATTERN, USERNAME_PATTERN, LOGIN_PATTERN, ID_PATTERN, MONTH_PATTERN];
+pub const PATTERNS: [&str; 7] =
+    [SLUG_PATTERN, WORD_PATTERN, USERNAME_PATTERN, LOGIN_PATTERN, ID_PATTERN, MONTH_PATTERN, ABSOLUTE_PATH_PATTERN];
 
 /// The name a tenant's user signs in with: `person@tenant`.
 pub fn qualified(person: &str, tenant: &str) -> String {
@@ -80,6 +82,9 @@ mod tests {
                 Some((person, tenant)) => word(person, 3) && slug(tenant),
             };
             assert_eq!(re(USERNAME_PATTERN).is_match(s), user, "username {s:?}");
+        }
+        for p in ["/usr/bin/weft-node", "/", "bin/weft-node", "", " /x", "./x"] {
+            assert_eq!(re(ABSOLUTE_PATH_PATTERN).is_match(p), std::path::Path::new(p).is_absolute(), "{p:?}");
         }
         for m in ["2026-01", "2026-12", "0001-09"] {
             assert!(re(MONTH_PATTERN).is_match(m) && crate::billing::Month::parse(m).is_ok(), "{m}");

@@ -279,7 +279,7 @@ fn org_keys_are_sealed(chain_dir: &std::path::Path) {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let manifest = weft_provision::Manifest::load(chain_dir).unwrap();
     for org in &manifest.orgs {
-        for rel in [&org.ca_key, &org.admin_key, &org.client_key] {
+        for rel in org.private_keys() {
             let path = chain_dir.join(rel);
             let text = std::fs::read_to_string(&path).unwrap();
             assert!(weft_provision::is_sealed(&path) && !text.contains("BEGIN PRIVATE KEY"), "{}", path.display());

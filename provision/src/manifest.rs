@@ -24,6 +24,14 @@ pub struct ManifestOrg {
     pub client_key: PathBuf,
 }
 
+impl ManifestOrg {
+    /// The org's private keys (CA, admin, client): what a service keeping
+    /// the directory seals.
+    pub fn private_keys(&self) -> [&PathBuf; 3] {
+        [&self.ca_key, &self.admin_key, &self.client_key]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestNode {

@@ -6,7 +6,7 @@
 //! opens, and only at the place it was written for: a sealed CA key copied
 //! over an admin key does not open.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use weft_identity::SigningKeyPair;
@@ -47,22 +47,36 @@ pub fn write_key(
     write_secret(&base.join(rel), text.as_bytes())
 }
 
+/// A key file as found: plain PEM, or the bytes of a sealed block.
+enum KeyFile {
+    Plain(String),
+    Sealed(Vec<u8>),
+}
+
+fn load(path: &Path) -> Result<KeyFile, ProvisionError> {
+    let text = read_to_string(path)?;
+    let bad = |message: String| ProvisionError::Parse { path: path.to_path_buf(), message };
+    let parsed = pem::parse(&text).map_err(|e| bad(format!("not a PEM private key: {e}")))?;
+    match parsed.tag() {
+        PLAIN_TAG => Ok(KeyFile::Plain(text)),
+        SEALED_TAG => Ok(KeyFile::Sealed(parsed.into_contents())),
+        other => Err(bad(format!("expected a PRIVATE KEY or {SEALED_TAG}, found {other}"))),
+    }
+}
+
 /// The key at `base/rel`, plain or sealed (then opened with `seal`).
 pub fn read_key(base: &Path, rel: &Path, seal: Option<&dyn KeySeal>) -> Result<SigningKeyPair, ProvisionError> {
     let path = base.join(rel);
-    let text = read_to_string(&path)?;
     let bad = |message: String| ProvisionError::Parse { path: path.clone(), message };
-    let parsed = pem::parse(&text).map_err(|e| bad(format!("not a PEM private key: {e}")))?;
-    let plain = match parsed.tag() {
-        PLAIN_TAG => text,
-        SEALED_TAG => {
+    let plain = match load(&path)? {
+        KeyFile::Plain(text) => text,
+        KeyFile::Sealed(bytes) => {
             let seal = seal.ok_or_else(|| {
                 bad("the key is sealed by the BaaS that keeps this chain (its master key); use it through that BaaS".into())
             })?;
-            let bytes = seal.open(parsed.contents(), &place(rel)).map_err(bad)?;
+            let bytes = seal.open(&bytes, &place(rel)).map_err(bad)?;
             String::from_utf8(bytes).map_err(|_| bad("the sealed key opened to something that is not PEM".into()))?
         }
-        other => return Err(bad(format!("expected a PRIVATE KEY or {SEALED_TAG}, found {other}"))),
     };
     SigningKeyPair::from_pkcs8_pem(&plain).map_err(|e| bad(e.to_string()))
 }
@@ -71,29 +85,27 @@ pub fn read_key(base: &Path, rel: &Path, seal: Option<&dyn KeySeal>) -> Result<S
 /// widening its mode); `Ok(true)` if it was plain. For directories made
 /// before keys were sealed.
 pub fn seal_in_place(base: &Path, rel: &Path, seal: &dyn KeySeal) -> Result<bool, ProvisionError> {
-    let path: PathBuf = base.join(rel);
-    let text = read_to_string(&path)?;
-    let parsed = pem::parse(&text).map_err(|e| ProvisionError::Parse { path: path.clone(), message: e.to_string() })?;
-    if parsed.tag() != PLAIN_TAG {
-        return Ok(false);
+    match load(&base.join(rel))? {
+        KeyFile::Sealed(_) => Ok(false),
+        KeyFile::Plain(text) => {
+            write_key(base, rel, &SigningKeyPair::from_pkcs8_pem(&text)?, Some(seal))?;
+            Ok(true)
+        }
     }
-    let key = SigningKeyPair::from_pkcs8_pem(&text)?;
-    write_key(base, rel, &key, Some(seal))?;
-    Ok(true)
 }
 
 /// Whether the file at `path` holds a sealed key.
 pub fn is_sealed(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| t.contains(&format!("BEGIN {SEALED_TAG}")))
+    matches!(load(path), Ok(KeyFile::Sealed(_)))
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     /// A seal for tests: XOR with a byte, the place appended and checked.
     #[derive(Debug)]
-    pub struct TestSeal(pub u8);
+    struct TestSeal(u8);
 
     impl KeySeal for TestSeal {
         fn seal(&self, plaintext: &[u8], place: &str) -> Vec<u8> {

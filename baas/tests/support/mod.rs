@@ -249,9 +249,9 @@ impl Scratch {
 /// org keys unsealed with the server's master key.
 pub fn network(data_dir: &std::path::Path, chain: &str) -> weft_sdk::network::NetworkDir {
     let master = weft_baas::custody::MasterKey::load_or_create(&data_dir.join("master.key")).unwrap();
-    let seal = weft_baas::custody::ChainSeal::new(std::sync::Arc::new(master), chain);
-    weft_sdk::network::NetworkDir::open_sealed(&data_dir.join("chains").join(chain), Some(std::sync::Arc::new(seal)))
-        .unwrap()
+    let driver =
+        weft_baas::driver::LocalDriver::new(data_dir, None, "/sys/fs/cgroup".into(), std::sync::Arc::new(master));
+    driver.network(chain).unwrap()
 }
 
 /// Polls the job until it finishes; returns its final record.
