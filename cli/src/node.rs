@@ -28,9 +28,13 @@ pub enum NodeCommand {
         #[command(flatten)]
         profile: Profile,
     },
-    /// Write a state snapshot at the current height into the node's data dir.
+    /// Write a state snapshot of a channel at its current height into the
+    /// node's data dir.
     Snapshot {
         node: String,
+        /// The channel; may be left out on a node that serves one.
+        #[arg(long)]
+        channel: Option<String>,
         #[command(flatten)]
         profile: Profile,
     },
@@ -142,10 +146,14 @@ pub async fn run(cmd: NodeCommand, output: Output) -> Result<()> {
             }
             Ok(())
         }
-        NodeCommand::Snapshot { node, profile } => {
+        NodeCommand::Snapshot { node, channel, profile } => {
             let loaded = profile.load()?;
             let mut c = crate::admin::client(&loaded, crate::admin::find(&loaded, &node)?)?;
-            let r = c.snapshot(SnapshotRequest {}).await.map_err(status_err)?.into_inner();
+            let r = c
+                .snapshot(SnapshotRequest { channel_id: channel.unwrap_or_default() })
+                .await
+                .map_err(status_err)?
+                .into_inner();
             match output {
                 Output::Json => println!(
                     "{}",

@@ -1,9 +1,12 @@
 //! `weft node channel …`: the channels a node serves, over its Admin
-//! service (Fabric's channel participation API: list, info).
+//! service (Fabric's channel participation API: join, list, info, leave).
 
 use anyhow::Result;
 use clap::Subcommand;
-use weft_proto::{ChannelInfoRequest, ChannelSummary, ListChannelsRequest};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use weft_proto::{ChannelInfoRequest, ChannelSummary, JoinChannelRequest, LeaveChannelRequest, ListChannelsRequest};
 
 use crate::output::Output;
 use crate::profile::Profile;
@@ -20,6 +23,37 @@ pub enum ChannelCommand {
     Info {
         node: String,
         channel: String,
+        #[command(flatten)]
+        profile: Profile,
+    },
+    /// Join the node to a channel from the channel's genesis block; it
+    /// serves the channel from now on, and after restarts.
+    Join {
+        node: String,
+        /// The channel's genesis block file (e.g. genesis.block of a
+        /// network directory).
+        #[arg(long, value_name = "FILE")]
+        block: PathBuf,
+        /// The node's roles in the channel (repeat, or comma-separated):
+        /// peer, orderer. Default: the roles the channel configuration
+        /// gives the node.
+        #[arg(long = "role", value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Start from a state snapshot fetched from another node of the
+        /// channel instead of replaying every block.
+        #[arg(long)]
+        from_snapshot: bool,
+        #[command(flatten)]
+        profile: Profile,
+    },
+    /// Stop serving a channel; a restart does not rejoin it.
+    Leave {
+        node: String,
+        channel: String,
+        /// Delete the channel's blocks, state and consensus log too
+        /// (without it, joining again goes on from them).
+        #[arg(long)]
+        remove_data: bool,
         #[command(flatten)]
         profile: Profile,
     },
@@ -45,6 +79,33 @@ fn summary_line(s: &ChannelSummary) -> String {
 
 pub async fn run(cmd: ChannelCommand, output: Output) -> Result<()> {
     match cmd {
+        ChannelCommand::Join { node, block, roles, from_snapshot, profile } => {
+            let bytes = std::fs::read(&block).with_context(|| format!("reading {}", block.display()))?;
+            let loaded = profile.load()?;
+            let mut c = crate::admin::client(&loaded, crate::admin::find(&loaded, &node)?)?;
+            let r = c
+                .join_channel(JoinChannelRequest { block: bytes, roles, from_snapshot })
+                .await
+                .map_err(crate::node::status_err)?
+                .into_inner();
+            let s = r.channel.unwrap_or_default();
+            match output {
+                Output::Json => println!("{}", summary_json(&s)),
+                Output::Text => println!("{node} joined {}", summary_line(&s)),
+            }
+        }
+        ChannelCommand::Leave { node, channel, remove_data, profile } => {
+            let loaded = profile.load()?;
+            let mut c = crate::admin::client(&loaded, crate::admin::find(&loaded, &node)?)?;
+            c.leave_channel(LeaveChannelRequest { channel_id: channel.clone(), remove_data })
+                .await
+                .map_err(crate::node::status_err)?;
+            match output {
+                Output::Json => println!("{}", serde_json::json!({ "left": channel, "data_removed": remove_data })),
+                Output::Text if remove_data => println!("{node} left {channel}; its data is removed"),
+                Output::Text => println!("{node} left {channel}; its data stays (joining again goes on from it)"),
+            }
+        }
         ChannelCommand::List { node, profile } => {
             let loaded = profile.load()?;
             let mut c = crate::admin::client(&loaded, crate::admin::find(&loaded, &node)?)?;

@@ -8,7 +8,7 @@ use rocksdb::{ColumnFamilyDescriptor, Options, DB};
 use weft_proto::ChannelId;
 
 use crate::channel::ChannelLedger;
-use crate::keys::ALL_CFS;
+use crate::keys::{channel_prefix, ALL_CFS};
 use crate::LedgerError;
 
 #[derive(Debug, Clone)]
@@ -56,6 +56,25 @@ impl Ledger {
         for name in ALL_CFS {
             let cf = self.db.cf_handle(name).expect("column family created on open");
             self.db.flush_cf(&cf)?;
+        }
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
+    /// Deletes every block, state entry and index entry of a channel (a
+    /// node that left it and asked for its data to go). Refused while the
+    /// channel is open.
+    pub fn remove_channel(&self, id: &ChannelId) -> Result<(), LedgerError> {
+        let _guard = self.claim(id)?;
+        let from = channel_prefix(id);
+        // Every key of the channel starts with `from`; `to` is the first
+        // key after all of them (ids are short, so the length byte never
+        // overflows and `from` never ends in 0xff).
+        let mut to = from.clone();
+        *to.last_mut().expect("the prefix holds the id's length") += 1;
+        for name in ALL_CFS {
+            let cf = self.db.cf_handle(name).expect("column family created on open");
+            self.db.delete_range_cf(&cf, &from, &to)?;
         }
         self.db.flush_wal(true)?;
         Ok(())

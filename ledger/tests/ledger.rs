@@ -199,6 +199,31 @@ fn channels_do_not_see_each_other() {
 }
 
 #[test]
+fn a_removed_channel_is_empty_and_its_neighbours_are_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(dir.path());
+    let ids = ["a", "ab", "b"].map(|c| ChannelId::new(c).unwrap());
+    for id in &ids {
+        let mut ch = ledger.channel(id).unwrap();
+        let write = ns_rwset("ns", vec![], &[("k", Some(id.as_str().as_bytes()))]);
+        let blk = new_block(0, &[], vec![envelope(id.as_str(), tx_id(b"x"), write)]);
+        ch.commit(&blk, None).unwrap();
+    }
+    let open_a = ledger.channel(&ids[0]).unwrap();
+    assert!(matches!(ledger.remove_channel(&ids[0]), Err(LedgerError::AlreadyOpen(_))), "not while open");
+    assert_eq!(open_a.height(), 1, "a refused removal changes nothing");
+    drop(open_a);
+    ledger.remove_channel(&ids[0]).unwrap();
+    let a = ledger.channel(&ids[0]).unwrap();
+    assert_eq!((a.height(), a.get_state("ns", "k").unwrap()), (0, None));
+    for id in &ids[1..] {
+        let ch = ledger.channel(id).unwrap();
+        assert_eq!(ch.height(), 1, "{id}");
+        assert_eq!(ch.get_state("ns", "k").unwrap().unwrap().value, id.as_str().as_bytes(), "{id}");
+    }
+}
+
+#[test]
 fn corrupted_database_file_is_a_typed_error_and_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     {

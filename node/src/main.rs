@@ -124,18 +124,20 @@ async fn serve(config: weft_provision::NodeConfig, log: LogControl) -> anyhow::R
         node = %core.config.node_id,
         grpc = %grpc_addr,
         metrics = %metrics_addr,
-        roles = ?core.config.roles,
+        channels = %core.served_names(),
         cpu = core.config.resources.cpu,
         memory_mb = core.config.resources.memory_mb,
-        height = core.chain.height(),
         "weft-node serving"
     );
     weft_node::grpc::serve(core.clone(), grpc, stopped(&core)).await?;
-    if let Some(o) = &core.ordering {
-        o.drain().await;
+    for channel in core.channels() {
+        if let Some(o) = &channel.ordering {
+            o.drain().await;
+        }
+        tracing::info!(channel = %channel.id, height = channel.chain.height(), "channel stopped");
     }
     let _ = metrics_task.await;
-    tracing::info!(height = core.chain.height(), "weft-node stopped");
+    tracing::info!("weft-node stopped");
     match core.fatal.get() {
         Some(why) => Err(anyhow::anyhow!("{why}")),
         None => Ok(()),

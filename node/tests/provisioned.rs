@@ -39,6 +39,7 @@ struct Solo1 {
     endorser: Endorser,
     code: CodeHash,
     client: ClientIdentity,
+    channel: String,
 }
 
 impl Solo1 {
@@ -49,8 +50,9 @@ impl Solo1 {
         init(&template, dir.path(), &InitOptions { base_port: None, ..Default::default() }).unwrap();
         let manifest = Manifest::load(dir.path()).unwrap();
         let config = NodeConfig::load(&dir.path().join(&manifest.nodes[0].config)).unwrap();
-        let genesis = Block::decode(std::fs::read(&config.genesis_block).unwrap().as_slice()).unwrap();
+        let genesis = Block::decode(std::fs::read(config.genesis_block.as_ref().unwrap()).unwrap().as_slice()).unwrap();
         let channel_config = read_genesis_config(&genesis).unwrap();
+        let channel = channel_config.channel_id.clone();
         let runtime = Arc::new(Runtime::new(Limits::default()).unwrap());
         let code = runtime.install(weft_contract_wasm::ASSET_TRANSFER).unwrap();
         let endorser = Endorser {
@@ -80,6 +82,7 @@ impl Solo1 {
             endorser,
             code,
             client,
+            channel,
         };
         node.open();
         node
@@ -92,7 +95,7 @@ impl Solo1 {
         let ledger = Ledger::open(&self.config.data_dir, LedgerOptions::default()).unwrap();
         let mut rules = ChannelRules::from_config(&self.channel_config).unwrap();
         rules.deploy("asset-transfer", None); // the channel's default: MAJORITY(peer)
-        let channel = ledger.channel(&ChannelId::new(self.config.channel.clone()).unwrap()).unwrap();
+        let channel = ledger.channel(&ChannelId::new(self.channel.clone()).unwrap()).unwrap();
         self.committer = Some(Committer::open(channel, &self.genesis, rules, self.endorser.runtime.clone()).unwrap());
         self.ledger = Some(ledger);
     }
@@ -103,7 +106,7 @@ impl Solo1 {
 
     fn transaction(&mut self, function: &str, args: &[&str]) -> Result<(weft_proto::TxId, Vec<u8>), EndorseError> {
         let request = NewProposal {
-            channel: self.config.channel.clone(),
+            channel: self.channel.clone(),
             contract: "asset-transfer".into(),
             function: function.into(),
             args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
@@ -112,7 +115,7 @@ impl Solo1 {
         let proposal = propose(&self.client, &request);
         let committer = self.committer.as_ref().unwrap();
         let ctx = EndorseContext {
-            channel_id: &self.config.channel,
+            channel_id: &self.channel,
             membership: &committer.rules().membership,
             channel_orgs: &committer.rules().orgs,
             lifecycle_policy: &committer.rules().lifecycle,
@@ -239,7 +242,7 @@ impl Solo1 {
             .collect();
         let request = weft_proto::DeployRequest { definition_bytes: definition, code: code.to_vec(), approvals };
         let call = NewProposal {
-            channel: self.config.channel.clone(),
+            channel: self.channel.clone(),
             contract: "_lifecycle".into(),
             function: "deploy".into(),
             args: vec![request.encode_to_vec()],
@@ -252,7 +255,7 @@ impl Solo1 {
         let committer = self.committer.as_ref().unwrap();
         let rules = committer.rules();
         let ctx = EndorseContext {
-            channel_id: &self.config.channel,
+            channel_id: &self.channel,
             membership: &rules.membership,
             channel_orgs: &rules.orgs,
             lifecycle_policy: &rules.lifecycle,

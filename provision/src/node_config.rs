@@ -25,11 +25,18 @@ pub struct Listen {
 pub struct NodeConfig {
     pub node_id: String,
     pub org_id: String,
+    /// The node's roles in `channel` (channels joined over Admin name
+    /// their own).
     pub roles: Vec<NodeRoleName>,
-    pub channel: String,
-    /// Ledger and consensus state.
+    /// A channel to serve from the start, from `genesis_block`. Without
+    /// one the node starts with no channel (or the channels it joined
+    /// before) and is joined to channels over Admin (`JoinChannel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Ledger and consensus state, and the channels joined.
     pub data_dir: PathBuf,
-    pub genesis_block: PathBuf,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis_block: Option<PathBuf>,
     /// The node's Ed25519 key (PKCS#8 PEM): signs endorsements and blocks and
     /// is its TLS and libp2p key.
     pub key: PathBuf,
@@ -79,8 +86,18 @@ impl NodeConfig {
         let used = crate::env_override::apply(&mut value, lookup).map_err(parse_err)?;
         let mut config: NodeConfig = value.try_into().map_err(|e: toml::de::Error| parse_err(e.to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut config.data_dir, &mut config.genesis_block, &mut config.key, &mut config.certificate] {
+        for p in [&mut config.data_dir, &mut config.key, &mut config.certificate] {
             *p = resolve(base, p);
+        }
+        if let Some(p) = &mut config.genesis_block {
+            *p = resolve(base, p);
+        }
+        if config.channel.is_some() != config.genesis_block.is_some() {
+            return Err(parse_err(
+                "`channel` and `genesis_block` go together: name both to serve a channel from the start, or \
+                 neither to join channels over Admin"
+                    .into(),
+            ));
         }
         for p in &mut config.ca_certificates {
             *p = resolve(base, p);

@@ -72,7 +72,7 @@ fn init_writes_a_network_a_node_can_start_from() {
         assert_eq!(read_cert_pem(&cfg.certificate).unwrap(), node.certificate_der);
         let key = SigningKeyPair::from_pkcs8_pem(&std::fs::read_to_string(&cfg.key).unwrap()).unwrap();
         assert_eq!(key.public_key(), membership.validate(&identity, now()).unwrap().public_key);
-        assert!(cfg.genesis_block.exists() && cfg.ca_certificates.iter().all(|c| c.exists()));
+        assert!(cfg.genesis_block.as_ref().unwrap().exists() && cfg.ca_certificates.iter().all(|c| c.exists()));
         assert_eq!(cfg.ca_certificates.len(), 3, "TLS trusts every org's CA");
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&cfg.key).unwrap().permissions().mode() & 0o777, 0o600);

@@ -151,7 +151,12 @@ impl NetworkDir {
     /// its data directory, height, state hash). Large states take a while.
     pub async fn snapshot(&self, node: &ManifestNode) -> Result<weft_proto::SnapshotResponse, String> {
         let mut c = self.admin_client(node)?;
-        match tokio::time::timeout(SNAPSHOT_TIMEOUT, c.snapshot(weft_proto::SnapshotRequest {})).await {
+        match tokio::time::timeout(
+            SNAPSHOT_TIMEOUT,
+            c.snapshot(weft_proto::SnapshotRequest { channel_id: self.manifest.channel.clone() }),
+        )
+        .await
+        {
             Err(_) => Err(format!("{} wrote no snapshot within {} s", node.grpc, SNAPSHOT_TIMEOUT.as_secs())),
             Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
             Ok(Ok(r)) => Ok(r.into_inner()),

@@ -118,7 +118,7 @@ async fn two_orgs_policy_and_a_peer_killed_mid_load() {
         assert!(asset.is_ok(), "acknowledged {id} missing on the restarted peer: {asset:?}");
     }
     // Same world state on both peers: snapshots at the same height hash alike.
-    let s1 = net.admin(peers[0]).snapshot(weft_proto::SnapshotRequest {}).await.unwrap().into_inner();
-    let s2 = net.admin(peers[1]).snapshot(weft_proto::SnapshotRequest {}).await.unwrap().into_inner();
+    let s1 = net.admin(peers[0]).snapshot(weft_proto::SnapshotRequest::default()).await.unwrap().into_inner();
+    let s2 = net.admin(peers[1]).snapshot(weft_proto::SnapshotRequest::default()).await.unwrap().into_inner();
     assert_eq!((s1.height, &s1.state_hash), (s2.height, &s2.state_hash));
 }

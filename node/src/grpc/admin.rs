@@ -1,5 +1,6 @@
-//! Admin: status, channels, health, log level, snapshot, drain, shutdown — for the
-//! node org's admins only (by TLS client certificate).
+//! Admin: status, channel participation (join, list, info, leave), health,
+//! log level, snapshot, drain, shutdown — for the node org's admins only
+//! (by TLS client certificate).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -7,15 +8,20 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use weft_proto::admin_server::Admin;
 use weft_proto::{
-    ChannelInfoRequest, ChannelInfoResponse, ChannelSummary, ConsensusStatus, ConsensusType, DeployedContract,
-    DrainRequest, DrainResponse, HealthRequest, HealthResponse, ListChannelsRequest, ListChannelsResponse, NodeRole,
-    PeerStatus, SetLogLevelRequest, SetLogLevelResponse, ShutdownRequest, ShutdownResponse, SnapshotRequest,
-    SnapshotResponse, StatusRequest, StatusResponse,
+    Block, ChannelInfoRequest, ChannelInfoResponse, ChannelSummary, ConsensusStatus, ConsensusType, DeployedContract,
+    DrainRequest, DrainResponse, HealthRequest, HealthResponse, JoinChannelRequest, JoinChannelResponse,
+    LeaveChannelRequest, LeaveChannelResponse, ListChannelsRequest, ListChannelsResponse, PeerStatus,
+    SetLogLevelRequest, SetLogLevelResponse, ShutdownRequest, ShutdownResponse, SnapshotRequest, SnapshotResponse,
+    StatusRequest, StatusResponse,
 };
 
-use super::auth::require_admin;
+use prost::Message;
+use weft_provision::NodeRoleName;
+
+use super::auth::{require_admin, served};
 use super::now_unix;
-use crate::run::NodeCore;
+use crate::run::served::ServedChannel;
+use crate::run::{JoinError, LeaveError, NodeCore};
 
 pub struct AdminService {
     pub core: Arc<NodeCore>,
@@ -23,31 +29,43 @@ pub struct AdminService {
 
 impl AdminService {
     fn check<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        let view = self.core.chain.view();
-        require_admin(request, &self.core.config.org_id, &view.rules.membership, now_unix())
+        require_admin(request, &self.core.config.org_id, &self.core.admin_memberships(), now_unix())
     }
 }
 
-/// A channel in a line: height, this node's roles in its configuration,
-/// consensus type, configuration sequence.
-fn summary(core: &NodeCore) -> ChannelSummary {
-    let view = core.chain.view();
-    let config = &view.rules.config;
-    let roles = config
-        .nodes
+/// The channel Status reports: node.toml's if it is served, else the
+/// first one.
+fn primary(core: &NodeCore) -> Option<Arc<ServedChannel>> {
+    core.config.channel.as_deref().and_then(|c| core.channel(c)).or_else(|| core.channels().into_iter().next())
+}
+
+fn role_names(roles: &[NodeRoleName]) -> Vec<String> {
+    roles
         .iter()
-        .find(|n| n.node_id == core.config.node_id)
-        .map(|n| {
-            n.roles
-                .iter()
-                .filter_map(|r| match NodeRole::try_from(*r) {
-                    Ok(NodeRole::Peer) => Some("peer".to_string()),
-                    Ok(NodeRole::Orderer) => Some("orderer".to_string()),
-                    _ => None,
-                })
-                .collect()
+        .map(|r| match r {
+            NodeRoleName::Peer => "peer".to_string(),
+            NodeRoleName::Orderer => "orderer".to_string(),
         })
-        .unwrap_or_default();
+        .collect()
+}
+
+fn parse_roles(names: &[String]) -> Result<Vec<NodeRoleName>, Status> {
+    names
+        .iter()
+        .map(|n| match n.trim().to_ascii_lowercase().as_str() {
+            "peer" => Ok(NodeRoleName::Peer),
+            "orderer" => Ok(NodeRoleName::Orderer),
+            other => Err(Status::invalid_argument(format!("role {other:?}: use \"peer\" or \"orderer\""))),
+        })
+        .collect()
+}
+
+/// A channel in a line: height, the roles this node serves it in,
+/// consensus type, configuration sequence.
+fn summary(channel: &ServedChannel) -> ChannelSummary {
+    let view = channel.chain.view();
+    let config = &view.rules.config;
+    let roles = role_names(&channel.roles);
     let consensus_type = match config.consensus.map(|c| ConsensusType::try_from(c.r#type)) {
         Some(Ok(ConsensusType::Raft)) => "raft",
         Some(Ok(ConsensusType::Pbft)) => "pbft",
@@ -55,7 +73,7 @@ fn summary(core: &NodeCore) -> ChannelSummary {
     };
     ChannelSummary {
         channel_id: view.rules.channel_id.clone(),
-        height: core.chain.height(),
+        height: channel.chain.height(),
         roles,
         consensus_type: consensus_type.into(),
         config_sequence: view.rules.config_sequence,
@@ -63,9 +81,9 @@ fn summary(core: &NodeCore) -> ChannelSummary {
 }
 
 /// The channel as this node sees it: what Status and ChannelInfo say of it.
-async fn channel_info(core: &NodeCore) -> ChannelInfoResponse {
-    let view = core.chain.view();
-    let consensus = match &core.ordering {
+async fn channel_info(core: &NodeCore, channel: &ServedChannel) -> ChannelInfoResponse {
+    let view = channel.chain.view();
+    let consensus = match &channel.ordering {
         Some(o) => o.status().await.map(|s| ConsensusStatus {
             engine: s.engine.into(),
             state: if core.draining.load(Ordering::Relaxed) { "draining".into() } else { s.role.into() },
@@ -86,7 +104,7 @@ async fn channel_info(core: &NodeCore) -> ChannelInfoResponse {
             ..Default::default()
         }),
     };
-    let contacts = core.p2p.as_ref().map(|p| p.contacts()).unwrap_or_default();
+    let contacts = channel.p2p.as_ref().map(|p| p.contacts()).unwrap_or_default();
     let peers = view
         .rules
         .config
@@ -115,17 +133,17 @@ async fn channel_info(core: &NodeCore) -> ChannelInfoResponse {
             code_hash: d.code_hash.clone(),
         })
         .collect();
-    let last_block_hash = core
+    let last_block_hash = channel
         .chain
         .reader()
-        .block(core.chain.height().saturating_sub(1))
+        .block(channel.chain.height().saturating_sub(1))
         .ok()
         .flatten()
         .and_then(|b| b.header)
         .map(|h| weft_proto::block_hash(&h).to_vec())
         .unwrap_or_default();
     ChannelInfoResponse {
-        summary: Some(summary(core)),
+        summary: Some(summary(channel)),
         last_block_hash,
         consensus,
         peers,
@@ -142,8 +160,13 @@ pub fn health_problems(core: &NodeCore) -> Vec<String> {
     }
     if *core.shutdown.borrow() {
         problems.push("shutting down".into());
-    } else if core.ordering.as_ref().is_some_and(|o| o.stopped()) {
-        problems.push("ordering stopped: this orderer no longer orders (its log says why); restart the node".into());
+    } else {
+        for channel in core.channels().iter().filter(|c| c.ordering.as_ref().is_some_and(|o| o.stopped())) {
+            problems.push(format!(
+                "channel {}: ordering stopped: this orderer no longer orders it (its log says why); restart the node",
+                channel.id
+            ));
+        }
     }
     problems
 }
@@ -153,12 +176,15 @@ impl Admin for AdminService {
     async fn status(&self, request: Request<StatusRequest>) -> Result<Response<StatusResponse>, Status> {
         self.check(&request)?;
         let core = &self.core;
-        let info = channel_info(core).await;
+        let info = match primary(core) {
+            Some(channel) => channel_info(core, &channel).await,
+            None => ChannelInfoResponse::default(),
+        };
         let summary = info.summary.unwrap_or_default();
         Ok(Response::new(StatusResponse {
             node_id: core.config.node_id.clone(),
             org_id: core.config.org_id.clone(),
-            roles: core.config.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect(),
+            roles: summary.roles,
             channel_id: summary.channel_id,
             height: summary.height,
             last_block_hash: info.last_block_hash,
@@ -177,7 +203,7 @@ impl Admin for AdminService {
         request: Request<ListChannelsRequest>,
     ) -> Result<Response<ListChannelsResponse>, Status> {
         self.check(&request)?;
-        Ok(Response::new(ListChannelsResponse { channels: vec![summary(&self.core)] }))
+        Ok(Response::new(ListChannelsResponse { channels: self.core.channels().iter().map(|c| summary(c)).collect() }))
     }
 
     async fn channel_info(
@@ -186,13 +212,39 @@ impl Admin for AdminService {
     ) -> Result<Response<ChannelInfoResponse>, Status> {
         self.check(&request)?;
         let asked = request.into_inner().channel_id;
-        let served = self.core.chain.view().rules.channel_id.clone();
-        if asked != served {
-            return Err(Status::not_found(format!(
-                "this node serves no channel {asked:?}; it serves: {served} (ListChannels lists them)"
-            )));
-        }
-        Ok(Response::new(channel_info(&self.core).await))
+        let channel = served(&self.core, &asked)?;
+        Ok(Response::new(channel_info(&self.core, &channel).await))
+    }
+
+    async fn join_channel(
+        &self,
+        request: Request<JoinChannelRequest>,
+    ) -> Result<Response<JoinChannelResponse>, Status> {
+        self.check(&request)?;
+        let request = request.into_inner();
+        let block = Block::decode(request.block.as_slice()).map_err(|e| {
+            Status::invalid_argument(format!("block does not decode: {e}; send the channel's genesis block file"))
+        })?;
+        let roles = parse_roles(&request.roles)?;
+        let channel = self.core.join(block, roles, request.from_snapshot).await.map_err(|e| match &e {
+            JoinError::AlreadyJoined(_) => Status::already_exists(e.to_string()),
+            JoinError::BadRequest(_) => Status::invalid_argument(e.to_string()),
+            JoinError::Failed { .. } => Status::failed_precondition(e.to_string()),
+        })?;
+        Ok(Response::new(JoinChannelResponse { channel: Some(summary(&channel)) }))
+    }
+
+    async fn leave_channel(
+        &self,
+        request: Request<LeaveChannelRequest>,
+    ) -> Result<Response<LeaveChannelResponse>, Status> {
+        self.check(&request)?;
+        let request = request.into_inner();
+        self.core.leave(&request.channel_id, request.remove_data).await.map_err(|e| match &e {
+            LeaveError::NotServed { .. } => Status::not_found(e.to_string()),
+            LeaveError::Failed { .. } => Status::internal(e.to_string()),
+        })?;
+        Ok(Response::new(LeaveChannelResponse {}))
     }
 
     async fn health(&self, request: Request<HealthRequest>) -> Result<Response<HealthResponse>, Status> {
@@ -216,10 +268,21 @@ impl Admin for AdminService {
 
     async fn snapshot(&self, request: Request<SnapshotRequest>) -> Result<Response<SnapshotResponse>, Status> {
         self.check(&request)?;
-        let height = self.core.chain.height();
-        let path =
-            self.core.config.data_dir.join("snapshots").join(format!("{}-{height}.snap", self.core.config.channel));
-        let header = self.core.chain.snapshot(path.clone()).await.map_err(|e| Status::internal(e.to_string()))?;
+        let asked = request.into_inner().channel_id;
+        let channels = self.core.channels();
+        let channel = match (asked.is_empty(), channels.as_slice()) {
+            (false, _) => served(&self.core, &asked)?,
+            (true, [only]) => only.clone(),
+            (true, _) => {
+                return Err(Status::invalid_argument(format!(
+                    "name the channel to snapshot; this node serves: {}",
+                    self.core.served_names()
+                )))
+            }
+        };
+        let height = channel.chain.height();
+        let path = self.core.config.data_dir.join("snapshots").join(format!("{}-{height}.snap", channel.id));
+        let header = channel.chain.snapshot(path.clone()).await.map_err(|e| Status::internal(e.to_string()))?;
         tracing::info!(path = %path.display(), height = header.height, "snapshot written");
         Ok(Response::new(SnapshotResponse {
             path: path.display().to_string(),
@@ -231,8 +294,10 @@ impl Admin for AdminService {
     async fn drain(&self, request: Request<DrainRequest>) -> Result<Response<DrainResponse>, Status> {
         self.check(&request)?;
         self.core.draining.store(true, Ordering::Relaxed);
-        if let Some(o) = &self.core.ordering {
-            o.drain().await;
+        for channel in self.core.channels() {
+            if let Some(o) = &channel.ordering {
+                o.drain().await;
+            }
         }
         tracing::info!("draining: new transactions refused, pending ones ordered");
         Ok(Response::new(DrainResponse {}))

@@ -1,11 +1,15 @@
 //! Who is calling: signed requests (the caller's identity is inside the
 //! signed bytes) and, for Admin, the TLS client certificate.
 
+use std::sync::Arc;
+
 use prost::Message;
 use tonic::{Request, Status};
 use weft_identity::{Identity, IdentityError, Membership, Role, Signature};
 use weft_proto::SerializedIdentity;
 
+use crate::run::served::ServedChannel;
+use crate::run::NodeCore;
 use crate::Acl;
 
 /// Status for a certificate the channel does not accept.
@@ -35,46 +39,59 @@ pub fn verify_signed<M: Message + Default>(
 }
 
 /// Admits only a TLS client certificate that is a valid admin certificate of
-/// `org`.
-pub fn require_admin<T>(request: &Request<T>, org: &str, membership: &Membership, now_unix: i64) -> Result<(), Status> {
+/// `org` in every one of `memberships`.
+pub fn require_admin<T>(
+    request: &Request<T>,
+    org: &str,
+    memberships: &[Membership],
+    now_unix: i64,
+) -> Result<(), Status> {
     let certs = request.peer_certs().ok_or_else(|| {
         Status::unauthenticated("Admin needs mutual TLS: connect with an admin certificate of this node's org")
     })?;
     let cert = certs.first().ok_or_else(|| Status::unauthenticated("no TLS client certificate presented"))?;
     let claimed = SerializedIdentity { org_id: org.into(), certificate_der: cert.as_ref().to_vec() };
-    let identity = membership
-        .validate(&claimed, now_unix)
-        .map_err(|e| Status::permission_denied(format!("Admin is only for {org}'s admins: {e}")))?;
-    if identity.role != Role::Admin {
-        return Err(Status::permission_denied(format!(
-            "Admin is only for {org}'s admins; {} has role {:?}",
-            identity.common_name, identity.role
-        )));
+    for membership in memberships {
+        let identity = membership
+            .validate(&claimed, now_unix)
+            .map_err(|e| Status::permission_denied(format!("Admin is only for {org}'s admins: {e}")))?;
+        if identity.role != Role::Admin {
+            return Err(Status::permission_denied(format!(
+                "Admin is only for {org}'s admins; {} has role {:?}",
+                identity.common_name, identity.role
+            )));
+        }
     }
     Ok(())
 }
 
-/// NOT_FOUND for a request naming another channel than the one served.
+/// The channel a request names, or NOT_FOUND naming the ones served.
+pub fn served(core: &NodeCore, asked: &str) -> Result<Arc<ServedChannel>, Status> {
+    core.channel(asked).ok_or_else(|| {
+        Status::not_found(format!("this node serves no channel {asked:?}; it serves: {}", core.served_names()))
+    })
+}
+
+/// NOT_FOUND for a request naming another channel than `served`.
 pub fn wrong_channel(served: &str, asked: &str) -> Status {
-    Status::not_found(format!("this node serves channel {served}, not {asked:?}"))
+    Status::not_found(format!("this is channel {served}, not {asked:?}"))
 }
 
 /// A signed request (`request` bytes naming their signer and a channel):
-/// decoded, signed by a valid member, for the channel this node serves,
+/// decoded, for a channel this node serves, signed by a valid member of it,
 /// and by a signer the channel's Readers policy admits (every such request
 /// reads: blocks, events, commit status).
 pub fn verify_channel_request<M: Message + Default>(
-    core: &crate::run::NodeCore,
+    core: &NodeCore,
     request: &[u8],
     signature: &[u8],
     who: impl Fn(&M) -> Option<&SerializedIdentity>,
     channel: impl Fn(&M) -> &str,
-) -> Result<M, Status> {
-    let view = core.chain.view();
+) -> Result<(M, Arc<ServedChannel>), Status> {
+    let asked = M::decode(request).map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
+    let served = served(core, channel(&asked))?;
+    let view = served.chain.view();
     let (message, identity) = verify_signed::<M>(request, signature, who, &view.rules.membership, super::now_unix())?;
-    if channel(&message) != view.rules.channel_id {
-        return Err(wrong_channel(&view.rules.channel_id, channel(&message)));
-    }
     view.rules.access(Acl::Readers).admit(&identity, &view.rules.orgs).map_err(Status::permission_denied)?;
-    Ok(message)
+    Ok((message, served))
 }

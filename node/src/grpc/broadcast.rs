@@ -12,10 +12,11 @@ use weft_identity::Signature;
 use weft_proto::orderer_server::Orderer;
 use weft_proto::{BroadcastResponse, Envelope, Payload, TxId};
 
-use super::auth::{identity_status, wrong_channel};
+use super::auth::{identity_status, served, wrong_channel};
 use super::now_unix;
 use crate::run::chain::Chain;
 use crate::run::ordering::{Ordering, SubmitError};
+use crate::run::served::ServedChannel;
 use crate::run::NodeCore;
 use crate::Acl;
 
@@ -42,6 +43,14 @@ pub fn check_envelope(chain: &Chain, envelope: &Envelope) -> Result<TxId, Status
     TxId::from_slice(&header.tx_id).ok_or_else(|| Status::invalid_argument("tx id is not 32 bytes"))
 }
 
+/// The channel an envelope is for, if this node serves it.
+pub fn channel_of(core: &NodeCore, envelope: &Envelope) -> Result<Arc<ServedChannel>, Status> {
+    let payload = Payload::decode(envelope.payload.as_slice())
+        .map_err(|e| Status::invalid_argument(format!("transaction payload does not decode: {e}")))?;
+    let header = payload.header.ok_or_else(|| Status::invalid_argument("transaction has no channel header"))?;
+    served(core, &header.channel_id)
+}
+
 /// Hands an envelope to the local ordering engine.
 pub async fn order(ordering: &Ordering, envelope: Vec<u8>) -> Result<(), Status> {
     ordering.submit(envelope).await.map_err(|e| match &e {
@@ -57,13 +66,16 @@ pub struct OrdererService {
 #[tonic::async_trait]
 impl Orderer for OrdererService {
     async fn broadcast(&self, request: Request<Envelope>) -> Result<Response<BroadcastResponse>, Status> {
-        let ordering =
-            self.core.ordering.as_ref().ok_or_else(|| Status::failed_precondition("this node does not order"))?;
+        let envelope = request.into_inner();
+        let channel = channel_of(&self.core, &envelope)?;
+        let ordering = channel
+            .ordering
+            .as_ref()
+            .ok_or_else(|| Status::failed_precondition(format!("this node does not order channel {}", channel.id)))?;
         if self.core.draining.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(Status::unavailable("this orderer is draining; send to another orderer"));
         }
-        let envelope = request.into_inner();
-        check_envelope(&self.core.chain, &envelope)?;
+        check_envelope(&channel.chain, &envelope)?;
         order(ordering, envelope.encode_to_vec()).await?;
         Ok(Response::new(BroadcastResponse {}))
     }

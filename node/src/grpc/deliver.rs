@@ -19,12 +19,16 @@ use weft_proto::{
     SnapshotChunk, SnapshotTransferRequest, TxSummary, TxValidationCode,
 };
 
-use super::auth::{verify_channel_request, verify_signed};
+use super::auth::{served, verify_channel_request, verify_signed};
+use crate::run::served::ServedChannel;
 use crate::run::NodeCore;
 
 /// Checks a signed deliver request.
-pub fn deliver_request(core: &NodeCore, signed: &SignedDeliverRequest) -> Result<DeliverRequest, Status> {
-    let request = verify_channel_request::<DeliverRequest>(
+pub fn deliver_request(
+    core: &NodeCore,
+    signed: &SignedDeliverRequest,
+) -> Result<(DeliverRequest, Arc<ServedChannel>), Status> {
+    let (request, channel) = verify_channel_request::<DeliverRequest>(
         core,
         &signed.request,
         &signed.signature,
@@ -36,21 +40,24 @@ pub fn deliver_request(core: &NodeCore, signed: &SignedDeliverRequest) -> Result
             return Err(Status::invalid_argument(format!("stop_block {stop} is before start_block {start}")));
         }
     }
-    Ok(request)
+    Ok((request, channel))
 }
 
 /// Streams `map(block)` for blocks start..=stop (following the chain when
 /// there is no stop), skipping blocks for which `map` returns None.
 fn follow<T: Send + 'static>(
     core: &Arc<NodeCore>,
+    channel: &ServedChannel,
     start: Option<u64>,
     stop: Option<u64>,
     map: impl Fn(Block) -> Option<T> + Send + 'static,
 ) -> impl Stream<Item = Result<T, Status>> + Send + 'static {
     let (tx, rx) = mpsc::channel(16);
-    let chain = core.chain.clone();
+    let chain = channel.chain.clone();
     let mut shutdown = core.shutdown.subscribe();
+    let left = channel.stopped();
     tokio::spawn(async move {
+        tokio::pin!(left);
         let mut height = chain.watch_height();
         let mut next = start.unwrap_or_else(|| chain.height());
         loop {
@@ -89,6 +96,10 @@ fn follow<T: Send + 'static>(
                     let _ = tx.send(Err(Status::unavailable("the node is shutting down; reconnect to another node"))).await;
                     return;
                 }
+                _ = &mut left => {
+                    let _ = tx.send(Err(Status::unavailable("this node left the channel; reconnect to another node"))).await;
+                    return;
+                }
                 _ = tx.closed() => return,
             }
         }
@@ -98,10 +109,11 @@ fn follow<T: Send + 'static>(
 
 pub fn block_events(
     core: &Arc<NodeCore>,
+    channel: &ServedChannel,
     start: Option<u64>,
     stop: Option<u64>,
 ) -> impl Stream<Item = Result<BlockEventsResponse, Status>> + Send + 'static {
-    follow(core, start, stop, |block| {
+    follow(core, channel, start, stop, |block| {
         let header = block.header.clone().unwrap_or_default();
         let codes = block.metadata.as_ref().map(|m| m.validation_codes.clone()).unwrap_or_default();
         let envelopes = block.data.map(|d| d.envelopes).unwrap_or_default();
@@ -116,10 +128,11 @@ pub fn block_events(
 
 pub fn chaincode_events(
     core: &Arc<NodeCore>,
+    channel: &ServedChannel,
     contract: String,
     start: Option<u64>,
 ) -> impl Stream<Item = Result<ChaincodeEventsResponse, Status>> + Send + 'static {
-    follow(core, start, None, move |block| {
+    follow(core, channel, start, None, move |block| {
         let number = block.header.as_ref().map(|h| h.number).unwrap_or(0);
         let codes = block.metadata.as_ref().map(|m| m.validation_codes.clone()).unwrap_or_default();
         let envelopes = block.data.map(|d| d.envelopes).unwrap_or_default();
@@ -174,17 +187,17 @@ impl Deliver for DeliverService {
         request: Request<SignedSnapshotTransferRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let signed = request.into_inner();
-        let view = self.core.chain.view();
-        let (request, who) = verify_signed::<SnapshotTransferRequest>(
+        let asked = SnapshotTransferRequest::decode(signed.request.as_slice())
+            .map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
+        let channel = served(&self.core, &asked.channel_id)?;
+        let view = channel.chain.view();
+        let (_, who) = verify_signed::<SnapshotTransferRequest>(
             &signed.request,
             &signed.signature,
             |r| r.identity.as_ref(),
             &view.rules.membership,
             super::now_unix(),
         )?;
-        if request.channel_id != view.rules.channel_id {
-            return Err(super::auth::wrong_channel(&view.rules.channel_id, &request.channel_id));
-        }
         if !matches!(who.role, Role::Peer | Role::Orderer) {
             return Err(Status::permission_denied(format!(
                 "state snapshots are for nodes joining the channel; {} is a {} certificate",
@@ -193,7 +206,7 @@ impl Deliver for DeliverService {
         }
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
         let path = self.core.config.data_dir.join("snapshots").join(format!("transfer-{nanos}.snap"));
-        let header = self.core.chain.snapshot(path.clone()).await.map_err(|e| Status::internal(e.to_string()))?;
+        let header = channel.chain.snapshot(path.clone()).await.map_err(|e| Status::internal(e.to_string()))?;
         tracing::info!(
             to = %who.common_name,
             height = header.height,
@@ -213,8 +226,8 @@ impl Deliver for DeliverService {
     }
 
     async fn blocks(&self, request: Request<SignedDeliverRequest>) -> Result<Response<BlockStream>, Status> {
-        let request = deliver_request(&self.core, request.get_ref())?;
-        let stream = follow(&self.core, request.start_block, request.stop_block, |block| {
+        let (request, channel) = deliver_request(&self.core, request.get_ref())?;
+        let stream = follow(&self.core, &channel, request.start_block, request.stop_block, |block| {
             Some(DeliverResponse { block: Some(block) })
         });
         Ok(Response::new(Box::pin(stream)))

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use prost::Message;
 use tonic::{Request, Response, Status};
 use weft_proto::endorser_server::Endorser;
 use weft_proto::{ProposalResponse, SignedProposal};
@@ -24,12 +25,16 @@ impl Endorser for EndorserService {
         let wanted: Option<u64> =
             request.metadata().get(MIN_HEIGHT).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
         if let Some(wanted) = wanted {
-            let mut height = self.gateway.core.chain.watch_height();
+            let proposal = weft_proto::Proposal::decode(request.get_ref().proposal_bytes.as_slice())
+                .map_err(|e| Status::invalid_argument(format!("proposal does not decode: {e}")))?;
+            let asked = proposal.header.map(|h| h.channel_id).unwrap_or_default();
+            let channel = super::auth::served(&self.gateway.core, &asked)?;
+            let mut height = channel.chain.watch_height();
             let reached = tokio::time::timeout(CATCH_UP_WAIT, height.wait_for(|h| *h >= wanted)).await;
             if !matches!(reached, Ok(Ok(_))) {
                 return Err(Status::unavailable(format!(
                     "this peer is at height {} and the gateway at {wanted}; it is catching up, retry shortly",
-                    self.gateway.core.chain.height()
+                    channel.chain.height()
                 )));
             }
         }

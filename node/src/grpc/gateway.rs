@@ -19,12 +19,13 @@ use weft_proto::{
     SubmitResponse, TxId,
 };
 
-use super::auth::verify_channel_request;
-use super::broadcast::check_envelope;
+use super::auth::{served, verify_channel_request};
+use super::broadcast::{channel_of, check_envelope};
 use super::deliver::{block_events, chaincode_events, deliver_request};
 use super::errors::endorse_status;
 use super::now_unix;
 use crate::run::remote::nodes_with;
+use crate::run::served::ServedChannel;
 use crate::run::NodeCore;
 use crate::{Acl, EndorseContext, LedgerState};
 
@@ -55,16 +56,19 @@ impl GatewayService {
     /// Endorses (or evaluates) on this peer, on a blocking thread: contracts
     /// are CPU work.
     async fn local(&self, signed: SignedProposal, evaluate: bool) -> Result<ProposalResponse, Status> {
-        let core = self.core.clone();
-        let endorser = core
-            .endorser
-            .clone()
-            .ok_or_else(|| Status::failed_precondition("this node is not a peer; send proposals to a peer"))?;
+        let (_, proposal) = proposal_of(&Some(signed.clone()))?;
+        let channel = channel_of_proposal(&self.core, &proposal)?;
+        let endorser = channel.endorser.clone().ok_or_else(|| {
+            Status::failed_precondition(format!(
+                "this node is no peer of channel {}; send proposals to a peer",
+                channel.id
+            ))
+        })?;
         let started = std::time::Instant::now();
         let turn = self.executions.clone().acquire_owned().await.map_err(|_| Status::unavailable("stopping"))?;
         let result = tokio::task::spawn_blocking(move || {
             let _turn = turn;
-            let view = core.chain.view();
+            let view = channel.chain.view();
             let ctx = EndorseContext {
                 channel_id: &view.rules.channel_id,
                 membership: &view.rules.membership,
@@ -72,7 +76,7 @@ impl GatewayService {
                 lifecycle_policy: &view.rules.lifecycle,
                 access: Some(view.rules.access(if evaluate { Acl::Readers } else { Acl::Writers })),
                 now_unix: now_unix(),
-                state: Arc::new(LedgerState(core.chain.reader().clone())),
+                state: Arc::new(LedgerState(channel.chain.reader().clone())),
                 directory: view.directory.clone(),
             };
             if evaluate {
@@ -101,8 +105,14 @@ impl GatewayService {
     /// [`PROBE_TIMEOUT`] instead of [`REMOTE_ENDORSE_TIMEOUT`], so a
     /// partitioned org costs each transaction a second, not ten, and is
     /// asked again as soon as it is back.
-    async fn remote(&self, org: &str, signed: &SignedProposal, probe_silent: bool) -> Result<ProposalResponse, Status> {
-        let view = self.core.chain.view();
+    async fn remote(
+        &self,
+        channel: &ServedChannel,
+        org: &str,
+        signed: &SignedProposal,
+        probe_silent: bool,
+    ) -> Result<ProposalResponse, Status> {
+        let view = channel.chain.view();
         let peers: Vec<String> = nodes_with(&view.rules.config.nodes, NodeRole::Peer, &self.core.config.node_id)
             .filter(|n| n.org_id == org)
             .map(|n| n.grpc_address.clone())
@@ -114,8 +124,8 @@ impl GatewayService {
         let mut last = None;
         for address in peers {
             let started = std::time::Instant::now();
-            let channel = self.core.remote.channel(&address).map_err(|e| Status::internal(e.to_string()))?;
-            let mut client = EndorserClient::new(channel)
+            let connection = self.core.remote.channel(&address).map_err(|e| Status::internal(e.to_string()))?;
+            let mut client = EndorserClient::new(connection)
                 .max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
             // The other peer must have seen every block this one has, or it
@@ -124,7 +134,7 @@ impl GatewayService {
             let mut request = tonic::Request::new(signed.clone());
             request.metadata_mut().insert(
                 super::endorser::MIN_HEIGHT,
-                self.core.chain.height().to_string().parse().expect("digits are valid metadata"),
+                channel.chain.height().to_string().parse().expect("digits are valid metadata"),
             );
             // A peer cut off by the network does not refuse, it is silent:
             // without a deadline one dead org would stall every endorsement.
@@ -165,6 +175,12 @@ pub const REMOTE_ENDORSE_TIMEOUT: std::time::Duration = std::time::Duration::fro
 /// may leave its org out.
 pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The channel a proposal is for, if this node serves it.
+fn channel_of_proposal(core: &NodeCore, proposal: &Proposal) -> Result<Arc<ServedChannel>, Status> {
+    let header = proposal.header.as_ref().ok_or_else(|| Status::invalid_argument("proposal has no header"))?;
+    served(core, &header.channel_id)
+}
+
 fn proposal_of(signed: &Option<SignedProposal>) -> Result<(SignedProposal, Proposal), Status> {
     let signed = signed.clone().ok_or_else(|| Status::invalid_argument("no proposed_transaction"))?;
     let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
@@ -184,7 +200,8 @@ impl Gateway for GatewayService {
         let request = request.into_inner();
         let (signed, proposal) = proposal_of(&request.proposed_transaction)?;
         let header = proposal.header.clone().ok_or_else(|| Status::invalid_argument("proposal has no header"))?;
-        let view = self.core.chain.view();
+        let channel = channel_of_proposal(&self.core, &proposal)?;
+        let view = channel.chain.view();
         let my_org = self.core.config.org_id.clone();
         let orgs: BTreeSet<String> = if request.endorsing_orgs.is_empty() {
             view.rules
@@ -212,7 +229,8 @@ impl Gateway for GatewayService {
         // endorsements may still satisfy the policy, which the committer
         // judges. Orgs the client named must all endorse.
         let tolerate_unreachable = request.endorsing_orgs.is_empty();
-        let others = orgs.iter().filter(|o| **o != my_org).map(|org| self.remote(org, &signed, tolerate_unreachable));
+        let others =
+            orgs.iter().filter(|o| **o != my_org).map(|org| self.remote(&channel, org, &signed, tolerate_unreachable));
         let mut unreachable = None;
         for r in futures_util::future::join_all(others).await {
             match r {
@@ -242,21 +260,22 @@ impl Gateway for GatewayService {
         let request = request.into_inner();
         let envelope =
             request.prepared_transaction.ok_or_else(|| Status::invalid_argument("no prepared_transaction"))?;
-        let tx_id = check_envelope(&self.core.chain, &envelope)?;
+        let channel = channel_of(&self.core, &envelope)?;
+        let tx_id = check_envelope(&channel.chain, &envelope)?;
         if tx_id.0.as_slice() != request.tx_id.as_slice() {
             return Err(Status::invalid_argument("tx_id does not match the transaction's header"));
         }
-        if let Some(ordering) = &self.core.ordering {
+        if let Some(ordering) = &channel.ordering {
             super::broadcast::order(ordering, envelope.encode_to_vec()).await?;
             return Ok(Response::new(SubmitResponse {}));
         }
-        let view = self.core.chain.view();
+        let view = channel.chain.view();
         let mut last = Status::unavailable("the channel configuration names no orderer");
         for orderer in nodes_with(&view.rules.config.nodes, NodeRole::Orderer, &self.core.config.node_id) {
-            let channel =
+            let connection =
                 self.core.remote.channel(&orderer.grpc_address).map_err(|e| Status::internal(e.to_string()))?;
             let mut client =
-                OrdererClient::new(channel).max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
+                OrdererClient::new(connection).max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
             match client.broadcast(envelope.clone()).await {
                 Ok(_) => return Ok(Response::new(SubmitResponse {})),
                 Err(s) if s.code() == tonic::Code::Unavailable => last = s,
@@ -271,7 +290,7 @@ impl Gateway for GatewayService {
         request: Request<SignedCommitStatusRequest>,
     ) -> Result<Response<CommitStatusResponse>, Status> {
         let signed = request.into_inner();
-        let request = verify_channel_request::<CommitStatusRequest>(
+        let (request, channel) = verify_channel_request::<CommitStatusRequest>(
             &self.core,
             &signed.request,
             &signed.signature,
@@ -280,10 +299,10 @@ impl Gateway for GatewayService {
         )?;
         let tx_id =
             TxId::from_slice(&request.tx_id).ok_or_else(|| Status::invalid_argument("tx_id is not 32 bytes"))?;
-        let mut height = self.core.chain.watch_height();
+        let mut height = channel.chain.watch_height();
         loop {
             height.borrow_and_update();
-            let found = self.core.chain.reader().tx_location(&tx_id).map_err(|e| Status::internal(e.to_string()))?;
+            let found = channel.chain.reader().tx_location(&tx_id).map_err(|e| Status::internal(e.to_string()))?;
             if let Some(location) = found {
                 return Ok(Response::new(CommitStatusResponse {
                     result: location.code,
@@ -303,14 +322,14 @@ impl Gateway for GatewayService {
         request: Request<SignedChaincodeEventsRequest>,
     ) -> Result<Response<Self::ChaincodeEventsStream>, Status> {
         let signed = request.into_inner();
-        let request = verify_channel_request::<ChaincodeEventsRequest>(
+        let (request, channel) = verify_channel_request::<ChaincodeEventsRequest>(
             &self.core,
             &signed.request,
             &signed.signature,
             |r| r.identity.as_ref(),
             |r| &r.channel_id,
         )?;
-        Ok(Response::new(Box::pin(chaincode_events(&self.core, request.contract, request.start_block))))
+        Ok(Response::new(Box::pin(chaincode_events(&self.core, &channel, request.contract, request.start_block))))
     }
 
     type BlockEventsStream = EventStream<BlockEventsResponse>;
@@ -319,8 +338,8 @@ impl Gateway for GatewayService {
         &self,
         request: Request<SignedDeliverRequest>,
     ) -> Result<Response<Self::BlockEventsStream>, Status> {
-        let request = deliver_request(&self.core, request.get_ref())?;
-        Ok(Response::new(Box::pin(block_events(&self.core, request.start_block, request.stop_block))))
+        let (request, channel) = deliver_request(&self.core, request.get_ref())?;
+        Ok(Response::new(Box::pin(block_events(&self.core, &channel, request.start_block, request.stop_block))))
     }
 }
 

@@ -29,7 +29,7 @@ pub fn now_unix() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// Serves every service this node's roles call for on `listener` until
+/// Serves every service on `listener` until
 /// `shutdown` resolves.
 pub async fn serve(
     core: Arc<NodeCore>,
@@ -48,7 +48,7 @@ pub async fn serve(
     let gateway = Arc::new(gateway::GatewayService::new(core.clone()));
     let budget = inflight::Budget::new(inflight::Limits::for_memory_mb(core.config.resources.memory_mb));
     let mut builder = Server::builder().tls_config(tls).context("TLS configuration")?.layer(inflight::Layer(budget));
-    let mut router = builder
+    let router = builder
         .add_service(
             GatewayServer::from_arc(gateway.clone())
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
@@ -58,20 +58,18 @@ pub async fn serve(
             DeliverServer::new(deliver::DeliverService { core: core.clone() })
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
-        .add_service(AdminServer::new(admin::AdminService { core: core.clone() }));
-    if core.config.is_peer() {
-        router = router.add_service(
+        .add_service(AdminServer::new(admin::AdminService { core: core.clone() }))
+        // Both always: a channel joined later may make this node a peer or
+        // an orderer; each refuses requests for channels where it is not.
+        .add_service(
             EndorserServer::new(endorser::EndorserService { gateway })
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
-        );
-    }
-    if core.config.is_orderer() {
-        router = router.add_service(
+        )
+        .add_service(
             OrdererServer::new(broadcast::OrdererService { core: core.clone() })
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
         );
-    }
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     router.serve_with_incoming_shutdown(incoming, shutdown).await.context("gRPC server")
 }

@@ -58,7 +58,7 @@ impl Chain {
         let reader = committer.ledger().reader();
         let (height_tx, height) = watch::channel(committer.ledger().height());
         let view = Arc::new(RwLock::new(Arc::new(view_of(&committer))));
-        metrics.ledger_height.set(committer.ledger().height() as i64);
+        metrics.record_height(committer.ledger().channel_id().as_str(), committer.ledger().height());
         let shared = view.clone();
         let signer_certificate = signer.as_ref().map(|s| s.identity.certificate_der.clone());
         std::thread::Builder::new()
@@ -150,7 +150,7 @@ fn committer_loop(
             }
         };
         if let Ok(committed) = &result {
-            metrics.record_commit(committed, started.elapsed());
+            metrics.record_commit(committer.ledger().channel_id().as_str(), committed, started.elapsed());
             *view.write().expect("view lock") = Arc::new(view_of(&committer));
             height.send_replace(committer.ledger().height());
             tracing::info!(

@@ -21,7 +21,8 @@ pub struct Metrics {
     registry: Registry,
     pub blocks_committed: Counter,
     pub transactions_committed: Family<Labels, Counter>,
-    pub ledger_height: Gauge,
+    /// By channel.
+    pub ledger_height: Family<Labels, Gauge>,
     pub commit_duration: Histogram,
     pub endorse_duration: Histogram,
     pub transaction_latency: Histogram,
@@ -45,7 +46,7 @@ impl Metrics {
         let mut registry = Registry::default();
         let blocks_committed = Counter::default();
         let transactions_committed = Family::<Labels, Counter>::default();
-        let ledger_height = Gauge::default();
+        let ledger_height = Family::<Labels, Gauge>::default();
         let commit_duration = latency_histogram();
         let endorse_duration = latency_histogram();
         let transaction_latency = latency_histogram();
@@ -55,7 +56,11 @@ impl Metrics {
             "Transactions committed, by validation code",
             transactions_committed.clone(),
         );
-        registry.register("weft_ledger_height", "Blocks in the ledger (next block number)", ledger_height.clone());
+        registry.register(
+            "weft_ledger_height",
+            "Blocks in the channel's ledger (next block number), by channel",
+            ledger_height.clone(),
+        );
         registry.register(
             "weft_committer_commit_duration_seconds",
             "Time to validate and commit one block",
@@ -144,9 +149,14 @@ impl Metrics {
         self.consensus_refused.set(s.refused as i64);
     }
 
-    pub fn record_commit(&self, committed: &Committed, took: Duration) {
+    /// The channel's height, as its committer opens.
+    pub fn record_height(&self, channel: &str, height: u64) {
+        self.ledger_height.get_or_create(&vec![("channel".into(), channel.into())]).set(height as i64);
+    }
+
+    pub fn record_commit(&self, channel: &str, committed: &Committed, took: Duration) {
         self.blocks_committed.inc();
-        self.ledger_height.set(committed.summary.number as i64 + 1);
+        self.record_height(channel, committed.summary.number + 1);
         self.commit_duration.observe(took.as_secs_f64());
         let now_ms =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);

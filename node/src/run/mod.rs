@@ -1,64 +1,87 @@
-//! A running node: wires the ledger, committer thread, ordering driver,
-//! block puller, gRPC services and metrics endpoint from a `node.toml`,
-//! and stops them in order on shutdown.
+//! A running node: its identity, ledger, contract runtime, p2p transport
+//! and the channels it serves (each with its committer, ordering engine and
+//! block puller, see [`served`]), from a `node.toml` and the channels it
+//! joined before; channels are joined and left at runtime (Admin).
 
 pub mod block_pull;
 pub mod byzantine;
 pub mod chain;
 pub mod consensus_store;
+mod engine;
 pub mod join;
+pub mod joined;
 pub mod limits;
 pub mod metrics;
 pub mod ordering;
 pub mod p2p;
 pub mod remote;
+pub mod served;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 
 use anyhow::Context;
-use ed25519_dalek::SigningKey;
 use prost::Message;
 use tokio::sync::watch;
-use weft_consensus::{Action, BatchLimits, Consensus, Pbft, PbftConfig, Raft, RaftConfig, Solo};
 use weft_contracts::{Limits, Runtime};
-use weft_identity::SigningKeyPair;
+use weft_identity::{Membership, Msp, ParsedCertificate, SigningKeyPair};
 use weft_ledger::{Ledger, LedgerOptions};
-use weft_proto::consensus_config::Params;
-use weft_proto::{Block, ChannelId, ConsensusType, SerializedIdentity};
-use weft_provision::NodeConfig;
+use weft_proto::{Block, ChannelId, SerializedIdentity};
+use weft_provision::{NodeConfig, NodeRoleName};
 use weft_sdk::{ClientIdentity, TrustRoots};
 
-use crate::{ChannelRules, Committer, Endorser};
-use chain::{BlockSigner, Chain};
-use consensus_store::ConsensusStore;
+use joined::Joined;
 use metrics::Metrics;
-use ordering::{Network, Ordering};
-use p2p::P2p;
+use p2p::Transport;
 use remote::Remote;
+use served::ServedChannel;
 
 /// Sets the log filter; returns the previous one.
 pub type LogControl = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
 
-/// Solo's logical clock: fine enough for millisecond batch timeouts.
-const SOLO_TICK: Duration = Duration::from_millis(10);
-/// Raft's when the channel does not set one.
-const RAFT_TICK_MS: u64 = 100;
-/// PBFT's defaults when the channel does not set them (the pbft-4 template's).
-const PBFT_TICK_MS: u64 = 100;
-const PBFT_REQUEST_TIMEOUT_TICKS: u64 = 20;
-const PBFT_CHECKPOINT_INTERVAL: u64 = 10;
+/// The node's own identity, and the transport its channels share.
+pub struct Me {
+    pub node_id: String,
+    pub identity: SerializedIdentity,
+    pub key: SigningKeyPair,
+    listen_p2p: String,
+    /// Started by the first channel that needs it (one with other
+    /// orderers), so a node that only ever serves solo channels or pulls
+    /// blocks listens on no p2p port.
+    transport: Mutex<Option<Transport>>,
+}
+
+impl Me {
+    pub fn transport(&self) -> anyhow::Result<Transport> {
+        let mut transport = self.transport.lock().expect("transport lock");
+        if let Some(t) = transport.as_ref() {
+            return Ok(t.clone());
+        }
+        let t = Transport::start(&self.node_id, &self.key, &self.listen_p2p)?;
+        *transport = Some(t.clone());
+        Ok(t)
+    }
+
+    /// The transport's view of the other nodes, if it was started.
+    pub fn contacts(&self) -> Vec<p2p::PeerContact> {
+        self.transport.lock().expect("transport lock").as_ref().map(|t| t.contacts()).unwrap_or_default()
+    }
+}
 
 /// Everything the services share.
 pub struct NodeCore {
     pub config: NodeConfig,
-    pub me: SerializedIdentity,
-    pub chain: Arc<Chain>,
-    pub endorser: Option<Arc<Endorser>>,
-    pub ordering: Option<Ordering>,
-    /// Node-to-node transport (orderers of multi-node channels).
-    pub p2p: Option<P2p>,
+    pub me: Me,
+    ledger: Ledger,
+    runtime: Arc<Runtime>,
+    channels: RwLock<BTreeMap<String, Arc<ServedChannel>>>,
+    /// Joins and leaves one at a time.
+    changing: tokio::sync::Mutex<()>,
+    /// The node org's CA from node.toml: who may call Admin before the
+    /// node serves a channel of its org.
+    own_org: Membership,
     pub remote: Arc<Remote>,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
@@ -79,244 +102,287 @@ pub struct TlsPems {
     pub roots: String,
 }
 
+/// Why a channel could not be joined.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("this node already serves channel {0}; leave it first to join it again")]
+    AlreadyJoined(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("joining channel {channel}: {error:#}")]
+    Failed { channel: String, error: anyhow::Error },
+}
+
+/// Why a channel could not be left.
+#[derive(Debug, thiserror::Error)]
+pub enum LeaveError {
+    #[error("this node serves no channel {asked:?}; it serves: {served}")]
+    NotServed { asked: String, served: String },
+    #[error("leaving channel {channel}: {error:#}")]
+    Failed { channel: String, error: anyhow::Error },
+}
+
 impl NodeCore {
     pub fn request_shutdown(&self) {
         self.shutdown.send_replace(true);
     }
+
+    /// The channel `id`, if this node serves it.
+    pub fn channel(&self, id: &str) -> Option<Arc<ServedChannel>> {
+        self.channels.read().expect("channels lock").get(id).cloned()
+    }
+
+    /// Every channel served, by id.
+    pub fn channels(&self) -> Vec<Arc<ServedChannel>> {
+        self.channels.read().expect("channels lock").values().cloned().collect()
+    }
+
+    /// The channels served, for messages: "a, b" or "none".
+    pub fn served_names(&self) -> String {
+        let names: Vec<String> = self.channels.read().expect("channels lock").keys().cloned().collect();
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
+    }
+
+    /// The memberships an Admin caller's certificate is checked against:
+    /// every served channel's that has this node's org (so a certificate
+    /// revoked in any of them is refused), or the org's CA from node.toml
+    /// while it serves none.
+    pub fn admin_memberships(&self) -> Vec<Membership> {
+        let mut found: Vec<Membership> = self
+            .channels()
+            .iter()
+            .map(|c| c.chain.view())
+            .filter(|v| v.rules.orgs.contains(&self.config.org_id))
+            .map(|v| v.rules.membership.clone())
+            .collect();
+        if found.is_empty() {
+            found.push(self.own_org.clone());
+        }
+        found
+    }
+
+    fn node(&self) -> served::Node<'_> {
+        served::Node {
+            me: &self.me,
+            ledger: &self.ledger,
+            data_dir: &self.config.data_dir,
+            runtime: &self.runtime,
+            remote: &self.remote,
+            metrics: &self.metrics,
+        }
+    }
+
+    /// Joins a channel from its genesis block with the given roles (empty:
+    /// the ones the channel configuration gives this node), records it so
+    /// that a restart rejoins it, and starts serving it.
+    pub async fn join(
+        &self,
+        block: Block,
+        roles: Vec<NodeRoleName>,
+        from_snapshot: bool,
+    ) -> Result<Arc<ServedChannel>, JoinError> {
+        let _one_at_a_time = self.changing.lock().await;
+        let channel = served::check_join_block(&block).map_err(JoinError::BadRequest)?;
+        if self.channel(channel.as_str()).is_some() {
+            return Err(JoinError::AlreadyJoined(channel.to_string()));
+        }
+        let config = weft_provision::read_genesis_config(&block).map_err(|e| JoinError::BadRequest(e.to_string()))?;
+        let roles =
+            roles_in(&config, &self.config.node_id, &self.config.org_id, roles).map_err(JoinError::BadRequest)?;
+        let joined = Joined { channel: channel.clone(), block, roles };
+        let failed = |error: anyhow::Error| JoinError::Failed { channel: channel.to_string(), error };
+        let served = served::open(&self.node(), &joined, from_snapshot).await.map_err(failed)?;
+        joined::record(&self.config.data_dir, &joined).map_err(failed)?;
+        let served = Arc::new(served);
+        self.channels.write().expect("channels lock").insert(channel.to_string(), served.clone());
+        tracing::info!(%channel, roles = ?joined.roles, height = served.chain.height(), "joined channel");
+        Ok(served)
+    }
+
+    /// Stops serving a channel and forgets it (a restart does not rejoin
+    /// it); with `remove_data` its blocks, state and consensus log go too,
+    /// otherwise a later join goes on from them.
+    pub async fn leave(&self, id: &str, remove_data: bool) -> Result<(), LeaveError> {
+        let _one_at_a_time = self.changing.lock().await;
+        let served = self.channels.write().expect("channels lock").remove(id);
+        let Some(served) = served else {
+            return Err(LeaveError::NotServed { asked: id.into(), served: self.served_names() });
+        };
+        let failed = |error: anyhow::Error| LeaveError::Failed { channel: id.into(), error };
+        joined::forget(&self.config.data_dir, &served.id).map_err(failed)?;
+        served.stop();
+        let channel = served.id.clone();
+        drop(served);
+        if remove_data {
+            served::remove_data(&self.ledger, &self.config.data_dir, &channel).await.map_err(failed)?;
+        }
+        tracing::info!(%channel, remove_data, "left channel");
+        Ok(())
+    }
+}
+
+/// This node's roles in a channel it joins: the ones asked for, each of
+/// which the configuration must give it (an orderer must be one of the
+/// channel's orderers), or with none asked the configuration's.
+fn roles_in(
+    config: &weft_proto::ChannelConfig,
+    node_id: &str,
+    org_id: &str,
+    asked: Vec<NodeRoleName>,
+) -> Result<Vec<NodeRoleName>, String> {
+    if !config.orgs.iter().any(|o| o.org_id == org_id) {
+        return Err(format!("this node's org {org_id} is not a member of channel {}", config.channel_id));
+    }
+    let listed: Vec<NodeRoleName> = config
+        .nodes
+        .iter()
+        .find(|n| n.node_id == node_id)
+        .map(|n| {
+            n.roles
+                .iter()
+                .filter_map(|r| match weft_proto::NodeRole::try_from(*r) {
+                    Ok(weft_proto::NodeRole::Peer) => Some(NodeRoleName::Peer),
+                    Ok(weft_proto::NodeRole::Orderer) => Some(NodeRoleName::Orderer),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if asked.is_empty() {
+        if listed.is_empty() {
+            return Err(format!(
+                "channel {}'s configuration names no roles for node {node_id}; name them (peer, orderer)",
+                config.channel_id
+            ));
+        }
+        return Ok(listed);
+    }
+    if asked.contains(&NodeRoleName::Orderer) && !listed.contains(&NodeRoleName::Orderer) {
+        return Err(format!(
+            "node {node_id} is not an orderer in channel {}'s configuration; join as a peer, or add it as an \
+             orderer by a configuration update first",
+            config.channel_id
+        ));
+    }
+    let mut roles = asked;
+    roles.sort();
+    roles.dedup();
+    Ok(roles)
 }
 
 fn read(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Builds the channel's ordering engine (restoring raft or PBFT from the
-/// consensus store) and starts its driver, with the p2p transport for the
-/// multi-node engines.
-fn start_ordering(
-    config: &NodeConfig,
-    channel_config: &weft_proto::ChannelConfig,
-    key_pem: &str,
-    chain: Arc<Chain>,
-    metrics: Arc<Metrics>,
-) -> anyhow::Result<(Ordering, Option<P2p>)> {
-    let consensus = channel_config.consensus.unwrap_or_default();
-    let batch = channel_config.batch.unwrap_or_default();
-    let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
-    let store_dir = config.data_dir.join("consensus");
-    let panic_at = byzantine::ordering_panic_from_env()?;
-    let (engine, first, tick): (Box<dyn Consensus + Send>, Vec<Action>, Duration) =
-        match ConsensusType::try_from(consensus.r#type).unwrap_or(ConsensusType::Solo) {
-            ConsensusType::Solo => {
-                let limits = BatchLimits::from_config(&batch, SOLO_TICK.as_millis() as u64);
-                let engine = Solo::new(config.node_id.clone(), limits, chain.height());
-                let ordering = Ordering::start(Box::new(engine), Vec::new(), SOLO_TICK, chain, None, metrics);
-                return Ok((ordering.panicking_at(panic_at), None));
-            }
-            ConsensusType::Raft => {
-                let params = match consensus.params {
-                    Some(Params::Raft(p)) => p,
-                    _ => weft_proto::RaftParams::default(),
-                };
-                let tick_ms = if params.tick_interval_ms == 0 { RAFT_TICK_MS } else { params.tick_interval_ms };
-                let limits = BatchLimits::from_config(&batch, tick_ms);
-                let founders = crate::channel_rules::orderer_ids(channel_config);
-                let stored = ConsensusStore::open(&store_dir)?.load()?;
-                let cfg = RaftConfig::from_params(config.node_id.clone(), limits, &params);
-                let (engine, first) = Raft::new(cfg, &founders, &stored, chain.height())
-                    .map_err(|e| anyhow::anyhow!("starting raft from {}: {e}", store_dir.display()))?;
-                tracing::info!(orderers = ?founders, restored_keys = stored.len(), tick_ms, "raft ordering starting");
-                (Box::new(engine), first, Duration::from_millis(tick_ms))
-            }
-            ConsensusType::Pbft => {
-                let params = match consensus.params {
-                    Some(Params::Pbft(p)) => p,
-                    _ => weft_proto::PbftParams::default(),
-                };
-                let cfg = pbft_config(config, &chain.view().rules.config, &params, &batch, &key)?;
-                let stored = ConsensusStore::open(&store_dir)?.load()?;
-                let orderers: Vec<&String> = cfg.orderers.iter().map(|(id, _)| id).collect();
-                tracing::info!(
-                    ?orderers,
-                    restored_keys = stored.len(),
-                    tick_ms = params.tick_interval_ms,
-                    checkpoint_interval = cfg.checkpoint_interval,
-                    watermark_window = cfg.watermark_window,
-                    request_timeout_ticks = cfg.request_timeout_ticks,
-                    "pbft ordering starting"
-                );
-                let (engine, first) = Pbft::new(cfg, &stored, chain.height())
-                    .map_err(|e| anyhow::anyhow!("starting pbft from {}: {e}", store_dir.display()))?;
-                let tick_ms = if params.tick_interval_ms == 0 { PBFT_TICK_MS } else { params.tick_interval_ms };
-                (Box::new(engine), first, Duration::from_millis(tick_ms))
-            }
-        };
-    let orderer_ids = chain.view().rules.config.nodes.iter().map(|n| n.node_id.clone()).collect();
-    let lies = byzantine::from_env(&config.node_id, &SigningKey::from_bytes(&key.seed()), orderer_ids)?;
-    let (tx, inbound) = tokio::sync::mpsc::channel(4096);
-    let p2p = P2p::start(
-        &config.node_id,
-        &key,
-        &config.listen.p2p,
-        config.channel.clone(),
-        // The configuration in force, which may have grown since genesis.
-        &chain.view().rules.config.nodes,
-        chain.clone(),
-        tx,
-    )?;
-    let network = Network { p2p: p2p.clone(), inbound, store: ConsensusStore::open(&store_dir)?, lies };
-    let ordering = Ordering::start(engine, first, tick, chain, Some(network), metrics);
-    Ok((ordering.panicking_at(panic_at), Some(p2p)))
+/// The membership of the node's own org from node.toml's CA certificates:
+/// the one that issued the node's certificate.
+fn own_org(config: &NodeConfig, node_cert_der: &[u8]) -> anyhow::Result<Membership> {
+    let node_cert = ParsedCertificate::parse(node_cert_der).map_err(|e| anyhow::anyhow!("node certificate: {e}"))?;
+    for path in &config.ca_certificates {
+        let der = weft_provision::read_cert_pem(path)?;
+        let ca = ParsedCertificate::parse(&der).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if node_cert.is_issued_by(&ca) {
+            let msp = Msp::new(&config.org_id, &[der], &[]).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let mut membership = Membership::default();
+            membership.insert(msp);
+            return Ok(membership);
+        }
+    }
+    anyhow::bail!("none of ca_certificates issued the node's certificate {}", config.certificate.display())
 }
 
-/// The test-only `WEFT_TEST_SPEAK_RAFT` on a node that is no orderer: the
-/// p2p transport an orderer would start (consensus messages to it are
-/// dropped), and the task that speaks raft to the orderers over it.
-fn speak_raft(
-    config: &NodeConfig,
-    key_pem: &str,
-    chain: Arc<Chain>,
-    shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<P2p> {
-    let key = SigningKeyPair::from_pkcs8_pem(key_pem).expect("parsed at start");
-    let in_force = chain.view().rules.config.clone();
-    let orderers = crate::channel_rules::orderer_ids(&in_force);
-    let (inbound, _dropped) = tokio::sync::mpsc::channel(1);
-    let p2p =
-        P2p::start(&config.node_id, &key, &config.listen.p2p, config.channel.clone(), &in_force.nodes, chain, inbound)?;
-    tokio::spawn(byzantine::speak_raft(p2p.clone(), config.node_id.clone(), orderers, shutdown));
-    Ok(p2p)
+/// An older node kept one channel's consensus log in `data/consensus`
+/// itself; it moves to `data/consensus/<channel>`.
+fn move_legacy_consensus_store(config: &NodeConfig, channel: &ChannelId) -> anyhow::Result<()> {
+    let old = config.data_dir.join("consensus");
+    if !old.join("CURRENT").exists() {
+        return Ok(());
+    }
+    let aside = config.data_dir.join("consensus.moving");
+    std::fs::rename(&old, &aside).with_context(|| format!("moving {} aside", old.display()))?;
+    std::fs::create_dir_all(&old).with_context(|| format!("creating {}", old.display()))?;
+    let new = joined::consensus_dir(&config.data_dir, channel);
+    std::fs::rename(&aside, &new).with_context(|| format!("moving the consensus log to {}", new.display()))?;
+    tracing::info!(to = %new.display(), "moved the consensus log into its channel's directory");
+    Ok(())
 }
 
-/// The PBFT replica's settings from the channel configuration: the
-/// orderers' keys from their certificates, timeouts in ticks. The view
-/// change timeout starts at the request timeout (and doubles per failed
-/// attempt); replicas exchange status and resend every quarter of it.
-fn pbft_config(
-    config: &NodeConfig,
-    in_force: &weft_proto::ChannelConfig,
-    params: &weft_proto::PbftParams,
-    batch: &weft_proto::BatchConfig,
-    key: &SigningKeyPair,
-) -> anyhow::Result<PbftConfig> {
-    let tick_ms = if params.tick_interval_ms == 0 { PBFT_TICK_MS } else { params.tick_interval_ms };
-    let request_timeout_ticks = if params.request_timeout_ticks == 0 {
-        PBFT_REQUEST_TIMEOUT_TICKS
-    } else {
-        u64::from(params.request_timeout_ticks)
-    };
-    let checkpoint_interval =
-        if params.checkpoint_interval == 0 { PBFT_CHECKPOINT_INTERVAL } else { params.checkpoint_interval };
-    Ok(PbftConfig {
-        id: config.node_id.clone(),
-        key: SigningKey::from_bytes(&key.seed()),
-        orderers: crate::channel_rules::pbft_orderers(in_force)?,
-        limits: BatchLimits::from_config(batch, tick_ms),
-        checkpoint_interval,
-        watermark_window: params.watermark_window,
-        request_timeout_ticks,
-        view_change_ticks: request_timeout_ticks,
-        resend_ticks: (request_timeout_ticks / 4).max(1),
-    })
+/// node.toml's channel, recorded as joined (with node.toml's roles, which
+/// win over the recorded ones) if it names one.
+fn record_configured_channel(config: &NodeConfig) -> anyhow::Result<Option<ChannelId>> {
+    let (Some(channel), Some(path)) = (&config.channel, &config.genesis_block) else { return Ok(None) };
+    let channel = ChannelId::new(channel.clone()).map_err(|e| anyhow::anyhow!("channel in node.toml: {e}"))?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading the genesis block {}", path.display()))?;
+    let block = Block::decode(bytes.as_slice()).with_context(|| format!("{} is not a block", path.display()))?;
+    let genesis = served::check_join_block(&block).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    anyhow::ensure!(
+        genesis == channel,
+        "node.toml names channel {channel:?} but the genesis block is for {:?}",
+        genesis.as_str()
+    );
+    move_legacy_consensus_store(config, &channel)?;
+    joined::record(&config.data_dir, &Joined { channel: channel.clone(), block, roles: config.roles.clone() })?;
+    Ok(Some(channel))
 }
 
-/// Opens the ledger and starts the committer, ordering and block pulling.
+/// Opens the ledger and serves node.toml's channel (if it names one) and
+/// every channel joined before.
 pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<NodeCore>> {
     let key_pem = read(&config.key)?;
-    SigningKeyPair::from_pkcs8_pem(&key_pem).with_context(|| format!("node key {}", config.key.display()))?;
+    let key = SigningKeyPair::from_pkcs8_pem(&key_pem).with_context(|| format!("node key {}", config.key.display()))?;
     let cert_der = weft_provision::read_cert_pem(&config.certificate)?;
     let cert_pem = read(&config.certificate)?;
-    let me = SerializedIdentity { org_id: config.org_id.clone(), certificate_der: cert_der };
+    let identity = SerializedIdentity { org_id: config.org_id.clone(), certificate_der: cert_der.clone() };
     let roots: Vec<String> = config.ca_certificates.iter().map(|p| read(p)).collect::<Result<_, _>>()?;
+    let own_org = own_org(&config, &cert_der)?;
 
-    let genesis_bytes = std::fs::read(&config.genesis_block)
-        .with_context(|| format!("reading the genesis block {}", config.genesis_block.display()))?;
-    let genesis = Block::decode(genesis_bytes.as_slice())
-        .with_context(|| format!("{} is not a block", config.genesis_block.display()))?;
-    let channel_config = weft_provision::read_genesis_config(&genesis)
-        .map_err(|e| anyhow::anyhow!("genesis block {}: {e}", config.genesis_block.display()))?;
-    let channel_id = ChannelId::new(config.channel.clone()).map_err(|e| anyhow::anyhow!("channel id: {e}"))?;
-    anyhow::ensure!(
-        channel_config.channel_id == config.channel,
-        "node.toml names channel {:?} but the genesis block is for {:?}",
-        config.channel,
-        channel_config.channel_id
-    );
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let configured = record_configured_channel(&config)?;
     let ledger = Ledger::open(config.data_dir.join("ledger"), LedgerOptions::default())
         .with_context(|| format!("opening the ledger in {}", config.data_dir.display()))?;
-    if config.join_from_snapshot && ledger.channel(&channel_id)?.height() == 0 {
-        let key = SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above");
-        let client = ClientIdentity { identity: me.clone(), key };
-        join::from_snapshot(
-            &ledger,
-            &config.data_dir,
-            &channel_config,
-            &client,
-            &config.node_id,
-            &TrustRoots::from_pems(&roots),
-        )
-        .await?;
-    }
-    let channel = ledger.channel(&channel_id)?;
     let runtime = Arc::new(Runtime::new(Limits::default()).context("starting the contract runtime")?);
-    let rules = ChannelRules::from_config(&channel_config)?;
-    let committer = Committer::open(channel, &genesis, rules, runtime.clone())?;
-    // The ledger handle stays open through the channel ledger's Arc<DB>.
-    drop(ledger);
-    tracing::info!(
-        node = %config.node_id,
-        channel = %config.channel,
-        height = committer.ledger().height(),
-        contracts = committer.rules().definitions.len(),
-        "ledger opened"
-    );
-
-    let metrics = Arc::new(Metrics::new());
-    let signer = config.is_orderer().then(|| BlockSigner {
-        identity: me.clone(),
-        key: SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above"),
-    });
-    let chain = Arc::new(Chain::start(committer, signer, metrics.clone()));
-    let (shutdown, shutdown_rx) = watch::channel(false);
-
-    let (ordering, p2p) = if config.is_orderer() {
-        let (o, p) = start_ordering(&config, &channel_config, &key_pem, chain.clone(), metrics.clone())?;
-        (Some(o), p)
-    } else if byzantine::speak_raft_from_env()? {
-        let p2p = speak_raft(&config, &key_pem, chain.clone(), shutdown_rx.clone())?;
-        (None, Some(p2p))
-    } else {
-        (None, None)
+    let remote = Arc::new(Remote::new(
+        ClientIdentity { identity: identity.clone(), key: key.clone() },
+        TrustRoots::from_pems(&roots),
+    ));
+    let (shutdown, _) = watch::channel(false);
+    let me = Me {
+        node_id: config.node_id.clone(),
+        identity,
+        key,
+        listen_p2p: config.listen.p2p.clone(),
+        transport: Mutex::new(None),
     };
-
-    let client_key = SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above");
-    let remote =
-        Arc::new(Remote::new(ClientIdentity { identity: me.clone(), key: client_key }, TrustRoots::from_pems(&roots)));
-    if !config.is_orderer() {
-        tokio::spawn(block_pull::run(chain.clone(), remote.clone(), config.node_id.clone(), shutdown_rx));
-    }
-    let endorser = config.is_peer().then(|| {
-        Arc::new(Endorser {
-            identity: me.clone(),
-            key: SigningKeyPair::from_pkcs8_pem(&key_pem).expect("parsed above"),
-            runtime: runtime.clone(),
-        })
-    });
-    let tls = TlsPems { certificate: cert_pem, key: key_pem, roots: roots.join("\n") };
-    Ok(Arc::new(NodeCore {
-        tls,
-        config,
+    let core = NodeCore {
+        tls: TlsPems { certificate: cert_pem, key: key_pem, roots: roots.join("\n") },
         me,
-        chain,
-        endorser,
-        ordering,
-        p2p,
+        ledger,
+        runtime,
+        channels: RwLock::new(BTreeMap::new()),
+        changing: tokio::sync::Mutex::new(()),
+        own_org,
         remote,
-        metrics,
+        metrics: Arc::new(Metrics::new()),
         started: Instant::now(),
         draining: AtomicBool::new(false),
         shutdown,
         log,
         fatal: std::sync::OnceLock::new(),
-    }))
+        config,
+    };
+    for joined in joined::list(&core.config.data_dir)? {
+        let from_snapshot = core.config.join_from_snapshot && configured.as_ref() == Some(&joined.channel);
+        let served = served::open(&core.node(), &joined, from_snapshot)
+            .await
+            .with_context(|| format!("rejoining channel {}", joined.channel))?;
+        core.channels.write().expect("channels lock").insert(joined.channel.to_string(), Arc::new(served));
+    }
+    if core.channels().is_empty() {
+        tracing::info!("serving no channel yet: join one over Admin (weft node channel join)");
+    }
+    Ok(Arc::new(core))
 }

@@ -1,8 +1,10 @@
 //! Node-to-node transport over libp2p: TCP, Noise (the node's certificate
 //! key is its libp2p identity), Yamux, and one request-response protocol
-//! carrying consensus messages and block transfers. Only nodes in the
-//! channel configuration are admitted: the allow list refuses every other
-//! peer id before a request reaches us.
+//! carrying consensus messages and block transfers. One transport serves
+//! every channel the node joined: each request names its channel and is
+//! served only if the asking node is in that channel's configuration. The
+//! allow list (the union of the channels' nodes) refuses every other peer
+//! id before a request reaches us.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -51,9 +53,11 @@ struct Behaviour {
 }
 
 enum Command {
-    SetNodes(Vec<ChannelNode>),
-    Send { to: String, payload: Vec<u8> },
-    Fetch { from: u64, to: u64, reply: oneshot::Sender<Result<Vec<Block>, String>> },
+    Join { channel: String, nodes: Vec<ChannelNode>, chain: Arc<Chain>, inbound: mpsc::Sender<(String, Vec<u8>)> },
+    Leave { channel: String },
+    SetNodes { channel: String, nodes: Vec<ChannelNode> },
+    Send { channel: String, to: String, payload: Vec<u8> },
+    Fetch { channel: String, from: u64, to: u64, reply: oneshot::Sender<Result<Vec<Block>, String>> },
 }
 
 /// A peer as the admin status shows it.
@@ -64,11 +68,19 @@ pub struct PeerContact {
     pub last_contact: Option<Instant>,
 }
 
-/// The rest of the node's handle on the transport.
+/// The node's transport, shared by its channels.
 #[derive(Clone)]
-pub struct P2p {
+pub struct Transport {
+    me: String,
     commands: mpsc::UnboundedSender<Command>,
     contacts: Arc<Mutex<HashMap<String, PeerContact>>>,
+}
+
+/// One channel's handle on the transport.
+#[derive(Clone)]
+pub struct P2p {
+    channel: String,
+    transport: Transport,
 }
 
 struct Peer {
@@ -92,18 +104,28 @@ pub fn peer_id_of(node: &ChannelNode) -> anyhow::Result<PeerId> {
     Ok(identity::PublicKey::from(key).to_peer_id())
 }
 
-impl P2p {
-    /// Listens on `listen` and admits the channel's `nodes` (other than
-    /// `me`); consensus payloads arrive on `inbound` as (node id, bytes).
-    pub fn start(
-        me: &str,
-        key: &SigningKeyPair,
-        listen: &str,
-        channel: String,
-        nodes: &[ChannelNode],
-        chain: Arc<Chain>,
-        inbound: mpsc::Sender<(String, Vec<u8>)>,
-    ) -> anyhow::Result<P2p> {
+/// `nodes` (less `me`) as peers, and what is wrong with those that cannot
+/// be: certificates that are no Ed25519 libp2p key, addresses that are no
+/// multiaddress.
+fn peers_of(me: &str, nodes: &[ChannelNode]) -> (HashMap<PeerId, (String, Multiaddr)>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut wanted = HashMap::new();
+    for n in nodes.iter().filter(|n| n.node_id != me) {
+        let address = n.p2p_address.parse::<Multiaddr>().map_err(|e| anyhow::anyhow!("{e}"));
+        match (peer_id_of(n), address) {
+            (Ok(id), Ok(address)) => {
+                wanted.insert(id, (n.node_id.clone(), address));
+            }
+            (Err(e), _) => problems.push(format!("{e:#}")),
+            (_, Err(e)) => problems.push(format!("node {}'s p2p address {:?}: {e}", n.node_id, n.p2p_address)),
+        }
+    }
+    (wanted, problems)
+}
+
+impl Transport {
+    /// Listens on `listen`; channels then [`join`](Self::join) it.
+    pub fn start(me: &str, key: &SigningKeyPair, listen: &str) -> anyhow::Result<Transport> {
         let mut seed = key.seed();
         let keypair = identity::Keypair::ed25519_from_bytes(&mut seed).context("the node key as a libp2p key")?;
         let codec = request_response::cbor::codec::Codec::default()
@@ -127,42 +149,36 @@ impl P2p {
 
         let (tx, rx) = mpsc::unbounded_channel();
         let contacts = Arc::new(Mutex::new(HashMap::new()));
-        let mut task = Task {
+        let task = Task {
             swarm,
             me: me.to_string(),
             peers: HashMap::new(),
-            by_node: HashMap::new(),
-            channel,
-            chain,
-            inbound,
+            channels: HashMap::new(),
             contacts: contacts.clone(),
             fetches: HashMap::new(),
         };
-        let problems = task.set_nodes(nodes);
-        anyhow::ensure!(problems.is_empty(), "the channel configuration's nodes: {}", problems.join("; "));
         tokio::spawn(task.run(rx));
         tracing::info!(%listen, "p2p transport listening");
-        Ok(P2p { commands: tx, contacts })
+        Ok(Transport { me: me.to_string(), commands: tx, contacts })
     }
 
-    /// Admits exactly `nodes` from now on (after a configuration update):
-    /// new ones are dialled, removed ones are disconnected and refused.
-    pub fn set_nodes(&self, nodes: Vec<ChannelNode>) {
-        let _ = self.commands.send(Command::SetNodes(nodes));
+    /// Admits `channel`'s `nodes` (other than this one) for it; consensus
+    /// payloads for the channel arrive on `inbound` as (node id, bytes).
+    pub fn join(
+        &self,
+        channel: &str,
+        nodes: &[ChannelNode],
+        chain: Arc<Chain>,
+        inbound: mpsc::Sender<(String, Vec<u8>)>,
+    ) -> anyhow::Result<P2p> {
+        let (_, problems) = peers_of(&self.me, nodes);
+        anyhow::ensure!(problems.is_empty(), "the channel configuration's nodes: {}", problems.join("; "));
+        let command = Command::Join { channel: channel.into(), nodes: nodes.to_vec(), chain, inbound };
+        self.commands.send(command).map_err(|_| anyhow::anyhow!("the p2p transport has stopped"))?;
+        Ok(P2p { channel: channel.into(), transport: self.clone() })
     }
 
-    /// Fire and forget: consensus protocols resend what is lost.
-    pub fn send(&self, to: String, payload: Vec<u8>) {
-        let _ = self.commands.send(Command::Send { to, payload });
-    }
-
-    /// Blocks `from..to` from some other node of the channel.
-    pub async fn fetch_blocks(&self, from: u64, to: u64) -> Result<Vec<Block>, String> {
-        let (reply, rx) = oneshot::channel();
-        self.commands.send(Command::Fetch { from, to, reply }).map_err(|_| "p2p transport stopped".to_string())?;
-        rx.await.map_err(|_| "p2p transport stopped".to_string())?
-    }
-
+    /// Every node any channel admits, as the admin status shows it.
     pub fn contacts(&self) -> Vec<PeerContact> {
         let mut v: Vec<PeerContact> = self.contacts.lock().expect("contacts lock").values().cloned().collect();
         v.sort_by(|a, b| a.node_id.cmp(&b.node_id));
@@ -170,21 +186,64 @@ impl P2p {
     }
 }
 
+impl P2p {
+    /// Admits exactly `nodes` for this channel from now on (after a
+    /// configuration update): new ones are dialled, ones no channel admits
+    /// any more are disconnected and refused.
+    pub fn set_nodes(&self, nodes: Vec<ChannelNode>) {
+        let _ = self.transport.commands.send(Command::SetNodes { channel: self.channel.clone(), nodes });
+    }
+
+    /// Fire and forget: consensus protocols resend what is lost.
+    pub fn send(&self, to: String, payload: Vec<u8>) {
+        let _ = self.transport.commands.send(Command::Send { channel: self.channel.clone(), to, payload });
+    }
+
+    /// Blocks `from..to` from some other node of the channel.
+    pub async fn fetch_blocks(&self, from: u64, to: u64) -> Result<Vec<Block>, String> {
+        let (reply, rx) = oneshot::channel();
+        let command = Command::Fetch { channel: self.channel.clone(), from, to, reply };
+        self.transport.commands.send(command).map_err(|_| "p2p transport stopped".to_string())?;
+        rx.await.map_err(|_| "p2p transport stopped".to_string())?
+    }
+
+    pub fn contacts(&self) -> Vec<PeerContact> {
+        self.transport.contacts()
+    }
+
+    /// Stops serving and admitting for this channel (the node left it).
+    pub fn leave(&self) {
+        let _ = self.transport.commands.send(Command::Leave { channel: self.channel.clone() });
+    }
+}
+
 struct Task {
     swarm: libp2p::Swarm<Behaviour>,
     me: String,
+    /// Every node some channel admits.
     peers: HashMap<PeerId, Peer>,
-    /// Node id → peer id, for every message sent.
-    by_node: HashMap<String, PeerId>,
-    channel: String,
-    chain: Arc<Chain>,
-    inbound: mpsc::Sender<(String, Vec<u8>)>,
+    channels: HashMap<String, Link>,
     contacts: Arc<Mutex<HashMap<String, PeerContact>>>,
     /// Block fetches in flight, with the peers not yet asked.
     fetches: HashMap<OutboundRequestId, Fetch>,
 }
 
+/// One joined channel: its admitted nodes, its chain (blocks served from
+/// it) and its ordering engine's inbox.
+struct Link {
+    nodes: HashMap<PeerId, (String, Multiaddr)>,
+    chain: Arc<Chain>,
+    inbound: mpsc::Sender<(String, Vec<u8>)>,
+}
+
+impl Link {
+    fn peer_of(&self, node_id: &str) -> Option<PeerId> {
+        self.nodes.iter().find(|(_, (n, _))| n == node_id).map(|(id, _)| *id)
+    }
+}
+
 struct Fetch {
+    channel: String,
     from: u64,
     to: u64,
     untried: Vec<PeerId>,
@@ -245,22 +304,13 @@ impl Task {
         }
     }
 
-    /// Makes `nodes` (less this node) the admitted set; returns what was
-    /// wrong with entries it could not admit.
-    fn set_nodes(&mut self, nodes: &[ChannelNode]) -> Vec<String> {
-        let mut problems = Vec::new();
-        let mut wanted = HashMap::new();
-        for n in nodes.iter().filter(|n| n.node_id != self.me) {
-            let address = n.p2p_address.parse::<Multiaddr>().map_err(|e| anyhow::anyhow!("{e}"));
-            match (peer_id_of(n), address) {
-                (Ok(id), Ok(address)) => {
-                    wanted.insert(
-                        id,
-                        Peer { node_id: n.node_id.clone(), address, next_dial: Instant::now(), backoff: REDIAL_MIN },
-                    );
-                }
-                (Err(e), _) => problems.push(format!("{e:#}")),
-                (_, Err(e)) => problems.push(format!("node {}'s p2p address {:?}: {e}", n.node_id, n.p2p_address)),
+    /// Makes the union of the channels' nodes the admitted set: new ones
+    /// are dialled, ones no channel names are disconnected and refused.
+    fn admit(&mut self) {
+        let mut wanted: HashMap<PeerId, (String, Multiaddr)> = HashMap::new();
+        for link in self.channels.values() {
+            for (id, node) in &link.nodes {
+                wanted.insert(*id, node.clone());
             }
         }
         let gone: Vec<PeerId> = self.peers.keys().filter(|id| !wanted.contains_key(id)).copied().collect();
@@ -270,10 +320,10 @@ impl Task {
             // Disallowing also closes its connections.
             self.swarm.behaviour_mut().allowed.disallow_peer(id);
             contacts.remove(&p.node_id);
-            tracing::info!(node = %p.node_id, "p2p: node left the channel configuration; no longer admitted");
+            tracing::info!(node = %p.node_id, "p2p: node is in no channel configuration any more; no longer admitted");
         }
-        for (id, p) in wanted {
-            if self.peers.get(&id).is_some_and(|old| old.address == p.address && old.node_id == p.node_id) {
+        for (id, (node_id, address)) in wanted {
+            if self.peers.get(&id).is_some_and(|old| old.address == address && old.node_id == node_id) {
                 continue;
             }
             if self.peers.contains_key(&id) {
@@ -281,41 +331,59 @@ impl Task {
                 // keeps dialling that one too, failing over to the new one.
                 self.swarm.behaviour_mut().allowed.disallow_peer(id);
             }
-            tracing::info!(node = %p.node_id, address = %p.address, "p2p: admitting node of the channel");
+            tracing::info!(node = %node_id, %address, "p2p: admitting node of a channel");
             self.swarm.behaviour_mut().allowed.allow_peer(id);
-            self.swarm.add_peer_address(id, p.address.clone());
-            contacts.entry(p.node_id.clone()).or_insert(PeerContact {
-                node_id: p.node_id.clone(),
+            self.swarm.add_peer_address(id, address.clone());
+            contacts.entry(node_id.clone()).or_insert(PeerContact {
+                node_id: node_id.clone(),
                 connected: false,
                 last_contact: None,
             });
-            self.peers.insert(id, p);
+            self.peers.insert(id, Peer { node_id, address, next_dial: Instant::now(), backoff: REDIAL_MIN });
         }
-        self.by_node = self.peers.iter().map(|(id, p)| (p.node_id.clone(), *id)).collect();
-        problems
+    }
+
+    /// Sets `channel`'s admitted nodes; logs entries it cannot admit.
+    fn set_nodes(&mut self, channel: &str, nodes: &[ChannelNode]) {
+        let (wanted, problems) = peers_of(&self.me, nodes);
+        for problem in problems {
+            tracing::warn!(channel, %problem, "p2p: a node of the channel configuration cannot be admitted");
+        }
+        if let Some(link) = self.channels.get_mut(channel) {
+            link.nodes = wanted;
+        }
+        self.admit();
     }
 
     fn command(&mut self, c: Command) {
         match c {
-            Command::SetNodes(nodes) => {
-                for problem in self.set_nodes(&nodes) {
-                    tracing::warn!(%problem, "p2p: a node of the new channel configuration cannot be admitted");
+            Command::Join { channel, nodes, chain, inbound } => {
+                tracing::info!(%channel, "p2p: serving channel");
+                self.channels.insert(channel.clone(), Link { nodes: HashMap::new(), chain, inbound });
+                self.set_nodes(&channel, &nodes);
+            }
+            Command::Leave { channel } => {
+                if self.channels.remove(&channel).is_some() {
+                    tracing::info!(%channel, "p2p: no longer serving channel");
+                    self.admit();
                 }
             }
-            Command::Send { to, payload } => {
-                let Some(&peer) = self.by_node.get(&to) else {
-                    tracing::debug!(to, "not a node of this channel; message dropped");
+            Command::SetNodes { channel, nodes } => self.set_nodes(&channel, &nodes),
+            Command::Send { channel, to, payload } => {
+                let Some(peer) = self.channels.get(&channel).and_then(|l| l.peer_of(&to)) else {
+                    tracing::debug!(%channel, to, "not a node of this channel; message dropped");
                     return;
                 };
                 // request-response dials (again) when there is no
                 // connection; a failed dial drops this message only.
-                let request = Request::Consensus { channel: self.channel.clone(), payload: ByteBuf::from(payload) };
+                let request = Request::Consensus { channel, payload: ByteBuf::from(payload) };
                 self.remember_address(peer);
                 self.swarm.behaviour_mut().rr.send_request(&peer, request);
             }
-            Command::Fetch { from, to, reply } => {
-                let untried: Vec<PeerId> = self.peers.keys().copied().collect();
-                self.fetch(Fetch { from, to, untried, reply });
+            Command::Fetch { channel, from, to, reply } => {
+                let untried: Vec<PeerId> =
+                    self.channels.get(&channel).map(|l| l.nodes.keys().copied().collect()).unwrap_or_default();
+                self.fetch(Fetch { channel, from, to, untried, reply });
             }
         }
     }
@@ -337,7 +405,7 @@ impl Task {
             let _ = f.reply.send(Err(format!("no node could send blocks {}..{}", f.from, f.to)));
             return;
         };
-        let request = Request::Blocks { channel: self.channel.clone(), from: f.from, to: f.to };
+        let request = Request::Blocks { channel: f.channel.clone(), from: f.from, to: f.to };
         self.remember_address(peer);
         let id = self.swarm.behaviour_mut().rr.send_request(&peer, request);
         self.fetches.insert(id, f);
@@ -411,25 +479,26 @@ impl Task {
     }
 
     fn serve(&self, peer: &PeerId, request: Request) -> Response {
-        let Some(from_node) = self.peers.get(peer).map(|p| p.node_id.clone()) else {
-            return Response::Refused("not a node of this channel".into());
+        let (Request::Consensus { channel, .. } | Request::Blocks { channel, .. }) = &request;
+        let Some(link) = self.channels.get(channel) else {
+            return Response::Refused(format!("this node has not joined channel {channel}"));
+        };
+        let Some(from_node) = link.nodes.get(peer).map(|(node_id, _)| node_id.clone()) else {
+            return Response::Refused(format!("not a node of channel {channel}"));
         };
         match request {
-            Request::Consensus { channel, .. } | Request::Blocks { channel, .. } if channel != self.channel => {
-                Response::Refused(format!("this node serves channel {}, not {channel}", self.channel))
-            }
             Request::Consensus { payload, .. } => {
                 // A full queue means the orderer is behind; dropping is what
                 // a lossy network would do and raft recovers from it.
-                let _ = self.inbound.try_send((from_node, payload.into_vec()));
+                let _ = link.inbound.try_send((from_node, payload.into_vec()));
                 Response::Ack
             }
             Request::Blocks { from, to, .. } => {
-                let to = to.min(from.saturating_add(BLOCKS_PER_REQUEST)).min(self.chain.height());
+                let to = to.min(from.saturating_add(BLOCKS_PER_REQUEST)).min(link.chain.height());
                 let mut blocks = Vec::new();
                 let mut bytes = 0usize;
                 for n in from..to {
-                    match self.chain.reader().block(n) {
+                    match link.chain.reader().block(n) {
                         // Bounded in bytes as well as in count: a response
                         // over the transport's limit would fail whole, and
                         // the asker retries from where this one stops.

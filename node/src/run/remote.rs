@@ -57,6 +57,10 @@ impl Remote {
     pub fn identity(&self) -> &ClientIdentity {
         &self.me
     }
+
+    pub fn roots(&self) -> &TrustRoots {
+        &self.roots
+    }
 }
 
 /// Nodes of the channel with `role`, other than `except`.

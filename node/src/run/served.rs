@@ -1,0 +1,181 @@
+//! One channel a node serves: its committer and chain, its ordering engine
+//! (orderers), its endorser (peers), block pulling (nodes that do not
+//! order) and its place on the p2p transport; opened from the block the
+//! node joined with, stopped when the node leaves the channel.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use weft_contracts::Runtime;
+use weft_ledger::Ledger;
+use weft_proto::{Block, ChannelId};
+use weft_provision::NodeRoleName;
+use weft_sdk::ClientIdentity;
+
+use super::chain::{BlockSigner, Chain};
+use super::metrics::Metrics;
+use super::ordering::Ordering;
+use super::p2p::P2p;
+use super::remote::Remote;
+use super::{block_pull, byzantine, engine, join, joined, Me};
+use crate::{ChannelRules, Committer, Endorser};
+
+pub struct ServedChannel {
+    pub id: ChannelId,
+    pub roles: Vec<NodeRoleName>,
+    pub chain: Arc<Chain>,
+    pub endorser: Option<Arc<Endorser>>,
+    pub ordering: Option<Ordering>,
+    pub p2p: Option<P2p>,
+    /// Set when the node leaves the channel: block pulling and block
+    /// streams stop, and with the last handle the committer.
+    stop: watch::Sender<bool>,
+}
+
+impl ServedChannel {
+    pub fn is_peer(&self) -> bool {
+        self.roles.contains(&NodeRoleName::Peer)
+    }
+
+    pub fn is_orderer(&self) -> bool {
+        self.roles.contains(&NodeRoleName::Orderer)
+    }
+
+    /// Resolves once the node has left the channel.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.stop.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    }
+
+    /// Stops serving the channel: the transport no longer routes to it,
+    /// block pulling and streams end; the ordering driver and committer
+    /// end when the last handle on them is dropped.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+        if let Some(p) = &self.p2p {
+            p.leave();
+        }
+    }
+}
+
+/// What opening a channel needs from the node.
+pub struct Node<'a> {
+    pub me: &'a Me,
+    pub ledger: &'a Ledger,
+    pub data_dir: &'a Path,
+    pub runtime: &'a Arc<Runtime>,
+    pub remote: &'a Arc<Remote>,
+    pub metrics: &'a Arc<Metrics>,
+}
+
+/// Opens a joined channel: its ledger (from a state snapshot first when
+/// asked and the ledger is empty), committer, and the parts its roles call
+/// for.
+pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool) -> anyhow::Result<ServedChannel> {
+    let channel_config = weft_provision::read_genesis_config(&joined.block)
+        .map_err(|e| anyhow::anyhow!("the block channel {} was joined with: {e}", joined.channel))?;
+    anyhow::ensure!(
+        channel_config.channel_id == joined.channel.as_str(),
+        "the block is for channel {:?}, not {}",
+        channel_config.channel_id,
+        joined.channel
+    );
+    let me = node.me;
+    let empty = claim(node.ledger, &joined.channel).await?.height() == 0;
+    if from_snapshot && empty {
+        let client = ClientIdentity { identity: me.identity.clone(), key: me.key.clone() };
+        join::from_snapshot(node.ledger, node.data_dir, &channel_config, &client, &me.node_id, node.remote.roots())
+            .await?;
+    }
+    let ledger = claim(node.ledger, &joined.channel).await?;
+    let rules = ChannelRules::from_config(&channel_config)?;
+    let committer = Committer::open(ledger, &joined.block, rules, node.runtime.clone())?;
+    tracing::info!(
+        channel = %joined.channel,
+        roles = ?joined.roles,
+        height = committer.ledger().height(),
+        contracts = committer.rules().definitions.len(),
+        "channel opened"
+    );
+    let is_orderer = joined.roles.contains(&NodeRoleName::Orderer);
+    let signer = is_orderer.then(|| BlockSigner { identity: me.identity.clone(), key: me.key.clone() });
+    let chain = Arc::new(Chain::start(committer, signer, node.metrics.clone()));
+    let (stop, stopped) = watch::channel(false);
+
+    let store_dir = joined::consensus_dir(node.data_dir, &joined.channel);
+    let (ordering, p2p) = if is_orderer {
+        std::fs::create_dir_all(&store_dir).with_context(|| format!("creating {}", store_dir.display()))?;
+        let (o, p) = engine::start_ordering(me, &channel_config, &store_dir, chain.clone(), node.metrics.clone())?;
+        (Some(o), p)
+    } else if byzantine::speak_raft_from_env()? {
+        (None, Some(engine::speak_raft(me, chain.clone(), stopped.clone())?))
+    } else {
+        (None, None)
+    };
+    if !is_orderer {
+        tokio::spawn(block_pull::run(chain.clone(), node.remote.clone(), me.node_id.clone(), stopped));
+    }
+    let endorser = joined.roles.contains(&NodeRoleName::Peer).then(|| {
+        Arc::new(Endorser { identity: me.identity.clone(), key: me.key.clone(), runtime: node.runtime.clone() })
+    });
+    Ok(ServedChannel { id: joined.channel.clone(), roles: joined.roles.clone(), chain, endorser, ordering, p2p, stop })
+}
+
+/// How long a channel just left may take to let go of its ledger (its
+/// committer finishing the block in hand, streams noticing the stop).
+const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The channel's ledger, waiting while a channel just left still holds it.
+async fn claim(ledger: &Ledger, channel: &ChannelId) -> anyhow::Result<weft_ledger::ChannelLedger> {
+    let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
+    loop {
+        match ledger.channel(channel) {
+            Err(weft_ledger::LedgerError::AlreadyOpen(_)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => return other.with_context(|| format!("opening channel {channel}'s ledger")),
+        }
+    }
+}
+
+/// Deletes a channel's ledger data, waiting while a channel just left
+/// still holds it.
+pub async fn remove_data(ledger: &Ledger, data_dir: &Path, channel: &ChannelId) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
+    loop {
+        match ledger.remove_channel(channel) {
+            Err(weft_ledger::LedgerError::AlreadyOpen(_)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            other => {
+                other.with_context(|| format!("removing channel {channel}'s ledger data"))?;
+                break;
+            }
+        }
+    }
+    let store = joined::consensus_dir(data_dir, channel);
+    match std::fs::remove_dir_all(&store) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", store.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The block a channel is joined with must start the chain: a later
+/// configuration block has no blocks before it to replay.
+pub fn check_join_block(block: &Block) -> Result<ChannelId, String> {
+    let number = block.header.as_ref().map(|h| h.number).ok_or("the block has no header")?;
+    if number != 0 {
+        return Err(format!(
+            "block {number} is not a genesis block; join with the channel's genesis block (block 0), and \
+             from_snapshot to start from another node's state instead of replaying the chain"
+        ));
+    }
+    let config = weft_provision::read_genesis_config(block).map_err(|e| format!("not a genesis block: {e}"))?;
+    ChannelId::new(config.channel_id).map_err(|e| format!("the genesis block's channel id: {e}"))
+}
