@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weft_sdk::{lifecycle, Call};
+use weft_sdk::{lifecycle, Call, ClientIdentity, Gateway};
 
 use crate::chains::{manageable, readable};
 use crate::problem::{ApiResult, Problem};
@@ -27,6 +27,43 @@ pub struct DeployQuery {
     /// Endorsement policy, e.g. AND('Org1.peer','Org2.peer'); default: the
     /// channel's Endorsement policy.
     pub policy: Option<String>,
+    /// The channel (default: the chain's main channel). On another channel
+    /// the deployment is submitted as its first member org's admin and
+    /// approved by its members' admins.
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelQuery {
+    /// The channel (default: the chain's main channel).
+    pub channel: Option<String>,
+}
+
+/// A Gateway and the approving admins for `channel` (None or the main
+/// one: the caller's own Gateway and every org's admin).
+async fn channel_gateway(
+    state: &AppState,
+    caller: &Caller,
+    chain: &crate::chains::Chain,
+    channel: Option<&str>,
+) -> Result<(Gateway, Vec<ClientIdentity>, Option<(String, Vec<String>)>), Problem> {
+    let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
+    let (name, orgs) = crate::channels::members(&state.db, &net, &chain.id, channel).await?;
+    if name == net.manifest().channel {
+        let g = gateway_for(state, caller, chain, None).await?;
+        return Ok((g, net.admins().map_err(Problem::internal)?, None));
+    }
+    let admins: Vec<ClientIdentity> =
+        orgs.iter().map(|o| net.admin(o)).collect::<Result<_, _>>().map_err(Problem::internal)?;
+    let acting = orgs
+        .iter()
+        .find(|o| {
+            net.manifest().nodes.iter().any(|n| &&n.org == o && n.roles.contains(&weft_provision::NodeRoleName::Peer))
+        })
+        .ok_or_else(|| Problem::conflict(format!("no member org of channel {name} runs a peer")))?;
+    let g = net.gateway_on(&name, acting, net.admin(acting).map_err(Problem::internal)?).map_err(Problem::internal)?;
+    Ok((g, admins, Some((name, orgs))))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,9 +124,8 @@ pub async fn deploy(
     if !code.starts_with(b"\0asm") {
         return Err(Problem::unprocessable("body: not a WebAssembly module (it must start with \\0asm)"));
     }
-    let g = gateway_for(&state, &caller, &chain, None).await?;
+    let (g, admins, other_channel) = channel_gateway(&state, &caller, &chain, q.channel.as_deref()).await?;
     let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
-    let admins = net.admins().map_err(Problem::internal)?;
     let upgrade = lifecycle::current_sequence(&g, &name).await.map_err(lifecycle_problem)?.is_some();
     let contract = lifecycle::Contract {
         name: &name,
@@ -102,7 +138,13 @@ pub async fn deploy(
         .map_err(lifecycle_problem)?;
     // Answer once every peer has it, so the caller's first transaction
     // cannot reach a peer that has not committed the deployment yet.
-    net.wait_for_peers(deployed.status.block, std::time::Duration::from_secs(30)).await.map_err(|why| {
+    let everywhere = match &other_channel {
+        None => net.wait_for_peers(deployed.status.block, std::time::Duration::from_secs(30)).await,
+        Some((name, orgs)) => {
+            net.wait_for_channel(name, orgs, deployed.status.block, std::time::Duration::from_secs(30)).await
+        }
+    };
+    everywhere.map_err(|why| {
         Problem::new(StatusCode::GATEWAY_TIMEOUT, "not-everywhere-yet", format!("deployed, but {why}; retry shortly"))
     })?;
     let action = if upgrade { "upgrade" } else { "deploy" };
@@ -130,15 +172,16 @@ fn lifecycle_problem(e: lifecycle::LifecycleError) -> Problem {
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/contracts", tag = "contracts", security(("bearer" = [])),
-    params(("chain" = String, Path, description = "chain id")),
+    params(("chain" = String, Path, description = "chain id"), ChannelQuery),
     responses((status = 200, body = [ContractInfo]), (status = 401, body = Problem), (status = 404, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(chain): Path<String>,
+    crate::query::ApiQuery(q): crate::query::ApiQuery<ChannelQuery>,
 ) -> ApiResult<Json<Vec<ContractInfo>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let g = gateway_for(&state, &caller, &chain, None).await?;
+    let (g, _, _) = channel_gateway(&state, &caller, &chain, q.channel.as_deref()).await?;
     let bytes = g.evaluate(&Call::new("_lifecycle", "list", &[])).await.map_err(problem)?;
     let list: Vec<ContractInfo> = serde_json::from_slice(&bytes).map_err(Problem::internal)?;
     Ok(Json(list))

@@ -199,23 +199,36 @@ fn fill(tx: &mut TxView, env: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// A Deliver connection as the first org's admin (any org's peers serve
-/// the whole chain).
-fn reader(state: &AppState, chain: &Chain) -> Result<(NetworkDir, Gateway), Problem> {
+/// A channel of a chain as the explorer reads it: a Deliver connection as
+/// the first member org's admin (any member's peers serve the channel).
+struct Reader {
+    net: NetworkDir,
+    gateway: Gateway,
+    org: String,
+    channel: String,
+}
+
+async fn reader(state: &AppState, chain: &Chain, channel: Option<&str>) -> Result<Reader, Problem> {
     if chain.status != "running" {
         return Err(Problem::conflict(format!("chain {} is {}; running chains are read", chain.id, chain.status)));
     }
     let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
-    let org = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("no orgs"))?;
-    let g = net.gateway(&org, net.admin(&org).map_err(Problem::internal)?).map_err(Problem::internal)?;
-    Ok((net, g))
+    let (channel, orgs) = crate::channels::members(&state.db, &net, &chain.id, channel).await?;
+    let org = orgs.first().cloned().ok_or_else(|| Problem::internal("a channel without orgs"))?;
+    let admin = net.admin(&org).map_err(Problem::internal)?;
+    let gateway = net.gateway_on(&channel, &org, admin).map_err(Problem::internal)?;
+    Ok(Reader { net, gateway, org, channel })
 }
 
-async fn height(net: &NetworkDir) -> Result<u64, Problem> {
-    let org = net.manifest().orgs.first().map(|o| o.id.clone()).unwrap_or_default();
-    net.height(&org)
-        .await
-        .map_err(|e| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "chain-unavailable", e))
+impl Reader {
+    async fn height(&self) -> Result<u64, Problem> {
+        let height = if self.channel == self.net.manifest().channel {
+            self.net.height(&self.org).await
+        } else {
+            self.net.channel_height(&self.org, &self.channel).await
+        };
+        height.map_err(|e| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "chain-unavailable", e))
+    }
 }
 
 /// Blocks [from, to] in order.
@@ -242,6 +255,15 @@ pub struct BlocksQuery {
     pub before: Option<u64>,
     /// How many, newest first (default and most 50).
     pub limit: Option<u64>,
+    /// The channel (default: the chain's main channel).
+    pub channel: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelQuery {
+    /// The channel (default: the chain's main channel).
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -262,33 +284,35 @@ pub async fn blocks(
     ApiQuery(q): ApiQuery<BlocksQuery>,
 ) -> ApiResult<Json<BlockPage>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let (net, g) = reader(&state, &chain)?;
-    let height = height(&net).await?;
+    let r = reader(&state, &chain, q.channel.as_deref()).await?;
+    let (height, g) = (r.height().await?, &r.gateway);
     let top = q.before.unwrap_or(u64::MAX).min(height.saturating_sub(1));
     let limit = q.limit.unwrap_or(PAGE).clamp(1, PAGE);
     let from = (top + 1).saturating_sub(limit);
     let mut blocks: Vec<BlockView> =
-        if height == 0 { Vec::new() } else { fetch(&g, from, top).await?.iter().map(describe).collect() };
+        if height == 0 { Vec::new() } else { fetch(g, from, top).await?.iter().map(describe).collect() };
     blocks.reverse();
     Ok(Json(BlockPage { height, blocks }))
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/blocks/{number}", tag = "explorer", security(("bearer" = [])),
-    params(("chain" = String, Path, description = "chain id"), ("number" = u64, Path, description = "block number")),
+    params(("chain" = String, Path, description = "chain id"), ("number" = u64, Path, description = "block number"),
+           ChannelQuery),
     responses((status = 200, body = BlockView), (status = 401, body = Problem), (status = 404, body = Problem),
                (status = 409, body = Problem), (status = 503, body = Problem)))]
 pub async fn block(
     State(state): State<AppState>,
     caller: Caller,
     Path((chain, number)): Path<(String, u64)>,
+    ApiQuery(q): ApiQuery<ChannelQuery>,
 ) -> ApiResult<Json<BlockView>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let (net, g) = reader(&state, &chain)?;
-    let height = height(&net).await?;
+    let r = reader(&state, &chain, q.channel.as_deref()).await?;
+    let (height, g) = (r.height().await?, &r.gateway);
     if number >= height {
         return Err(Problem::not_found(format!("no block {number}: the chain's height is {height}")));
     }
-    Ok(Json(describe(&one(&g, number).await?)))
+    Ok(Json(describe(&one(g, number).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -300,6 +324,8 @@ pub struct ExportQuery {
     pub to_ms: Option<u64>,
     /// jsonl (default: one transaction per line) or csv.
     pub format: Option<String>,
+    /// The channel (default: the chain's main channel).
+    pub channel: Option<String>,
 }
 
 /// The first block cut at or after `at_ms`, by binary search. Block times
@@ -386,15 +412,15 @@ pub async fn export(
     if to_ms <= q.from_ms {
         return Err(Problem::unprocessable("to_ms must be after from_ms"));
     }
-    let (net, g) = reader(&state, &chain)?;
-    let height = height(&net).await?;
-    let first = first_block_at(&g, height, q.from_ms).await?;
+    let r = reader(&state, &chain, q.channel.as_deref()).await?;
+    let (height, g) = (r.height().await?, &r.gateway);
+    let first = first_block_at(g, height, q.from_ms).await?;
     let mut out = if csv { format!("{CSV_HEADER}\n") } else { String::new() };
     let mut count = 0;
     let mut next = first;
     'blocks: while next < height {
         let last = (next + PAGE - 1).min(height - 1);
-        for b in fetch(&g, next, last).await? {
+        for b in fetch(g, next, last).await? {
             let view = describe(&b);
             if view.timestamp_ms >= to_ms {
                 break 'blocks;

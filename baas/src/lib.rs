@@ -17,6 +17,7 @@ pub mod certificates;
 pub mod chain_users;
 pub mod chains;
 pub mod channel_settings;
+pub mod channels;
 pub mod client_addr;
 pub mod config_tx;
 pub mod console;

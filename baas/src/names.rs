@@ -36,9 +36,19 @@ pub const ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,64}$";
 pub const MONTH_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// An absolute path on the BaaS host (`Path::is_absolute`).
 pub const ABSOLUTE_PATH_PATTERN: &str = "^/";
+/// A channel id (`weft_proto::ChannelId::new`).
+pub const CHANNEL_PATTERN: &str = "^[a-z][a-z0-9.-]{0,248}$";
 /// Every pattern the OpenAPI document may carry.
-pub const PATTERNS: [&str; 7] =
-    [SLUG_PATTERN, WORD_PATTERN, USERNAME_PATTERN, LOGIN_PATTERN, ID_PATTERN, MONTH_PATTERN, ABSOLUTE_PATH_PATTERN];
+pub const PATTERNS: [&str; 8] = [
+    SLUG_PATTERN,
+    WORD_PATTERN,
+    USERNAME_PATTERN,
+    LOGIN_PATTERN,
+    ID_PATTERN,
+    MONTH_PATTERN,
+    ABSOLUTE_PATH_PATTERN,
+    CHANNEL_PATTERN,
+];
 
 /// The name a tenant's user signs in with: `person@tenant`.
 pub fn qualified(person: &str, tenant: &str) -> String {
@@ -72,7 +82,11 @@ mod tests {
             samples.push(format!("{}@acme", "a".repeat(n)));
         }
         samples.extend(["ann@acme", "ann@Acme", "@acme", "a@b@c", "x_y@t-1", "ann@"].map(String::from));
+        samples.extend(["a.b-1", "1a", "-a", "a_b"].map(String::from));
+        samples.extend([249, 250].map(|n| "c".repeat(n)));
         for s in &samples {
+            let channel = weft_proto::ChannelId::new(s.as_str()).is_ok();
+            assert_eq!(re(CHANNEL_PATTERN).is_match(s), channel, "channel {s:?}");
             assert_eq!(re(SLUG_PATTERN).is_match(s), slug(s), "slug {s:?}");
             assert_eq!(re(WORD_PATTERN).is_match(s), word(s, 1), "word {s:?}");
             assert_eq!(re(LOGIN_PATTERN).is_match(s), login(s), "login {s:?}");

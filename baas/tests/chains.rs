@@ -678,6 +678,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/chains" => json(json!({"name": "m", "template": "solo-1", "tenant_id": tenant})),
         "/api/chains/{chain}/nodes" => json(json!({"org": "Org1", "roles": ["peer"]})),
         "/api/chains/{chain}/orgs" => json(json!({"org": "OrgM"})),
+        "/api/chains/{chain}/channels" => json(json!({"name": "m", "orgs": ["Org1"]})),
         "/api/chains/{chain}/users" => json(json!({"name": "m"})),
         "/api/chains/{chain}/benchmarks" => json(json!({"workload": "kv"})),
         "/api/chains/{chain}/upgrade" => json(json!({"build": "bundled"})),
@@ -735,4 +736,84 @@ async fn a_pbft_chain_runs_and_keeps_its_orderers() {
     let (s, v) = api.delete(&format!("/api/chains/{chain}/nodes/node0.org4"), Some(&ann)).await;
     assert_problem(s, &v, StatusCode::CONFLICT, "orderers are fixed at genesis");
     assert_eq!(nodes(&api, &ann, &chain).await.len(), 4);
+}
+
+/// Issue #23 (2): a raft-3 chain gets two more channels, `first` of Org1
+/// and Org2 and `second` of Org2 and Org3; their nodes are joined over
+/// Admin. Org3's client reads the second channel's blocks and is refused
+/// the first's, by Org1's peer (not a member) and by its own (not in it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_with_a_subset_of_the_orgs() {
+    let dir = support::Scratch::new();
+    let db = TestDb::preferred().await;
+    let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
+    let (_server, api, tokens) = server_with_tenant(config, "initech", &[("ann", "tenant-admin")]).await;
+    let ann = tokens[0].clone();
+    let (chain, job) = create_chain(&api, &ann, "multi", "raft-3").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+
+    let channels = format!("/api/chains/{chain}/channels");
+    let (s, v) = api.post(&channels, Some(&ann), json!({"name": "first", "orgs": ["Org1", "Org9"]})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "\"Org9\" is not an org of this chain");
+    let (s, v) = api.post(&channels, Some(&ann), json!({"name": "weft", "orgs": ["Org1"]})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "has a channel weft already");
+    for (name, orgs) in [("first", ["Org1", "Org2"]), ("second", ["Org3", "Org2"])] {
+        let (s, v) = api.post(&channels, Some(&ann), json!({"name": name, "orgs": orgs})).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        let job = wait_job(&api, &ann, v["id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert!(job["steps"][1]["detail"].as_str().unwrap().contains("peer+orderer"), "{job}");
+    }
+    let (s, v) = api.get(&channels, Some(&ann)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let listed: Vec<(&str, Value)> =
+        v.as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap(), c["orgs"].clone())).collect();
+    assert_eq!(
+        listed,
+        [
+            ("weft", json!(["Org1", "Org2", "Org3"])),
+            ("first", json!(["Org1", "Org2"])),
+            ("second", json!(["Org2", "Org3"]))
+        ]
+    );
+
+    let (s, v) = api.get(&format!("/api/chains/{chain}/blocks?channel=second"), Some(&ann)).await;
+    assert_eq!((s, v["height"].as_u64()), (StatusCode::OK, Some(1)), "the explorer reads a channel: {v}");
+    assert_eq!(v["blocks"][0]["number"], 0, "{v}");
+    let (s, v) = api.get(&format!("/api/chains/{chain}/blocks/0?channel=nope"), Some(&ann)).await;
+    assert_problem(s, &v, StatusCode::NOT_FOUND, "no channel \"nope\"; its channels: weft, first, second");
+
+    // A contract deployed on one channel is on that one only.
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0&channel=second");
+    let (s, v) = put_wasm(&api, &ann, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let contracts = |channel: &str| format!("/api/chains/{chain}/contracts?channel={channel}");
+    let (_, v) = api.get(&contracts("second"), Some(&ann)).await;
+    assert_eq!(v[0]["name"], "asset-transfer", "{v}");
+    assert_eq!(api.get(&contracts("first"), Some(&ann)).await.1, json!([]));
+
+    let net = support::network(dir.path(), &chain);
+    let org3 = || net.client("Org3").unwrap();
+    let first_block = |gateway: weft_sdk::Gateway| async move {
+        let blocks = gateway.blocks(Some(0), Some(0)).await;
+        match blocks {
+            Err(e) => Err(e.to_string()),
+            Ok(stream) => {
+                let mut stream = Box::pin(stream);
+                match tokio_stream::StreamExt::next(&mut stream).await {
+                    Some(Ok(block)) => Ok(block),
+                    Some(Err(e)) => Err(e.to_string()),
+                    None => Err("no block".into()),
+                }
+            }
+        }
+    };
+    let second = first_block(net.gateway_on("second", "Org3", org3()).unwrap()).await;
+    assert_eq!(second.map(|b| b.header.unwrap().number), Ok(0), "Org3 reads its channel");
+    let refused = first_block(net.gateway_on("first", "Org1", org3()).unwrap()).await.unwrap_err();
+    assert!(refused.contains("identity rejected") || refused.contains("Org3"), "{refused}");
+    let refused = first_block(net.gateway_on("first", "Org3", org3()).unwrap()).await.unwrap_err();
+    assert!(refused.contains("serves no channel \"first\""), "{refused}");
+    let admin1 = net.client("Org1").unwrap();
+    assert!(first_block(net.gateway_on("first", "Org1", admin1).unwrap()).await.is_ok(), "Org1 reads the first");
 }

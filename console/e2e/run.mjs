@@ -264,6 +264,25 @@ try {
   }
   await shot("peers added, one in the new org");
 
+  // A channel of Org1 alone: created from the form, chosen in the
+  // selector, its genesis block in the latest blocks.
+  const channels = page.getByRole("region", { name: "Channels" });
+  await channels.getByLabel("New channel").fill("org1-only");
+  await channels.getByRole("group", { name: "Member orgs" }).getByLabel("Org1").check();
+  await channels.getByRole("button", { name: "Create the channel" }).click();
+  await channels.getByText("Done.").waitFor({ timeout: 60_000 });
+  await channels.getByLabel("Channel", { exact: true }).selectOption("org1-only");
+  await page.getByRole("heading", { name: "Latest blocks of org1-only" }).waitFor();
+  // Only the new channel's genesis block: a header row and one more.
+  const rows = page.getByRole("table", { name: "Blocks" }).getByRole("row");
+  await rows.getByText("genesis").waitFor();
+  for (let i = 0; (await rows.count()) !== 2; i++) {
+    if (i > 100) throw new Error(`org1-only shows ${await rows.count()} rows, not its genesis block alone`);
+    await page.waitForTimeout(100);
+  }
+  await shot("a channel of one org, chosen in the selector");
+  await channels.getByLabel("Channel", { exact: true }).selectOption("weft");
+
   // A node's recent log, from its row.
   await page.getByRole("button", { name: "log of node0.org1" }).click();
   await page.getByRole("region", { name: "Log of node0.org1" }).getByText(/ledger opened/).waitFor();

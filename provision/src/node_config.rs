@@ -118,3 +118,47 @@ impl NodeConfig {
         self.roles.contains(&NodeRoleName::Orderer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+node_id = "n"
+org_id = "Org1"
+roles = ["peer"]
+data_dir = "data"
+key = "key.pem"
+certificate = "cert.pem"
+ca_certificates = ["ca.pem"]
+[listen]
+grpc = "127.0.0.1:1"
+p2p = "/ip4/127.0.0.1/tcp/2"
+metrics = "127.0.0.1:3"
+[resources]
+cpu = 1.0
+memory_mb = 512
+disk_gb = 1
+bandwidth_mbps = 10
+"#;
+
+    fn load(extra: &str) -> Result<NodeConfig, ProvisionError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, format!("{extra}\n{BASE}")).unwrap();
+        NodeConfig::load_with(&path, &|_| None).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn a_channel_comes_with_its_genesis_block_or_not_at_all() {
+        let none = load("").unwrap();
+        assert_eq!((none.channel, none.genesis_block), (None, None));
+        let both = load("channel = \"weft\"\ngenesis_block = \"g.block\"").unwrap();
+        assert_eq!(both.channel.as_deref(), Some("weft"));
+        assert!(both.genesis_block.unwrap().is_absolute(), "resolved against the file's directory");
+        for half in ["channel = \"weft\"", "genesis_block = \"g.block\""] {
+            let e = load(half).unwrap_err().to_string();
+            assert!(e.contains("go together"), "{half}: {e}");
+        }
+    }
+}

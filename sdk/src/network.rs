@@ -1,8 +1,8 @@
 //! A network directory (made by `weft network init` or the BaaS) as a
 //! client holding it uses it: the manifest, every org's CA as trust roots,
 //! the org identities it keeps (admin, client, CA), and gRPC to the nodes —
-//! Admin (status, health) as the node's org admin, Gateways to an org's
-//! peers. Used by the BaaS and weft-bench.
+//! Admin (status, health, channel participation) as the node's org admin,
+//! Gateways to an org's peers. Used by the BaaS and weft-bench.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,7 +11,10 @@ use crate::{ClientIdentity, Gateway, TrustRoots};
 use tonic::transport::Channel;
 use weft_identity::CertificateAuthority;
 use weft_proto::admin_client::AdminClient;
-use weft_proto::{HealthRequest, SerializedIdentity, StatusRequest, StatusResponse};
+use weft_proto::{
+    ChannelSummary, HealthRequest, JoinChannelRequest, LeaveChannelRequest, ListChannelsRequest, SerializedIdentity,
+    StatusRequest, StatusResponse,
+};
 use weft_provision::{read_cert_pem, read_key, Manifest, ManifestNode, ManifestOrg, NodeRoleName, Sealing};
 
 /// An unanswered admin call is a node that is not up.
@@ -81,6 +84,12 @@ impl NetworkDir {
 
     /// A Gateway to `org`'s peers acting as `client`.
     pub fn gateway(&self, org: &str, client: ClientIdentity) -> Result<Gateway, String> {
+        self.gateway_on(&self.manifest.channel, org, client)
+    }
+
+    /// A Gateway to `org`'s peers for `channel` (one of the chain's
+    /// channels besides the manifest's).
+    pub fn gateway_on(&self, channel: &str, org: &str, client: ClientIdentity) -> Result<Gateway, String> {
         let peers: Vec<String> = self
             .manifest
             .nodes
@@ -91,7 +100,7 @@ impl NetworkDir {
         if peers.is_empty() {
             return Err(format!("org {org} has no peers in this network"));
         }
-        Gateway::connect(client, &self.manifest.channel, &peers, &self.roots).map_err(|e| e.to_string())
+        Gateway::connect(client, channel, &peers, &self.roots).map_err(|e| e.to_string())
     }
 
     /// `org`'s CA, whose key the BaaS holds in the chain's directory.
@@ -112,6 +121,57 @@ impl NetworkDir {
             }
         }
         Err(format!("no node of {org} answered for the chain height: {last}"))
+    }
+
+    /// Waits until every peer of `orgs` has committed `block` of `channel`
+    /// (up to `timeout`), as [`wait_for_peers`](Self::wait_for_peers) does
+    /// for the manifest's channel.
+    pub async fn wait_for_channel(
+        &self,
+        channel: &str,
+        orgs: &[String],
+        block: u64,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let peers =
+            self.manifest.nodes.iter().filter(|n| orgs.contains(&n.org) && n.roles.contains(&NodeRoleName::Peer));
+        for node in peers {
+            loop {
+                let height = self
+                    .channels(node)
+                    .await
+                    .ok()
+                    .and_then(|list| list.iter().find(|c| c.channel_id == channel).map(|c| c.height));
+                match height {
+                    Some(h) if h > block => break,
+                    _ if tokio::time::Instant::now() > deadline => {
+                        return Err(format!(
+                            "{} did not commit block {block} of {channel} within {} s",
+                            node.id,
+                            timeout.as_secs()
+                        ))
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `channel`'s height as the first of `org`'s nodes serving it sees it.
+    pub async fn channel_height(&self, org: &str, channel: &str) -> Result<u64, String> {
+        let mut last = format!("org {org} has no nodes");
+        for node in self.manifest.nodes.iter().filter(|n| n.org == org) {
+            match self.channels(node).await {
+                Ok(list) => match list.iter().find(|c| c.channel_id == channel) {
+                    Some(c) => return Ok(c.height),
+                    None => last = format!("{} does not serve channel {channel}", node.id),
+                },
+                Err(e) => last = e,
+            }
+        }
+        Err(format!("no node of {org} answered for channel {channel}'s height: {last}"))
     }
 
     /// Waits until every peer has committed `block` (up to `timeout`): a
@@ -144,6 +204,57 @@ impl NetworkDir {
             Err(_) => Err(format!("{} did not answer within {} s", node.grpc, CALL_TIMEOUT.as_secs())),
             Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
             Ok(Ok(r)) => Ok(r.into_inner()),
+        }
+    }
+
+    /// Joins `node` to the channel whose genesis block is `block`, in
+    /// `roles` (none: the ones the channel configuration gives it); with
+    /// `from_snapshot` it starts from another node's state.
+    pub async fn join_channel(
+        &self,
+        node: &ManifestNode,
+        block: &weft_proto::Block,
+        roles: &[NodeRoleName],
+        from_snapshot: bool,
+    ) -> Result<ChannelSummary, String> {
+        let mut c = self.admin_client(node)?;
+        let request = JoinChannelRequest {
+            block: prost::Message::encode_to_vec(block),
+            roles: roles
+                .iter()
+                .map(|r| match r {
+                    NodeRoleName::Peer => "peer".to_string(),
+                    NodeRoleName::Orderer => "orderer".to_string(),
+                })
+                .collect(),
+            from_snapshot,
+        };
+        match tokio::time::timeout(SNAPSHOT_TIMEOUT, c.join_channel(request)).await {
+            Err(_) => Err(format!("{} did not join within {} s", node.grpc, SNAPSHOT_TIMEOUT.as_secs())),
+            Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
+            Ok(Ok(r)) => Ok(r.into_inner().channel.unwrap_or_default()),
+        }
+    }
+
+    /// Has `node` stop serving `channel`; `remove_data` deletes its ledger
+    /// and consensus log there too.
+    pub async fn leave_channel(&self, node: &ManifestNode, channel: &str, remove_data: bool) -> Result<(), String> {
+        let mut c = self.admin_client(node)?;
+        let request = LeaveChannelRequest { channel_id: channel.into(), remove_data };
+        match tokio::time::timeout(CALL_TIMEOUT * 10, c.leave_channel(request)).await {
+            Err(_) => Err(format!("{} did not leave {channel} within {} s", node.grpc, CALL_TIMEOUT.as_secs() * 10)),
+            Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
+    /// The channels `node` serves.
+    pub async fn channels(&self, node: &ManifestNode) -> Result<Vec<ChannelSummary>, String> {
+        let mut c = self.admin_client(node)?;
+        match tokio::time::timeout(CALL_TIMEOUT, c.list_channels(ListChannelsRequest {})).await {
+            Err(_) => Err(format!("{} did not answer within {} s", node.grpc, CALL_TIMEOUT.as_secs())),
+            Ok(Err(s)) => Err(format!("{}: {}", node.grpc, s.message())),
+            Ok(Ok(r)) => Ok(r.into_inner().channels),
         }
     }
 

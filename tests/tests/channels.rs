@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use weft_e2e::Net;
 use weft_proto::consensus_config::Params;
-use weft_proto::{Block, ConsensusConfig, ConsensusType};
+use weft_proto::{Block, ConsensusConfig, ConsensusType, JoinChannelRequest};
 use weft_provision::{genesis_block, read_genesis_config, GenesisSigner};
 use weft_sdk::lifecycle::{deploy, Contract};
+use weft_sdk::network::NetworkDir;
 use weft_sdk::{Call, Gateway};
 
 const JOINER: &str = "node0.org1";
@@ -107,8 +108,22 @@ async fn a_node_joins_two_channels_over_admin_and_leaves_one() {
     assert_eq!(channels(&net), serde_json::json!([]), "it starts with no channel");
     assert!(net.node_log(JOINER).contains("serving no channel yet"));
 
-    // Joined to a solo channel of its own org and to the raft channel.
+    // Only the node org's admins join it to a channel, with a genesis block.
     let solo = solo_genesis(&net);
+    let block = std::fs::read(&solo).unwrap();
+    for who in [net.identity("Org1", false), net.identity("Org2", true)] {
+        let request = JoinChannelRequest { block: block.clone(), ..Default::default() };
+        let e = net.admin_as(JOINER, &who).join_channel(request).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::PermissionDenied, "{e:?}");
+    }
+    let garbage = JoinChannelRequest { block: b"not a block".to_vec(), ..Default::default() };
+    let e = net.admin(JOINER).join_channel(garbage).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e:?}");
+    let (ok, _, err) =
+        net.weft(&["node", "channel", "join", JOINER, "--block", solo.to_str().unwrap(), "--role", "clerk"]);
+    assert!(!ok && err.contains("role \"clerk\""), "{err}");
+
+    // Joined to a solo channel of its own org and to the raft channel.
     let joined =
         net.weft_ok(&["--output", "json", "node", "channel", "join", JOINER, "--block", solo.to_str().unwrap()]);
     let joined: serde_json::Value = serde_json::from_str(&joined).unwrap();
@@ -155,6 +170,9 @@ async fn a_node_joins_two_channels_over_admin_and_leaves_one() {
     net.kill9(JOINER);
     net.up();
     assert_eq!(names(&after_restart(&net).await), ["weft"]);
+    let sdk = NetworkDir::open(&net.dir).unwrap();
+    let listed = sdk.channels(net.node(JOINER)).await.unwrap();
+    assert_eq!(listed.iter().map(|c| c.channel_id.as_str()).collect::<Vec<_>>(), ["weft"]);
     let gw = gateway(&net, "weft");
     gw.submit(&call("TransferAsset", &["on-raft", "Jerry"])).await.unwrap();
     assert_eq!(owner(&gw, "on-raft").await, "Jerry");

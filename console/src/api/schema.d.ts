@@ -250,6 +250,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chains/{chain}/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_chains_chain_channels"];
+        put?: never;
+        post: operations["post_chains_chain_channels"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chains/{chain}/config": {
         parameters: {
             query?: never;
@@ -1301,6 +1317,21 @@ export interface components {
             /** @description Certificate serial, hex. */
             serial: string;
         };
+        ChannelView: {
+            /**
+             * Format: int64
+             * @description Unix seconds; absent for the main channel (the chain's own).
+             */
+            created_at?: number | null;
+            /**
+             * @description The channel the chain was created with (every org is in it; nodes
+             *     and orgs are added to it).
+             */
+            main: boolean;
+            name: string;
+            /** @description The orgs that are members of the channel. */
+            orgs: string[];
+        };
         ContractEvent: {
             /** Format: int64 */
             block: number;
@@ -1527,6 +1558,15 @@ export interface components {
              *     admins must give one).
              */
             tenant_id?: string | null;
+        };
+        NewChannel: {
+            /** @description Channel id: lowercase letters, digits, '.' and '-', starting with a letter. */
+            name: string;
+            /**
+             * @description The chain's orgs that are its members; at least one of them runs an
+             *     orderer and one a peer.
+             */
+            orgs: string[];
         };
         NewNode: {
             /**
@@ -3431,6 +3471,8 @@ export interface operations {
                 before?: number;
                 /** @description How many, newest first (default and most 50). */
                 limit?: number;
+                /** @description The channel (default: the chain's main channel). */
+                channel?: string;
             };
             header?: never;
             path: {
@@ -3521,7 +3563,10 @@ export interface operations {
     };
     get_chains_chain_blocks_number: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The channel (default: the chain's main channel). */
+                channel?: string;
+            };
             header?: never;
             path: {
                 /** @description chain id */
@@ -3699,6 +3744,190 @@ export interface operations {
             };
         };
     };
+    get_chains_chain_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description chain id */
+                chain: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"][];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_chains_chain_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description chain id */
+                chain: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewChannel"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem: what was wrong and what to do */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     post_chains_chain_config: {
         parameters: {
             query?: never;
@@ -3803,7 +4032,10 @@ export interface operations {
     };
     get_chains_chain_contracts: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The channel (default: the chain's main channel). */
+                channel?: string;
+            };
             header?: never;
             path: {
                 /** @description chain id */
@@ -3885,6 +4117,12 @@ export interface operations {
                  *     channel's Endorsement policy.
                  */
                 policy?: string;
+                /**
+                 * @description The channel (default: the chain's main channel). On another channel
+                 *     the deployment is submitted as its first member org's admin and
+                 *     approved by its members' admins.
+                 */
+                channel?: string;
             };
             header?: never;
             path: {
@@ -5324,6 +5562,8 @@ export interface operations {
                 to_ms?: number;
                 /** @description jsonl (default: one transaction per line) or csv. */
                 format?: string;
+                /** @description The channel (default: the chain's main channel). */
+                channel?: string;
             };
             header?: never;
             path: {

@@ -9,21 +9,28 @@ import { Link } from "../router";
 export function Block({ chain, number }: { chain: string; number: number }) {
   const [block, setBlock] = useState<Schemas["BlockView"] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The chain's main channel unless the link names another.
+  const channel = new URLSearchParams(window.location.search).get("channel") ?? undefined;
+  const suffix = channel ? `?channel=${encodeURIComponent(channel)}` : "";
 
   useEffect(() => {
     setBlock(null);
-    api.GET("/api/chains/{chain}/blocks/{number}", { params: { path: { chain, number } } }).then((r) => {
+    const query = channel ? { channel } : {};
+    api.GET("/api/chains/{chain}/blocks/{number}", { params: { path: { chain, number }, query } }).then((r) => {
       if (r.data) setBlock(r.data);
       else setError(problemMessage(r.error, r.response.status));
     });
-  }, [chain, number]);
+  }, [chain, number, channel]);
 
   return (
     <main>
-      <h1>Block {number}</h1>
+      <h1>
+        Block {number}
+        {channel && <small> of {channel}</small>}
+      </h1>
       <p className="buttons">
-        {number > 0 && <Link to={`/chains/${chain}/blocks/${number - 1}`}>← block {number - 1}</Link>}
-        <Link to={`/chains/${chain}/blocks/${number + 1}`}>block {number + 1} →</Link>
+        {number > 0 && <Link to={`/chains/${chain}/blocks/${number - 1}${suffix}`}>← block {number - 1}</Link>}
+        <Link to={`/chains/${chain}/blocks/${number + 1}${suffix}`}>block {number + 1} →</Link>
       </p>
       <ErrorBox message={error} />
       {block && (

@@ -6,6 +6,7 @@ import { JobProgress, startJob, useJob, type Job } from "../JobProgress";
 import { problemMessage } from "../lib/format";
 import { blockRate, byNode, meanLatency, txRate } from "../lib/series";
 import { Link } from "../router";
+import { Channels } from "./Channels";
 
 type Action = "start" | "stop" | "restart";
 type Node = Schemas["NodeView"];
@@ -16,6 +17,9 @@ export function ChainOverview({ id }: { id: string }) {
   const [chain, setChain] = useState<Schemas["Chain"] | null>(null);
   const [nodes, setNodes] = useState<Node[] | null>(null);
   const [blocks, setBlocks] = useState<Schemas["BlockPage"] | null>(null);
+  // The channel the latest blocks are read from ("" until the list is in:
+  // the chain's main channel).
+  const [channel, setChannel] = useState("");
   const [samples, setSamples] = useState<Schemas["Sample"][]>([]);
   const [error, setError] = useState<string | null>(null);
   const [org, setOrg] = useState("");
@@ -39,6 +43,7 @@ export function ChainOverview({ id }: { id: string }) {
 
   useEffect(() => {
     let stop = false;
+    setBlocks(null); // another channel's blocks until this one's are in
     async function load() {
       const c = await api.GET("/api/chains/{chain}", path);
       if (!c.data) return setError(problemMessage(c.error, c.response.status));
@@ -47,7 +52,8 @@ export function ChainOverview({ id }: { id: string }) {
       const n = await api.GET("/api/chains/{chain}/nodes", path);
       if (n.data) setNodes(n.data);
       else setError(problemMessage(n.error, n.response.status));
-      const b = await api.GET("/api/chains/{chain}/blocks", { params: { path: { chain: id }, query: { limit: 10 } } });
+      const query = channel ? { limit: 10, channel } : { limit: 10 };
+      const b = await api.GET("/api/chains/{chain}/blocks", { params: { path: { chain: id }, query } });
       if (b.data) setBlocks(b.data);
       const m = await api.GET("/api/chains/{chain}/metrics", path);
       if (m.data) setSamples(m.data);
@@ -58,7 +64,7 @@ export function ChainOverview({ id }: { id: string }) {
       stop = true;
       clearInterval(timer);
     };
-  }, [id]);
+  }, [id, channel]);
 
   async function act(node: string, action: Action) {
     setBusy(`${node} ${action}`);
@@ -216,7 +222,8 @@ export function ChainOverview({ id }: { id: string }) {
         <Chart title="CPU" unit="%" series={byNode(samples, (s) => s.cpu_pct)} />
         <Chart title="Memory" unit="MiB" series={byNode(samples, (s) => (s.rss_bytes == null ? null : s.rss_bytes / 1048576))} />
       </div>
-      <h2>Latest blocks</h2>
+      {chain?.status === "running" && <Channels chain={id} channel={channel} onChannel={setChannel} />}
+      <h2>Latest blocks{channel && <> of {channel}</>}</h2>
       {blocks && blocks.blocks.length === 0 && <Empty>No blocks yet.</Empty>}
       {blocks && blocks.blocks.length > 0 && (
         <DataTable
@@ -224,7 +231,14 @@ export function ChainOverview({ id }: { id: string }) {
           rows={blocks.blocks}
           rowKey={(b) => b.number}
           columns={[
-            { header: "Block", cell: (b) => <Link to={`/chains/${id}/blocks/${b.number}`}>{b.number}</Link> },
+            {
+              header: "Block",
+              cell: (b) => (
+                <Link to={`/chains/${id}/blocks/${b.number}${channel ? `?channel=${encodeURIComponent(channel)}` : ""}`}>
+                  {b.number}
+                </Link>
+              ),
+            },
             {
               header: "Transactions",
               cell: (b) => b.transactions.map((t) => `${t.function || t.kind} (${t.validation_code})`).join(", "),

@@ -18,7 +18,7 @@ use weft_proto::{
 use prost::Message;
 use weft_provision::NodeRoleName;
 
-use super::auth::{require_admin, served};
+use super::auth::{require_admin, served_for_admin as served};
 use super::now_unix;
 use crate::run::served::ServedChannel;
 use crate::run::{JoinError, LeaveError, NodeCore};

@@ -65,10 +65,20 @@ pub fn require_admin<T>(
     Ok(())
 }
 
-/// The channel a request names, or NOT_FOUND naming the ones served.
+/// The channel a request names, or NOT_FOUND. The channels served are not
+/// listed: a caller not yet shown to be a member of any learns nothing
+/// (Admin's own lookup lists them for the node's admins).
 pub fn served(core: &NodeCore, asked: &str) -> Result<Arc<ServedChannel>, Status> {
+    core.channel(asked).ok_or_else(|| Status::not_found(format!("this node serves no channel {asked:?}")))
+}
+
+/// [`served`] for the node's admins: NOT_FOUND names the channels served.
+pub fn served_for_admin(core: &NodeCore, asked: &str) -> Result<Arc<ServedChannel>, Status> {
     core.channel(asked).ok_or_else(|| {
-        Status::not_found(format!("this node serves no channel {asked:?}; it serves: {}", core.served_names()))
+        Status::not_found(format!(
+            "this node serves no channel {asked:?}; it serves: {} (ListChannels lists them)",
+            core.served_names()
+        ))
     })
 }
 

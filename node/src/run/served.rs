@@ -99,7 +99,7 @@ pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool)
         roles = ?joined.roles,
         height = committer.ledger().height(),
         contracts = committer.rules().definitions.len(),
-        "channel opened"
+        "ledger opened"
     );
     let is_orderer = joined.roles.contains(&NodeRoleName::Orderer);
     let signer = is_orderer.then(|| BlockSigner { identity: me.identity.clone(), key: me.key.clone() });
