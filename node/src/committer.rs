@@ -30,6 +30,14 @@ pub enum CommitError {
     Signature(#[from] BlockSignatureError),
     #[error("loading deployed contracts: {0}")]
     Contracts(String),
+    #[error("configuration block {number}: {message}")]
+    Config { number: u64, message: String },
+    #[error("the committer has stopped (the node is shutting down or left the channel)")]
+    Stopped,
+    #[error("this node does not order the channel; it cannot cut blocks")]
+    NotOrderer,
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
 }
 
 /// One transaction's outcome, for commit-status and event listeners.
@@ -90,7 +98,7 @@ impl Committer {
         if number == 0 && self.ledger.base_height() == 0 {
             return Ok(()); // the genesis block's, which the rules came from
         }
-        let corrupt = |what: String| CommitError::Contracts(format!("configuration block {number}: {what}"));
+        let corrupt = |message: String| CommitError::Config { number, message };
         let Some(block) = self.ledger.config_block()? else {
             tracing::warn!("imported from a snapshot without a configuration block; using the genesis configuration");
             return Ok(());

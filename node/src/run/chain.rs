@@ -105,9 +105,8 @@ impl Chain {
 
     async fn call<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, CommitError> {
         let (tx, rx) = oneshot::channel();
-        let stopped = || CommitError::Contracts("the committer has stopped".into());
-        self.commands.send(command(tx)).map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        self.commands.send(command(tx)).map_err(|_| CommitError::Stopped)?;
+        rx.await.map_err(|_| CommitError::Stopped)?
     }
 }
 
@@ -130,7 +129,7 @@ fn committer_loop(
         let (result, reply) = match command {
             Command::Order(batch, reply) => {
                 let result = match &signer {
-                    None => Err(CommitError::Contracts("this node is not an orderer".into())),
+                    None => Err(CommitError::NotOrderer),
                     // Raft and PBFT batches carry the clock of the node
                     // that cut them, so every orderer's copy of the block
                     // has the same timestamp; a PBFT block also carries its
@@ -166,7 +165,8 @@ fn committer_loop(
 }
 
 fn write_snapshot(committer: &Committer, path: &std::path::Path) -> Result<SnapshotHeader, CommitError> {
-    let io = |e: std::io::Error| CommitError::Contracts(format!("writing snapshot {}: {e}", path.display()));
+    let io =
+        |source: std::io::Error| CommitError::Io { context: format!("writing snapshot {}", path.display()), source };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
