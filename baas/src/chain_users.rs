@@ -27,7 +27,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
 use crate::AppState;
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ChainUser {

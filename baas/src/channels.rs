@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 use weft_proto::{ChannelConfig, NodeRole};
+use weft_provision::network::NetworkDir;
 use weft_provision::{genesis_block, GenesisSigner, NodeRoleName};
-use weft_sdk::network::NetworkDir;
 
 use crate::chains::{manageable_running, readable};
 use crate::db::now;

@@ -9,7 +9,7 @@ use weft_identity::Revocation;
 use weft_proto::ChannelConfig;
 use weft_provision::{config_envelope, GenesisSigner, NodeRoleName};
 
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 /// `preferred` if it has a peer to submit through, else the first org that
 /// has one.

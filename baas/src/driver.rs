@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 use crate::custody::{seal_plain_org_keys, ChainSeal, MasterKey};
 use weft_provision::local::{self, Limits, Stopped};

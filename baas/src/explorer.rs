@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio_stream::StreamExt;
 use utoipa::{IntoParams, ToSchema};
 use weft_proto::{payload, Block, Envelope, HeaderType, Message, Payload, Proposal, ProposalResult, TxValidationCode};
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 use weft_sdk::Gateway;
 
 use crate::chains::{readable, Chain};

@@ -12,7 +12,7 @@ use crate::provisioner::{record_node, wait_healthy};
 use crate::quotas::add_to_chain;
 use crate::templates::Demand;
 use crate::AppState;
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 pub const ADD_STEPS: [&str; 4] = ["certificates", "configuration update", "start node", "health"];
 pub const REMOVE_STEPS: [&str; 2] = ["configuration update", "stop node"];

@@ -20,7 +20,7 @@ use crate::quotas::{add_to_chain, enforce};
 use crate::role::Caller;
 use crate::templates::Demand;
 use crate::AppState;
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NodeView {

@@ -11,7 +11,7 @@ use weft_provision::{InitStage, ManifestNode, NodeRoleName, Template};
 use crate::db::now;
 use crate::jobs::Job;
 use crate::AppState;
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 pub const CREATE_STEPS: [&str; 4] = ["crypto", "genesis", "start nodes", "health"];
 pub const DELETE_STEPS: [&str; 2] = ["stop nodes", "archive data"];

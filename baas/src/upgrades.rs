@@ -14,8 +14,8 @@ use axum::Json;
 use serde::Deserialize;
 use sqlx::Row;
 use utoipa::ToSchema;
+use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
-use weft_sdk::network::NetworkDir;
 
 use crate::builds::{self, NodeBuild, BUNDLED};
 use crate::chains::manageable_running;

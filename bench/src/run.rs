@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 use weft_sdk::{lifecycle, Gateway};
 
 use crate::ceiling::Shape;

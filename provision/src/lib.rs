@@ -10,6 +10,9 @@
 //! [`local`] starts, stops and finds the node processes of a network on this
 //! host (with cgroup v2 limits where the host allows them), for `weft network
 //! up|down` and the BaaS's local driver. Holds no BaaS state.
+//!
+//! [`network::NetworkDir`] is a network directory as its holder uses it:
+//! org identities, Admin calls and Gateways to its nodes.
 
 mod add_node;
 mod add_org;
@@ -20,6 +23,7 @@ mod genesis;
 mod init;
 pub mod local;
 mod manifest;
+pub mod network;
 mod node_config;
 mod sealed;
 mod template;

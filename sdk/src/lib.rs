@@ -13,7 +13,6 @@ pub mod config;
 pub mod connect;
 pub mod gateway;
 pub mod lifecycle;
-pub mod network;
 pub mod signed;
 pub mod tx;
 

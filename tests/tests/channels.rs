@@ -10,9 +10,9 @@ use std::time::Duration;
 use weft_e2e::Net;
 use weft_proto::consensus_config::Params;
 use weft_proto::{Block, ConsensusConfig, ConsensusType, JoinChannelRequest};
+use weft_provision::network::NetworkDir;
 use weft_provision::{genesis_block, read_genesis_config, GenesisSigner};
 use weft_sdk::lifecycle::{deploy, Contract};
-use weft_sdk::network::NetworkDir;
 use weft_sdk::{Call, Gateway};
 
 const JOINER: &str = "node0.org1";

@@ -23,7 +23,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 
 use crate::billing::{Metered, NodeClass};
 use crate::chains::readable;

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use tokio_stream::StreamExt;
-use weft_sdk::network::NetworkDir;
+use weft_provision::network::NetworkDir;
 use weft_sdk::Gateway;
 
 use super::rules::{abnormal_user, Rule, Thresholds};

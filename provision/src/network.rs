@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::{ClientIdentity, Gateway, TrustRoots};
+use crate::{read_cert_pem, read_key, Manifest, ManifestNode, ManifestOrg, NodeRoleName, Sealing};
 use tonic::transport::Channel;
 use weft_identity::CertificateAuthority;
 use weft_proto::admin_client::AdminClient;
@@ -15,7 +15,7 @@ use weft_proto::{
     ChannelSummary, HealthRequest, JoinChannelRequest, LeaveChannelRequest, ListChannelsRequest, SerializedIdentity,
     StatusRequest, StatusResponse,
 };
-use weft_provision::{read_cert_pem, read_key, Manifest, ManifestNode, ManifestOrg, NodeRoleName, Sealing};
+use weft_sdk::{ClientIdentity, Gateway, TrustRoots};
 
 /// An unanswered admin call is a node that is not up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -195,7 +195,7 @@ impl NetworkDir {
 
     fn admin_client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {
         let admin = self.admin(&node.org)?;
-        Ok(AdminClient::new(crate::channel(&node.grpc, &self.roots, &admin).map_err(|e| e.to_string())?))
+        Ok(AdminClient::new(weft_sdk::channel(&node.grpc, &self.roots, &admin).map_err(|e| e.to_string())?))
     }
 
     pub async fn status(&self, node: &ManifestNode) -> Result<StatusResponse, String> {
