@@ -8,7 +8,7 @@
 //! restores to a new peer (`POST …/nodes {"from_backup": id}`), which
 //! starts from the backup's state and follows the chain's blocks after it.
 
-use std::path::{Path as FsPath, PathBuf};
+use std::path::PathBuf;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,6 +25,7 @@ use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::runtime::Driver;
 use crate::secrets::new_id;
 use crate::AppState;
 
@@ -201,20 +202,14 @@ async fn steps(
     node: &weft_provision::ManifestNode,
     job: &Job,
 ) -> Result<(), (usize, String)> {
-    let chain_dir = state.driver.chain_dir(chain);
     let dir = dir_of(state, chain, id);
     std::fs::create_dir_all(&dir).map_err(|e| (0, format!("creating {}: {e}", dir.display())))?;
 
     job.running(0, &format!("{} writes a state snapshot", node.id)).await;
     let net = state.driver.network(chain).map_err(|e| (0, e))?;
     let taken = net.snapshot(node).await.map_err(|e| (0, e))?;
-    let written = chain_dir.join("nodes").join(&node.id).join(&taken.path);
     let file = dir.join("state.snapshot");
-    // Moved, not copied: the node's copy would only grow its directory.
-    std::fs::rename(&written, &file)
-        .or_else(|_| std::fs::copy(&written, &file).map(|_| ()))
-        .map_err(|e| (0, format!("taking {}: {e}", written.display())))?;
-    let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).map_err(|e| (0, e))?;
     let hash = hex::encode(&taken.state_hash);
     sqlx::query("UPDATE backups SET height = $1, state_hash = $2, bytes = $3 WHERE id = $4")
         .bind(taken.height as i64)
@@ -227,7 +222,7 @@ async fn steps(
     job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
 
     job.running(1, "sealing the chain's keys and certificates").await;
-    let keys = key_material(&chain_dir).map_err(|e| (1, e))?;
+    let keys = state.driver.key_material(chain).map_err(|e| (1, e))?;
     let sealed = state.master_key.seal(&serde_json::to_vec(&keys).expect("serialises"), &format!("backup/{id}"));
     std::fs::write(dir.join("keys.sealed"), sealed).map_err(|e| (1, format!("writing the sealed keys: {e}")))?;
     job.done(1, &format!("{} files sealed with the master key", keys.len())).await;
@@ -257,42 +252,4 @@ async fn steps(
     }
     job.done(2, &format!("restored: height {} and state hash match", taken.height)).await;
     Ok(())
-}
-
-/// Puts a backup's `snapshot` where the node configured at `node_config`
-/// imports it at its next start (`join.snapshot` in its data directory);
-/// its configuration, for callers that go on changing it.
-pub fn place_for_import(node_config: &FsPath, snapshot: &FsPath) -> Result<weft_provision::NodeConfig, String> {
-    let config = weft_provision::NodeConfig::load(node_config).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
-    std::fs::copy(snapshot, config.data_dir.join("join.snapshot")).map_err(|e| format!("placing the snapshot: {e}"))?;
-    Ok(config)
-}
-
-/// Every credential under the chain's directory (orgs' and nodes' PEM
-/// files), by path relative to it.
-fn key_material(chain_dir: &FsPath) -> Result<std::collections::BTreeMap<String, String>, String> {
-    fn walk(base: &FsPath, dir: &FsPath, out: &mut std::collections::BTreeMap<String, String>) -> Result<(), String> {
-        let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("data")) {
-                    continue; // a node's ledger (or one set aside): the snapshot's part
-                }
-                walk(base, &path, out)?;
-            } else if path.extension().is_some_and(|e| e == "pem") {
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-                let rel = path.strip_prefix(base).unwrap_or(&path).display().to_string();
-                out.insert(rel, text);
-            }
-        }
-        Ok(())
-    }
-    let mut out = std::collections::BTreeMap::new();
-    walk(chain_dir, chain_dir, &mut out)?;
-    if out.is_empty() {
-        return Err(format!("no keys or certificates under {}", chain_dir.display()));
-    }
-    Ok(out)
 }

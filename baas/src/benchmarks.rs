@@ -193,17 +193,10 @@ async fn run(state: AppState, chain: String, id: String, workload: Workload, job
             }
         })
     };
-    let dir = state.driver.chain_dir(&chain);
     let send = move |s: &str| {
         let _ = tx.send(s.to_string());
     };
-    let options = weft_bench::run::Options {
-        org: None,
-        ceiling: true,
-        progress: &send,
-        key_seal: Some(std::sync::Arc::new(state.driver.seal(&chain))),
-    };
-    let outcome = weft_bench::run::run(&workload, &dir, &options).await;
+    let outcome = state.driver.run_benchmark(&chain, &workload, &send).await;
     drop(send); // closes the channel: the progress task ends
     let _ = progress.await;
     match outcome {

@@ -18,6 +18,7 @@ use crate::db::now;
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
+use crate::runtime::Driver;
 use crate::AppState;
 
 /// The name of the server's own weft-node build.
@@ -135,7 +136,7 @@ pub async fn start_node(
     state: &AppState,
     chain: &str,
     node: &weft_provision::ManifestNode,
-) -> Result<(u32, weft_provision::local::Limits), String> {
+) -> Result<(u32, crate::runtime::Limits), String> {
     let binary = binary_for(state, chain, &node.id).await?;
     let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
     tokio::task::spawn_blocking(move || driver.start(&c, &n, &binary))

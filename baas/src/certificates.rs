@@ -105,8 +105,9 @@ pub async fn list(
         return Err(Problem::unprocessable(format!("within_days: {warn} is not between 0 and {MAX_WITHIN_DAYS}")));
     }
     let chain = readable(&state.db, &caller, &chain).await?;
-    let dir = state.driver.chain_dir(&chain.id);
-    let manifest = weft_provision::Manifest::load(&dir)
+    let manifest = state
+        .driver
+        .manifest(&chain.id)
         .map_err(|e| Problem::conflict(format!("chain {} has no network to read ({e})", chain.id)))?;
     let now = crate::db::now();
     let mut out = Vec::new();
@@ -114,13 +115,13 @@ pub async fn list(
         for (kind, path) in
             [("ca", &org.ca_certificate), ("admin", &org.admin_certificate), ("client", &org.client_certificate)]
         {
-            if let Some(t) = not_after(&dir.join(path)) {
+            if let Some(t) = state.driver.certificate_not_after(&chain.id, path) {
                 out.push(view(org.id.clone(), kind, org.id.clone(), t, None, now, warn));
             }
         }
     }
     for node in &manifest.nodes {
-        if let Some(t) = not_after(&dir.join("nodes").join(&node.id).join("cert.pem")) {
+        if let Some(t) = state.driver.node_certificate_not_after(&chain.id, &node.id) {
             out.push(view(node.id.clone(), "node", node.org.clone(), t, None, now, warn));
         }
     }

@@ -129,22 +129,6 @@ impl KeySeal for ChainSeal {
     }
 }
 
-/// Seals the org keys a chain directory made before keys were sealed still
-/// holds in the clear; returns how many. Run at start, before anything
-/// reads them.
-pub fn seal_plain_org_keys(chain_dir: &Path, seal: &ChainSeal) -> anyhow::Result<usize> {
-    let manifest = weft_provision::Manifest::load(chain_dir)?;
-    let mut sealed = 0;
-    for org in &manifest.orgs {
-        for rel in org.private_keys() {
-            if chain_dir.join(rel).exists() && weft_provision::seal_in_place(chain_dir, rel, seal)? {
-                sealed += 1;
-            }
-        }
-    }
-    Ok(sealed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

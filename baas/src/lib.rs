@@ -24,7 +24,6 @@ pub mod console;
 pub mod contracts;
 pub mod custody;
 pub mod db;
-pub mod driver;
 pub mod explorer;
 pub mod first_admin;
 pub mod hardening;
@@ -43,6 +42,7 @@ pub mod quotas;
 pub mod rest_gateway;
 pub mod restore;
 pub mod role;
+pub mod runtime;
 pub mod secrets;
 pub mod security;
 pub mod server;
@@ -57,7 +57,7 @@ pub use server::{Config, Server};
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
-    pub driver: std::sync::Arc<driver::LocalDriver>,
+    pub driver: std::sync::Arc<runtime::LocalDriver>,
     /// Held while a chain's quota is checked and its row inserted.
     pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     pub gateways: rest_gateway::Gateways,

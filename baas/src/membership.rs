@@ -5,11 +5,12 @@
 //! it. An added node that does not come up is taken out again.
 
 use weft_proto::{ChannelConfig, NodeRole};
-use weft_provision::{prepare_node, ManifestNode, NodeRequest};
+use weft_provision::{ManifestNode, NodeRequest};
 
 use crate::jobs::Job;
 use crate::provisioner::{record_node, wait_healthy};
 use crate::quotas::add_to_chain;
+use crate::runtime::Driver;
 use crate::templates::Demand;
 use crate::AppState;
 use weft_provision::network::NetworkDir;
@@ -57,20 +58,16 @@ async fn add_steps(
     job: &Job,
 ) -> Result<String, (usize, String, Option<ManifestNode>)> {
     let no_node = |(step, why): StepError| (step, why, None);
-    let dir = state.driver.chain_dir(chain);
     job.running(0, &format!("issuing a key and certificate from {}'s CA", request.org)).await;
-    let (d, r, seal) = (dir.clone(), request.clone(), state.driver.seal(chain));
-    let prepared = tokio::task::spawn_blocking(move || {
-        let manifest = weft_provision::Manifest::load(&d)?;
-        prepare_node(&d, &manifest, &r, Some(&seal))
-    })
-    .await
-    .map_err(|e| (0, e.to_string(), None))?
-    .map_err(|e| (0, e.to_string(), None))?;
+    let (driver, c, r) = (state.driver.clone(), chain.to_string(), request.clone());
+    let prepared = tokio::task::spawn_blocking(move || driver.prepare_node(&c, &r))
+        .await
+        .map_err(|e| (0, e.to_string(), None))?
+        .map_err(|e| (0, e.to_string(), None))?;
     let node = prepared.manifest.clone();
     if let Some(file) = restore {
-        if let Err(e) = crate::backups::place_for_import(&prepared.dir.join("node.toml"), file) {
-            let _ = std::fs::remove_dir_all(&prepared.dir);
+        if let Err(e) = state.driver.place_snapshot(chain, &node, file, false) {
+            state.driver.discard_prepared(chain, &prepared.dir);
             return Err((0, format!("placing the backup for {}: {e}", node.id), None));
         }
     }
@@ -79,15 +76,16 @@ async fn add_steps(
     job.running(1, "adding the node to the channel configuration").await;
     let net = state.driver.network(chain).map_err(|e| (1, e, None))?;
     let channel_node = prepared.channel_node.clone();
-    let (sequence, block) = admit(state, &net, &request.org, &prepared.dir, move |c| {
+    let (sequence, block) = admit(state, &net, chain, &request.org, &prepared.dir, move |c| {
         c.nodes.push(channel_node);
         Ok(())
     })
     .await
     .map_err(|why| no_node((1, why)))?;
-    let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
-    manifest.nodes.push(node.clone());
-    manifest.save(&dir).map_err(|e| (1, e.to_string(), Some(node.clone())))?;
+    state
+        .driver
+        .update_manifest(chain, |m| m.nodes.push(node.clone()))
+        .map_err(|e| (1, e.to_string(), Some(node.clone())))?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
     job.running(2, &format!("starting {}", node.id)).await;
@@ -107,13 +105,14 @@ async fn add_steps(
 async fn admit(
     state: &AppState,
     net: &NetworkDir,
+    chain: &str,
     acting: &str,
     files: &std::path::Path,
     edit: impl FnOnce(&mut ChannelConfig) -> Result<(), String> + Send + 'static,
 ) -> Result<(u64, u64), String> {
     let update = crate::config_tx::update(&state.config_lock, net, acting, edit).await;
     if update.is_err() {
-        let _ = std::fs::remove_dir_all(files);
+        state.driver.discard_prepared(chain, files);
     }
     update
 }
@@ -144,11 +143,7 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
 /// Drops `node` from the chain's manifest and node records (its directory
 /// stays until the chain is archived).
 async fn forget(state: &AppState, chain: &str, node: &str) {
-    let dir = state.driver.chain_dir(chain);
-    if let Ok(mut manifest) = weft_provision::Manifest::load(&dir) {
-        manifest.nodes.retain(|n| n.id != node);
-        let _ = manifest.save(&dir);
-    }
+    let _ = state.driver.update_manifest(chain, |m| m.nodes.retain(|n| n.id != node));
     let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2")
         .bind(chain)
         .bind(node)
@@ -233,37 +228,34 @@ pub async fn add_org(state: AppState, chain: String, org: String, job: Job) {
 }
 
 async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> Result<(), StepError> {
-    let dir = state.driver.chain_dir(chain);
     job.running(0, &format!("creating {org}'s CA, admin and client identities")).await;
-    let (d, o, seal) = (dir.clone(), org.to_string(), state.driver.seal(chain));
-    let prepared = tokio::task::spawn_blocking(move || {
-        let manifest = weft_provision::Manifest::load(&d)?;
-        weft_provision::prepare_org(&d, &manifest, &o, 365, Some(&seal))
-    })
-    .await
-    .map_err(|e| (0, e.to_string()))?
-    .map_err(|e| (0, e.to_string()))?;
+    let (driver, c, o) = (state.driver.clone(), chain.to_string(), org.to_string());
+    let prepared = tokio::task::spawn_blocking(move || driver.prepare_org(&c, &o, 365))
+        .await
+        .map_err(|e| (0, e.to_string()))?
+        .map_err(|e| (0, e.to_string()))?;
     job.done(0, &format!("{org}'s CA and identities written")).await;
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
     let net = state.driver.network(chain).map_err(|e| (1, e))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
-    let (sequence, block) = admit(state, &net, &acting, &prepared.dir, move |c| {
+    let (sequence, block) = admit(state, &net, chain, &acting, &prepared.dir, move |c| {
         c.orgs.push(entry);
         Ok(())
     })
     .await
     .map_err(|why| (1, format!("{why}; the org's files were removed")))?;
-    let mut manifest = weft_provision::Manifest::load(&dir).map_err(|e| (1, e.to_string()))?;
-    manifest.orgs.push(prepared.manifest.clone());
-    manifest.save(&dir).map_err(|e| (1, e.to_string()))?;
+    let manifest = state
+        .driver
+        .update_manifest(chain, |m| m.orgs.push(prepared.manifest.clone()))
+        .map_err(|e| (1, e.to_string()))?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
     let total = manifest.nodes.len();
     for (i, node) in manifest.nodes.iter().enumerate() {
         job.running(2, &format!("restarting {} to trust {org}'s CA ({} of {total})", node.id, i + 1)).await;
-        weft_provision::trust_org(&dir, node, &prepared.manifest).map_err(|e| (2, e.to_string()))?;
+        state.driver.trust_org(chain, node, &prepared.manifest).map_err(|e| (2, e.to_string()))?;
         let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
         tokio::task::spawn_blocking(move || driver.stop(&c, &n))
             .await

@@ -10,6 +10,7 @@ use weft_provision::{InitStage, ManifestNode, NodeRoleName, Template};
 
 use crate::db::now;
 use crate::jobs::Job;
+use crate::runtime::Driver;
 use crate::AppState;
 use weft_provision::network::NetworkDir;
 
@@ -240,7 +241,7 @@ pub async fn delete_chain(state: AppState, chain: String, job: Job) {
     job.done(0, &format!("{stopped} nodes stopped")).await;
     job.running(1, "moving the chain's data to the archive").await;
     let at = now();
-    let archived = if state.driver.chain_dir(&chain).exists() {
+    let archived = if state.driver.exists(&chain) {
         state.driver.archive(&chain, at).map(|p| format!("data archived in {}", p.display()))
     } else {
         Ok("the chain had no data to archive".to_string())
@@ -317,7 +318,7 @@ pub async fn reattach(state: &AppState) -> anyhow::Result<()> {
     for row in rows {
         let chain: String = row.try_get("id")?;
         let Ok(manifest) = state.driver.manifest(&chain) else {
-            tracing::error!(%chain, dir = %state.driver.chain_dir(&chain).display(), "a running chain's directory is missing");
+            tracing::error!(%chain, "a running chain's directory is missing from the runtime");
             continue;
         };
         let running = manifest.nodes.iter().filter(|n| state.driver.pid(&chain, n).is_some()).count();

@@ -8,21 +8,20 @@
 //! the backup's height and state hash. PBFT chains are refused: their
 //! replicas' views and checkpoints are not in a state snapshot.
 
-use std::path::Path as FsPath;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use sqlx::Row;
 use utoipa::ToSchema;
-use weft_provision::{ManifestNode, NodeConfig, NodeRoleName};
+use weft_provision::NodeRoleName;
 
 use crate::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::runtime::Driver;
 use crate::upgrades::no_job_running;
 use crate::AppState;
 
@@ -111,9 +110,8 @@ async fn run(state: AppState, chain: String, source: Source, job: Job) {
 }
 
 async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), (usize, String)> {
-    let dir = state.driver.chain_dir(chain);
     job.running(0, "opening the backup's sealed keys").await;
-    let (restored, present) = restore_keys(state, &dir, source).map_err(|e| (0, e))?;
+    let (restored, present) = restore_keys(state, chain, source).map_err(|e| (0, e))?;
     job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
 
     let net = state.driver.network(chain).map_err(|e| (1, e))?;
@@ -131,7 +129,10 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
 
     job.running(2, &format!("placing the state at height {} for every node", source.height)).await;
     for node in &nodes {
-        place(&dir, node, &source.snapshot).map_err(|e| (2, format!("{}: {e}", node.id)))?;
+        state
+            .driver
+            .place_snapshot(chain, node, &source.snapshot, true)
+            .map_err(|e| (2, format!("{}: {e}", node.id)))?;
     }
     job.done(2, &format!("{} ledgers set aside as data.before-restore; snapshot placed", nodes.len())).await;
 
@@ -147,7 +148,7 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
     job.running(4, "comparing a peer's state with the backup's").await;
     let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((4, "no peer".to_string()))?;
     let taken = net.snapshot(peer).await.map_err(|e| (4, e))?;
-    let _ = std::fs::remove_file(dir.join("nodes").join(&peer.id).join(&taken.path));
+    state.driver.remove_node_file(chain, peer, &taken.path);
     let hash = hex::encode(&taken.state_hash);
     if taken.height == source.height && hash != source.state_hash {
         return Err((
@@ -170,53 +171,14 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
     Ok(())
 }
 
-/// Writes back every key or certificate of the backup the chain's directory
-/// lost; leaves present ones alone. (restored, present)
-fn restore_keys(state: &AppState, dir: &FsPath, source: &Source) -> Result<(usize, usize), String> {
+/// Writes back every key or certificate of the backup the chain lost;
+/// leaves present ones alone. (restored, present)
+fn restore_keys(state: &AppState, chain: &str, source: &Source) -> Result<(usize, usize), String> {
     let sealed_path = source.snapshot.with_file_name("keys.sealed");
     let sealed =
         std::fs::read_to_string(&sealed_path).map_err(|e| format!("reading {}: {e}", sealed_path.display()))?;
     let plain = state.master_key.open(&sealed, &format!("backup/{}", source.id))?;
     let files: std::collections::BTreeMap<String, String> =
         serde_json::from_slice(&plain).map_err(|e| format!("the sealed keys are unreadable: {e}"))?;
-    let (mut restored, mut present) = (0, 0);
-    for (rel, pem) in files {
-        if FsPath::new(&rel).components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-            return Err(format!("the backup names a file outside the chain's directory: {rel}"));
-        }
-        let path = dir.join(&rel);
-        if path.exists() {
-            present += 1;
-            continue;
-        }
-        // A private key comes back owner-only, as it was made.
-        if pem.contains("PRIVATE KEY-----") {
-            weft_provision::write_secret(&path, pem.as_bytes()).map_err(|e| e.to_string())?;
-        } else {
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
-            }
-            std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
-        }
-        restored += 1;
-    }
-    Ok((restored, present))
-}
-
-/// Sets the node's data directory aside (replacing an older set-aside one)
-/// and has it import `snapshot` at its next start.
-fn place(dir: &FsPath, node: &ManifestNode, snapshot: &FsPath) -> Result<(), String> {
-    let config_path = dir.join(&node.config);
-    let data = NodeConfig::load(&config_path).map_err(|e| e.to_string())?.data_dir;
-    let aside = data.with_file_name("data.before-restore");
-    if data.exists() {
-        let _ = std::fs::remove_dir_all(&aside);
-        std::fs::rename(&data, &aside).map_err(|e| format!("setting {} aside: {e}", data.display()))?;
-    }
-    let mut config = crate::backups::place_for_import(&config_path, snapshot)?;
-    if !config.join_from_snapshot {
-        config.join_from_snapshot = true;
-        config.save(&config_path).map_err(|e| e.to_string())?;
-    }
-    Ok(())
+    state.driver.restore_key_material(chain, files)
 }

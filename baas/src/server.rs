@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use std::sync::Arc;
 
 use crate::custody::MasterKey;
-use crate::driver::LocalDriver;
+use crate::runtime::LocalDriver;
 use crate::{api, db, first_admin, provisioner, AppState};
 
 #[derive(Debug, Clone)]

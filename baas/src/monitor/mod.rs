@@ -30,6 +30,7 @@ use crate::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;
+use crate::runtime::Driver;
 use crate::secrets::new_id;
 use crate::AppState;
 use rules::{Activity, Observation, Rule, Thresholds};
@@ -92,7 +93,7 @@ struct Memory {
     /// Transactions per chain user, from the chains' blocks.
     users: users::Tracker,
     /// The host's last reading (CPU is a difference between two).
-    host: Option<host::Reading>,
+    host: Option<crate::runtime::host::Reading>,
     /// (chain, user) whose rate is abnormal now (a security event is
     /// recorded when it becomes so).
     abnormal: BTreeSet<(String, String)>,
@@ -154,7 +155,7 @@ async fn round(state: &AppState, config: &MonitorConfig, memory: &mut Memory) ->
     if let Err(e) = crate::backup_schedules::run_due(state).await {
         tracing::warn!(error = %e.detail, "could not run the backup schedules");
     }
-    let reading = host::read(&state.driver.chains_dir);
+    let reading = state.driver.host_reading();
     host::record(state, now_ms(), &reading, memory.host.as_ref()).await?;
     memory.host = Some(reading);
     let ms = |d: Duration| d.as_millis() as i64;
@@ -170,7 +171,6 @@ async fn watch_chain(
     tenant: &str,
     spec: &str,
 ) -> ApiResult<()> {
-    let chain_dir = state.driver.chain_dir(chain);
     let net = state.driver.network(chain).map_err(Problem::conflict)?;
     let template = weft_provision::Template::parse(spec, "the chain's template").map_err(Problem::internal)?;
     let wanted: BTreeMap<String, bool> = sqlx::query("SELECT node_id, desired FROM nodes WHERE chain_id = $1")
@@ -186,25 +186,26 @@ async fn watch_chain(
     // rounds: a gap (the server was down) is not billed.
     let elapsed_ms =
         memory.metered_at.insert(chain.to_string(), now).map_or(every_ms, |t| (now - t).clamp(0, 2 * every_ms));
-    let host_disk_pct = host::used_pct(&chain_dir);
+    let host_disk_pct = state.driver.disk_used_pct();
     let ticks_per_sec = weft_bench::monitor::clock_ticks();
     let mut observed = Vec::new();
     let mut did = Counters::default();
     let mut metered: BTreeMap<NodeClass, Metered> = BTreeMap::new();
     for node in &net.manifest().nodes {
         let key = (chain.to_string(), node.id.clone());
+        let usage = state.driver.usage(chain, node);
         let pid = state.driver.pid(chain, node);
         let status = match pid {
             Some(_) => net.status(node).await.ok(),
             None => None,
         };
-        let counters = pid.and_then(weft_bench::monitor::counters);
+        let counters = usage.counters;
         let cpu_permille = counters.and_then(|(ticks, ..)| {
             let before = memory.cpu.insert(key.clone(), (ticks, Instant::now()))?;
             let secs = before.1.elapsed().as_secs_f64().max(1e-3);
             Some((ticks.saturating_sub(before.0) as f64 / ticks_per_sec / secs * 1000.0) as i64)
         });
-        let disk = dir_size(&chain_dir.join("nodes").join(&node.id));
+        let disk = usage.disk_bytes;
         let scraped = match status {
             Some(_) => scrape::fetch(&memory.http, &node.metrics).await,
             None => None,
@@ -258,8 +259,7 @@ async fn watch_chain(
             up: status.is_some(),
             height: status.as_ref().map(|s| s.height),
             silent_since_ms: silent_since,
-            cert_not_after_ms: crate::certificates::not_after(&chain_dir.join("nodes").join(&node.id).join("cert.pem"))
-                .map(|s| s * 1000),
+            cert_not_after_ms: usage.cert_not_after.map(|s| s * 1000),
             orderer: node.roles.contains(&weft_provision::NodeRoleName::Orderer),
             peer: node.roles.contains(&weft_provision::NodeRoleName::Peer),
             disk_pct: Some(host_disk_pct.unwrap_or(0.0).max(own_disk_pct)),
@@ -412,18 +412,6 @@ async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain:
         Ok((pid, _)) => tracing::warn!(%chain, %node, pid, "restarted a crashed node"),
         Err(e) => tracing::error!(%chain, %node, error = %e, "could not restart a crashed node"),
     }
-}
-
-fn dir_size(dir: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -250,7 +250,7 @@ impl Scratch {
 pub fn network(data_dir: &std::path::Path, chain: &str) -> weft_provision::network::NetworkDir {
     let master = weft_baas::custody::MasterKey::load_or_create(&data_dir.join("master.key")).unwrap();
     let driver =
-        weft_baas::driver::LocalDriver::new(data_dir, None, "/sys/fs/cgroup".into(), std::sync::Arc::new(master));
+        weft_baas::runtime::LocalDriver::new(data_dir, None, "/sys/fs/cgroup".into(), std::sync::Arc::new(master));
     driver.network(chain).unwrap()
 }
 

@@ -1,0 +1,119 @@
+//! Where nodes run, and the only place the BaaS touches a node's files,
+//! processes or /proc. Everything else reaches a chain through a driver:
+//! its nodes' lifecycle ([`Driver`]), their material (keys, certificates,
+//! configs, snapshots — [`local::LocalDriver`]'s methods, which move to the
+//! database and a sealed-secret store next) and gRPC to the nodes
+//! ([`weft_provision::network::NetworkDir`], opened by the driver).
+//! A test below fails if a module outside `runtime/` reads /proc, a
+//! process's counters, or a chain's directory.
+
+pub mod host;
+pub mod local;
+
+use std::path::{Path, PathBuf};
+
+use weft_provision::local::Stopped;
+use weft_provision::{InitStage, Manifest, ManifestNode, ProvisionError, Template};
+
+pub use local::LocalDriver;
+pub use weft_provision::local::Limits;
+
+/// A node's resource use as its runtime sees it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    /// CPU ticks, resident bytes, bytes read and written since its process
+    /// started; None when it is not running.
+    pub counters: Option<(u64, u64, u64, u64)>,
+    /// Bytes of its home (ledger, consensus log, keys, log).
+    pub disk_bytes: u64,
+    /// When its certificate expires (unix seconds).
+    pub cert_not_after: Option<i64>,
+}
+
+/// What the BaaS asks of a runtime for a chain's nodes: a home for each
+/// with only its own material, start, stop, status, resource use, logs,
+/// removal, and snapshots moved to or from a node. The local-process driver
+/// is the first implementation; a container engine is the next.
+pub trait Driver: Send + Sync {
+    /// Makes the chain's material and every node's home.
+    fn create(
+        &self,
+        chain: &str,
+        template: &Template,
+        observe: &mut dyn FnMut(InitStage),
+    ) -> Result<Manifest, ProvisionError>;
+    /// Starts the node on `binary` unless it runs already: its pid and how
+    /// its limits are enforced.
+    fn start(&self, chain: &str, node: &ManifestNode, binary: &Path) -> Result<(u32, Limits), ProvisionError>;
+    fn stop(&self, chain: &str, node: &ManifestNode) -> Result<Option<Stopped>, ProvisionError>;
+    /// The node's pid while it runs.
+    fn pid(&self, chain: &str, node: &ManifestNode) -> Option<u32>;
+    fn usage(&self, chain: &str, node: &ManifestNode) -> Usage;
+    /// The last `lines` lines of the node's log.
+    fn log_tail(&self, chain: &str, node: &ManifestNode, lines: usize) -> String;
+    /// Moves the snapshot the node wrote (`written`, as Admin.Snapshot
+    /// named it) to `to`; its size.
+    fn take_snapshot(&self, chain: &str, node: &ManifestNode, written: &str, to: &Path) -> Result<u64, String>;
+    /// Has the node import `snapshot` at its next start; with `set_aside`
+    /// its ledger is first moved to `data.before-restore`.
+    fn place_snapshot(&self, chain: &str, node: &ManifestNode, snapshot: &Path, set_aside: bool) -> Result<(), String>;
+    /// Whether the chain has a home on this runtime.
+    fn exists(&self, chain: &str) -> bool;
+    /// Moves the chain's homes to the archive; where they went.
+    fn archive(&self, chain: &str, at: i64) -> std::io::Result<PathBuf>;
+    /// Removes what a failed creation made.
+    fn remove(&self, chain: &str);
+}
+
+#[cfg(test)]
+mod tests {
+    /// What only the runtime may do: read /proc or a process's counters,
+    /// spawn or find node processes, open a chain's directory, its
+    /// manifest or a node's config by path.
+    const RUNTIME_ONLY: [&str; 9] = [
+        "\"/proc",
+        "weft_bench::monitor::counters",
+        "weft_provision::local::",
+        "chain_dir",
+        "chains_dir",
+        "join(\"nodes\")",
+        "Manifest::load(",
+        "NodeConfig::load(",
+        "seal_in_place(",
+    ];
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Issue #23: nothing in the BaaS outside `runtime/` touches a node's
+    /// files, pid or /proc (comments may name them).
+    #[test]
+    fn only_the_runtime_touches_nodes_files_processes_and_proc() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&src, &mut files);
+        let mut found = Vec::new();
+        for file in files.iter().filter(|f| !f.starts_with(src.join("runtime"))) {
+            let text = std::fs::read_to_string(file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for what in RUNTIME_ONLY.iter().filter(|w| code.contains(*w)) {
+                    found.push(format!("{}:{}: {what}", file.strip_prefix(&src).unwrap().display(), n + 1));
+                }
+            }
+        }
+        assert!(found.is_empty(), "only runtime/ may do this:\n{}", found.join("\n"));
+        assert!(files.len() > 40, "read {} files: is this the BaaS's source?", files.len());
+        // The check sees what it looks for.
+        let probe = "let f = std::fs::read_to_string(\"/proc/self/stat\");";
+        assert!(RUNTIME_ONLY.iter().any(|w| probe.contains(w)));
+    }
+}
