@@ -23,6 +23,7 @@ mod genesis;
 mod init;
 pub mod local;
 mod manifest;
+#[cfg(feature = "network")]
 pub mod network;
 mod node_config;
 mod sealed;
