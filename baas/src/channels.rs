@@ -81,23 +81,19 @@ pub async fn members(
         Some(c) if c == main => Ok((main.clone(), all())),
         Some(c) => {
             let recorded = recorded(db, chain).await?;
-            match recorded.into_iter().find(|(name, _, _)| name == c) {
-                Some((name, orgs, _)) => Ok((name, orgs)),
-                None => {
-                    let names: Vec<String> =
-                        std::iter::once(main.clone()).chain(recorded_names(db, chain).await?).collect();
-                    Err(Problem::not_found(format!(
-                        "chain {chain} has no channel {c:?}; its channels: {}",
-                        names.join(", ")
-                    )))
-                }
+            if let Some((name, orgs, _)) = recorded.iter().find(|(name, _, _)| name == c) {
+                return Ok((name.clone(), orgs.clone()));
             }
+            let names: Vec<&str> =
+                std::iter::once(main.as_str()).chain(recorded.iter().map(|(name, _, _)| name.as_str())).collect();
+            Err(Problem::not_found(format!("chain {chain} has no channel {c:?}; its channels: {}", names.join(", "))))
         }
     }
 }
 
-async fn recorded_names(db: &crate::db::Db, chain: &str) -> Result<Vec<String>, Problem> {
-    Ok(recorded(db, chain).await?.into_iter().map(|(name, _, _)| name).collect())
+/// The first of `orgs` that runs a peer: who submits on their channel.
+pub fn peer_org<'a>(net: &NetworkDir, orgs: &'a [String]) -> Option<&'a String> {
+    orgs.iter().find(|o| net.manifest().nodes.iter().any(|n| &&n.org == o && n.roles.contains(&NodeRoleName::Peer)))
 }
 
 fn network(state: &AppState, chain: &str) -> Result<NetworkDir, Problem> {
@@ -268,10 +264,7 @@ async fn create_steps(
 /// in force (read under the configuration lock, so no update is half
 /// seen).
 async fn genesis(state: &AppState, net: &NetworkDir, name: &str, orgs: &[String]) -> Result<weft_proto::Block, String> {
-    let acting = orgs
-        .iter()
-        .find(|o| net.manifest().nodes.iter().any(|n| &n.org == *o && n.roles.contains(&NodeRoleName::Peer)))
-        .ok_or("none of the orgs runs a peer")?;
+    let acting = peer_org(net, orgs).ok_or("none of the orgs runs a peer")?;
     let main = {
         let _held = state.config_lock.lock().await;
         let gateway = net.gateway(acting, net.admin(acting)?)?;

@@ -2,12 +2,16 @@
 //! to a new version) through the `_lifecycle` contract, approved by every
 //! org's admin — the BaaS holds their keys — and list what is deployed.
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use weft_provision::network::NetworkDir;
 use weft_sdk::{lifecycle, Call, ClientIdentity, Gateway};
 
 use crate::chains::{manageable, readable};
@@ -40,30 +44,32 @@ pub struct ChannelQuery {
     pub channel: Option<String>,
 }
 
-/// A Gateway and the approving admins for `channel` (None or the main
-/// one: the caller's own Gateway and every org's admin).
-async fn channel_gateway(
+/// A channel of a chain as contracts reach it.
+struct ChannelAccess {
+    net: NetworkDir,
+    gateway: Gateway,
+    name: String,
+    orgs: Vec<String>,
+}
+
+/// `channel` (None: the main one). On the main channel the Gateway is the
+/// caller's own; on another, its first member org's admin's.
+async fn channel_access(
     state: &AppState,
     caller: &Caller,
     chain: &crate::chains::Chain,
     channel: Option<&str>,
-) -> Result<(Gateway, Vec<ClientIdentity>, Option<(String, Vec<String>)>), Problem> {
+) -> Result<ChannelAccess, Problem> {
     let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
     let (name, orgs) = crate::channels::members(&state.db, &net, &chain.id, channel).await?;
-    if name == net.manifest().channel {
-        let g = gateway_for(state, caller, chain, None).await?;
-        return Ok((g, net.admins().map_err(Problem::internal)?, None));
-    }
-    let admins: Vec<ClientIdentity> =
-        orgs.iter().map(|o| net.admin(o)).collect::<Result<_, _>>().map_err(Problem::internal)?;
-    let acting = orgs
-        .iter()
-        .find(|o| {
-            net.manifest().nodes.iter().any(|n| &&n.org == o && n.roles.contains(&weft_provision::NodeRoleName::Peer))
-        })
-        .ok_or_else(|| Problem::conflict(format!("no member org of channel {name} runs a peer")))?;
-    let g = net.gateway_on(&name, acting, net.admin(acting).map_err(Problem::internal)?).map_err(Problem::internal)?;
-    Ok((g, admins, Some((name, orgs))))
+    let gateway = if name == net.manifest().channel {
+        gateway_for(state, caller, chain, None).await?
+    } else {
+        let acting = crate::channels::peer_org(&net, &orgs)
+            .ok_or_else(|| Problem::conflict(format!("no member org of channel {name} runs a peer")))?;
+        net.gateway_on(&name, acting, net.admin(acting).map_err(Problem::internal)?).map_err(Problem::internal)?
+    };
+    Ok(ChannelAccess { net, gateway, name, orgs })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -124,27 +130,25 @@ pub async fn deploy(
     if !code.starts_with(b"\0asm") {
         return Err(Problem::unprocessable("body: not a WebAssembly module (it must start with \\0asm)"));
     }
-    let (g, admins, other_channel) = channel_gateway(&state, &caller, &chain, q.channel.as_deref()).await?;
-    let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
-    let upgrade = lifecycle::current_sequence(&g, &name).await.map_err(lifecycle_problem)?.is_some();
+    let access = channel_access(&state, &caller, &chain, q.channel.as_deref()).await?;
+    let (g, net) = (&access.gateway, &access.net);
+    // The members' admins approve (on the main channel, every org's).
+    let admins: Vec<ClientIdentity> =
+        access.orgs.iter().map(|o| net.admin(o)).collect::<Result<_, _>>().map_err(Problem::internal)?;
+    let upgrade = lifecycle::current_sequence(g, &name).await.map_err(lifecycle_problem)?.is_some();
     let contract = lifecycle::Contract {
         name: &name,
         version: &q.version,
         endorsement_policy: q.policy.as_deref().unwrap_or_default(),
         code: &code,
     };
-    let deployed = lifecycle::deploy(&g, &contract, upgrade, &admins.iter().collect::<Vec<_>>())
+    let deployed = lifecycle::deploy(g, &contract, upgrade, &admins.iter().collect::<Vec<_>>())
         .await
         .map_err(lifecycle_problem)?;
     // Answer once every peer has it, so the caller's first transaction
     // cannot reach a peer that has not committed the deployment yet.
-    let everywhere = match &other_channel {
-        None => net.wait_for_peers(deployed.status.block, std::time::Duration::from_secs(30)).await,
-        Some((name, orgs)) => {
-            net.wait_for_channel(name, orgs, deployed.status.block, std::time::Duration::from_secs(30)).await
-        }
-    };
-    everywhere.map_err(|why| {
+    let everywhere = net.wait_for_channel(&access.name, &access.orgs, deployed.status.block, Duration::from_secs(30));
+    everywhere.await.map_err(|why| {
         Problem::new(StatusCode::GATEWAY_TIMEOUT, "not-everywhere-yet", format!("deployed, but {why}; retry shortly"))
     })?;
     let action = if upgrade { "upgrade" } else { "deploy" };
@@ -181,7 +185,7 @@ pub async fn list(
     crate::query::ApiQuery(q): crate::query::ApiQuery<ChannelQuery>,
 ) -> ApiResult<Json<Vec<ContractInfo>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let (g, _, _) = channel_gateway(&state, &caller, &chain, q.channel.as_deref()).await?;
+    let g = channel_access(&state, &caller, &chain, q.channel.as_deref()).await?.gateway;
     let bytes = g.evaluate(&Call::new("_lifecycle", "list", &[])).await.map_err(problem)?;
     let list: Vec<ContractInfo> = serde_json::from_slice(&bytes).map_err(Problem::internal)?;
     Ok(Json(list))

@@ -222,12 +222,10 @@ async fn reader(state: &AppState, chain: &Chain, channel: Option<&str>) -> Resul
 
 impl Reader {
     async fn height(&self) -> Result<u64, Problem> {
-        let height = if self.channel == self.net.manifest().channel {
-            self.net.height(&self.org).await
-        } else {
-            self.net.channel_height(&self.org, &self.channel).await
-        };
-        height.map_err(|e| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "chain-unavailable", e))
+        self.net
+            .channel_height(&self.org, &self.channel)
+            .await
+            .map_err(|e| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "chain-unavailable", e))
     }
 }
 

@@ -66,13 +66,7 @@ pub struct NodeLog {
 }
 
 fn role_names(node: &ManifestNode) -> Vec<String> {
-    node.roles
-        .iter()
-        .map(|r| match r {
-            NodeRoleName::Peer => "peer".to_string(),
-            NodeRoleName::Orderer => "orderer".to_string(),
-        })
-        .collect()
+    node.roles.iter().map(|r| r.name().to_string()).collect()
 }
 
 /// One line saying how the chain's nodes are limited (they share a host,
@@ -335,10 +329,8 @@ fn parse_roles(roles: &[String]) -> Result<Vec<NodeRoleName>, Problem> {
     }
     roles
         .iter()
-        .map(|r| match r.as_str() {
-            "peer" => Ok(NodeRoleName::Peer),
-            "orderer" => Ok(NodeRoleName::Orderer),
-            other => Err(Problem::unprocessable(format!("roles: {other:?} is not peer or orderer"))),
+        .map(|r| {
+            NodeRoleName::parse(r).ok_or_else(|| Problem::unprocessable(format!("roles: {r:?} is not peer or orderer")))
         })
         .collect()
 }

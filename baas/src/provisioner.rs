@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
-use weft_provision::{InitStage, ManifestNode, NodeRoleName, Template};
+use weft_provision::{InitStage, ManifestNode, Template};
 
 use crate::db::now;
 use crate::jobs::Job;
@@ -157,14 +157,7 @@ pub(crate) async fn record_node(
     node: &ManifestNode,
     limits: &str,
 ) -> Result<(), String> {
-    let roles: Vec<&str> = node
-        .roles
-        .iter()
-        .map(|r| match r {
-            NodeRoleName::Peer => "peer",
-            NodeRoleName::Orderer => "orderer",
-        })
-        .collect();
+    let roles: Vec<&str> = node.roles.iter().map(|r| r.name()).collect();
     // An update, when the node has a row, so the build it runs is kept.
     let updated = sqlx::query("UPDATE nodes SET desired = 'running', limits = $1 WHERE chain_id = $2 AND node_id = $3")
         .bind(limits)

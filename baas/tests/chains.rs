@@ -811,7 +811,7 @@ async fn channels_with_a_subset_of_the_orgs() {
     let second = first_block(net.gateway_on("second", "Org3", org3()).unwrap()).await;
     assert_eq!(second.map(|b| b.header.unwrap().number), Ok(0), "Org3 reads its channel");
     let refused = first_block(net.gateway_on("first", "Org1", org3()).unwrap()).await.unwrap_err();
-    assert!(refused.contains("identity rejected") || refused.contains("Org3"), "{refused}");
+    assert!(refused.contains("identity rejected"), "{refused}");
     let refused = first_block(net.gateway_on("first", "Org3", org3()).unwrap()).await.unwrap_err();
     assert!(refused.contains("serves no channel \"first\""), "{refused}");
     let admin1 = net.client("Org1").unwrap();

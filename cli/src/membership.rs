@@ -16,11 +16,7 @@ use crate::output::Output;
 use crate::profile::Profile;
 
 pub fn parse_role(s: &str) -> Result<NodeRoleName, String> {
-    match s {
-        "peer" => Ok(NodeRoleName::Peer),
-        "orderer" => Ok(NodeRoleName::Orderer),
-        other => Err(format!("unknown role {other:?}; a node is a peer, an orderer or both")),
-    }
+    NodeRoleName::parse(s).ok_or_else(|| format!("unknown role {s:?}; a node is a peer, an orderer or both"))
 }
 
 pub async fn add_node(

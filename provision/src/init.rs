@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use weft_identity::{CertificateAuthority, Role, SigningKeyPair, Validity};
-use weft_proto::{ChannelConfig, NodeRole, OrgConfig, Policy, SerializedIdentity};
+use weft_proto::{ChannelConfig, OrgConfig, Policy, SerializedIdentity};
 
 use crate::files::{cert_pem, io, write, write_secret};
 use crate::genesis::{genesis_block, GenesisSigner};
@@ -316,13 +316,7 @@ pub(crate) fn write_node(
     let proto = weft_proto::NodeConfig {
         node_id: spec.id.clone(),
         org_id: spec.org.clone(),
-        roles: roles
-            .iter()
-            .map(|r| match r {
-                NodeRoleName::Peer => NodeRole::Peer as i32,
-                NodeRoleName::Orderer => NodeRole::Orderer as i32,
-            })
-            .collect(),
+        roles: roles.iter().map(|r| r.to_proto() as i32).collect(),
         p2p_address: listen.p2p.clone(),
         grpc_address: listen.grpc.clone(),
         certificate_der: cert,

@@ -124,8 +124,9 @@ impl NetworkDir {
     }
 
     /// Waits until every peer of `orgs` has committed `block` of `channel`
-    /// (up to `timeout`), as [`wait_for_peers`](Self::wait_for_peers) does
-    /// for the manifest's channel.
+    /// (up to `timeout`): a Gateway spreads calls over an org's peers, so a
+    /// contract deployed in `block` is usable through it only once all of
+    /// them have it.
     pub async fn wait_for_channel(
         &self,
         channel: &str,
@@ -138,13 +139,8 @@ impl NetworkDir {
             self.manifest.nodes.iter().filter(|n| orgs.contains(&n.org) && n.roles.contains(&NodeRoleName::Peer));
         for node in peers {
             loop {
-                let height = self
-                    .channels(node)
-                    .await
-                    .ok()
-                    .and_then(|list| list.iter().find(|c| c.channel_id == channel).map(|c| c.height));
-                match height {
-                    Some(h) if h > block => break,
+                match self.node_channel_height(node, channel).await {
+                    Ok(h) if h > block => break,
                     _ if tokio::time::Instant::now() > deadline => {
                         return Err(format!(
                             "{} did not commit block {block} of {channel} within {} s",
@@ -159,38 +155,30 @@ impl NetworkDir {
         Ok(())
     }
 
+    /// [`wait_for_channel`](Self::wait_for_channel) for the manifest's
+    /// channel and every org.
+    pub async fn wait_for_peers(&self, block: u64, timeout: Duration) -> Result<(), String> {
+        let orgs: Vec<String> = self.manifest.orgs.iter().map(|o| o.id.clone()).collect();
+        self.wait_for_channel(&self.manifest.channel, &orgs, block, timeout).await
+    }
+
+    /// `channel`'s height on `node`.
+    async fn node_channel_height(&self, node: &ManifestNode, channel: &str) -> Result<u64, String> {
+        let list = self.channels(node).await?;
+        let served = list.iter().find(|c| c.channel_id == channel);
+        served.map(|c| c.height).ok_or_else(|| format!("{} does not serve channel {channel}", node.id))
+    }
+
     /// `channel`'s height as the first of `org`'s nodes serving it sees it.
     pub async fn channel_height(&self, org: &str, channel: &str) -> Result<u64, String> {
         let mut last = format!("org {org} has no nodes");
         for node in self.manifest.nodes.iter().filter(|n| n.org == org) {
-            match self.channels(node).await {
-                Ok(list) => match list.iter().find(|c| c.channel_id == channel) {
-                    Some(c) => return Ok(c.height),
-                    None => last = format!("{} does not serve channel {channel}", node.id),
-                },
+            match self.node_channel_height(node, channel).await {
+                Ok(height) => return Ok(height),
                 Err(e) => last = e,
             }
         }
         Err(format!("no node of {org} answered for channel {channel}'s height: {last}"))
-    }
-
-    /// Waits until every peer has committed `block` (up to `timeout`): a
-    /// Gateway spreads calls over an org's peers, so a contract deployed in
-    /// `block` is usable through it only once all of them have it.
-    pub async fn wait_for_peers(&self, block: u64, timeout: Duration) -> Result<(), String> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        for node in self.manifest.nodes.iter().filter(|n| n.roles.contains(&NodeRoleName::Peer)) {
-            loop {
-                match self.status(node).await {
-                    Ok(s) if s.height > block => break,
-                    _ if tokio::time::Instant::now() > deadline => {
-                        return Err(format!("{} did not commit block {block} within {} s", node.id, timeout.as_secs()))
-                    }
-                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
-            }
-        }
-        Ok(())
     }
 
     fn admin_client(&self, node: &ManifestNode) -> Result<AdminClient<Channel>, String> {
@@ -220,13 +208,7 @@ impl NetworkDir {
         let mut c = self.admin_client(node)?;
         let request = JoinChannelRequest {
             block: prost::Message::encode_to_vec(block),
-            roles: roles
-                .iter()
-                .map(|r| match r {
-                    NodeRoleName::Peer => "peer".to_string(),
-                    NodeRoleName::Orderer => "orderer".to_string(),
-                })
-                .collect(),
+            roles: roles.iter().map(|r| r.name().to_string()).collect(),
             from_snapshot,
         };
         match tokio::time::timeout(SNAPSHOT_TIMEOUT, c.join_channel(request)).await {

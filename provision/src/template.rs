@@ -26,6 +26,43 @@ pub enum NodeRoleName {
     Orderer,
 }
 
+impl NodeRoleName {
+    /// As templates, node.toml, the CLI and the APIs write it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            NodeRoleName::Peer => "peer",
+            NodeRoleName::Orderer => "orderer",
+        }
+    }
+
+    /// "peer" or "orderer".
+    pub fn parse(name: &str) -> Option<NodeRoleName> {
+        match name {
+            "peer" => Some(NodeRoleName::Peer),
+            "orderer" => Some(NodeRoleName::Orderer),
+            _ => None,
+        }
+    }
+
+    /// As a channel configuration lists it.
+    pub fn to_proto(self) -> weft_proto::NodeRole {
+        match self {
+            NodeRoleName::Peer => weft_proto::NodeRole::Peer,
+            NodeRoleName::Orderer => weft_proto::NodeRole::Orderer,
+        }
+    }
+
+    /// A channel configuration's role (an `i32` in the message); None for
+    /// one that is neither.
+    pub fn from_proto(role: i32) -> Option<NodeRoleName> {
+        match weft_proto::NodeRole::try_from(role) {
+            Ok(weft_proto::NodeRole::Peer) => Some(NodeRoleName::Peer),
+            Ok(weft_proto::NodeRole::Orderer) => Some(NodeRoleName::Orderer),
+            _ => None,
+        }
+    }
+}
+
 /// The largest values a template may hold: far above any real network,
 /// and low enough that every sum and product over a template's nodes fits
 /// in an i64 (a request's numbers never overflow the arithmetic of quotas
@@ -359,5 +396,22 @@ impl Template {
             absolute_max_bytes: self.batch.absolute_max_bytes,
             batch_timeout_ms: self.batch.batch_timeout_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeRoleName;
+
+    #[test]
+    fn role_names_round_trip_through_text_and_the_channel_configuration() {
+        for role in [NodeRoleName::Peer, NodeRoleName::Orderer] {
+            assert_eq!(NodeRoleName::parse(role.name()), Some(role));
+            assert_eq!(NodeRoleName::from_proto(role.to_proto() as i32), Some(role));
+            let toml = toml::to_string(&std::collections::BTreeMap::from([("r", role)])).unwrap();
+            assert_eq!(toml.trim(), format!("r = \"{}\"", role.name()), "serde writes the same name");
+        }
+        assert_eq!(NodeRoleName::parse("clerk"), None);
+        assert_eq!(NodeRoleName::from_proto(99), None);
     }
 }

@@ -39,23 +39,13 @@ fn primary(core: &NodeCore) -> Option<Arc<ServedChannel>> {
     core.config.channel.as_deref().and_then(|c| core.channel(c)).or_else(|| core.channels().into_iter().next())
 }
 
-fn role_names(roles: &[NodeRoleName]) -> Vec<String> {
-    roles
-        .iter()
-        .map(|r| match r {
-            NodeRoleName::Peer => "peer".to_string(),
-            NodeRoleName::Orderer => "orderer".to_string(),
-        })
-        .collect()
-}
-
 fn parse_roles(names: &[String]) -> Result<Vec<NodeRoleName>, Status> {
     names
         .iter()
-        .map(|n| match n.trim().to_ascii_lowercase().as_str() {
-            "peer" => Ok(NodeRoleName::Peer),
-            "orderer" => Ok(NodeRoleName::Orderer),
-            other => Err(Status::invalid_argument(format!("role {other:?}: use \"peer\" or \"orderer\""))),
+        .map(|n| {
+            let name = n.trim().to_ascii_lowercase();
+            NodeRoleName::parse(&name)
+                .ok_or_else(|| Status::invalid_argument(format!("role {name:?}: use \"peer\" or \"orderer\"")))
         })
         .collect()
 }
@@ -65,7 +55,7 @@ fn parse_roles(names: &[String]) -> Result<Vec<NodeRoleName>, Status> {
 fn summary(channel: &ServedChannel) -> ChannelSummary {
     let view = channel.chain.view();
     let config = &view.rules.config;
-    let roles = role_names(&channel.roles);
+    let roles = channel.roles.iter().map(|r| r.name().to_string()).collect();
     let consensus_type = match config.consensus.map(|c| ConsensusType::try_from(c.r#type)) {
         Some(Ok(ConsensusType::Raft)) => "raft",
         Some(Ok(ConsensusType::Pbft)) => "pbft",

@@ -17,17 +17,16 @@ pub fn identity_status(e: &IdentityError) -> Status {
     Status::permission_denied(format!("identity rejected: {e}"))
 }
 
-/// Decodes `request` as `M`, checks that the identity it names (`who`) is a
-/// valid channel member and that `signature` is that member's over the bytes.
-pub fn verify_signed<M: Message + Default>(
+/// Checks that the identity a request names is a valid channel member and
+/// that `signature` is that member's over the request's bytes.
+fn verify_signer(
     request: &[u8],
     signature: &[u8],
-    who: impl Fn(&M) -> Option<&SerializedIdentity>,
+    named: Option<&SerializedIdentity>,
     membership: &Membership,
     now_unix: i64,
-) -> Result<(M, Identity), Status> {
-    let message = M::decode(request).map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
-    let identity = who(&message).ok_or_else(|| Status::invalid_argument("request names no identity"))?;
+) -> Result<Identity, Status> {
+    let identity = named.ok_or_else(|| Status::invalid_argument("request names no identity"))?;
     let identity = membership.validate(identity, now_unix).map_err(|e| identity_status(&e))?;
     let signature = Signature::from_bytes(signature)
         .map_err(|_| Status::unauthenticated("request signature is not a 64-byte Ed25519 signature"))?;
@@ -35,7 +34,7 @@ pub fn verify_signed<M: Message + Default>(
         .public_key
         .verify(request, &signature)
         .map_err(|_| Status::unauthenticated("request signature does not verify against the named certificate"))?;
-    Ok((message, identity))
+    Ok(identity)
 }
 
 /// Admits only a TLS client certificate that is a valid admin certificate of
@@ -88,9 +87,23 @@ pub fn wrong_channel(served: &str, asked: &str) -> Status {
 }
 
 /// A signed request (`request` bytes naming their signer and a channel):
-/// decoded, for a channel this node serves, signed by a valid member of it,
-/// and by a signer the channel's Readers policy admits (every such request
-/// reads: blocks, events, commit status).
+/// decoded, for a channel this node serves, signed by a valid member of it.
+pub fn signed_for_channel<M: Message + Default>(
+    core: &NodeCore,
+    request: &[u8],
+    signature: &[u8],
+    who: impl Fn(&M) -> Option<&SerializedIdentity>,
+    channel: impl Fn(&M) -> &str,
+) -> Result<(M, Arc<ServedChannel>, Identity), Status> {
+    let message = M::decode(request).map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
+    let served = served(core, channel(&message))?;
+    let membership = &served.chain.view().rules.membership;
+    let identity = verify_signer(request, signature, who(&message), membership, super::now_unix())?;
+    Ok((message, served, identity))
+}
+
+/// [`signed_for_channel`], by a signer the channel's Readers policy admits
+/// (every such request reads: blocks, events, commit status).
 pub fn verify_channel_request<M: Message + Default>(
     core: &NodeCore,
     request: &[u8],
@@ -98,10 +111,8 @@ pub fn verify_channel_request<M: Message + Default>(
     who: impl Fn(&M) -> Option<&SerializedIdentity>,
     channel: impl Fn(&M) -> &str,
 ) -> Result<(M, Arc<ServedChannel>), Status> {
-    let asked = M::decode(request).map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
-    let served = served(core, channel(&asked))?;
+    let (message, served, identity) = signed_for_channel(core, request, signature, who, channel)?;
     let view = served.chain.view();
-    let (message, identity) = verify_signed::<M>(request, signature, who, &view.rules.membership, super::now_unix())?;
     view.rules.access(Acl::Readers).admit(&identity, &view.rules.orgs).map_err(Status::permission_denied)?;
     Ok((message, served))
 }

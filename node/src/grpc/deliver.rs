@@ -19,7 +19,7 @@ use weft_proto::{
     SnapshotChunk, SnapshotTransferRequest, TxSummary, TxValidationCode,
 };
 
-use super::auth::{served, verify_channel_request, verify_signed};
+use super::auth::{signed_for_channel, verify_channel_request};
 use crate::run::served::ServedChannel;
 use crate::run::NodeCore;
 
@@ -187,16 +187,12 @@ impl Deliver for DeliverService {
         request: Request<SignedSnapshotTransferRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let signed = request.into_inner();
-        let asked = SnapshotTransferRequest::decode(signed.request.as_slice())
-            .map_err(|e| Status::invalid_argument(format!("request does not decode: {e}")))?;
-        let channel = served(&self.core, &asked.channel_id)?;
-        let view = channel.chain.view();
-        let (_, who) = verify_signed::<SnapshotTransferRequest>(
+        let (_, channel, who) = signed_for_channel::<SnapshotTransferRequest>(
+            &self.core,
             &signed.request,
             &signed.signature,
             |r| r.identity.as_ref(),
-            &view.rules.membership,
-            super::now_unix(),
+            |r| &r.channel_id,
         )?;
         if !matches!(who.role, Role::Peer | Role::Orderer) {
             return Err(Status::permission_denied(format!(

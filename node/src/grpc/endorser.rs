@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use prost::Message;
 use tonic::{Request, Response, Status};
 use weft_proto::endorser_server::Endorser;
 use weft_proto::{ProposalResponse, SignedProposal};
 
-use super::gateway::GatewayService;
+use super::gateway::{channel_of_proposal, proposal_of, GatewayService};
 
 /// Request metadata: the asking gateway's ledger height, which this peer
 /// waits to reach (briefly) before endorsing.
@@ -24,11 +23,9 @@ impl Endorser for EndorserService {
     async fn process_proposal(&self, request: Request<SignedProposal>) -> Result<Response<ProposalResponse>, Status> {
         let wanted: Option<u64> =
             request.metadata().get(MIN_HEIGHT).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let (signed, proposal) = proposal_of(Some(request.into_inner()))?;
+        let channel = channel_of_proposal(&self.gateway.core, &proposal)?;
         if let Some(wanted) = wanted {
-            let proposal = weft_proto::Proposal::decode(request.get_ref().proposal_bytes.as_slice())
-                .map_err(|e| Status::invalid_argument(format!("proposal does not decode: {e}")))?;
-            let asked = proposal.header.map(|h| h.channel_id).unwrap_or_default();
-            let channel = super::auth::served(&self.gateway.core, &asked)?;
             let mut height = channel.chain.watch_height();
             let reached = tokio::time::timeout(CATCH_UP_WAIT, height.wait_for(|h| *h >= wanted)).await;
             if !matches!(reached, Ok(Ok(_))) {
@@ -38,7 +35,7 @@ impl Endorser for EndorserService {
                 )));
             }
         }
-        let response = self.gateway.endorse_here(request.into_inner()).await?;
+        let response = self.gateway.endorse_here(channel, signed).await?;
         Ok(Response::new(response))
     }
 }

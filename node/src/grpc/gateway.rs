@@ -20,7 +20,7 @@ use weft_proto::{
 };
 
 use super::auth::{served, verify_channel_request};
-use super::broadcast::{channel_of, check_envelope};
+use super::broadcast::route_envelope;
 use super::deliver::{block_events, chaincode_events, deliver_request};
 use super::errors::endorse_status;
 use super::now_unix;
@@ -53,11 +53,14 @@ impl GatewayService {
         GatewayService { core, executions: Arc::new(tokio::sync::Semaphore::new(executions)) }
     }
 
-    /// Endorses (or evaluates) on this peer, on a blocking thread: contracts
-    /// are CPU work.
-    async fn local(&self, signed: SignedProposal, evaluate: bool) -> Result<ProposalResponse, Status> {
-        let (_, proposal) = proposal_of(&Some(signed.clone()))?;
-        let channel = channel_of_proposal(&self.core, &proposal)?;
+    /// Endorses (or evaluates) on this peer for `channel` (the proposal's),
+    /// on a blocking thread: contracts are CPU work.
+    async fn local(
+        &self,
+        channel: Arc<ServedChannel>,
+        signed: SignedProposal,
+        evaluate: bool,
+    ) -> Result<ProposalResponse, Status> {
         let endorser = channel.endorser.clone().ok_or_else(|| {
             Status::failed_precondition(format!(
                 "this node is no peer of channel {}; send proposals to a peer",
@@ -93,9 +96,13 @@ impl GatewayService {
         result.map_err(|e| endorse_status(&e))
     }
 
-    /// This peer's endorsement of a proposal.
-    pub async fn endorse_here(&self, signed: SignedProposal) -> Result<ProposalResponse, Status> {
-        self.local(signed, false).await
+    /// This peer's endorsement of a proposal for `channel`.
+    pub async fn endorse_here(
+        &self,
+        channel: Arc<ServedChannel>,
+        signed: SignedProposal,
+    ) -> Result<ProposalResponse, Status> {
+        self.local(channel, signed, false).await
     }
 
     /// Asks a peer of `org` to endorse, trying each of its peers in turn.
@@ -176,13 +183,14 @@ pub const REMOTE_ENDORSE_TIMEOUT: std::time::Duration = std::time::Duration::fro
 pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The channel a proposal is for, if this node serves it.
-fn channel_of_proposal(core: &NodeCore, proposal: &Proposal) -> Result<Arc<ServedChannel>, Status> {
+pub fn channel_of_proposal(core: &NodeCore, proposal: &Proposal) -> Result<Arc<ServedChannel>, Status> {
     let header = proposal.header.as_ref().ok_or_else(|| Status::invalid_argument("proposal has no header"))?;
     served(core, &header.channel_id)
 }
 
-fn proposal_of(signed: &Option<SignedProposal>) -> Result<(SignedProposal, Proposal), Status> {
-    let signed = signed.clone().ok_or_else(|| Status::invalid_argument("no proposed_transaction"))?;
+/// The signed proposal and what it proposes.
+pub fn proposal_of(signed: Option<SignedProposal>) -> Result<(SignedProposal, Proposal), Status> {
+    let signed = signed.ok_or_else(|| Status::invalid_argument("no proposed_transaction"))?;
     let proposal = Proposal::decode(signed.proposal_bytes.as_slice())
         .map_err(|e| Status::invalid_argument(format!("proposal does not decode: {e}")))?;
     Ok((signed, proposal))
@@ -191,14 +199,15 @@ fn proposal_of(signed: &Option<SignedProposal>) -> Result<(SignedProposal, Propo
 #[tonic::async_trait]
 impl Gateway for GatewayService {
     async fn evaluate(&self, request: Request<EvaluateRequest>) -> Result<Response<EvaluateResponse>, Status> {
-        let (signed, _) = proposal_of(&request.get_ref().proposed_transaction)?;
-        let response = self.local(signed, true).await?;
+        let (signed, proposal) = proposal_of(request.into_inner().proposed_transaction)?;
+        let channel = channel_of_proposal(&self.core, &proposal)?;
+        let response = self.local(channel, signed, true).await?;
         Ok(Response::new(EvaluateResponse { result: response.response }))
     }
 
     async fn endorse(&self, request: Request<EndorseRequest>) -> Result<Response<EndorseResponse>, Status> {
-        let request = request.into_inner();
-        let (signed, proposal) = proposal_of(&request.proposed_transaction)?;
+        let mut request = request.into_inner();
+        let (signed, proposal) = proposal_of(request.proposed_transaction.take())?;
         let header = proposal.header.clone().ok_or_else(|| Status::invalid_argument("proposal has no header"))?;
         let channel = channel_of_proposal(&self.core, &proposal)?;
         let view = channel.chain.view();
@@ -222,7 +231,7 @@ impl Gateway for GatewayService {
         // This peer first: it also checks the proposal before others are asked.
         let mut responses = Vec::new();
         if orgs.contains(&my_org) {
-            responses.push(self.local(signed.clone(), false).await?);
+            responses.push(self.local(channel.clone(), signed.clone(), false).await?);
         }
         // When the gateway picks the orgs (every peer org), one that cannot
         // be reached is left out rather than failing the call: the other
@@ -260,8 +269,7 @@ impl Gateway for GatewayService {
         let request = request.into_inner();
         let envelope =
             request.prepared_transaction.ok_or_else(|| Status::invalid_argument("no prepared_transaction"))?;
-        let channel = channel_of(&self.core, &envelope)?;
-        let tx_id = check_envelope(&channel.chain, &envelope)?;
+        let (channel, tx_id) = route_envelope(&self.core, &envelope)?;
         if tx_id.0.as_slice() != request.tx_id.as_slice() {
             return Err(Status::invalid_argument("tx_id does not match the transaction's header"));
         }

@@ -84,20 +84,23 @@ pub fn record(data_dir: &Path, joined: &Joined) -> anyhow::Result<()> {
     write_whole(&dir.join("roles.toml"), roles.as_bytes())
 }
 
-/// Whether the channel is recorded as joined.
-pub fn is_recorded(data_dir: &Path, channel: &ChannelId) -> bool {
-    dir(data_dir, channel).join("roles.toml").exists()
-}
-
-/// Forgets a channel: a restart no longer rejoins it.
-pub fn forget(data_dir: &Path, channel: &ChannelId) -> anyhow::Result<()> {
-    let dir = dir(data_dir, channel);
-    match std::fs::remove_dir_all(&dir) {
+fn remove_dir_if_present(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(e).with_context(|| format!("removing {}", dir.display()))
         }
         _ => Ok(()),
     }
+}
+
+/// Forgets a channel: a restart no longer rejoins it.
+pub fn forget(data_dir: &Path, channel: &ChannelId) -> anyhow::Result<()> {
+    remove_dir_if_present(&dir(data_dir, channel))
+}
+
+/// Deletes the channel's consensus log.
+pub fn remove_consensus_log(data_dir: &Path, channel: &ChannelId) -> anyhow::Result<()> {
+    remove_dir_if_present(&consensus_dir(data_dir, channel))
 }
 
 #[cfg(test)]
@@ -122,8 +125,8 @@ mod tests {
         assert_eq!(listed[0].roles, [NodeRoleName::Peer, NodeRoleName::Orderer]);
         assert_eq!(listed[1].block, block);
         forget(data.path(), &ChannelId::new("alpha").unwrap()).unwrap();
-        assert!(!is_recorded(data.path(), &ChannelId::new("alpha").unwrap()));
-        assert_eq!(list(data.path()).unwrap().len(), 1);
+        let names: Vec<String> = list(data.path()).unwrap().iter().map(|j| j.channel.to_string()).collect();
+        assert_eq!(names, ["beta"]);
         forget(data.path(), &ChannelId::new("alpha").unwrap()).unwrap();
     }
 

@@ -63,11 +63,6 @@ impl Me {
         *transport = Some(t.clone());
         Ok(t)
     }
-
-    /// The transport's view of the other nodes, if it was started.
-    pub fn contacts(&self) -> Vec<p2p::PeerContact> {
-        self.transport.lock().expect("transport lock").as_ref().map(|t| t.contacts()).unwrap_or_default()
-    }
 }
 
 /// Everything the services share.
@@ -186,11 +181,10 @@ impl NodeCore {
         from_snapshot: bool,
     ) -> Result<Arc<ServedChannel>, JoinError> {
         let _one_at_a_time = self.changing.lock().await;
-        let channel = served::check_join_block(&block).map_err(JoinError::BadRequest)?;
+        let (channel, config) = served::check_join_block(&block).map_err(JoinError::BadRequest)?;
         if self.channel(channel.as_str()).is_some() {
             return Err(JoinError::AlreadyJoined(channel.to_string()));
         }
-        let config = weft_provision::read_genesis_config(&block).map_err(|e| JoinError::BadRequest(e.to_string()))?;
         let roles =
             roles_in(&config, &self.config.node_id, &self.config.org_id, roles).map_err(JoinError::BadRequest)?;
         let joined = Joined { channel: channel.clone(), block, roles };
@@ -241,16 +235,7 @@ fn roles_in(
         .nodes
         .iter()
         .find(|n| n.node_id == node_id)
-        .map(|n| {
-            n.roles
-                .iter()
-                .filter_map(|r| match weft_proto::NodeRole::try_from(*r) {
-                    Ok(weft_proto::NodeRole::Peer) => Some(NodeRoleName::Peer),
-                    Ok(weft_proto::NodeRole::Orderer) => Some(NodeRoleName::Orderer),
-                    _ => None,
-                })
-                .collect()
-        })
+        .map(|n| n.roles.iter().filter_map(|r| NodeRoleName::from_proto(*r)).collect())
         .unwrap_or_default();
     if asked.is_empty() {
         if listed.is_empty() {
@@ -311,22 +296,38 @@ fn move_legacy_consensus_store(config: &NodeConfig, channel: &ChannelId) -> anyh
     Ok(())
 }
 
-/// node.toml's channel, recorded as joined (with node.toml's roles, which
-/// win over the recorded ones) if it names one.
-fn record_configured_channel(config: &NodeConfig) -> anyhow::Result<Option<ChannelId>> {
+/// node.toml's channel, if it names one, as a joined channel (in
+/// node.toml's roles, which win over recorded ones).
+fn configured_channel(config: &NodeConfig) -> anyhow::Result<Option<Joined>> {
     let (Some(channel), Some(path)) = (&config.channel, &config.genesis_block) else { return Ok(None) };
     let channel = ChannelId::new(channel.clone()).map_err(|e| anyhow::anyhow!("channel in node.toml: {e}"))?;
     let bytes = std::fs::read(path).with_context(|| format!("reading the genesis block {}", path.display()))?;
     let block = Block::decode(bytes.as_slice()).with_context(|| format!("{} is not a block", path.display()))?;
-    let genesis = served::check_join_block(&block).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (genesis, _) = served::check_join_block(&block).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     anyhow::ensure!(
         genesis == channel,
         "node.toml names channel {channel:?} but the genesis block is for {:?}",
         genesis.as_str()
     );
-    move_legacy_consensus_store(config, &channel)?;
-    joined::record(&config.data_dir, &Joined { channel: channel.clone(), block, roles: config.roles.clone() })?;
-    Ok(Some(channel))
+    Ok(Some(Joined { channel, block, roles: config.roles.clone() }))
+}
+
+/// The channels to serve at start: those joined before, and node.toml's,
+/// recorded (once, or when its roles or block changed) so that it is
+/// served like any other.
+fn channels_at_start(config: &NodeConfig) -> anyhow::Result<Vec<Joined>> {
+    let mut all = joined::list(&config.data_dir)?;
+    if let Some(configured) = configured_channel(config)? {
+        let recorded = all.iter().position(|j| j.channel == configured.channel);
+        let same = |j: &Joined| j.roles == configured.roles && j.block == configured.block;
+        if !recorded.is_some_and(|i| same(&all[i])) {
+            move_legacy_consensus_store(config, &configured.channel)?;
+            joined::record(&config.data_dir, &configured)?;
+            all.retain(|j| j.channel != configured.channel);
+            all.push(configured);
+        }
+    }
+    Ok(all)
 }
 
 /// Opens the ledger and serves node.toml's channel (if it names one) and
@@ -341,7 +342,7 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
     let own_org = own_org(&config, &cert_der)?;
 
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let configured = record_configured_channel(&config)?;
+    let channels = channels_at_start(&config)?;
     let ledger = Ledger::open(config.data_dir.join("ledger"), LedgerOptions::default())
         .with_context(|| format!("opening the ledger in {}", config.data_dir.display()))?;
     let runtime = Arc::new(Runtime::new(Limits::default()).context("starting the contract runtime")?);
@@ -374,8 +375,9 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
         fatal: std::sync::OnceLock::new(),
         config,
     };
-    for joined in joined::list(&core.config.data_dir)? {
-        let from_snapshot = core.config.join_from_snapshot && configured.as_ref() == Some(&joined.channel);
+    for joined in channels {
+        let from_snapshot =
+            core.config.join_from_snapshot && core.config.channel.as_deref() == Some(joined.channel.as_str());
         let served = served::open(&core.node(), &joined, from_snapshot)
             .await
             .with_context(|| format!("rejoining channel {}", joined.channel))?;

@@ -53,7 +53,7 @@ struct Behaviour {
 }
 
 enum Command {
-    Join { channel: String, nodes: Vec<ChannelNode>, chain: Arc<Chain>, inbound: mpsc::Sender<(String, Vec<u8>)> },
+    Join { channel: String, peers: Peers, chain: Arc<Chain>, inbound: mpsc::Sender<(String, Vec<u8>)> },
     Leave { channel: String },
     SetNodes { channel: String, nodes: Vec<ChannelNode> },
     Send { channel: String, to: String, payload: Vec<u8> },
@@ -104,10 +104,13 @@ pub fn peer_id_of(node: &ChannelNode) -> anyhow::Result<PeerId> {
     Ok(identity::PublicKey::from(key).to_peer_id())
 }
 
+/// Admitted nodes by peer id: node id and address.
+type Peers = HashMap<PeerId, (String, Multiaddr)>;
+
 /// `nodes` (less `me`) as peers, and what is wrong with those that cannot
 /// be: certificates that are no Ed25519 libp2p key, addresses that are no
 /// multiaddress.
-fn peers_of(me: &str, nodes: &[ChannelNode]) -> (HashMap<PeerId, (String, Multiaddr)>, Vec<String>) {
+fn peers_of(me: &str, nodes: &[ChannelNode]) -> (Peers, Vec<String>) {
     let mut problems = Vec::new();
     let mut wanted = HashMap::new();
     for n in nodes.iter().filter(|n| n.node_id != me) {
@@ -171,9 +174,9 @@ impl Transport {
         chain: Arc<Chain>,
         inbound: mpsc::Sender<(String, Vec<u8>)>,
     ) -> anyhow::Result<P2p> {
-        let (_, problems) = peers_of(&self.me, nodes);
+        let (peers, problems) = peers_of(&self.me, nodes);
         anyhow::ensure!(problems.is_empty(), "the channel configuration's nodes: {}", problems.join("; "));
-        let command = Command::Join { channel: channel.into(), nodes: nodes.to_vec(), chain, inbound };
+        let command = Command::Join { channel: channel.into(), peers, chain, inbound };
         self.commands.send(command).map_err(|_| anyhow::anyhow!("the p2p transport has stopped"))?;
         Ok(P2p { channel: channel.into(), transport: self.clone() })
     }
@@ -231,7 +234,7 @@ struct Task {
 /// One joined channel: its admitted nodes, its chain (blocks served from
 /// it) and its ordering engine's inbox.
 struct Link {
-    nodes: HashMap<PeerId, (String, Multiaddr)>,
+    nodes: Peers,
     chain: Arc<Chain>,
     inbound: mpsc::Sender<(String, Vec<u8>)>,
 }
@@ -307,7 +310,7 @@ impl Task {
     /// Makes the union of the channels' nodes the admitted set: new ones
     /// are dialled, ones no channel names are disconnected and refused.
     fn admit(&mut self) {
-        let mut wanted: HashMap<PeerId, (String, Multiaddr)> = HashMap::new();
+        let mut wanted = Peers::new();
         for link in self.channels.values() {
             for (id, node) in &link.nodes {
                 wanted.insert(*id, node.clone());
@@ -357,10 +360,10 @@ impl Task {
 
     fn command(&mut self, c: Command) {
         match c {
-            Command::Join { channel, nodes, chain, inbound } => {
+            Command::Join { channel, peers, chain, inbound } => {
                 tracing::info!(%channel, "p2p: serving channel");
-                self.channels.insert(channel.clone(), Link { nodes: HashMap::new(), chain, inbound });
-                self.set_nodes(&channel, &nodes);
+                self.channels.insert(channel, Link { nodes: peers, chain, inbound });
+                self.admit();
             }
             Command::Leave { channel } => {
                 if self.channels.remove(&channel).is_some() {

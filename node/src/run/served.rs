@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use weft_contracts::Runtime;
 use weft_ledger::Ledger;
-use weft_proto::{Block, ChannelId};
+use weft_proto::{Block, ChannelConfig, ChannelId};
 use weft_provision::NodeRoleName;
 use weft_sdk::ClientIdentity;
 
@@ -35,14 +35,6 @@ pub struct ServedChannel {
 }
 
 impl ServedChannel {
-    pub fn is_peer(&self) -> bool {
-        self.roles.contains(&NodeRoleName::Peer)
-    }
-
-    pub fn is_orderer(&self) -> bool {
-        self.roles.contains(&NodeRoleName::Orderer)
-    }
-
     /// Resolves once the node has left the channel.
     pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.stop.subscribe();
@@ -85,13 +77,15 @@ pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool)
         joined.channel
     );
     let me = node.me;
-    let empty = claim(node.ledger, &joined.channel).await?.height() == 0;
-    if from_snapshot && empty {
+    let mut ledger = claim(node.ledger, &joined.channel).await?;
+    if from_snapshot && ledger.height() == 0 {
+        // The import claims the channel itself.
+        drop(ledger);
         let client = ClientIdentity { identity: me.identity.clone(), key: me.key.clone() };
         join::from_snapshot(node.ledger, node.data_dir, &channel_config, &client, &me.node_id, node.remote.roots())
             .await?;
+        ledger = claim(node.ledger, &joined.channel).await?;
     }
-    let ledger = claim(node.ledger, &joined.channel).await?;
     let rules = ChannelRules::from_config(&channel_config)?;
     let committer = Committer::open(ledger, &joined.block, rules, node.runtime.clone())?;
     tracing::info!(
@@ -129,46 +123,38 @@ pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool)
 /// committer finishing the block in hand, streams noticing the stop).
 const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// The channel's ledger, waiting while a channel just left still holds it.
-async fn claim(ledger: &Ledger, channel: &ChannelId) -> anyhow::Result<weft_ledger::ChannelLedger> {
+/// `f` on the channel's ledger, again while a channel just left still
+/// holds it open.
+async fn once_released<T>(
+    mut f: impl FnMut() -> Result<T, weft_ledger::LedgerError>,
+) -> Result<T, weft_ledger::LedgerError> {
     let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
     loop {
-        match ledger.channel(channel) {
+        match f() {
             Err(weft_ledger::LedgerError::AlreadyOpen(_)) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
-            other => return other.with_context(|| format!("opening channel {channel}'s ledger")),
+            other => return other,
         }
     }
 }
 
-/// Deletes a channel's ledger data, waiting while a channel just left
-/// still holds it.
+async fn claim(ledger: &Ledger, channel: &ChannelId) -> anyhow::Result<weft_ledger::ChannelLedger> {
+    once_released(|| ledger.channel(channel)).await.with_context(|| format!("opening channel {channel}'s ledger"))
+}
+
+/// Deletes a channel's ledger data and consensus log.
 pub async fn remove_data(ledger: &Ledger, data_dir: &Path, channel: &ChannelId) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + RELEASE_WAIT;
-    loop {
-        match ledger.remove_channel(channel) {
-            Err(weft_ledger::LedgerError::AlreadyOpen(_)) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-            other => {
-                other.with_context(|| format!("removing channel {channel}'s ledger data"))?;
-                break;
-            }
-        }
-    }
-    let store = joined::consensus_dir(data_dir, channel);
-    match std::fs::remove_dir_all(&store) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("removing {}", store.display()))
-        }
-        _ => Ok(()),
-    }
+    once_released(|| ledger.remove_channel(channel))
+        .await
+        .with_context(|| format!("removing channel {channel}'s ledger data"))?;
+    joined::remove_consensus_log(data_dir, channel)
 }
 
 /// The block a channel is joined with must start the chain: a later
-/// configuration block has no blocks before it to replay.
-pub fn check_join_block(block: &Block) -> Result<ChannelId, String> {
+/// configuration block has no blocks before it to replay. Its channel and
+/// configuration.
+pub fn check_join_block(block: &Block) -> Result<(ChannelId, ChannelConfig), String> {
     let number = block.header.as_ref().map(|h| h.number).ok_or("the block has no header")?;
     if number != 0 {
         return Err(format!(
@@ -177,5 +163,6 @@ pub fn check_join_block(block: &Block) -> Result<ChannelId, String> {
         ));
     }
     let config = weft_provision::read_genesis_config(block).map_err(|e| format!("not a genesis block: {e}"))?;
-    ChannelId::new(config.channel_id).map_err(|e| format!("the genesis block's channel id: {e}"))
+    let id = ChannelId::new(config.channel_id.clone()).map_err(|e| format!("the genesis block's channel id: {e}"))?;
+    Ok((id, config))
 }
