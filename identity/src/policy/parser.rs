@@ -188,6 +188,14 @@ impl<'a> Parser<'a> {
         if org.is_empty() {
             return Err(PolicyParseError { position: body_start, message: format!("principal '{body}' has no org") });
         }
+        // An org id of other characters (a quote, a comma) would not print
+        // back as the same principal.
+        if let Some(bad) = org.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))) {
+            return Err(PolicyParseError {
+                position: body_start + bad,
+                message: format!("org '{org}' may contain only letters, digits, '.', '-' and '_'"),
+            });
+        }
         let role =
             parse_role(role).map_err(|message| PolicyParseError { position: body_start + org.len() + 1, message })?;
         Ok(Principal { org: org.to_owned(), role })

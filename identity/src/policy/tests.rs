@@ -34,7 +34,7 @@ fn parses_and_prints_canonically() {
 
 #[test]
 fn parse_errors_name_the_position() {
-    let table: [(&str, usize, &str); 12] = [
+    let table: [(&str, usize, &str); 13] = [
         ("", 0, "expected AND"),
         ("AND('Org1.peer'", 15, "expected ',' or ')'"),
         ("AND('Org1.peer',)", 16, "expected AND"),
@@ -42,6 +42,8 @@ fn parse_errors_name_the_position() {
         ("XOR('A.peer')", 0, "unknown keyword 'XOR'"),
         ("'Org1.peer", 0, "unterminated"),
         ("'Org1peer'", 1, "must be 'Org.role'"),
+        // Found by fuzzing: it printed as three principals.
+        ("\"eer', OR('O.peer', 'Org3.admin\"", 4, "may contain only letters"),
         ("'Org1.king'", 6, "unknown role 'king'"),
         ("OutOf(x, 'A.peer')", 6, "needs a count"),
         ("OutOf(3, 'A.peer', 'B.peer')", 0, "between 1 and that"),
