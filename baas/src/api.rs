@@ -9,8 +9,8 @@ use crate::problem::Problem;
 use crate::AppState;
 use crate::{
     accounts, audit, backup_schedules, backups, benchmarks, billing, builds, certificates, chain_users, chains,
-    channel_settings, channels, contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, restore, security,
-    templates, tokens, upgrades,
+    channel_orgs, channel_settings, channels, contracts, explorer, jobs, monitor, nodes, quotas, rest_gateway, restore,
+    security, templates, tokens, upgrades,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +21,7 @@ use crate::{
         accounts::unlock, tokens::create, tokens::list, tokens::revoke,
         accounts::create_tenant, accounts::list_tenants, accounts::get_tenant, accounts::list_users,
         accounts::create_tenant_user, accounts::delete_tenant_user, quotas::get, quotas::put, templates::list, templates::get, templates::create, templates::delete,
-        chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove, nodes::add_org, channels::list, channels::create,
+        chains::create, chains::list, chains::get, chains::delete, jobs::get, jobs::list, nodes::list, nodes::get, nodes::add, nodes::remove, nodes::add_org, channels::list, channels::create, channel_orgs::add,
         nodes::log, nodes::start, nodes::stop, nodes::restart, contracts::deploy, contracts::list,
         rest_gateway::evaluate, rest_gateway::submit, rest_gateway::events, chain_users::enroll, chain_users::list,
         chain_users::revoke, chain_users::bind_token, benchmarks::create, benchmarks::list, benchmarks::get,
@@ -204,6 +204,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/chains/{chain}/nodes", get(nodes::list).post(nodes::add))
         .route("/api/chains/{chain}/orgs", post(nodes::add_org))
         .route("/api/chains/{chain}/channels", get(channels::list).post(channels::create))
+        .route("/api/chains/{chain}/channels/{channel}/orgs", post(channel_orgs::add))
         .route("/api/chains/{chain}/nodes/{node}", get(nodes::get).delete(nodes::remove))
         .route("/api/chains/{chain}/nodes/{node}/log", get(nodes::log))
         .route("/api/chains/{chain}/nodes/{node}/start", post(nodes::start))

@@ -145,6 +145,24 @@ pub async fn start_node(
         .map_err(|e| format!("starting {}: {e}", node.id))
 }
 
+/// Stops `node` and starts it again on its build, under the node lock so
+/// the monitor does not take it for crashed and start it in between (two
+/// processes on one data directory: one exits, and the step that waits for
+/// it fails).
+pub async fn restart_node(
+    state: &AppState,
+    chain: &str,
+    node: &weft_provision::ManifestNode,
+) -> Result<(u32, crate::runtime::Limits), String> {
+    let _ops = state.node_ops.lock().await;
+    let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+    tokio::task::spawn_blocking(move || driver.stop(&c, &n))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("stopping {}: {e}", node.id))?;
+    start_node(state, chain, node).await
+}
+
 #[utoipa::path(post, path = "/api/node-builds", tag = "upgrades", security(("bearer" = [])), request_body = NewBuild,
     responses((status = 201, body = NodeBuild), (status = 401, body = Problem), (status = 403, body = Problem),
                (status = 409, body = Problem), (status = 422, body = Problem)))]

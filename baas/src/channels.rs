@@ -96,7 +96,7 @@ pub fn peer_org<'a>(net: &NetworkDir, orgs: &'a [String]) -> Option<&'a String> 
     orgs.iter().find(|o| net.manifest().nodes.iter().any(|n| &&n.org == o && n.roles.contains(&NodeRoleName::Peer)))
 }
 
-fn network(state: &AppState, chain: &str) -> Result<NetworkDir, Problem> {
+pub fn network(state: &AppState, chain: &str) -> Result<NetworkDir, Problem> {
     state
         .driver
         .network(chain)

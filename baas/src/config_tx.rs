@@ -45,16 +45,30 @@ pub async fn update(
 /// read before (e.g. the revoked certificates) must not change until its
 /// update commits.
 pub async fn update_held(
-    _held: &MutexGuard<'_, ()>,
+    held: &MutexGuard<'_, ()>,
     net: &NetworkDir,
     org: &str,
     change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
 ) -> Result<(u64, u64), String> {
     let org = acting_org(net, org)?;
-    let gateway = net.gateway(&org, net.admin(&org)?)?;
-    let height = net.height(&org).await?;
-    let mut config =
-        weft_sdk::config::current(&gateway, height).await.map_err(|e| format!("reading the configuration: {e}"))?;
+    update_channel(held, net, &net.manifest().channel, &org, change).await
+}
+
+/// [`update_held`] on `channel`, acting for `org`, which must be a member
+/// with a peer serving it. Every admin the BaaS holds signs; the channel
+/// counts the signatures of its members.
+pub async fn update_channel(
+    _held: &MutexGuard<'_, ()>,
+    net: &NetworkDir,
+    channel: &str,
+    org: &str,
+    change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
+) -> Result<(u64, u64), String> {
+    let gateway = net.gateway_on(channel, org, net.admin(org)?)?;
+    let height = net.channel_height(org, channel).await?;
+    let mut config = weft_sdk::config::current(&gateway, height)
+        .await
+        .map_err(|e| format!("reading {channel}'s configuration: {e}"))?;
     change(&mut config)?;
     config.sequence += 1;
     let mut admins = net.admins()?;
@@ -65,7 +79,7 @@ pub async fn update_held(
     let envelope = config_envelope(&config, &signers, now_ms as u64);
     let block = weft_sdk::config::submit(&gateway, &envelope, config.sequence)
         .await
-        .map_err(|e| format!("submitting configuration sequence {}: {e}", config.sequence))?;
+        .map_err(|e| format!("submitting {channel}'s configuration sequence {}: {e}", config.sequence))?;
     Ok((config.sequence, block))
 }
 

@@ -16,6 +16,7 @@ pub mod builds;
 pub mod certificates;
 pub mod chain_users;
 pub mod chains;
+pub mod channel_orgs;
 pub mod channel_settings;
 pub mod channels;
 pub mod client_addr;

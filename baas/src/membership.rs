@@ -128,6 +128,9 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
         }
         Err(e) => Err(e),
     };
+    // Stopped and forgotten under the node lock: the monitor would restart
+    // a wanted node it finds down in between.
+    let _ops = state.node_ops.lock().await;
     let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
     let _ = tokio::task::spawn_blocking(move || driver.stop(&c, &n)).await;
     forget(state, chain, &node.id).await;
@@ -256,12 +259,7 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
     for (i, node) in manifest.nodes.iter().enumerate() {
         job.running(2, &format!("restarting {} to trust {org}'s CA ({} of {total})", node.id, i + 1)).await;
         state.driver.trust_org(chain, node, &prepared.manifest).map_err(|e| (2, e.to_string()))?;
-        let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
-        tokio::task::spawn_blocking(move || driver.stop(&c, &n))
-            .await
-            .map_err(|e| (2, e.to_string()))?
-            .map_err(|e| (2, format!("stopping {}: {e}", node.id)))?;
-        let (_, limits) = crate::builds::start_node(state, chain, node).await.map_err(|e| (2, e))?;
+        let (_, limits) = crate::builds::restart_node(state, chain, node).await.map_err(|e| (2, e))?;
         record_node(state, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
         wait_healthy(state, chain, std::slice::from_ref(node), job, 2).await.map_err(|e| (2, e))?;
     }

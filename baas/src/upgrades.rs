@@ -244,14 +244,8 @@ async fn record_build(state: &AppState, chain: &str, node: &str, version: &str) 
 /// Records `version` as the node's build and restarts it on it, under the
 /// node lock so the monitor does not start it in between.
 async fn restart_on(state: &AppState, chain: &str, node: &ManifestNode, version: &str) -> Result<(), String> {
-    let _ops = state.node_ops.lock().await;
     record_build(state, chain, &node.id, version).await?;
-    let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
-    tokio::task::spawn_blocking(move || driver.stop(&c, &n))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("stopping {}: {e}", node.id))?;
-    builds::start_node(state, chain, node).await.map(|_| ())
+    builds::restart_node(state, chain, node).await.map(|_| ())
 }
 
 /// Serving, at `target` or above, and still so after [`SETTLE`].

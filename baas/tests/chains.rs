@@ -610,6 +610,7 @@ async fn operations(api: &Api, tenant: &str, chain: &str, node: &str, job: &str)
                 .replace("{token}", "0000000000000000")
                 .replace("{webhook}", "0000000000000000")
                 .replace("{number}", "0")
+                .replace("{channel}", "weft")
                 .replace("{month}", "2026-01");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (body, ctype, query) = body_for(&m, path, tenant);
@@ -679,6 +680,7 @@ fn body_for(m: &reqwest::Method, path: &str, tenant: &str) -> (Vec<u8>, &'static
         "/api/chains/{chain}/nodes" => json(json!({"org": "Org1", "roles": ["peer"]})),
         "/api/chains/{chain}/orgs" => json(json!({"org": "OrgM"})),
         "/api/chains/{chain}/channels" => json(json!({"name": "m", "orgs": ["Org1"]})),
+        "/api/chains/{chain}/channels/{channel}/orgs" => json(json!({"org": "Org2"})),
         "/api/chains/{chain}/users" => json(json!({"name": "m"})),
         "/api/chains/{chain}/benchmarks" => json(json!({"workload": "kv"})),
         "/api/chains/{chain}/upgrade" => json(json!({"build": "bundled"})),
@@ -816,4 +818,23 @@ async fn channels_with_a_subset_of_the_orgs() {
     assert!(refused.contains("serves no channel \"first\""), "{refused}");
     let admin1 = net.client("Org1").unwrap();
     assert!(first_block(net.gateway_on("first", "Org1", admin1).unwrap()).await.is_ok(), "Org1 reads the first");
+
+    // Org3 added to the first channel: a configuration update, then its
+    // peer joins from the block that admitted it and a member's snapshot.
+    let add = |channel: &str| format!("/api/chains/{chain}/channels/{channel}/orgs");
+    let (s, v) = api.post(&add("weft"), Some(&ann), json!({"org": "Org3"})).await;
+    assert_problem(s, &v, StatusCode::UNPROCESSABLE_ENTITY, "main channel");
+    let (s, v) = api.post(&add("first"), Some(&ann), json!({"org": "Org2"})).await;
+    assert_problem(s, &v, StatusCode::CONFLICT, "Org2 is a member of first already");
+    let (s, v) = api.post(&add("first"), Some(&ann), json!({"org": "Org3"})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let job = wait_job(&api, &ann, v["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][1]["detail"].as_str().unwrap().contains("node0.org3"), "{job}");
+    let (_, v) = api.get(&channels, Some(&ann)).await;
+    assert_eq!(v[1]["orgs"], json!(["Org1", "Org2", "Org3"]), "{v}");
+    let second = first_block(net.gateway_on("first", "Org1", org3()).unwrap()).await;
+    assert_eq!(second.map(|b| b.header.unwrap().number), Ok(0), "Org3 reads the first channel now");
+    let height = net.channel_height("Org3", "first").await.unwrap();
+    assert!(height >= 2, "Org3's peer serves the first channel past the update: {height}");
 }

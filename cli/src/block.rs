@@ -1,4 +1,4 @@
-//! `weft block get|tail`: read blocks through Deliver.
+//! `weft block get|tail`: read blocks through Deliver (and save one).
 
 use anyhow::{anyhow, Result};
 use clap::Subcommand;
@@ -14,6 +14,11 @@ pub enum BlockCommand {
     /// One block with its transactions and validation codes.
     Get {
         number: u64,
+        /// Also write the block itself (protobuf) to FILE: a configuration
+        /// block to join a node with (`weft node channel join
+        /// --from-snapshot --block FILE`).
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
         #[command(flatten)]
         profile: Profile,
     },
@@ -108,13 +113,17 @@ fn print(block: &Block, output: Output) {
 
 pub async fn run(cmd: BlockCommand, output: Output) -> Result<()> {
     match cmd {
-        BlockCommand::Get { number, profile } => {
+        BlockCommand::Get { number, out, profile } => {
             let (gateway, _) = profile.gateway()?;
             let mut blocks = Box::pin(gateway.blocks(Some(number), Some(number)).await?);
             let block = tokio::time::timeout(std::time::Duration::from_secs(10), blocks.next())
                 .await
                 .map_err(|_| anyhow!("block {number} is not committed yet (waited 10 s)"))?
                 .ok_or_else(|| anyhow!("no block {number}"))??;
+            if let Some(path) = &out {
+                std::fs::write(path, block.encode_to_vec())
+                    .map_err(|e| anyhow!("writing block {number} to {}: {e}", path.display()))?;
+            }
             print(&block, output);
             Ok(())
         }

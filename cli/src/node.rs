@@ -28,13 +28,11 @@ pub enum NodeCommand {
         #[command(flatten)]
         profile: Profile,
     },
-    /// Write a state snapshot of a channel at its current height into the
-    /// node's data dir.
+    /// Write a state snapshot of a channel (--channel; may be left out on
+    /// a node that serves one) at its current height into the node's data
+    /// directory.
     Snapshot {
         node: String,
-        /// The channel; may be left out on a node that serves one.
-        #[arg(long)]
-        channel: Option<String>,
         #[command(flatten)]
         profile: Profile,
     },
@@ -146,7 +144,8 @@ pub async fn run(cmd: NodeCommand, output: Output) -> Result<()> {
             }
             Ok(())
         }
-        NodeCommand::Snapshot { node, channel, profile } => {
+        NodeCommand::Snapshot { node, profile } => {
+            let channel = profile.channel.clone();
             let loaded = profile.load()?;
             let mut c = crate::admin::client(&loaded, crate::admin::find(&loaded, &node)?)?;
             let r = c

@@ -31,7 +31,8 @@ pub enum ChannelCommand {
     Join {
         node: String,
         /// The channel's genesis block file (e.g. genesis.block of a
-        /// network directory).
+        /// network directory), or with --from-snapshot a later
+        /// configuration block that names the node (`weft block fetch`).
         #[arg(long, value_name = "FILE")]
         block: PathBuf,
         /// The node's roles in the channel (repeat, or comma-separated):

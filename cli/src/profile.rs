@@ -37,6 +37,10 @@ pub struct Profile {
     /// Peer gRPC addresses to use instead of the org's peers (repeatable).
     #[arg(long = "peer")]
     pub peers: Vec<String>,
+    /// Channel to act on (default: the network's own, in its manifest);
+    /// the peers must serve it.
+    #[arg(id = "profile_channel", long = "channel", value_name = "CHANNEL", env = "WEFT_CHANNEL")]
+    pub channel: Option<String>,
 }
 
 pub struct Loaded {
@@ -49,7 +53,15 @@ pub struct Loaded {
 impl Profile {
     /// Acting as `org`'s admin (default: the first org) in network `dir`.
     pub fn admin(dir: &Path, org: Option<String>) -> Profile {
-        Profile { network: dir.to_path_buf(), org, as_: As::Admin, cert: None, key: None, peers: Vec::new() }
+        Profile {
+            network: dir.to_path_buf(),
+            org,
+            as_: As::Admin,
+            cert: None,
+            key: None,
+            peers: Vec::new(),
+            channel: None,
+        }
     }
 
     pub fn load(&self) -> Result<Loaded> {
@@ -108,7 +120,8 @@ impl Profile {
     pub fn gateway(&self) -> Result<(Gateway, Loaded)> {
         let loaded = self.load()?;
         let client = self.identity(&loaded)?;
-        let gateway = Gateway::connect(client, &loaded.manifest.channel, &self.peers(&loaded)?, &loaded.roots)?;
+        let channel = self.channel.as_deref().unwrap_or(&loaded.manifest.channel);
+        let gateway = Gateway::connect(client, channel, &self.peers(&loaded)?, &loaded.roots)?;
         Ok((gateway, loaded))
     }
 }

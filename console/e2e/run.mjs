@@ -281,6 +281,15 @@ try {
     await page.waitForTimeout(100);
   }
   await shot("a channel of one org, chosen in the selector");
+  // Org2 added to it: a configuration update, then its peer joins from
+  // that block and a snapshot; the selector lists both orgs.
+  await channels.getByLabel("Org to add to org1-only").selectOption("Org2");
+  await channels.getByRole("button", { name: "Add to the channel" }).click();
+  // The channel's "Done." goes when this job starts.
+  await channels.getByText("Done.").waitFor({ state: "hidden" });
+  await channels.getByText("Done.").waitFor({ timeout: 60_000 });
+  await channels.getByRole("option", { name: "org1-only (Org1, Org2)" }).waitFor({ state: "attached" });
+  await shot("an org added to the channel");
   await channels.getByLabel("Channel", { exact: true }).selectOption("weft");
 
   // A node's recent log, from its row.
@@ -445,6 +454,12 @@ try {
 } catch (e) {
   if (page) await page.screenshot({ path: path.join(shots, "failure.png"), fullPage: true }).catch(() => {});
   console.error(`console e2e failed at step ${step + 1}: ${e.stack ?? e}`);
+  // What the page said (errors, job progress) and the server's last words:
+  // CI keeps only this output, not test-results/.
+  const said = page ? await page.locator("[role=alert], [role=status], .job").allInnerTexts().catch(() => []) : [];
+  if (said.length) console.error(`the page shows:\n${said.join("\n---\n")}`);
+  const serverLog = readFileSync(path.join(shots, "weft-baas.log"), "utf8").split("\n");
+  console.error(`the last lines of weft-baas.log:\n${serverLog.slice(-40).join("\n")}`);
   process.exitCode = 1;
 } finally {
   await browser?.close();

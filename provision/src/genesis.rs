@@ -57,9 +57,21 @@ pub fn read_genesis_config(block: &Block) -> Result<ChannelConfig, String> {
     if header.number != 0 {
         return Err(format!("block {} is not a genesis block", header.number));
     }
+    read_config_block(block)
+}
+
+/// The channel configuration a configuration block carries: the genesis
+/// block, or a later block holding only a CONFIG transaction (what an
+/// update commits in). Only the block's shape is checked here; whether its
+/// update was VALID is for the chain that holds it.
+pub fn read_config_block(block: &Block) -> Result<ChannelConfig, String> {
+    let number = block.header.as_ref().ok_or("block has no header")?.number;
     let data = block.data.as_ref().ok_or("block has no data")?;
     let [env] = data.envelopes.as_slice() else {
-        return Err(format!("a genesis block carries exactly 1 transaction, this one {}", data.envelopes.len()));
+        return Err(format!(
+            "a configuration block carries exactly 1 transaction, block {number} carries {}",
+            data.envelopes.len()
+        ));
     };
     let env = Envelope::decode(env.as_slice()).map_err(|e| format!("envelope: {e}"))?;
     let payload = Payload::decode(env.payload.as_slice()).map_err(|e| format!("payload: {e}"))?;
@@ -67,6 +79,6 @@ pub fn read_genesis_config(block: &Block) -> Result<ChannelConfig, String> {
         Some(payload::Body::ConfigUpdate(update)) => {
             ChannelConfig::decode(update.config_bytes.as_slice()).map_err(|e| format!("channel config: {e}"))
         }
-        _ => Err("the genesis transaction is not a configuration transaction".into()),
+        _ => Err(format!("block {number}'s transaction is not a configuration transaction")),
     }
 }

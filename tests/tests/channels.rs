@@ -143,6 +143,14 @@ async fn a_node_joins_two_channels_over_admin_and_leaves_one() {
         Err(e) => (false, e.to_string()),
     };
     assert!(!ok, "the raft channel's asset is not on the solo channel: {err}");
+    // A later block joins only as a configuration block, from a snapshot.
+    let later = net.dir.join("later.block");
+    net.weft_ok(&["block", "get", &raft_block.to_string(), "--channel", "weft", "--out", later.to_str().unwrap()]);
+    let (ok, _, err) = net.weft(&["node", "channel", "join", JOINER, "--block", later.to_str().unwrap()]);
+    assert!(!ok && err.contains("not the genesis block"), "{err}");
+    let (ok, _, err) =
+        net.weft(&["node", "channel", "join", JOINER, "--block", later.to_str().unwrap(), "--from-snapshot"]);
+    assert!(!ok && err.contains("not a configuration block"), "{err}");
     let info = net.weft_ok(&["--output", "json", "node", "channel", "info", JOINER, "weft"]);
     let info: serde_json::Value = serde_json::from_str(&info).unwrap();
     assert_eq!(info["consensus"]["engine"], "raft", "{info}");

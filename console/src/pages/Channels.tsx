@@ -1,5 +1,6 @@
-// A chain's channels: which one the page shows (the selector) and a form
-// that creates another with some of the chain's orgs, as a job.
+// A chain's channels: which one the page shows (the selector), a form that
+// creates another with some of the chain's orgs, and one that adds an org
+// to the chosen channel; each a job.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, type Schemas } from "../api/client";
 import { ErrorBox } from "../components";
@@ -21,6 +22,7 @@ export function Channels({
   const [error, setError] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [members, setMembers] = useState<string[]>([]);
+  const [joining, setJoining] = useState("");
   const [started, setStarted] = useState<Job | null>(null);
   const [job, jobError] = useJob(started);
   const path = { params: { path: { chain } } };
@@ -40,6 +42,24 @@ export function Channels({
   }, [job?.status]);
 
   const orgs = channels?.find((c) => c.main)?.orgs ?? [];
+  const shown = channels?.find((c) => c.name === channel);
+  const outside = shown && !shown.main ? orgs.filter((o) => !shown.orgs.includes(o)) : [];
+
+  async function addOrg(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    await startJob(
+      api.POST("/api/chains/{chain}/channels/{channel}/orgs", {
+        params: { path: { chain, channel } },
+        body: { org: joining || outside[0] },
+      }),
+      (j) => {
+        setStarted(j);
+        setJoining("");
+      },
+      setError,
+    );
+  }
 
   async function create(e: FormEvent) {
     e.preventDefault();
@@ -74,6 +94,22 @@ export function Channels({
         </select>
       </label>
       {job && <JobProgress job={job} error={jobError} />}
+      {outside.length > 0 && (
+        <form onSubmit={addOrg} aria-label="Add an org to the channel" className="inline">
+          <label>
+            Org to add to {channel}
+            <select value={joining || outside[0]} onChange={(e) => setJoining(e.target.value)}>
+              {outside.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" disabled={job?.status === "running"}>
+            Add to the channel
+          </button>
+          <small>A configuration update admits it; its peers join from a member's snapshot.</small>
+        </form>
+      )}
       <form onSubmit={create} aria-label="Create a channel" className="inline">
         <label>
           New channel

@@ -181,12 +181,19 @@ impl NodeCore {
         from_snapshot: bool,
     ) -> Result<Arc<ServedChannel>, JoinError> {
         let _one_at_a_time = self.changing.lock().await;
-        let (channel, config) = served::check_join_block(&block).map_err(JoinError::BadRequest)?;
+        let (channel, config) = served::check_join_block(&block, from_snapshot).map_err(JoinError::BadRequest)?;
         if self.channel(channel.as_str()).is_some() {
             return Err(JoinError::AlreadyJoined(channel.to_string()));
         }
         let roles =
             roles_in(&config, &self.config.node_id, &self.config.org_id, roles).map_err(JoinError::BadRequest)?;
+        let number = block.header.as_ref().map_or(0, |h| h.number);
+        if number > 0 && roles.contains(&NodeRoleName::Orderer) {
+            return Err(JoinError::BadRequest(format!(
+                "an orderer joins with the channel's genesis block (block {number} is later): its consensus log \
+                 starts there; join as a peer (--role peer) from this block"
+            )));
+        }
         let joined = Joined { channel: channel.clone(), block, roles };
         let failed = |error: anyhow::Error| JoinError::Failed { channel: channel.to_string(), error };
         let served = served::open(&self.node(), &joined, from_snapshot).await.map_err(failed)?;
@@ -303,7 +310,7 @@ fn configured_channel(config: &NodeConfig) -> anyhow::Result<Option<Joined>> {
     let channel = ChannelId::new(channel.clone()).map_err(|e| anyhow::anyhow!("channel in node.toml: {e}"))?;
     let bytes = std::fs::read(path).with_context(|| format!("reading the genesis block {}", path.display()))?;
     let block = Block::decode(bytes.as_slice()).with_context(|| format!("{} is not a block", path.display()))?;
-    let (genesis, _) = served::check_join_block(&block).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (genesis, _) = served::check_genesis_block(&block).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     anyhow::ensure!(
         genesis == channel,
         "node.toml names channel {channel:?} but the genesis block is for {:?}",

@@ -68,8 +68,13 @@ pub struct Node<'a> {
 /// asked and the ledger is empty), committer, and the parts its roles call
 /// for.
 pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool) -> anyhow::Result<ServedChannel> {
-    let channel_config = weft_provision::read_genesis_config(&joined.block)
+    let channel_config = weft_provision::read_config_block(&joined.block)
         .map_err(|e| anyhow::anyhow!("the block channel {} was joined with: {e}", joined.channel))?;
+    // A channel joined from a later configuration block has nothing to
+    // replay: with an empty ledger (the first join, or one cut short before
+    // its snapshot was in) the state must come from another node.
+    let later_block = joined.block.header.as_ref().map_or(0, |h| h.number) > 0;
+    let from_snapshot = from_snapshot || later_block;
     anyhow::ensure!(
         channel_config.channel_id == joined.channel.as_str(),
         "the block is for channel {:?}, not {}",
@@ -151,16 +156,31 @@ pub async fn remove_data(ledger: &Ledger, data_dir: &Path, channel: &ChannelId) 
     joined::remove_consensus_log(data_dir, channel)
 }
 
-/// The block a channel is joined with must start the chain: a later
-/// configuration block has no blocks before it to replay. Its channel and
-/// configuration.
-pub fn check_join_block(block: &Block) -> Result<(ChannelId, ChannelConfig), String> {
+/// The block a channel is joined with: its genesis block, or with
+/// `from_snapshot` a later configuration block (one that names this node,
+/// for a node of an org admitted after the channel began; there are no
+/// blocks before it to replay, so the state comes from another node). Its
+/// channel and the configuration it carries.
+pub fn check_join_block(block: &Block, from_snapshot: bool) -> Result<(ChannelId, ChannelConfig), String> {
+    let number = block.header.as_ref().map(|h| h.number).ok_or("the block has no header")?;
+    if number == 0 {
+        return check_genesis_block(block);
+    }
+    if !from_snapshot {
+        return Err(format!(
+            "block {number} is not the genesis block: joining from a later configuration block takes the state              from another node, so ask for from_snapshot (or join with the genesis block, block 0, to replay the              chain)"
+        ));
+    }
+    let config = weft_provision::read_config_block(block).map_err(|e| format!("not a configuration block: {e}"))?;
+    let id = ChannelId::new(config.channel_id.clone()).map_err(|e| format!("the block's channel id: {e}"))?;
+    Ok((id, config))
+}
+
+/// A channel's genesis block (block 0): its channel and configuration.
+pub fn check_genesis_block(block: &Block) -> Result<(ChannelId, ChannelConfig), String> {
     let number = block.header.as_ref().map(|h| h.number).ok_or("the block has no header")?;
     if number != 0 {
-        return Err(format!(
-            "block {number} is not a genesis block; join with the channel's genesis block (block 0), and \
-             from_snapshot to start from another node's state instead of replaying the chain"
-        ));
+        return Err(format!("block {number} is not a genesis block (block 0)"));
     }
     let config = weft_provision::read_genesis_config(block).map_err(|e| format!("not a genesis block: {e}"))?;
     let id = ChannelId::new(config.channel_id.clone()).map_err(|e| format!("the genesis block's channel id: {e}"))?;

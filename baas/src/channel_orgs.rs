@@ -1,0 +1,290 @@
+//! Adding one of the chain's orgs to a channel it is not in (the main
+//! channel has them all). A job: a configuration update of the channel,
+//! signed by its members' admins, that adds the org (its MSP entry as the
+//! main channel has it, CRLs included) and its peers; then each of those
+//! peers joins the channel over Admin with the block the update committed
+//! in, taking its state from a member's snapshot (it has no blocks before
+//! that one to replay). If a peer cannot join, the ones that did leave, the
+//! org is taken out again and the channel is as it was.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use tokio_stream::StreamExt;
+use utoipa::ToSchema;
+use weft_proto::{Block, ChannelConfig, NodeRole};
+use weft_provision::network::NetworkDir;
+use weft_provision::{ManifestNode, NodeRoleName};
+
+use crate::chains::manageable_running;
+use crate::channels::{members, network, peer_org};
+use crate::jobs::{Job, JobView};
+use crate::json::ApiJson;
+use crate::problem::{ApiResult, Problem};
+use crate::role::Caller;
+use crate::AppState;
+
+pub const ADD_STEPS: [&str; 2] = ["configuration update", "join peers"];
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChannelOrg {
+    /// One of the chain's orgs that is not a member of the channel yet.
+    #[schema(min_length = 1, max_length = 64)]
+    pub org: String,
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/channels/{channel}/orgs", tag = "channels", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("channel" = String, Path, description = "channel name")),
+    request_body = NewChannelOrg,
+    responses((status = 202, body = JobView), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, channel)): Path<(String, String)>,
+    ApiJson(req): ApiJson<NewChannelOrg>,
+) -> ApiResult<(StatusCode, Json<JobView>)> {
+    let chain = manageable_running(&state.db, &caller, &chain, "orgs are added to channels of running chains").await?;
+    let net = network(&state, &chain.id)?;
+    let (channel, orgs) = members(&state.db, &net, &chain.id, Some(&channel)).await?;
+    if channel == net.manifest().channel {
+        return Err(Problem::unprocessable(format!(
+            "{channel} is the chain's main channel, which every org of the chain is in; add an org to the chain \
+             with POST /api/chains/{}/orgs",
+            chain.id
+        )));
+    }
+    if !net.manifest().orgs.iter().any(|o| o.id == req.org) {
+        let known: Vec<&str> = net.manifest().orgs.iter().map(|o| o.id.as_str()).collect();
+        return Err(Problem::unprocessable(format!(
+            "org: {:?} is not an org of this chain ({}); add it to the chain first",
+            req.org,
+            known.join(", ")
+        )));
+    }
+    if orgs.contains(&req.org) {
+        return Err(Problem::conflict(format!("{} is a member of {channel} already", req.org)));
+    }
+    if peer_org(&net, &orgs).is_none() {
+        return Err(Problem::conflict(format!(
+            "none of {channel}'s members ({}) runs a peer to submit the configuration update through",
+            orgs.join(", ")
+        )));
+    }
+    let job = Job::start(&state.db, &chain.id, "add-channel-org", &ADD_STEPS).await?;
+    tracing::info!(chain = %chain.id, %channel, org = %req.org, by = %caller.username, job = %job.id, "adding an org to a channel");
+    state.jobs.spawn(add_org(state.clone(), chain.id.clone(), channel, orgs, req.org, job.clone()));
+    Ok((StatusCode::ACCEPTED, Json(job.view().await?)))
+}
+
+async fn add_org(state: AppState, chain: String, channel: String, members: Vec<String>, org: String, job: Job) {
+    match add_steps(&state, &chain, &channel, &members, &org, &job).await {
+        Ok(()) => {
+            tracing::info!(%chain, %channel, %org, "org added to the channel");
+            job.finish(Ok(())).await;
+        }
+        Err((step, why)) => {
+            job.failed(step, &why).await;
+            tracing::warn!(%chain, %channel, %org, "adding an org to a channel failed: {why}");
+            job.finish(Err(format!("step {:?} failed: {why}", ADD_STEPS[step]))).await;
+        }
+    }
+}
+
+async fn add_steps(
+    state: &AppState,
+    chain: &str,
+    channel: &str,
+    members: &[String],
+    org: &str,
+    job: &Job,
+) -> Result<(), (usize, String)> {
+    job.running(0, &format!("adding {org} and its peers to {channel}'s configuration")).await;
+    let net = state.driver.network(chain).map_err(|e| (0, e))?;
+    let acting = peer_org(&net, members).ok_or((0, format!("none of {channel}'s members runs a peer")))?.clone();
+    let peers: Vec<ManifestNode> = net
+        .manifest()
+        .nodes
+        .iter()
+        .filter(|n| n.org == org && n.roles.contains(&NodeRoleName::Peer))
+        .cloned()
+        .collect();
+    let (sequence, number) = {
+        let held = state.config_lock.lock().await;
+        let gateway = net.gateway(&acting, net.admin(&acting).map_err(|e| (0, e))?).map_err(|e| (0, e))?;
+        let height = net.height(&acting).await.map_err(|e| (0, e))?;
+        let main = weft_sdk::config::current(&gateway, height)
+            .await
+            .map_err(|e| (0, format!("reading the main channel's configuration: {e}")))?;
+        let org_id = org.to_string();
+        crate::config_tx::update_channel(&held, &net, channel, &acting, move |c| admit(c, &main, &org_id))
+            .await
+            .map_err(|e| (0, e))?
+    };
+    let mut now_members = members.to_vec();
+    now_members.push(org.to_string());
+    now_members.sort();
+    record_members(state, chain, channel, &now_members).await.map_err(|e| (0, e))?;
+    job.done(0, &format!("configuration sequence {sequence} in block {number}")).await;
+
+    job.running(1, &format!("joining {} peers of {org} from block {number} and a snapshot", peers.len())).await;
+    let joined = match join_peers(&net, &acting, channel, number, &peers).await {
+        Ok(joined) => joined,
+        Err(why) => {
+            let undone = undo(state, &net, chain, channel, &acting, members, org).await;
+            return Err((1, format!("{why}; {undone}")));
+        }
+    };
+    let detail =
+        if joined.is_empty() { format!("{org} runs no peer; its members' peers serve it") } else { joined.join(", ") };
+    job.done(1, &detail).await;
+    Ok(())
+}
+
+/// Adds `org` and its peers (as peers only: orderers stay those the channel
+/// began with) to `config`, taking their entries from the main channel's
+/// configuration `main`.
+fn admit(config: &mut ChannelConfig, main: &ChannelConfig, org: &str) -> Result<(), String> {
+    if config.orgs.iter().any(|o| o.org_id == org) {
+        return Err(format!("{org} is in {}'s configuration already", config.channel_id));
+    }
+    let entry = main
+        .orgs
+        .iter()
+        .find(|o| o.org_id == org)
+        .ok_or_else(|| format!("{org} is not in the main channel's configuration"))?;
+    config.orgs.push(entry.clone());
+    let peer = NodeRole::Peer as i32;
+    for node in main.nodes.iter().filter(|n| n.org_id == org && n.roles.contains(&peer)) {
+        let mut node = node.clone();
+        node.roles = vec![peer];
+        config.nodes.push(node);
+    }
+    Ok(())
+}
+
+/// Joins `peers` to `channel` with its block `number` (the configuration
+/// block that admitted them); on a failure the ones joined leave again.
+async fn join_peers(
+    net: &NetworkDir,
+    acting: &str,
+    channel: &str,
+    number: u64,
+    peers: &[ManifestNode],
+) -> Result<Vec<String>, String> {
+    if peers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let block = config_block(net, acting, channel, number).await?;
+    let mut joined: Vec<String> = Vec::new();
+    for (i, node) in peers.iter().enumerate() {
+        match net.join_channel(node, &block, &[NodeRoleName::Peer], true).await {
+            Ok(summary) => joined.push(format!("{} (height {})", node.id, summary.height)),
+            Err(why) => {
+                for done in &peers[..i] {
+                    let _ = net.leave_channel(done, channel, true).await;
+                }
+                return Err(format!("joining {}: {why}; the peers joined before left again", node.id));
+            }
+        }
+    }
+    Ok(joined)
+}
+
+async fn config_block(net: &NetworkDir, acting: &str, channel: &str, number: u64) -> Result<Block, String> {
+    let gateway = net.gateway_on(channel, acting, net.admin(acting)?)?;
+    let blocks =
+        gateway.blocks(Some(number), Some(number)).await.map_err(|e| format!("reading block {number}: {e}"))?;
+    let mut blocks = Box::pin(blocks);
+    match tokio::time::timeout(std::time::Duration::from_secs(30), blocks.next()).await {
+        Ok(Some(Ok(block))) => Ok(block),
+        Ok(Some(Err(e))) => Err(format!("reading block {number} of {channel}: {e}")),
+        Ok(None) | Err(_) => Err(format!("block {number} of {channel} did not arrive within 30 s")),
+    }
+}
+
+/// Takes `org` out of the channel again after its peers could not join.
+async fn undo(
+    state: &AppState,
+    net: &NetworkDir,
+    chain: &str,
+    channel: &str,
+    acting: &str,
+    members: &[String],
+    org: &str,
+) -> String {
+    let org_id = org.to_string();
+    let removed = {
+        let held = state.config_lock.lock().await;
+        crate::config_tx::update_channel(&held, net, channel, acting, move |c| {
+            c.orgs.retain(|o| o.org_id != org_id);
+            c.nodes.retain(|n| n.org_id != org_id);
+            Ok(())
+        })
+        .await
+    };
+    match removed {
+        Ok((sequence, _)) => match record_members(state, chain, channel, members).await {
+            Ok(()) => format!("{org} was taken out of {channel} again (configuration sequence {sequence})"),
+            Err(e) => format!("{org} was taken out of {channel}'s configuration, but {e}"),
+        },
+        Err(e) => format!("{org} is still in {channel}'s configuration ({e}); its peers can join later"),
+    }
+}
+
+async fn record_members(state: &AppState, chain: &str, channel: &str, orgs: &[String]) -> Result<(), String> {
+    sqlx::query("UPDATE channels SET orgs = $1 WHERE chain_id = $2 AND name = $3")
+        .bind(serde_json::to_string(orgs).expect("strings serialise"))
+        .bind(chain)
+        .bind(channel)
+        .execute(&state.db)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("recording {channel}'s members: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_proto::{NodeConfig, OrgConfig};
+
+    fn config(orgs: &[&str], nodes: &[(&str, &str, &[NodeRole])]) -> ChannelConfig {
+        ChannelConfig {
+            channel_id: "c".into(),
+            orgs: orgs.iter().map(|o| OrgConfig { org_id: o.to_string(), ..Default::default() }).collect(),
+            nodes: nodes
+                .iter()
+                .map(|(id, org, roles)| NodeConfig {
+                    node_id: id.to_string(),
+                    org_id: org.to_string(),
+                    roles: roles.iter().map(|r| *r as i32).collect(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_org_comes_in_with_its_peers_as_peers_only() {
+        let main = config(
+            &["Org1", "Org2"],
+            &[
+                ("n1", "Org1", &[NodeRole::Peer, NodeRole::Orderer]),
+                ("n2", "Org2", &[NodeRole::Peer, NodeRole::Orderer]),
+                ("n3", "Org2", &[NodeRole::Orderer]),
+            ],
+        );
+        let mut channel = config(&["Org1"], &[("n1", "Org1", &[NodeRole::Peer, NodeRole::Orderer])]);
+        admit(&mut channel, &main, "Org2").unwrap();
+        assert_eq!(channel.orgs.iter().map(|o| o.org_id.as_str()).collect::<Vec<_>>(), ["Org1", "Org2"]);
+        let n2 = channel.nodes.iter().find(|n| n.node_id == "n2").unwrap();
+        assert_eq!(n2.roles, [NodeRole::Peer as i32]);
+        assert!(!channel.nodes.iter().any(|n| n.node_id == "n3"), "an orderer-only node stays out");
+        let again = admit(&mut channel, &main, "Org2").unwrap_err();
+        assert!(again.contains("already"), "{again}");
+        assert!(admit(&mut channel, &main, "Org9").unwrap_err().contains("not in the main channel"));
+    }
+}
