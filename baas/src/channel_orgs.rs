@@ -1,11 +1,13 @@
 //! Adding one of the chain's orgs to a channel it is not in (the main
-//! channel has them all). A job: a configuration update of the channel,
+//! channel has them all), and a peer added to the chain later to the other
+//! channels its org is in. A job: a configuration update of the channel,
 //! signed by its members' admins, that adds the org (its MSP entry as the
 //! main channel has it, CRLs included) and its peers; then each of those
 //! peers joins the channel over Admin with the block the update committed
 //! in, taking its state from a member's snapshot (it has no blocks before
 //! that one to replay). If a peer cannot join, the ones that did leave, the
-//! org is taken out again and the channel is as it was.
+//! org is taken out again and the channel is as it was. A new peer goes
+//! the same way, one channel at a time.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,12 +15,12 @@ use axum::Json;
 use serde::Deserialize;
 use tokio_stream::StreamExt;
 use utoipa::ToSchema;
-use weft_proto::{Block, ChannelConfig, NodeRole};
+use weft_proto::{Block, ChannelConfig, NodeConfig, NodeRole};
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
 use crate::chains::manageable_running;
-use crate::channels::{members, network, peer_org};
+use crate::channels::{members, network, peer_org, recorded};
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -191,6 +193,129 @@ async fn join_peers(
         }
     }
     Ok(joined)
+}
+
+/// Adds `node`, a peer just added to the chain (`entry`, its entry in the
+/// main channel's configuration), to every other channel its org is a
+/// member of, as a peer, and joins it there from the block that admitted
+/// it. The channels joined; on a failure the node leaves those and is taken
+/// out of their configurations again, and the error says which channel
+/// stopped it.
+pub async fn join_org_channels(
+    state: &AppState,
+    chain: &str,
+    node: &ManifestNode,
+    entry: &NodeConfig,
+) -> Result<Vec<String>, String> {
+    let net = state.driver.network(chain)?;
+    let channels: Vec<(String, Vec<String>)> = recorded(&state.db, chain)
+        .await
+        .map_err(|p| p.detail)?
+        .into_iter()
+        .filter(|(_, orgs, _)| orgs.contains(&node.org))
+        .map(|(name, orgs, _)| (name, orgs))
+        .collect();
+    let mut joined: Vec<&(String, Vec<String>)> = Vec::new();
+    for pair @ (channel, members) in &channels {
+        if let Err(why) = join_one(state, &net, channel, members, node, entry).await {
+            let mut undone = Vec::new();
+            for (c, m) in joined.iter().copied().chain(std::iter::once(pair)) {
+                if let Err(e) = take_out(state, &net, c, m, node).await {
+                    undone.push(format!("{} is still in {c}'s configuration ({e})", node.id));
+                }
+            }
+            let undone =
+                if undone.is_empty() { "the channels joined before were left".into() } else { undone.join("; ") };
+            return Err(format!("joining {channel}: {why}; {undone}"));
+        }
+        joined.push(pair);
+    }
+    Ok(joined.into_iter().map(|(c, _)| c.clone()).collect())
+}
+
+/// Takes `node`, being removed from the chain, out of the other channels
+/// its org is in; says where it is still listed, if anywhere.
+pub async fn leave_org_channels(state: &AppState, chain: &str, node: &ManifestNode) -> Option<String> {
+    let net = match state.driver.network(chain) {
+        Ok(net) => net,
+        Err(e) => return Some(format!("its other channels were not read ({e})")),
+    };
+    let channels = match recorded(&state.db, chain).await {
+        Ok(all) => all,
+        Err(p) => return Some(format!("its other channels were not read ({})", p.detail)),
+    };
+    let mut kept = Vec::new();
+    for (channel, members, _) in channels.iter().filter(|(_, orgs, _)| orgs.contains(&node.org)) {
+        if let Err(e) = take_out(state, &net, channel, members, node).await {
+            kept.push(format!("it is still in {channel}'s configuration ({e})"));
+        }
+    }
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
+/// A member org with a peer that is not `node` to act through: another org
+/// than `node`'s if there is one (its peers all serve the channel).
+fn acting_for(net: &NetworkDir, members: &[String], node: &ManifestNode) -> Result<String, String> {
+    let has_peer = |org: &String| {
+        net.manifest().nodes.iter().any(|n| &n.org == org && n.id != node.id && n.roles.contains(&NodeRoleName::Peer))
+    };
+    let mut candidates: Vec<&String> = members.iter().filter(|o| has_peer(o)).collect();
+    candidates.sort_by_key(|o| **o == node.org);
+    candidates.first().map(|o| o.to_string()).ok_or_else(|| "none of its members runs another peer".to_string())
+}
+
+async fn join_one(
+    state: &AppState,
+    net: &NetworkDir,
+    channel: &str,
+    members: &[String],
+    node: &ManifestNode,
+    entry: &NodeConfig,
+) -> Result<(), String> {
+    let acting = acting_for(net, members, node)?;
+    let mut peer = entry.clone();
+    peer.roles = vec![NodeRole::Peer as i32];
+    let (_, number) = {
+        let held = state.config_lock.lock().await;
+        crate::config_tx::update_channel(&held, net, channel, &acting, move |c| {
+            if c.nodes.iter().any(|n| n.node_id == peer.node_id) {
+                return Err(format!("{} is in the configuration already", peer.node_id));
+            }
+            c.nodes.push(peer);
+            Ok(())
+        })
+        .await?
+    };
+    let block = config_block(net, &acting, channel, number).await?;
+    net.join_channel(node, &block, &[NodeRoleName::Peer], true).await.map(|_| ())
+}
+
+const NOT_IN: &str = "not in the configuration";
+
+/// `node` leaves `channel` (if it joined) and goes out of its
+/// configuration (if it is in).
+async fn take_out(
+    state: &AppState,
+    net: &NetworkDir,
+    channel: &str,
+    members: &[String],
+    node: &ManifestNode,
+) -> Result<(), String> {
+    let _ = net.leave_channel(node, channel, true).await;
+    let acting = acting_for(net, members, node)?;
+    let id = node.id.clone();
+    let held = state.config_lock.lock().await;
+    let removed = crate::config_tx::update_channel(&held, net, channel, &acting, move |c| {
+        if !c.nodes.iter().any(|n| n.node_id == id) {
+            return Err(NOT_IN.to_string());
+        }
+        crate::membership::remove_from(c, &id)
+    })
+    .await;
+    match removed {
+        Err(e) if e == NOT_IN => Ok(()),
+        other => other.map(|_| ()),
+    }
 }
 
 async fn config_block(net: &NetworkDir, acting: &str, channel: &str, number: u64) -> Result<Block, String> {

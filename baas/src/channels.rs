@@ -52,7 +52,7 @@ pub struct NewChannel {
 }
 
 /// The channels recorded for `chain` besides its main one.
-async fn recorded(db: &crate::db::Db, chain: &str) -> Result<Vec<(String, Vec<String>, i64)>, Problem> {
+pub async fn recorded(db: &crate::db::Db, chain: &str) -> Result<Vec<(String, Vec<String>, i64)>, Problem> {
     let rows = sqlx::query("SELECT name, orgs, created_at FROM channels WHERE chain_id = $1 ORDER BY name")
         .bind(chain)
         .fetch_all(db)

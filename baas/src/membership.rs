@@ -2,10 +2,11 @@
 //! node's key and certificate from its org's CA (`weft_provision::
 //! prepare_node`), a channel configuration update signed by every org's
 //! admin, then its process; removal is the update without it, then stopping
-//! it. An added node that does not come up is taken out again.
+//! it; a peer then joins the other channels its org is in. An added node
+//! that does not come up is taken out again.
 
 use weft_proto::{ChannelConfig, NodeRole};
-use weft_provision::{ManifestNode, NodeRequest};
+use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
 use crate::jobs::Job;
 use crate::provisioner::{record_node, wait_healthy};
@@ -15,7 +16,7 @@ use crate::templates::Demand;
 use crate::AppState;
 use weft_provision::network::NetworkDir;
 
-pub const ADD_STEPS: [&str; 4] = ["certificates", "configuration update", "start node", "health"];
+pub const ADD_STEPS: [&str; 5] = ["certificates", "configuration update", "start node", "health", "other channels"];
 pub const REMOVE_STEPS: [&str; 2] = ["configuration update", "stop node"];
 
 type StepError = (usize, String);
@@ -96,6 +97,17 @@ async fn add_steps(
     job.running(3, &format!("waiting for {} to catch up and serve", node.id)).await;
     wait_healthy(state, chain, std::slice::from_ref(&node), job, 3).await.map_err(|e| (3, e, Some(node.clone())))?;
     job.done(3, &format!("{} serving", node.id)).await;
+
+    if !node.roles.contains(&NodeRoleName::Peer) {
+        job.skipped(4, "an orderer serves the main channel only").await;
+        return Ok(node.id);
+    }
+    job.running(4, &format!("joining the other channels of {}", request.org)).await;
+    match crate::channel_orgs::join_org_channels(state, chain, &node, &prepared.channel_node).await {
+        Ok(joined) if joined.is_empty() => job.skipped(4, &format!("{} is in no other channel", request.org)).await,
+        Ok(joined) => job.done(4, &format!("joined {} from a snapshot", joined.join(", "))).await,
+        Err(why) => return Err((4, why, Some(node.clone()))),
+    }
     Ok(node.id)
 }
 
@@ -154,7 +166,7 @@ async fn forget(state: &AppState, chain: &str, node: &str) {
         .await;
 }
 
-fn remove_from(config: &mut ChannelConfig, id: &str) -> Result<(), String> {
+pub(crate) fn remove_from(config: &mut ChannelConfig, id: &str) -> Result<(), String> {
     let before = config.nodes.len();
     config.nodes.retain(|n| n.node_id != id);
     if config.nodes.len() == before {
@@ -190,7 +202,9 @@ pub async fn remove_node(
             return;
         }
     };
-    job.done(0, &format!("configuration sequence {sequence} in block {block}")).await;
+    let others = crate::channel_orgs::leave_org_channels(&state, &chain, &node).await;
+    let others = others.map(|kept| format!("; {kept}")).unwrap_or_default();
+    job.done(0, &format!("configuration sequence {sequence} in block {block}{others}")).await;
     job.running(1, &format!("stopping {}", node.id)).await;
     let ops = state.node_ops.lock().await;
     let (driver, c, n) = (state.driver.clone(), chain.clone(), node.clone());

@@ -837,4 +837,27 @@ async fn channels_with_a_subset_of_the_orgs() {
     assert_eq!(second.map(|b| b.header.unwrap().number), Ok(0), "Org3 reads the first channel now");
     let height = net.channel_height("Org3", "first").await.unwrap();
     assert!(height >= 2, "Org3's peer serves the first channel past the update: {height}");
+
+    // A peer added to Org3 later joins Org3's other channels too.
+    let peer = json!({"org": "Org3", "roles": ["peer"]});
+    let (s, v) = api.post(&format!("/api/chains/{chain}/nodes"), Some(&ann), peer).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let job = wait_job(&api, &ann, v["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["steps"][4]["detail"], "joined first, second from a snapshot", "{job}");
+    let net = support::network(dir.path(), &chain);
+    let added = net.manifest().nodes.iter().find(|n| n.id == "node1.org3").expect("the new peer").clone();
+    let served: Vec<String> = net.channels(&added).await.unwrap().into_iter().map(|c| c.channel_id).collect();
+    assert_eq!(served, ["first", "second", "weft"]);
+
+    // Removed again: out of every channel's configuration.
+    let (s, v) = api.delete(&format!("/api/chains/{chain}/nodes/node1.org3"), Some(&ann)).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let job = wait_job(&api, &ann, v["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(!job["steps"][0]["detail"].as_str().unwrap().contains("still in"), "{job}");
+    let gateway = net.gateway_on("second", "Org2", net.admin("Org2").unwrap()).unwrap();
+    let height = net.channel_height("Org2", "second").await.unwrap();
+    let config = weft_sdk::config::current(&gateway, height).await.unwrap();
+    assert!(!config.nodes.iter().any(|n| n.node_id == "node1.org3"), "{:?}", config.nodes);
 }

@@ -111,8 +111,12 @@ pub struct Gateway {
 }
 
 fn retryable(status: &Status) -> bool {
-    matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Cancelled)
-        && !status.message().contains("contract")
+    let unreachable = matches!(status.code(), Code::Unavailable | Code::Unknown | Code::Cancelled)
+        && !status.message().contains("contract");
+    // A peer of the org that has not joined the channel (yet): another may
+    // serve it.
+    let not_serving = status.code() == Code::NotFound && status.message().contains("serves no channel");
+    unreachable || not_serving
 }
 
 impl Gateway {
@@ -154,7 +158,8 @@ impl Gateway {
     }
 
     /// Runs `call` on peers in round-robin order, moving on while a peer is
-    /// unreachable; returns the first answer or the last failure.
+    /// unreachable or does not serve the channel; returns the first answer
+    /// or the last failure.
     async fn on_peers<T, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, GatewayError>
     where
         F: Fn(GatewayClient<Channel>) -> Fut,
@@ -386,19 +391,32 @@ impl Gateway {
         stop_block: Option<u64>,
     ) -> Result<impl Stream<Item = Result<Block, GatewayError>>, GatewayError> {
         let signed = self.deliver_request(start_block, stop_block);
-        let peer = &self.peers[self.next.fetch_add(1, Ordering::Relaxed) % self.peers.len()];
-        let mut client = DeliverClient::new(peer.channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES);
-        let stream = client
-            .blocks(signed)
-            .await
-            .map_err(|s| GatewayError::Call {
-                operation: "deliver",
-                peer: peer.address.clone(),
-                code: s.code(),
-                message: s.message().into(),
-            })?
-            .into_inner();
-        let address = peer.address.clone();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut opened = None;
+        for i in 0..self.peers.len() {
+            let peer = &self.peers[(start + i) % self.peers.len()];
+            let mut client = DeliverClient::new(peer.channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES);
+            match client.blocks(signed.clone()).await {
+                Ok(stream) => {
+                    opened = Some(Ok((stream.into_inner(), peer.address.clone())));
+                    break;
+                }
+                Err(s) => {
+                    let error = GatewayError::Call {
+                        operation: "deliver",
+                        peer: peer.address.clone(),
+                        code: s.code(),
+                        message: s.message().into(),
+                    };
+                    let retry = retryable(&s);
+                    opened = Some(Err(error));
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        let (stream, address) = opened.expect("at least one peer")?;
         Ok(stream.map(move |r| match r {
             Ok(d) => {
                 d.block.ok_or_else(|| GatewayError::Malformed { peer: address.clone(), message: "no block".into() })
