@@ -63,7 +63,7 @@ async fn channel_access(
     let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
     let (name, orgs) = crate::channels::members(&state.db, &net, &chain.id, channel).await?;
     let gateway = if name == net.manifest().channel {
-        gateway_for(state, caller, chain, None).await?
+        gateway_for(state, caller, chain, None, None).await?
     } else {
         let acting = crate::channels::peer_org(&net, &orgs)
             .ok_or_else(|| Problem::conflict(format!("no member org of channel {name} runs a peer")))?;

@@ -26,11 +26,13 @@ use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
 use crate::AppState;
 
-/// Open Gateway connections, one per chain and signer (a bound token's
-/// chain user, or a person's own chain user in one org), kept between
-/// requests.
+/// Open Gateway connections, one per chain, channel (as asked: "" for the
+/// main one) and signer (a bound token's chain user, or a person's own chain
+/// user in one org), kept between requests.
 #[derive(Default, Clone)]
-pub struct Gateways(Arc<Mutex<HashMap<(String, Signer), Gateway>>>);
+pub struct Gateways(Arc<Mutex<HashMap<Key, Gateway>>>);
+
+type Key = (String, String, Signer);
 
 /// Who a kept connection signs as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,26 +46,26 @@ pub enum Signer {
 impl Gateways {
     /// Forgets a chain's connections (it was deleted).
     pub fn forget(&self, chain: &str) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(c, _), _| c != chain);
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).retain(|(c, _, _), _| c != chain);
     }
 
     /// Forgets a chain user's connection (it was revoked).
     pub fn forget_user(&self, user: &str) {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        kept.retain(|(_, signer), _| !matches!(signer, Signer::ChainUser(u) if u == user));
+        kept.retain(|(_, _, signer), _| !matches!(signer, Signer::ChainUser(u) if u == user));
     }
 
     /// Forgets a person's connections (one of their chain users was revoked).
     pub fn forget_person(&self, person: &str) {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        kept.retain(|(_, signer), _| !matches!(signer, Signer::Person { person: p, .. } if p == person));
+        kept.retain(|(_, _, signer), _| !matches!(signer, Signer::Person { person: p, .. } if p == person));
     }
 
-    fn get(&self, key: &(String, Signer)) -> Option<Gateway> {
+    fn get(&self, key: &Key) -> Option<Gateway> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
     }
 
-    fn put(&self, key: (String, Signer), g: Gateway) {
+    fn put(&self, key: Key, g: Gateway) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key, g);
     }
 }
@@ -80,6 +82,10 @@ pub struct Invocation {
     /// Ignored with a token bound to a chain user, which acts as that user.
     #[serde(default)]
     pub org: Option<String>,
+    /// The channel (default: the chain's main one); the signer's org must
+    /// be one of its members.
+    #[serde(default)]
+    pub channel: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -102,16 +108,20 @@ pub struct EventsQuery {
     pub start_block: Option<u64>,
     /// The org to listen as (default: the chain's first org).
     pub org: Option<String>,
+    /// The channel (default: the chain's main one).
+    pub channel: Option<String>,
 }
 
 /// A Gateway on a running chain for `caller`: as the chain user its token
 /// is bound to, else as the caller's own chain user in `org` (default: the
-/// first org).
+/// first org of the channel), on `channel` (default: the main one), of
+/// which the signer's org must be a member.
 pub async fn gateway_for(
     state: &AppState,
     caller: &Caller,
     chain: &Chain,
     org: Option<&str>,
+    channel: Option<&str>,
 ) -> Result<Gateway, Problem> {
     if chain.status != "running" {
         return Err(Problem::conflict(format!(
@@ -121,26 +131,46 @@ pub async fn gateway_for(
     }
     // The cache is looked at first: a transaction does no file or key work
     // for a connection made before. Revoking a chain user evicts its entry
-    // (`Gateways::forget_user`), so a hit is never a revoked identity.
+    // (`Gateways::forget_user`), so a hit is never a revoked identity; a
+    // channel's members only grow, so a hit is never a lost membership.
     let signer = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
         Some(user) => Signer::ChainUser(user.clone()),
         None => Signer::Person { person: caller.user_id.clone(), org: org.map(str::to_string) },
     };
-    let key = (chain.id.clone(), signer);
+    let key = (chain.id.clone(), channel.unwrap_or_default().to_string(), signer);
     if let Some(g) = state.gateways.get(&key) {
         return Ok(g);
     }
     let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
-    let g = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
+    let (channel, members) = crate::channels::members(&state.db, &net, &chain.id, channel).await?;
+    let member = |org: &str| {
+        if members.iter().any(|m| m == org) {
+            return Ok(());
+        }
+        Err(Problem::forbidden(format!(
+            "{org}, whose chain user signs, is not a member of channel {channel} ({}); act for a member org, or add \
+             {org} to the channel first",
+            members.join(", ")
+        )))
+    };
+    let (org, identity) = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
         Some(user) => {
-            let (user_org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;
-            net.gateway(&user_org, identity).map_err(Problem::unprocessable)?
+            let (org, identity) = crate::chain_users::identity(state, &chain.id, user).await?;
+            member(&org)?;
+            (org, identity)
         }
         None => {
-            let (org, identity) = crate::chain_users::personal(state, caller, chain, org).await?;
-            net.gateway(&org, identity).map_err(Problem::unprocessable)?
+            // The chain's first org by default, or the channel's first
+            // member when that one is not in the channel.
+            let first = net.manifest().orgs.first().map(|o| o.id.as_str()).filter(|f| members.iter().any(|m| m == f));
+            let org = org.or(first).or(members.first().map(String::as_str));
+            if let Some(org) = org {
+                member(org)?;
+            }
+            crate::chain_users::personal(state, caller, chain, org).await?
         }
     };
+    let g = net.gateway_on(&channel, &org, identity).map_err(Problem::unprocessable)?;
     state.gateways.put(key, g.clone());
     Ok(g)
 }
@@ -194,7 +224,7 @@ async fn prepare(
 ) -> Result<(Gateway, Call, Chain), Problem> {
     let chain = readable(&state.db, caller, chain).await?;
     let call = call(contract, inv)?;
-    Ok((gateway_for(state, caller, &chain, inv.org.as_deref()).await?, call, chain))
+    Ok((gateway_for(state, caller, &chain, inv.org.as_deref(), inv.channel.as_deref()).await?, call, chain))
 }
 
 #[utoipa::path(post, path = "/api/chains/{chain}/contracts/{name}/evaluate", tag = "gateway",
@@ -264,7 +294,7 @@ pub async fn events(
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let g = gateway_for(&state, &caller, &chain, q.org.as_deref()).await?;
+    let g = gateway_for(&state, &caller, &chain, q.org.as_deref(), q.channel.as_deref()).await?;
     let stream = g.contract_events(&name, q.start_block).await.map_err(problem)?;
     // One SSE event per contract event; the forwarding task ends when the
     // client goes away (the send fails) or the node's stream ends.

@@ -794,6 +794,22 @@ async fn channels_with_a_subset_of_the_orgs() {
     assert_eq!(v[0]["name"], "asset-transfer", "{v}");
     assert_eq!(api.get(&contracts("first"), Some(&ann)).await.1, json!([]));
 
+    // The REST gateway on a channel signs as a member org's chain user
+    // (Org1, the chain's first org, is none of second's).
+    let gateway = |verb: &str| format!("/api/chains/{chain}/contracts/asset-transfer/{verb}");
+    let create =
+        json!({"function": "CreateAsset", "args": ["on-second", "blue", "5", "Tom", "100"], "channel": "second"});
+    let (s, v) = api.post(&gateway("submit"), Some(&ann), create).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
+    let read = |org: Option<&str>, channel: Option<&str>| json!({"function": "ReadAsset", "args": ["on-second"], "org": org, "channel": channel});
+    let (s, v) = api.post(&gateway("evaluate"), Some(&ann), read(None, Some("second"))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["result"].as_str().unwrap().contains("Tom"), "{v}");
+    let (s, v) = api.post(&gateway("evaluate"), Some(&ann), read(Some("Org1"), Some("second"))).await;
+    assert_problem(s, &v, StatusCode::FORBIDDEN, "Org1, whose chain user signs, is not a member of channel second");
+    let (s, v) = api.post(&gateway("evaluate"), Some(&ann), read(None, None)).await;
+    assert_ne!(s, StatusCode::OK, "the main channel has no such contract: {v}");
+
     let net = support::network(dir.path(), &chain);
     let org3 = || net.client("Org3").unwrap();
     let first_block = |gateway: weft_sdk::Gateway| async move {

@@ -1467,6 +1467,11 @@ export interface components {
         Invocation: {
             /** @description Its arguments, as strings. */
             args?: string[];
+            /**
+             * @description The channel (default: the chain's main one); the signer's org must
+             *     be one of its members.
+             */
+            channel?: string | null;
             /** @description The contract function, e.g. CreateAsset. */
             function: string;
             /**
@@ -4462,6 +4467,8 @@ export interface operations {
                 start_block?: number;
                 /** @description The org to listen as (default: the chain's first org). */
                 org?: string;
+                /** @description The channel (default: the chain's main one). */
+                channel?: string;
             };
             header?: never;
             path: {
