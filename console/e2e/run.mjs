@@ -292,6 +292,23 @@ try {
   await shot("an org added to the channel");
   await channels.getByLabel("Channel", { exact: true }).selectOption("weft");
 
+  // The notary on the new channel too, from the contracts page's channel
+  // selector: deployed and queried there, where the main channel's
+  // notarizations are not.
+  await page.getByRole("link", { name: "Contracts" }).click();
+  await page.getByLabel("Channel", { exact: true }).selectOption({ label: "org1-only (Org1, Org2)" });
+  await page.getByText("No contract deployed yet").waitFor();
+  await page.getByLabel("Contract name").fill("notary");
+  await page.getByLabel(/Compiled contract/).setInputFiles({ name: "notary.wasm", mimeType: "application/wasm", buffer: notaryWasm() });
+  await page.getByRole("button", { name: "Deploy" }).click();
+  await page.getByRole("status").getByText(/notary 1.0: deploy committed in block/).waitFor({ timeout: 60_000 });
+  await page.getByLabel("Function").fill("Verify");
+  await page.getByLabel("Arguments, one per line").fill("cd".repeat(32));
+  await page.getByRole("button", { name: "Query" }).click();
+  await page.getByLabel("Result").getByText('"notarized":false').waitFor();
+  await shot("a contract on the new channel, without the main channel's notarizations");
+  await page.getByRole("link", { name: "Overview" }).click();
+
   // A node's recent log, from its row.
   await page.getByRole("button", { name: "log of node0.org1" }).click();
   await page.getByRole("region", { name: "Log of node0.org1" }).getByText(/ledger opened/).waitFor();

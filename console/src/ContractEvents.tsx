@@ -9,7 +9,7 @@ import { splitEvents } from "./lib/sse";
 type ContractEvent = Schemas["ContractEvent"];
 const KEEP = 50;
 
-export function ContractEvents({ chain, contract }: { chain: string; contract: string }) {
+export function ContractEvents({ chain, contract, channel }: { chain: string; contract: string; channel?: string }) {
   const [events, setEvents] = useState<ContractEvent[]>([]);
   const [watching, setWatching] = useState<string | null>(null);
   // Set once the stream is open: events from then on are seen.
@@ -23,8 +23,8 @@ export function ContractEvents({ chain, contract }: { chain: string; contract: s
     setWatching(null);
     setOpen(false);
   };
-  // Leaving the page or switching chains ends the stream.
-  useEffect(() => stop, [chain]);
+  // Leaving the page or switching chains or channels ends the stream.
+  useEffect(() => stop, [chain, channel]);
 
   async function watch() {
     stop();
@@ -35,7 +35,7 @@ export function ContractEvents({ chain, contract }: { chain: string; contract: s
     setWatching(contract);
     try {
       const r = await api.GET("/api/chains/{chain}/contracts/{name}/events", {
-        params: { path: { chain, name: contract } },
+        params: { path: { chain, name: contract }, query: channel ? { channel } : {} },
         parseAs: "stream",
         signal: controller.signal,
       });

@@ -12,9 +12,11 @@ export async function invoke(
   mode: "evaluate" | "submit",
   fn: string,
   args: string[],
+  channel?: string,
 ): Promise<{ outcome?: Outcome; error?: string }> {
   const params = { path: { chain, name: contract } };
-  const body = { function: fn, args };
+  // No channel: the chain's main one.
+  const body = { function: fn, args, channel: channel || null };
   const r =
     mode === "submit"
       ? await api.POST("/api/chains/{chain}/contracts/{name}/submit", { params, body })

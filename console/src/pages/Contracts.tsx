@@ -5,7 +5,11 @@ import { ContractEvents } from "../ContractEvents";
 import { problemMessage } from "../lib/format";
 import { argLines, invoke, type Outcome } from "../lib/invoke";
 
+// A chain's contracts on one of its channels (the selector; the main one
+// first): the list, deploy or upgrade, invoke, and live events.
 export function Contracts({ chain }: { chain: string }) {
+  const [channels, setChannels] = useState<Schemas["ChannelView"][]>([]);
+  const [channel, setChannel] = useState("");
   const [contracts, setContracts] = useState<Schemas["ContractInfo"][] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [deployed, setDeployed] = useState<string | null>(null);
@@ -19,15 +23,20 @@ export function Contracts({ chain }: { chain: string }) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [callError, setCallError] = useState<string | null>(null);
 
+  const query = channel ? { channel } : {};
+
   async function load() {
-    const r = await api.GET("/api/chains/{chain}/contracts", { params: { path: { chain } } });
+    const r = await api.GET("/api/chains/{chain}/contracts", { params: { path: { chain }, query } });
     if (r.data) {
       setContracts(r.data);
-      if (!contract && r.data.length > 0) setContract(r.data[0].name);
+      if (!r.data.some((c) => c.name === contract)) setContract(r.data[0]?.name ?? "");
     } else setError(problemMessage(r.error, r.response.status));
   }
   useEffect(() => {
     load();
+  }, [chain, channel]);
+  useEffect(() => {
+    api.GET("/api/chains/{chain}/channels", { params: { path: { chain } } }).then((r) => setChannels(r.data ?? []));
   }, [chain]);
 
   async function deploy(e: FormEvent) {
@@ -37,7 +46,7 @@ export function Contracts({ chain }: { chain: string }) {
     setError(null);
     setDeployed(null);
     const r = await api.PUT("/api/chains/{chain}/contracts/{name}", {
-      params: { path: { chain, name }, query: { version } },
+      params: { path: { chain, name }, query: { version, ...query } },
       // The compiled contract as it is: the API takes application/wasm.
       body: file as unknown as number[],
       bodySerializer: (b) => b as unknown as BodyInit,
@@ -53,7 +62,7 @@ export function Contracts({ chain }: { chain: string }) {
   async function call(mode: "evaluate" | "submit") {
     setCallError(null);
     setOutcome(null);
-    const r = await invoke(chain, contract, mode, fn, argLines(args));
+    const r = await invoke(chain, contract, mode, fn, argLines(args), channel);
     if (r.outcome) setOutcome(r.outcome);
     else setCallError(r.error ?? null);
   }
@@ -61,6 +70,18 @@ export function Contracts({ chain }: { chain: string }) {
   return (
     <main>
       <h1>Contracts</h1>
+      {channels.length > 1 && (
+        <label className="narrow">
+          Channel{" "}
+          <select value={channel} onChange={(e) => setChannel(e.target.value)} aria-label="Channel">
+            {channels.map((c) => (
+              <option key={c.name} value={c.main ? "" : c.name}>
+                {c.name} ({c.orgs.join(", ")})
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <ErrorBox message={error} />
       {contracts && contracts.length === 0 && <Empty>No contract deployed yet: upload one below.</Empty>}
       {contracts && contracts.length > 0 && (
@@ -143,7 +164,7 @@ export function Contracts({ chain }: { chain: string }) {
           </dl>
         )}
       </form>
-      <ContractEvents chain={chain} contract={contract} />
+      <ContractEvents chain={chain} contract={contract} channel={channel} />
     </main>
   );
 }
