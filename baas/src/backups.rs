@@ -25,7 +25,6 @@ use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
-use crate::runtime::Driver;
 use crate::secrets::new_id;
 use crate::AppState;
 
@@ -81,7 +80,7 @@ fn backup_of(r: &AnyRow) -> Result<Backup, sqlx::Error> {
 
 /// Where a backup's files live: `<data-dir>/backups/<chain>/<backup>/`.
 fn dir_of(state: &AppState, chain: &str, backup: &str) -> PathBuf {
-    state.driver.backups_dir.join(chain).join(backup)
+    state.driver.backups_dir().join(chain).join(backup)
 }
 
 /// The snapshot file of a verified backup of `chain`, for a restore.
@@ -228,7 +227,7 @@ async fn steps(
     job.done(1, &format!("{} files sealed with the master key", keys.len())).await;
 
     job.running(2, "restoring the snapshot into a scratch ledger").await;
-    let binary = state.driver.node_binary.clone();
+    let binary = state.driver.node_binary();
     let out = tokio::process::Command::new(&binary)
         .arg("--check-snapshot")
         .arg(&file)

@@ -18,7 +18,6 @@ use crate::db::now;
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
-use crate::runtime::Driver;
 use crate::AppState;
 
 /// The name of the server's own weft-node build.
@@ -119,7 +118,7 @@ pub async fn build_of_node(state: &AppState, chain: &str, node: &str) -> Result<
 pub async fn binary_for(state: &AppState, chain: &str, node: &str) -> Result<PathBuf, String> {
     let version = build_of_node(state, chain, node).await?;
     if version == BUNDLED {
-        return Ok(state.driver.node_binary.clone());
+        return Ok(state.driver.node_binary());
     }
     let row = sqlx::query("SELECT path FROM node_builds WHERE version = $1")
         .bind(&version)

@@ -58,7 +58,7 @@ pub use server::{Config, Server};
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
-    pub driver: std::sync::Arc<runtime::LocalDriver>,
+    pub driver: std::sync::Arc<dyn runtime::Runtime>,
     /// Held while a chain's quota is checked and its row inserted.
     pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     pub gateways: rest_gateway::Gateways,

@@ -11,7 +11,6 @@ use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 use crate::jobs::Job;
 use crate::provisioner::{record_node, wait_healthy};
 use crate::quotas::add_to_chain;
-use crate::runtime::Driver;
 use crate::templates::Demand;
 use crate::AppState;
 use weft_provision::network::NetworkDir;
@@ -85,7 +84,7 @@ async fn add_steps(
     .map_err(|why| no_node((1, why)))?;
     state
         .driver
-        .update_manifest(chain, |m| m.nodes.push(node.clone()))
+        .update_manifest(chain, &mut |m| m.nodes.push(node.clone()))
         .map_err(|e| (1, e.to_string(), Some(node.clone())))?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
@@ -158,7 +157,7 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
 /// Drops `node` from the chain's manifest and node records (its directory
 /// stays until the chain is archived).
 async fn forget(state: &AppState, chain: &str, node: &str) {
-    let _ = state.driver.update_manifest(chain, |m| m.nodes.retain(|n| n.id != node));
+    let _ = state.driver.update_manifest(chain, &mut |m| m.nodes.retain(|n| n.id != node));
     let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2")
         .bind(chain)
         .bind(node)
@@ -265,7 +264,7 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
     .map_err(|why| (1, format!("{why}; the org's files were removed")))?;
     let manifest = state
         .driver
-        .update_manifest(chain, |m| m.orgs.push(prepared.manifest.clone()))
+        .update_manifest(chain, &mut |m| m.orgs.push(prepared.manifest.clone()))
         .map_err(|e| (1, e.to_string()))?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 

@@ -18,7 +18,6 @@ use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::quotas::{add_to_chain, enforce};
 use crate::role::Caller;
-use crate::runtime::Driver;
 use crate::templates::Demand;
 use crate::AppState;
 use weft_provision::network::NetworkDir;

@@ -10,7 +10,6 @@ use weft_provision::{InitStage, ManifestNode, Template};
 
 use crate::db::now;
 use crate::jobs::Job;
-use crate::runtime::Driver;
 use crate::AppState;
 use weft_provision::network::NetworkDir;
 

@@ -21,7 +21,6 @@ use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
-use crate::runtime::Driver;
 use crate::upgrades::no_job_running;
 use crate::AppState;
 

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use std::sync::Arc;
 
 use crate::custody::MasterKey;
-use crate::runtime::LocalDriver;
+use crate::runtime::{Driver, LocalDriver, Material};
 use crate::{api, db, first_admin, provisioner, AppState};
 
 #[derive(Debug, Clone)]
@@ -116,7 +116,7 @@ impl Server {
             config.cgroup_mount.clone(),
             master_key.clone(),
         );
-        tracing::info!(node_binary = %driver.node_binary.display(), "local driver");
+        tracing::info!(node_binary = %driver.node_binary().display(), "local driver");
         driver.seal_plain_keys()?;
         let webhook_egress = Arc::new(crate::monitor::egress::Egress::new(config.webhook_allow.clone()));
         let webhook_http = crate::monitor::webhooks::client(config.webhook_ca_file.as_deref(), webhook_egress.clone())?;

@@ -23,7 +23,6 @@ use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
-use crate::runtime::Driver;
 use crate::AppState;
 
 /// How long a node must keep serving after it passed its gate.

@@ -30,7 +30,6 @@ use crate::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;
-use crate::runtime::Driver;
 use crate::secrets::new_id;
 use crate::AppState;
 use rules::{Activity, Observation, Rule, Thresholds};

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use weft_provision::network::NetworkDir;
 
-use super::{Driver, Usage};
+use super::{BenchmarkRun, Driver, Material, Usage};
 use crate::custody::{ChainSeal, MasterKey};
 use weft_provision::local::{self, Limits, Stopped};
 use weft_provision::{
@@ -65,36 +65,6 @@ impl LocalDriver {
         self.chain_dir(chain).join("nodes").join(node)
     }
 
-    /// What seals and opens `chain`'s org keys.
-    pub fn seal(&self, chain: &str) -> ChainSeal {
-        ChainSeal::new(self.master_key.clone(), chain)
-    }
-
-    /// `chain`'s network directory, its org keys opened with the master key.
-    pub fn network(&self, chain: &str) -> Result<NetworkDir, String> {
-        NetworkDir::open_sealed(&self.chain_dir(chain), Some(Arc::new(self.seal(chain))))
-    }
-
-    /// Seals the org keys of chains made before org keys were sealed.
-    pub fn seal_plain_keys(&self) -> anyhow::Result<()> {
-        let Ok(entries) = std::fs::read_dir(&self.chains_dir) else { return Ok(()) };
-        for entry in entries.flatten() {
-            let chain = entry.file_name().to_string_lossy().into_owned();
-            if !entry.path().join(weft_provision::MANIFEST_FILE).exists() {
-                continue;
-            }
-            let sealed = seal_plain_org_keys(&entry.path(), &self.seal(&chain))?;
-            if sealed > 0 {
-                tracing::info!(chain, sealed, "sealed org keys kept in the clear by an older version");
-            }
-        }
-        Ok(())
-    }
-
-    pub fn manifest(&self, chain: &str) -> Result<Manifest, ProvisionError> {
-        Manifest::load(&self.chain_dir(chain))
-    }
-
     fn config(&self, chain: &str, node: &ManifestNode) -> PathBuf {
         self.chain_dir(chain).join(&node.config)
     }
@@ -103,31 +73,35 @@ impl LocalDriver {
         format!("{chain}-{}", node.id)
     }
 
-    /// Issues a new node's key and certificate from its org's CA and
-    /// writes its home (not yet in the manifest).
-    pub fn prepare_node(&self, chain: &str, request: &NodeRequest) -> Result<PreparedNode, ProvisionError> {
-        let dir = self.chain_dir(chain);
-        let manifest = Manifest::load(&dir)?;
-        weft_provision::prepare_node(&dir, &manifest, request, Some(&self.seal(chain)))
-    }
-
-    /// A new org's CA, admin and client identities (not yet in the
-    /// manifest).
-    pub fn prepare_org(&self, chain: &str, org: &str, days: i64) -> Result<PreparedOrg, ProvisionError> {
-        let dir = self.chain_dir(chain);
-        let manifest = Manifest::load(&dir)?;
-        weft_provision::prepare_org(&dir, &manifest, org, days, Some(&self.seal(chain)))
-    }
-
-    /// Removes the files a prepared node or org wrote (it was not admitted).
-    pub fn discard_prepared(&self, chain: &str, prepared: &Path) {
-        if prepared.starts_with(self.chain_dir(chain)) {
-            let _ = std::fs::remove_dir_all(prepared);
+    /// A file the node named (e.g. Admin.Snapshot's path, absolute or
+    /// relative to its home), if it lies in the node's home.
+    fn in_home(&self, chain: &str, node: &ManifestNode, named: &str) -> Result<PathBuf, String> {
+        let home = self.node_dir(chain, &node.id);
+        let path = home.join(named);
+        if path.components().any(|c| matches!(c, Component::ParentDir)) || !path.starts_with(&home) {
+            return Err(format!("{} named {named:?}, outside its home", node.id));
         }
+        Ok(path)
+    }
+}
+
+impl Material for LocalDriver {
+    /// What seals and opens `chain`'s org keys.
+    fn seal(&self, chain: &str) -> ChainSeal {
+        ChainSeal::new(self.master_key.clone(), chain)
+    }
+
+    /// `chain`'s network directory, its org keys opened with the master key.
+    fn network(&self, chain: &str) -> Result<NetworkDir, String> {
+        NetworkDir::open_sealed(&self.chain_dir(chain), Some(Arc::new(self.seal(chain))))
+    }
+
+    fn manifest(&self, chain: &str) -> Result<Manifest, ProvisionError> {
+        Manifest::load(&self.chain_dir(chain))
     }
 
     /// Changes the chain's manifest and saves it.
-    pub fn update_manifest(&self, chain: &str, change: impl FnOnce(&mut Manifest)) -> Result<Manifest, ProvisionError> {
+    fn update_manifest(&self, chain: &str, change: &mut dyn FnMut(&mut Manifest)) -> Result<Manifest, ProvisionError> {
         let dir = self.chain_dir(chain);
         let mut manifest = Manifest::load(&dir)?;
         change(&mut manifest);
@@ -135,46 +109,47 @@ impl LocalDriver {
         Ok(manifest)
     }
 
+    /// Issues a new node's key and certificate from its org's CA and
+    /// writes its home (not yet in the manifest).
+    fn prepare_node(&self, chain: &str, request: &NodeRequest) -> Result<PreparedNode, ProvisionError> {
+        let dir = self.chain_dir(chain);
+        let manifest = Manifest::load(&dir)?;
+        weft_provision::prepare_node(&dir, &manifest, request, Some(&self.seal(chain)))
+    }
+
+    /// A new org's CA, admin and client identities (not yet in the
+    /// manifest).
+    fn prepare_org(&self, chain: &str, org: &str, days: i64) -> Result<PreparedOrg, ProvisionError> {
+        let dir = self.chain_dir(chain);
+        let manifest = Manifest::load(&dir)?;
+        weft_provision::prepare_org(&dir, &manifest, org, days, Some(&self.seal(chain)))
+    }
+
+    /// Removes the files a prepared node or org wrote (it was not admitted).
+    fn discard_prepared(&self, chain: &str, prepared: &Path) {
+        if prepared.starts_with(self.chain_dir(chain)) {
+            let _ = std::fs::remove_dir_all(prepared);
+        }
+    }
+
     /// Adds `org`'s CA to the TLS roots of `node` (read at its next start).
-    pub fn trust_org(&self, chain: &str, node: &ManifestNode, org: &ManifestOrg) -> Result<(), ProvisionError> {
+    fn trust_org(&self, chain: &str, node: &ManifestNode, org: &ManifestOrg) -> Result<(), ProvisionError> {
         weft_provision::trust_org(&self.chain_dir(chain), node, org)
     }
 
     /// When the certificate at `rel` (a manifest path) expires.
-    pub fn certificate_not_after(&self, chain: &str, rel: &Path) -> Option<i64> {
+    fn certificate_not_after(&self, chain: &str, rel: &Path) -> Option<i64> {
         crate::certificates::not_after(&self.chain_dir(chain).join(rel))
     }
 
     /// When `node`'s certificate expires.
-    pub fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64> {
+    fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64> {
         crate::certificates::not_after(&self.node_dir(chain, node).join("cert.pem"))
-    }
-
-    /// How full the filesystem holding the chains is (percent).
-    pub fn disk_used_pct(&self) -> Option<f64> {
-        super::host::used_pct(&self.chains_dir)
-    }
-
-    /// The host's CPU, memory, disk (the chains' filesystem) and network.
-    pub fn host_reading(&self) -> super::host::Reading {
-        super::host::read(&self.chains_dir)
-    }
-
-    /// Runs a benchmark over the chain's network.
-    pub async fn run_benchmark(
-        &self,
-        chain: &str,
-        workload: &weft_bench::workload::Workload,
-        progress: &(dyn Fn(&str) + Send + Sync),
-    ) -> anyhow::Result<weft_bench::report::Report> {
-        let options =
-            weft_bench::run::Options { org: None, ceiling: true, progress, key_seal: Some(Arc::new(self.seal(chain))) };
-        weft_bench::run::run(workload, &self.chain_dir(chain), &options).await
     }
 
     /// Every credential of the chain (orgs' and nodes' PEM files), by path
     /// relative to its directory: what a backup seals.
-    pub fn key_material(&self, chain: &str) -> Result<BTreeMap<String, String>, String> {
+    fn key_material(&self, chain: &str) -> Result<BTreeMap<String, String>, String> {
         fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<(), String> {
             let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
             for entry in entries.flatten() {
@@ -202,10 +177,10 @@ impl LocalDriver {
         Ok(out)
     }
 
-    /// Writes back every file of `files` (as [`key_material`](Self::key_material)
+    /// Writes back every file of `files` (as [`Material::key_material`]
     /// gave them) the chain lost; leaves present ones alone. (restored,
     /// present)
-    pub fn restore_key_material(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String> {
+    fn restore_key_material(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String> {
         let dir = self.chain_dir(chain);
         let (mut restored, mut present) = (0, 0);
         for (rel, pem) in files {
@@ -231,22 +206,42 @@ impl LocalDriver {
         Ok((restored, present))
     }
 
-    /// A file the node named (e.g. Admin.Snapshot's path, absolute or
-    /// relative to its home), if it lies in the node's home.
-    fn in_home(&self, chain: &str, node: &ManifestNode, named: &str) -> Result<PathBuf, String> {
-        let home = self.node_dir(chain, &node.id);
-        let path = home.join(named);
-        if path.components().any(|c| matches!(c, Component::ParentDir)) || !path.starts_with(&home) {
-            return Err(format!("{} named {named:?}, outside its home", node.id));
+    /// Seals the org keys of chains made before org keys were sealed.
+    fn seal_plain_keys(&self) -> anyhow::Result<()> {
+        let Ok(entries) = std::fs::read_dir(&self.chains_dir) else { return Ok(()) };
+        for entry in entries.flatten() {
+            let chain = entry.file_name().to_string_lossy().into_owned();
+            if !entry.path().join(weft_provision::MANIFEST_FILE).exists() {
+                continue;
+            }
+            let sealed = seal_plain_org_keys(&entry.path(), &self.seal(&chain))?;
+            if sealed > 0 {
+                tracing::info!(chain, sealed, "sealed org keys kept in the clear by an older version");
+            }
         }
-        Ok(path)
+        Ok(())
     }
 
-    /// Removes a file the node wrote in its home.
-    pub fn remove_node_file(&self, chain: &str, node: &ManifestNode, named: &str) {
-        if let Ok(path) = self.in_home(chain, node, named) {
-            let _ = std::fs::remove_file(path);
-        }
+    /// Runs a benchmark over the chain's network.
+    fn run_benchmark<'a>(
+        &'a self,
+        chain: &'a str,
+        workload: &'a weft_bench::workload::Workload,
+        progress: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BenchmarkRun<'a> {
+        Box::pin(async move {
+            let options = weft_bench::run::Options {
+                org: None,
+                ceiling: true,
+                progress,
+                key_seal: Some(Arc::new(self.seal(chain))),
+            };
+            weft_bench::run::run(workload, &self.chain_dir(chain), &options).await
+        })
+    }
+
+    fn backups_dir(&self) -> PathBuf {
+        self.backups_dir.clone()
     }
 }
 
@@ -377,6 +372,27 @@ impl Driver for LocalDriver {
 
     fn remove(&self, chain: &str) {
         let _ = std::fs::remove_dir_all(self.chain_dir(chain));
+    }
+
+    /// Removes a file the node wrote in its home.
+    fn remove_node_file(&self, chain: &str, node: &ManifestNode, named: &str) {
+        if let Ok(path) = self.in_home(chain, node, named) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// How full the filesystem holding the chains is (percent).
+    fn disk_used_pct(&self) -> Option<f64> {
+        super::host::used_pct(&self.chains_dir)
+    }
+
+    /// The host's CPU, memory, disk (the chains' filesystem) and network.
+    fn host_reading(&self) -> super::host::Reading {
+        super::host::read(&self.chains_dir)
+    }
+
+    fn node_binary(&self) -> PathBuf {
+        self.node_binary.clone()
     }
 }
 

@@ -1,19 +1,28 @@
 //! Where nodes run, and the only place the BaaS touches a node's files,
-//! processes or /proc. Everything else reaches a chain through a driver:
-//! its nodes' lifecycle ([`Driver`]), their material (keys, certificates,
-//! configs, snapshots — [`local::LocalDriver`]'s methods, which move to the
-//! database and a sealed-secret store next) and gRPC to the nodes
-//! ([`weft_provision::network::NetworkDir`], opened by the driver).
+//! processes or /proc. Everything else reaches a chain through the
+//! [`Runtime`] in `AppState` (a trait object, so another runtime can stand
+//! in): its nodes' lifecycle ([`Driver`]), the chain's material ([`Material`]:
+//! keys, certificates, manifest — kept in the chain's directory today, in
+//! the database and a sealed-secret store next) and gRPC to the nodes
+//! ([`weft_provision::network::NetworkDir`], opened from the material).
 //! A test below fails if a module outside `runtime/` reads /proc, a
 //! process's counters, or a chain's directory.
 
 pub mod host;
 pub mod local;
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 
 use weft_provision::local::Stopped;
-use weft_provision::{InitStage, Manifest, ManifestNode, ProvisionError, Template};
+use weft_provision::network::NetworkDir;
+use weft_provision::{
+    InitStage, Manifest, ManifestNode, ManifestOrg, NodeRequest, PreparedNode, PreparedOrg, ProvisionError, Template,
+};
+
+use crate::custody::ChainSeal;
 
 pub use local::LocalDriver;
 pub use weft_provision::local::Limits;
@@ -63,7 +72,69 @@ pub trait Driver: Send + Sync {
     fn archive(&self, chain: &str, at: i64) -> std::io::Result<PathBuf>;
     /// Removes what a failed creation made.
     fn remove(&self, chain: &str);
+    /// Removes a file the node wrote in its home (named as the node named
+    /// it, e.g. Admin.Snapshot's path).
+    fn remove_node_file(&self, chain: &str, node: &ManifestNode, named: &str);
+    /// The weft-node binary a node without a registered build runs.
+    fn node_binary(&self) -> PathBuf;
+    /// How full the filesystem holding the nodes' homes is (percent).
+    fn disk_used_pct(&self) -> Option<f64>;
+    /// The host's CPU, memory, disk and network.
+    fn host_reading(&self) -> host::Reading;
 }
+
+/// A benchmark's outcome, as the runtime's load generator reports it.
+pub type BenchmarkRun<'a> = Pin<Box<dyn Future<Output = anyhow::Result<weft_bench::report::Report>> + Send + 'a>>;
+
+/// A chain's material: its manifest, org CAs and identities (org keys
+/// sealed with the master key), node certificates, and what is made from
+/// them — a `NetworkDir` to reach the nodes, identities for new nodes and
+/// orgs, the credentials a backup seals.
+pub trait Material: Send + Sync {
+    /// What seals and opens `chain`'s org keys.
+    fn seal(&self, chain: &str) -> ChainSeal;
+    /// `chain`'s nodes and org identities, org keys opened with the
+    /// master key.
+    fn network(&self, chain: &str) -> Result<NetworkDir, String>;
+    fn manifest(&self, chain: &str) -> Result<Manifest, ProvisionError>;
+    /// Changes the chain's manifest and saves it.
+    fn update_manifest(&self, chain: &str, change: &mut dyn FnMut(&mut Manifest)) -> Result<Manifest, ProvisionError>;
+    /// Issues a new node's key and certificate from its org's CA and
+    /// writes its home (not yet in the manifest).
+    fn prepare_node(&self, chain: &str, request: &NodeRequest) -> Result<PreparedNode, ProvisionError>;
+    /// A new org's CA, admin and client identities (not yet in the
+    /// manifest).
+    fn prepare_org(&self, chain: &str, org: &str, days: i64) -> Result<PreparedOrg, ProvisionError>;
+    /// Removes what a prepared node or org wrote (it was not admitted).
+    fn discard_prepared(&self, chain: &str, prepared: &Path);
+    /// Adds `org`'s CA to the TLS roots of `node` (read at its next start).
+    fn trust_org(&self, chain: &str, node: &ManifestNode, org: &ManifestOrg) -> Result<(), ProvisionError>;
+    /// When the certificate at `rel` (a manifest path) expires.
+    fn certificate_not_after(&self, chain: &str, rel: &Path) -> Option<i64>;
+    /// When `node`'s certificate expires.
+    fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64>;
+    /// Every credential of the chain (PEM files by relative path): what a
+    /// backup seals.
+    fn key_material(&self, chain: &str) -> Result<BTreeMap<String, String>, String>;
+    /// Writes back the files of `files` the chain lost; (restored, present).
+    fn restore_key_material(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String>;
+    /// Seals the org keys of chains made before org keys were sealed.
+    fn seal_plain_keys(&self) -> anyhow::Result<()>;
+    /// Where the BaaS keeps backups (snapshots and sealed keys).
+    fn backups_dir(&self) -> PathBuf;
+    /// Runs a benchmark over the chain's network.
+    fn run_benchmark<'a>(
+        &'a self,
+        chain: &'a str,
+        workload: &'a weft_bench::workload::Workload,
+        progress: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BenchmarkRun<'a>;
+}
+
+/// Both halves, as `AppState` holds them.
+pub trait Runtime: Driver + Material {}
+
+impl<T: Driver + Material> Runtime for T {}
 
 #[cfg(test)]
 mod tests {

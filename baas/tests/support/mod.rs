@@ -248,6 +248,7 @@ impl Scratch {
 /// A chain's network directory as the server under `data_dir` opens it:
 /// org keys unsealed with the server's master key.
 pub fn network(data_dir: &std::path::Path, chain: &str) -> weft_provision::network::NetworkDir {
+    use weft_baas::runtime::Material;
     let master = weft_baas::custody::MasterKey::load_or_create(&data_dir.join("master.key")).unwrap();
     let driver =
         weft_baas::runtime::LocalDriver::new(data_dir, None, "/sys/fs/cgroup".into(), std::sync::Arc::new(master));
