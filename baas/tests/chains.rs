@@ -200,8 +200,11 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let (_, report) = api.get(&format!("/api/tenants/{acme}/quota"), Some(&ann)).await;
     assert_eq!(report["usage"]["nodes"], 4, "{report}");
 
-    // A new org: admitted by a configuration update, every node restarted to
-    // trust its CA; then a peer of it joins and serves the org's clients.
+    // A new org: admitted by a configuration update, which every node
+    // applies and so trusts its CA, none restarted; then a peer of it joins
+    // and serves the org's clients.
+    let running = pids(&nodes(&api, &ann, &raft).await);
+    assert_eq!(running.len(), 3, "three nodes run before Org4 comes");
     let orgs = format!("/api/chains/{raft}/orgs");
     let (s, v) = api.post(&orgs, Some(&ann), json!({"org": "org1"})).await;
     assert_problem(s, &v, StatusCode::CONFLICT, "already");
@@ -209,6 +212,8 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert_eq!(s, StatusCode::ACCEPTED, "{job}");
     let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][2]["detail"].as_str().unwrap_or_default().contains("none restarted"), "{job}");
+    assert_eq!(pids(&nodes(&api, &ann, &raft).await), running, "no node restarted for Org4's CA");
     let (s, job) = api.post(&add, Some(&ann), json!({"org": "Org4", "roles": ["peer"]})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{job}");
     let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;

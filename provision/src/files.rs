@@ -45,7 +45,8 @@ pub(crate) fn read_to_string(path: &Path) -> Result<String, ProvisionError> {
     fs::read_to_string(path).map_err(io("reading", path))
 }
 
-pub(crate) fn cert_pem(der: &[u8]) -> String {
+/// A DER certificate as PEM.
+pub fn cert_pem(der: &[u8]) -> String {
     pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))
 }
 

@@ -32,7 +32,7 @@ mod template;
 pub use add_node::{check_orderer_change, prepare_node, NodeRequest, PreparedNode};
 pub use add_org::{prepare_org, trust_org, PreparedOrg};
 pub use error::ProvisionError;
-pub use files::{read_cert_pem, write_secret};
+pub use files::{cert_pem, read_cert_pem, write_secret};
 pub use genesis::{config_envelope, genesis_block, read_config_block, read_genesis_config, GenesisSigner};
 pub use init::{init, init_observed, InitOptions, InitStage};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};

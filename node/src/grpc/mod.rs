@@ -9,11 +9,12 @@ mod endorser;
 mod errors;
 mod gateway;
 mod inflight;
+mod tls;
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use weft_proto::admin_server::AdminServer;
 use weft_proto::deliver_server::DeliverServer;
 use weft_proto::endorser_server::EndorserServer;
@@ -36,18 +37,16 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // A client certificate of one of the channel's orgs is required at the
-    // TLS layer (unless `anonymous_clients`): a stranger is refused at the
-    // handshake, before the node reads a byte of a request. Requests are
-    // signed besides; Admin insists on an admin certificate itself.
-    let tls = ServerTlsConfig::new()
-        .identity(Identity::from_pem(&core.tls.certificate, &core.tls.key))
-        .client_ca_root(Certificate::from_pem(&core.tls.roots))
-        .client_auth_optional(core.config.anonymous_clients);
+    // A client certificate of one of the orgs of the node's channels is
+    // required at the TLS layer (unless `anonymous_clients`): a stranger is
+    // refused at the handshake, before the node reads a byte of a request.
+    // Requests are signed besides; Admin insists on an admin certificate
+    // itself.
+    let tls = tls::server_config(&core)?;
 
     let gateway = Arc::new(gateway::GatewayService::new(core.clone()));
     let budget = inflight::Budget::new(inflight::Limits::for_memory_mb(core.config.resources.memory_mb));
-    let mut builder = Server::builder().tls_config(tls).context("TLS configuration")?.layer(inflight::Layer(budget));
+    let mut builder = Server::builder().layer(inflight::Layer(budget));
     let router = builder
         .add_service(
             GatewayServer::from_arc(gateway.clone())
@@ -70,6 +69,6 @@ pub async fn serve(
             OrdererServer::new(broadcast::OrdererService { core: core.clone() })
                 .max_decoding_message_size(MAX_MESSAGE_BYTES),
         );
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let incoming = tls::incoming(listener, tls);
     router.serve_with_incoming_shutdown(incoming, shutdown).await.context("gRPC server")
 }

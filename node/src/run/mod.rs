@@ -16,6 +16,7 @@ pub mod ordering;
 pub mod p2p;
 pub mod remote;
 pub mod served;
+pub mod trust;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -30,7 +31,9 @@ use weft_identity::{Membership, Msp, ParsedCertificate, SigningKeyPair};
 use weft_ledger::{Ledger, LedgerOptions};
 use weft_proto::{Block, ChannelId, SerializedIdentity};
 use weft_provision::{NodeConfig, NodeRoleName};
-use weft_sdk::{ClientIdentity, TrustRoots};
+use weft_sdk::ClientIdentity;
+
+use trust::Trust;
 
 use joined::Joined;
 use metrics::Metrics;
@@ -86,15 +89,16 @@ pub struct NodeCore {
     /// Why the node stopped itself (e.g. its memory limit), if it did; the
     /// process then exits with an error.
     pub fatal: std::sync::OnceLock<String>,
-    /// PEM of the node certificate, its key and every org's CA (the TLS
-    /// server's identity and client roots), read once at start.
+    /// PEM of the node certificate and its key (the TLS server's
+    /// identity), read once at start.
     pub tls: TlsPems,
+    /// The CAs it trusts for TLS: node.toml's and its channels' orgs'.
+    pub trust: Arc<Trust>,
 }
 
 pub struct TlsPems {
     pub certificate: String,
     pub key: String,
-    pub roots: String,
 }
 
 /// Why a channel could not be joined.
@@ -168,6 +172,7 @@ impl NodeCore {
             runtime: &self.runtime,
             remote: &self.remote,
             metrics: &self.metrics,
+            trust: &self.trust,
         }
     }
 
@@ -216,6 +221,7 @@ impl NodeCore {
         let failed = |error: anyhow::Error| LeaveError::Failed { channel: id.into(), error };
         joined::forget(&self.config.data_dir, &served.id).map_err(failed)?;
         served.stop();
+        self.trust.remove_channel(id);
         let channel = served.id.clone();
         drop(served);
         if remove_data {
@@ -353,10 +359,8 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
     let ledger = Ledger::open(config.data_dir.join("ledger"), LedgerOptions::default())
         .with_context(|| format!("opening the ledger in {}", config.data_dir.display()))?;
     let runtime = Arc::new(Runtime::new(Limits::default()).context("starting the contract runtime")?);
-    let remote = Arc::new(Remote::new(
-        ClientIdentity { identity: identity.clone(), key: key.clone() },
-        TrustRoots::from_pems(&roots),
-    ));
+    let trust = Arc::new(Trust::new(&roots, config.anonymous_clients)?);
+    let remote = Arc::new(Remote::new(ClientIdentity { identity: identity.clone(), key: key.clone() }, trust.clone()));
     let (shutdown, _) = watch::channel(false);
     let me = Me {
         node_id: config.node_id.clone(),
@@ -366,7 +370,8 @@ pub async fn start(config: NodeConfig, log: LogControl) -> anyhow::Result<Arc<No
         transport: Mutex::new(None),
     };
     let core = NodeCore {
-        tls: TlsPems { certificate: cert_pem, key: key_pem, roots: roots.join("\n") },
+        tls: TlsPems { certificate: cert_pem, key: key_pem },
+        trust,
         me,
         ledger,
         runtime,

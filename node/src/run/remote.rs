@@ -1,19 +1,23 @@
 //! gRPC channels from this node to other nodes of the channel (a gateway
 //! asking other orgs' peers to endorse, a peer sending to and pulling blocks
-//! from the orderer), over mutual TLS with the node's own certificate.
+//! from the orderer), over mutual TLS with the node's own certificate and
+//! the roots in force (see `trust`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tonic::transport::Channel;
 use weft_proto::{NodeConfig, NodeRole};
 use weft_sdk::{ClientIdentity, ConnectError, TrustRoots};
 
+use super::trust::Trust;
+
 pub struct Remote {
     me: ClientIdentity,
-    roots: TrustRoots,
-    channels: Mutex<HashMap<String, Channel>>,
+    trust: Arc<Trust>,
+    /// Channels made with the roots of this generation of `trust`.
+    channels: Mutex<(u64, HashMap<String, Channel>)>,
     /// Addresses that failed to answer, until when callers that may do
     /// without them give them only a short deadline.
     silent: Mutex<HashMap<String, Instant>>,
@@ -23,8 +27,8 @@ pub struct Remote {
 pub const HOLD_DOWN: Duration = Duration::from_secs(60);
 
 impl Remote {
-    pub fn new(me: ClientIdentity, roots: TrustRoots) -> Remote {
-        Remote { me, roots, channels: Mutex::new(HashMap::new()), silent: Mutex::new(HashMap::new()) }
+    pub fn new(me: ClientIdentity, trust: Arc<Trust>) -> Remote {
+        Remote { me, trust, channels: Mutex::new((0, HashMap::new())), silent: Mutex::new(HashMap::new()) }
     }
 
     /// Records whether `address` answered: one that did not is treated as
@@ -43,13 +47,21 @@ impl Remote {
         self.silent.lock().expect("remote lock").get(address).is_some_and(|until| *until > Instant::now())
     }
 
-    /// A (cached, lazily connecting) channel to `address`.
+    /// A (cached, lazily connecting) channel to `address`. When the roots
+    /// change the cache starts again: a node of a newly trusted org is
+    /// reached with roots that include its CA (streams already open go on).
     pub fn channel(&self, address: &str) -> Result<Channel, ConnectError> {
-        let mut channels = self.channels.lock().expect("remote lock");
+        let (roots, generation) = self.trust.client_roots();
+        let mut cached = self.channels.lock().expect("remote lock");
+        let (made_with, channels) = &mut *cached;
+        if *made_with != generation {
+            channels.clear();
+            *made_with = generation;
+        }
         if let Some(c) = channels.get(address) {
             return Ok(c.clone());
         }
-        let c = weft_sdk::channel(address, &self.roots, &self.me)?;
+        let c = weft_sdk::channel(address, &roots, &self.me)?;
         channels.insert(address.into(), c.clone());
         Ok(c)
     }
@@ -58,8 +70,9 @@ impl Remote {
         &self.me
     }
 
-    pub fn roots(&self) -> &TrustRoots {
-        &self.roots
+    /// The roots in force, for a connection made elsewhere.
+    pub fn roots(&self) -> TrustRoots {
+        self.trust.client_roots().0
     }
 }
 

@@ -4,7 +4,7 @@
 //! node joined with, stopped when the node leaves the channel.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use anyhow::Context;
 use tokio::sync::watch;
@@ -19,6 +19,7 @@ use super::metrics::Metrics;
 use super::ordering::Ordering;
 use super::p2p::P2p;
 use super::remote::Remote;
+use super::trust::{channel_roots, Trust};
 use super::{block_pull, byzantine, engine, join, joined, Me};
 use crate::{ChannelRules, Committer, Endorser};
 
@@ -62,6 +63,7 @@ pub struct Node<'a> {
     pub runtime: &'a Arc<Runtime>,
     pub remote: &'a Arc<Remote>,
     pub metrics: &'a Arc<Metrics>,
+    pub trust: &'a Arc<Trust>,
 }
 
 /// Opens a joined channel: its ledger (from a state snapshot first when
@@ -81,17 +83,32 @@ pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool)
         channel_config.channel_id,
         joined.channel
     );
+    // Before anything connects: a snapshot may come from another org's node.
+    node.trust.set_channel(joined.channel.as_str(), channel_roots(&channel_config));
+    let opened = open_trusted(node, joined, &channel_config, from_snapshot).await;
+    if opened.is_err() {
+        node.trust.remove_channel(joined.channel.as_str());
+    }
+    opened
+}
+
+async fn open_trusted(
+    node: &Node<'_>,
+    joined: &joined::Joined,
+    channel_config: &ChannelConfig,
+    from_snapshot: bool,
+) -> anyhow::Result<ServedChannel> {
     let me = node.me;
     let mut ledger = claim(node.ledger, &joined.channel).await?;
     if from_snapshot && ledger.height() == 0 {
         // The import claims the channel itself.
         drop(ledger);
         let client = ClientIdentity { identity: me.identity.clone(), key: me.key.clone() };
-        join::from_snapshot(node.ledger, node.data_dir, &channel_config, &client, &me.node_id, node.remote.roots())
+        join::from_snapshot(node.ledger, node.data_dir, channel_config, &client, &me.node_id, &node.remote.roots())
             .await?;
         ledger = claim(node.ledger, &joined.channel).await?;
     }
-    let rules = ChannelRules::from_config(&channel_config)?;
+    let rules = ChannelRules::from_config(channel_config)?;
     let committer = Committer::open(ledger, &joined.block, rules, node.runtime.clone())?;
     tracing::info!(
         channel = %joined.channel,
@@ -104,11 +121,17 @@ pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool)
     let signer = is_orderer.then(|| BlockSigner { identity: me.identity.clone(), key: me.key.clone() });
     let chain = Arc::new(Chain::start(committer, signer, node.metrics.clone()));
     let (stop, stopped) = watch::channel(false);
+    tokio::spawn(follow_config(
+        Arc::downgrade(&chain),
+        stop.subscribe(),
+        node.trust.clone(),
+        joined.channel.to_string(),
+    ));
 
     let store_dir = joined::consensus_dir(node.data_dir, &joined.channel);
     let (ordering, p2p) = if is_orderer {
         std::fs::create_dir_all(&store_dir).with_context(|| format!("creating {}", store_dir.display()))?;
-        let (o, p) = engine::start_ordering(me, &channel_config, &store_dir, chain.clone(), node.metrics.clone())?;
+        let (o, p) = engine::start_ordering(me, channel_config, &store_dir, chain.clone(), node.metrics.clone())?;
         (Some(o), p)
     } else if byzantine::speak_raft_from_env()? {
         (None, Some(engine::speak_raft(me, chain.clone(), stopped.clone())?))
@@ -122,6 +145,31 @@ pub async fn open(node: &Node<'_>, joined: &joined::Joined, from_snapshot: bool)
         Arc::new(Endorser { identity: me.identity.clone(), key: me.key.clone(), runtime: node.runtime.clone() })
     });
     Ok(ServedChannel { id: joined.channel.clone(), roles: joined.roles.clone(), chain, endorser, ordering, p2p, stop })
+}
+
+/// Keeps the node's TLS roots in step with the channel's configuration in
+/// force, until the node leaves the channel.
+async fn follow_config(chain: Weak<Chain>, mut stopped: watch::Receiver<bool>, trust: Arc<Trust>, channel: String) {
+    let Some(mut height) = chain.upgrade().map(|c| c.watch_height()) else { return };
+    let mut sequence = None;
+    loop {
+        {
+            let Some(chain) = chain.upgrade() else { return };
+            // Left: `leave` takes the channel's roots away itself.
+            if *stopped.borrow() {
+                return;
+            }
+            let view = chain.view();
+            if sequence != Some(view.rules.config_sequence) {
+                sequence = Some(view.rules.config_sequence);
+                trust.set_channel(&channel, channel_roots(&view.rules.config));
+            }
+        }
+        tokio::select! {
+            changed = height.changed() => if changed.is_err() { return },
+            _ = stopped.changed() => return,
+        }
+    }
 }
 
 /// How long a channel just left may take to let go of its ledger (its
