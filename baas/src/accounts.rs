@@ -83,17 +83,12 @@ pub struct NewUser {
     pub role: String,
 }
 
-/// The `role` column of a users row.
-pub(crate) fn role_of(row: &AnyRow) -> Result<Role, Problem> {
-    let role: String = row.try_get("role")?;
-    Role::parse(&role).ok_or_else(|| Problem::internal(format!("unknown role {role:?} in the database")))
-}
 
 fn user_of(row: &AnyRow) -> Result<User, Problem> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,
-        role: role_of(row)?,
+        role: crate::role::of_row(row)?,
         tenant_id: row.try_get("tenant_id")?,
         created_at: row.try_get("created_at")?,
     })

@@ -88,7 +88,7 @@ pub(crate) async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
     let mut caller = Caller {
         user_id: row.try_get("id")?,
         username: row.try_get("username")?,
-        role: crate::accounts::role_of(&row)?,
+        role: crate::role::of_row(&row)?,
         tenant_id: row.try_get("tenant_id")?,
         bound: None,
     };

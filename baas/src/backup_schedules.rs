@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::chains::{manageable, readable};
+use crate::store::chains::{manageable, readable};
 use crate::db::now;
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};

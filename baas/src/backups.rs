@@ -19,7 +19,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::NodeRoleName;
 
-use crate::chains::{manageable_running, readable};
+use crate::store::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;

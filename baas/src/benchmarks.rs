@@ -15,7 +15,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_bench::workload::{Workload, BUILTIN};
 
-use crate::chains::{manageable_running, readable};
+use crate::store::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;

@@ -4,16 +4,14 @@
 //! reports them; the monitor raises `certificate-expiring` for a node
 //! whose certificate ends within the warning window.
 
-use std::path::Path as FsPath;
 
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
-use weft_identity::ParsedCertificate;
 
-use crate::chains::readable;
+use crate::store::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;
@@ -50,11 +48,6 @@ pub fn status(not_after: i64, revoked_at: Option<i64>, now: i64, warn_days: i64)
     }
 }
 
-/// When the PEM certificate at `path` ends (unix seconds).
-pub fn not_after(path: &FsPath) -> Option<i64> {
-    let der = weft_provision::read_cert_pem(path).ok()?;
-    ParsedCertificate::parse(&der).ok().map(|c| c.not_after)
-}
 
 fn view(
     subject: String,

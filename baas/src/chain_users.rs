@@ -20,7 +20,7 @@ use weft_proto::SerializedIdentity;
 use weft_sdk::ClientIdentity;
 
 use crate::auth::{issue_token, NewToken};
-use crate::chains::{manageable, readable, Chain};
+use crate::store::chains::{manageable, readable, Chain};
 use crate::db::{now, Db};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -127,7 +127,7 @@ async fn find(db: &Db, chain: &str, id: &str) -> Result<(ChainUser, Option<Strin
 }
 
 fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
-    if chain.status != "running" {
+    if chain.status != crate::store::chains::ChainStatus::Running {
         return Err(Problem::conflict(format!(
             "chain {} is {}; users are managed on running chains",
             chain.id, chain.status

@@ -7,36 +7,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::db::{now, Db};
+use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
-use crate::templates::{self, Demand};
+use crate::templates;
+use crate::store::chains::{chain_of, load, manageable, readable, Chain, ChainStatus, CHAIN_COLUMNS};
 use crate::{provisioner, AppState};
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Chain {
-    pub id: String,
-    pub tenant_id: String,
-    pub name: String,
-    pub template: String,
-    /// solo | raft | pbft
-    pub consensus: String,
-    /// creating | running | failed | deleting | deleted
-    pub status: String,
-    /// Why it failed, or where its data was archived.
-    pub detail: String,
-    /// What it counts against the tenant's quota.
-    pub demand: Demand,
-    pub created_at: i64,
-    pub deleted_at: Option<i64>,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewChain {
@@ -57,64 +38,6 @@ pub struct Accepted {
     pub chain: Chain,
     /// Poll GET /api/jobs/{id} for progress.
     pub job: JobView,
-}
-
-const CHAIN_COLUMNS: &str = "id, tenant_id, name, template, consensus, status, detail, node_count, cpu_millis, \
-                             memory_mb, disk_gb, created_at, deleted_at";
-
-fn chain_of(row: &AnyRow) -> Result<Chain, Problem> {
-    Ok(Chain {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        name: row.try_get("name")?,
-        template: row.try_get("template")?,
-        consensus: row.try_get("consensus")?,
-        status: row.try_get("status")?,
-        detail: row.try_get("detail")?,
-        demand: Demand {
-            nodes: row.try_get("node_count")?,
-            cpu: row.try_get::<i64, _>("cpu_millis")? as f64 / 1000.0,
-            memory_mb: row.try_get("memory_mb")?,
-            disk_gb: row.try_get("disk_gb")?,
-        },
-        created_at: row.try_get("created_at")?,
-        deleted_at: row.try_get("deleted_at")?,
-    })
-}
-
-pub async fn load(db: &Db, id: &str) -> Result<Option<Chain>, Problem> {
-    let row =
-        sqlx::query(&format!("SELECT {CHAIN_COLUMNS} FROM chains WHERE id = $1")).bind(id).fetch_optional(db).await?;
-    row.as_ref().map(chain_of).transpose()
-}
-
-/// The chain `id` if the caller may read it; 404 otherwise (another
-/// tenant's chain looks the same as none).
-pub async fn readable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Problem> {
-    match load(db, id).await? {
-        Some(c) if caller.can_read_tenant(&c.tenant_id) => Ok(c),
-        _ => Err(Problem::not_found(format!("no chain {id} that you can see; GET /api/chains lists yours"))),
-    }
-}
-
-/// The chain `id` if the caller may change it: 404 if it may not see it,
-/// 403 if it may only read it.
-pub async fn manageable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Problem> {
-    let chain = readable(db, caller, id).await?;
-    if !caller.can_manage_tenant(&chain.tenant_id) {
-        return Err(Problem::forbidden("only the tenant's admins (or a platform admin) change its chains"));
-    }
-    Ok(chain)
-}
-
-/// [`manageable`], and running: `doing` ends the refusal of a chain in any
-/// other state ("chain X is failed; <doing>").
-pub async fn manageable_running(db: &Db, caller: &Caller, id: &str, doing: &str) -> Result<Chain, Problem> {
-    let chain = manageable(db, caller, id).await?;
-    if chain.status != "running" {
-        return Err(Problem::conflict(format!("chain {} is {}; {doing}", chain.id, chain.status)));
-    }
-    Ok(chain)
 }
 
 #[utoipa::path(post, path = "/api/chains", tag = "chains", security(("bearer" = [])), request_body = NewChain,
@@ -210,7 +133,7 @@ pub async fn delete(
     Path(chain): Path<String>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let c = manageable(&state.db, &caller, &chain).await?;
-    if c.status == "deleted" {
+    if c.status == ChainStatus::Deleted {
         return Err(Problem::not_found(format!("chain {chain} was deleted already")));
     }
     // Only one job per chain at a time: claim it by moving the status.

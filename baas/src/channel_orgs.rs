@@ -19,7 +19,7 @@ use weft_proto::{Block, ChannelConfig, NodeConfig, NodeRole};
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
-use crate::chains::manageable_running;
+use crate::store::chains::manageable_running;
 use crate::channels::{members, network, peer_org, recorded};
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
@@ -309,7 +309,7 @@ async fn take_out(
         if !c.nodes.iter().any(|n| n.node_id == id) {
             return Err(NOT_IN.to_string());
         }
-        crate::membership::remove_from(c, &id)
+        crate::config_tx::remove_node(c, &id)
     })
     .await;
     match removed {

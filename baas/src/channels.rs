@@ -17,7 +17,7 @@ use weft_proto::{ChannelConfig, NodeRole};
 use weft_provision::network::NetworkDir;
 use weft_provision::{genesis_block, GenesisSigner, NodeRoleName};
 
-use crate::chains::{manageable_running, readable};
+use crate::store::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;

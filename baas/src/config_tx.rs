@@ -108,3 +108,16 @@ pub async fn publish_crl(
     })
     .await
 }
+
+/// Takes node `id` out of a channel configuration; the last orderer stays.
+pub fn remove_node(config: &mut ChannelConfig, id: &str) -> Result<(), String> {
+    let before = config.nodes.len();
+    config.nodes.retain(|n| n.node_id != id);
+    if config.nodes.len() == before {
+        return Err(format!("{id} is not in the channel configuration"));
+    }
+    if !config.nodes.iter().any(|n| n.roles.contains(&(weft_proto::NodeRole::Orderer as i32))) {
+        return Err(format!("{id} is the channel's last orderer; add another orderer first"));
+    }
+    Ok(())
+}

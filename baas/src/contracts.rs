@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use weft_provision::network::NetworkDir;
 use weft_sdk::{lifecycle, Call, ClientIdentity, Gateway};
 
-use crate::chains::{manageable, readable};
+use crate::store::chains::{manageable, readable};
 use crate::problem::{ApiResult, Problem};
 use crate::rest_gateway::{gateway_for, problem};
 use crate::role::Caller;
@@ -57,7 +57,7 @@ struct ChannelAccess {
 async fn channel_access(
     state: &AppState,
     caller: &Caller,
-    chain: &crate::chains::Chain,
+    chain: &crate::store::chains::Chain,
     channel: Option<&str>,
 ) -> Result<ChannelAccess, Problem> {
     let net = state.driver.network(&chain.id).map_err(Problem::internal)?;

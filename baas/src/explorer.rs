@@ -16,7 +16,7 @@ use weft_proto::{payload, Block, Envelope, HeaderType, Message, Payload, Proposa
 use weft_provision::network::NetworkDir;
 use weft_sdk::Gateway;
 
-use crate::chains::{readable, Chain};
+use crate::store::chains::{readable, Chain};
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::rest_gateway::problem;
@@ -209,7 +209,7 @@ struct Reader {
 }
 
 async fn reader(state: &AppState, chain: &Chain, channel: Option<&str>) -> Result<Reader, Problem> {
-    if chain.status != "running" {
+    if chain.status != crate::store::chains::ChainStatus::Running {
         return Err(Problem::conflict(format!("chain {} is {}; running chains are read", chain.id, chain.status)));
     }
     let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;

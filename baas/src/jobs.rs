@@ -250,7 +250,7 @@ pub async fn interrupted(db: &Db) -> Result<Vec<(String, String, String)>, sqlx:
 pub async fn get(State(state): State<AppState>, caller: Caller, Path(job): Path<String>) -> ApiResult<Json<JobView>> {
     let missing = || Problem::not_found(format!("no job {job} that you can see"));
     let view = load(&state.db, &job).await?.ok_or_else(missing)?;
-    crate::chains::readable(&state.db, &caller, &view.chain_id).await.map_err(|_| missing())?;
+    crate::store::chains::readable(&state.db, &caller, &view.chain_id).await.map_err(|_| missing())?;
     Ok(Json(view))
 }
 
@@ -262,7 +262,7 @@ pub async fn list(
     caller: Caller,
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<JobView>>> {
-    crate::chains::readable(&state.db, &caller, &chain).await?;
+    crate::store::chains::readable(&state.db, &caller, &chain).await?;
     let ids = sqlx::query("SELECT id FROM jobs WHERE chain_id = $1 ORDER BY created_at, id")
         .bind(&chain)
         .fetch_all(&state.db)

@@ -30,6 +30,8 @@ pub mod first_admin;
 pub mod hardening;
 pub mod jobs;
 pub mod json;
+#[cfg(test)]
+mod layers;
 pub mod login_guard;
 pub mod membership;
 pub mod monitor;
@@ -47,6 +49,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod security;
 pub mod server;
+pub mod store;
 pub mod templates;
 pub mod tls;
 pub mod tokens;

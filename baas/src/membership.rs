@@ -5,11 +5,12 @@
 //! it; a peer then joins the other channels its org is in. An added node
 //! that does not come up is taken out again.
 
-use weft_proto::{ChannelConfig, NodeRole};
+use weft_proto::ChannelConfig;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
 use crate::jobs::Job;
-use crate::provisioner::{record_node, wait_healthy};
+use crate::provisioner::wait_healthy;
+use crate::store::nodes::record as record_node;
 use crate::quotas::add_to_chain;
 use crate::templates::Demand;
 use crate::AppState;
@@ -90,7 +91,7 @@ async fn add_steps(
 
     job.running(2, &format!("starting {}", node.id)).await;
     let (pid, limits) = crate::builds::start_node(state, chain, &node).await.map_err(|e| (2, e, Some(node.clone())))?;
-    record_node(state, chain, &node, &limits.describe()).await.map_err(|e| (2, e, Some(node.clone())))?;
+    record_node(&state.db, chain, &node, &limits.describe()).await.map_err(|e| (2, e, Some(node.clone())))?;
     job.done(2, &format!("pid {pid}; limits {}", limits.describe())).await;
 
     job.running(3, &format!("waiting for {} to catch up and serve", node.id)).await;
@@ -133,7 +134,7 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
     let removed = match state.driver.network(chain) {
         Ok(net) => {
             let id = node.id.clone();
-            crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| remove_from(c, &id))
+            crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| crate::config_tx::remove_node(c, &id))
                 .await
                 .map(|_| ())
         }
@@ -165,17 +166,6 @@ async fn forget(state: &AppState, chain: &str, node: &str) {
         .await;
 }
 
-pub(crate) fn remove_from(config: &mut ChannelConfig, id: &str) -> Result<(), String> {
-    let before = config.nodes.len();
-    config.nodes.retain(|n| n.node_id != id);
-    if config.nodes.len() == before {
-        return Err(format!("{id} is not in the channel configuration"));
-    }
-    if !config.nodes.iter().any(|n| n.roles.contains(&(NodeRole::Orderer as i32))) {
-        return Err(format!("{id} is the channel's last orderer; add another orderer first"));
-    }
-    Ok(())
-}
 
 pub async fn remove_node(
     state: AppState,
@@ -189,7 +179,7 @@ pub async fn remove_node(
     let update = match state.driver.network(&chain) {
         Ok(net) => {
             let id = node.id.clone();
-            crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| remove_from(c, &id)).await
+            crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| crate::config_tx::remove_node(c, &id)).await
         }
         Err(e) => Err(e),
     };

@@ -9,7 +9,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
-use crate::chains::{manageable_running, readable, Chain};
+use crate::store::chains::{manageable_running, readable, Chain, ChainStatus};
 use crate::db::Db;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
@@ -68,14 +68,6 @@ fn role_names(node: &ManifestNode) -> Vec<String> {
     node.roles.iter().map(|r| r.name().to_string()).collect()
 }
 
-/// One line saying how the chain's nodes are limited (they share a host,
-/// so usually all the same way).
-pub async fn limits_summary(db: &Db, chain: &str) -> String {
-    let rows = sqlx::query("SELECT DISTINCT limits FROM nodes WHERE chain_id = $1").bind(chain).fetch_all(db).await;
-    let all: Vec<String> = rows.unwrap_or_default().iter().filter_map(|r| r.try_get("limits").ok()).collect();
-    all.join(" | ")
-}
-
 async fn node_row(db: &Db, chain: &str, node: &str) -> Result<(String, String), Problem> {
     let row = sqlx::query("SELECT desired, limits FROM nodes WHERE chain_id = $1 AND node_id = $2")
         .bind(chain)
@@ -130,7 +122,7 @@ async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &Manifest
 
 /// The chain's admin handle, if it has nodes to talk to.
 fn admin_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
-    if !matches!(chain.status.as_str(), "running" | "creating") {
+    if !matches!(chain.status, ChainStatus::Running | ChainStatus::Creating) {
         return Err(Problem::conflict(format!("chain {} is {}; it has no nodes to manage", chain.id, chain.status)));
     }
     state

@@ -74,10 +74,10 @@ async fn create_steps(state: &AppState, chain: &str, template: Template, job: &J
     for (i, node) in manifest.nodes.iter().enumerate() {
         job.running(2, &format!("starting {} ({} of {total})", node.id, i + 1)).await;
         let (pid, limits) = crate::builds::start_node(state, chain, node).await.map_err(|e| (2, e))?;
-        record_node(state, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
         tracing::info!(%chain, node = %node.id, pid, limits = %limits.describe(), "node started");
     }
-    let limits = crate::nodes::limits_summary(&state.db, chain).await;
+    let limits = crate::store::nodes::limits_summary(&state.db, chain).await;
     job.done(2, &format!("{total} nodes started; limits {limits}")).await;
 
     job.running(3, &format!("waiting for {total} nodes to serve")).await;
@@ -150,37 +150,6 @@ async fn settled(state: &AppState, chain: &str, nodes: &[ManifestNode], admin: &
     Ok(())
 }
 
-pub(crate) async fn record_node(
-    state: &AppState,
-    chain: &str,
-    node: &ManifestNode,
-    limits: &str,
-) -> Result<(), String> {
-    let roles: Vec<&str> = node.roles.iter().map(|r| r.name()).collect();
-    // An update, when the node has a row, so the build it runs is kept.
-    let updated = sqlx::query("UPDATE nodes SET desired = 'running', limits = $1 WHERE chain_id = $2 AND node_id = $3")
-        .bind(limits)
-        .bind(chain)
-        .bind(&node.id)
-        .execute(&state.db)
-        .await
-        .map_err(|e| e.to_string())?;
-    if updated.rows_affected() > 0 {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO nodes (chain_id, node_id, org_id, roles, desired, limits) VALUES ($1, $2, $3, $4, 'running', $5)",
-    )
-    .bind(chain)
-    .bind(&node.id)
-    .bind(&node.org)
-    .bind(roles.join(","))
-    .bind(limits)
-    .execute(&state.db)
-    .await
-    .map_err(|e| format!("recording node {}: {e}", node.id))?;
-    Ok(())
-}
 
 /// Stops whatever a failed creation started and removes its files; says
 /// what it undid.

@@ -19,7 +19,7 @@ use tokio_stream::{Stream, StreamExt};
 use utoipa::ToSchema;
 use weft_sdk::{Call, Gateway, GatewayError};
 
-use crate::chains::{readable, Chain};
+use crate::store::chains::{readable, Chain};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
@@ -123,7 +123,7 @@ pub async fn gateway_for(
     org: Option<&str>,
     channel: Option<&str>,
 ) -> Result<Gateway, Problem> {
-    if chain.status != "running" {
+    if chain.status != crate::store::chains::ChainStatus::Running {
         return Err(Problem::conflict(format!(
             "chain {} is {}; transactions go to running chains",
             chain.id, chain.status

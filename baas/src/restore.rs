@@ -16,7 +16,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::NodeRoleName;
 
-use crate::chains::manageable_running;
+use crate::store::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
@@ -138,7 +138,7 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
     job.running(3, "starting every node").await;
     for node in &nodes {
         let (_, limits) = crate::builds::start_node(state, chain, node).await.map_err(|e| (3, e))?;
-        crate::provisioner::record_node(state, chain, node, &limits.describe()).await.map_err(|e| (3, e))?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.map_err(|e| (3, e))?;
     }
     drop(ops);
     crate::provisioner::wait_healthy(state, chain, &nodes, job, 3).await.map_err(|e| (3, e))?;

@@ -18,7 +18,7 @@ use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
 use crate::builds::{self, NodeBuild, BUNDLED};
-use crate::chains::manageable_running;
+use crate::store::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};

@@ -26,7 +26,7 @@ use utoipa::{IntoParams, ToSchema};
 use weft_provision::network::NetworkDir;
 
 use crate::billing::{Metered, NodeClass};
-use crate::chains::readable;
+use crate::store::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;

@@ -139,12 +139,12 @@ impl Material for LocalDriver {
 
     /// When the certificate at `rel` (a manifest path) expires.
     fn certificate_not_after(&self, chain: &str, rel: &Path) -> Option<i64> {
-        crate::certificates::not_after(&self.chain_dir(chain).join(rel))
+        not_after(&self.chain_dir(chain).join(rel))
     }
 
     /// When `node`'s certificate expires.
     fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64> {
-        crate::certificates::not_after(&self.node_dir(chain, node).join("cert.pem"))
+        not_after(&self.node_dir(chain, node).join("cert.pem"))
     }
 
     /// Every credential of the chain (orgs' and nodes' PEM files), by path
@@ -394,6 +394,12 @@ impl Driver for LocalDriver {
     fn node_binary(&self) -> PathBuf {
         self.node_binary.clone()
     }
+}
+
+/// When the PEM certificate at `path` ends (unix seconds).
+fn not_after(path: &Path) -> Option<i64> {
+    let der = weft_provision::read_cert_pem(path).ok()?;
+    weft_identity::ParsedCertificate::parse(&der).ok().map(|c| c.not_after)
 }
 
 #[cfg(test)]

@@ -1304,11 +1304,15 @@ export interface components {
             detail: string;
             id: string;
             name: string;
-            /** @description creating | running | failed | deleting | deleted */
-            status: string;
+            status: components["schemas"]["ChainStatus"];
             template: string;
             tenant_id: string;
         };
+        /**
+         * @description Where a chain is in its life.
+         * @enum {string}
+         */
+        ChainStatus: "creating" | "running" | "failed" | "deleting" | "deleted";
         ChainUser: {
             certificate_pem: string;
             chain_id: string;

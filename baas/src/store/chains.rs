@@ -1,0 +1,130 @@
+//! The `chains` table: a chain's row, its lifecycle status, and who may
+//! read or change it.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::problem::Problem;
+use crate::role::Caller;
+use crate::templates::Demand;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Chain {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub template: String,
+    /// solo | raft | pbft
+    pub consensus: String,
+    pub status: ChainStatus,
+    /// Why it failed, or where its data was archived.
+    pub detail: String,
+    /// What it counts against the tenant's quota.
+    pub demand: Demand,
+    pub created_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+/// Where a chain is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainStatus {
+    /// Its creation job runs.
+    Creating,
+    Running,
+    /// Its creation failed; `detail` says why.
+    Failed,
+    /// Its deletion job runs.
+    Deleting,
+    /// Its nodes are stopped and its data archived.
+    Deleted,
+}
+
+impl ChainStatus {
+    pub const ALL: [ChainStatus; 5] =
+        [ChainStatus::Creating, ChainStatus::Running, ChainStatus::Failed, ChainStatus::Deleting, ChainStatus::Deleted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChainStatus::Creating => "creating",
+            ChainStatus::Running => "running",
+            ChainStatus::Failed => "failed",
+            ChainStatus::Deleting => "deleting",
+            ChainStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ChainStatus, Problem> {
+        ChainStatus::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| Problem::internal(format!("unknown chain status {s:?} in the database")))
+    }
+}
+
+impl std::fmt::Display for ChainStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub const CHAIN_COLUMNS: &str = "id, tenant_id, name, template, consensus, status, detail, node_count, cpu_millis, \
+                             memory_mb, disk_gb, created_at, deleted_at";
+
+pub fn chain_of(row: &AnyRow) -> Result<Chain, Problem> {
+    Ok(Chain {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        name: row.try_get("name")?,
+        template: row.try_get("template")?,
+        consensus: row.try_get("consensus")?,
+        status: ChainStatus::parse(&row.try_get::<String, _>("status")?)?,
+        detail: row.try_get("detail")?,
+        demand: Demand {
+            nodes: row.try_get("node_count")?,
+            cpu: row.try_get::<i64, _>("cpu_millis")? as f64 / 1000.0,
+            memory_mb: row.try_get("memory_mb")?,
+            disk_gb: row.try_get("disk_gb")?,
+        },
+        created_at: row.try_get("created_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
+pub async fn load(db: &Db, id: &str) -> Result<Option<Chain>, Problem> {
+    let row =
+        sqlx::query(&format!("SELECT {CHAIN_COLUMNS} FROM chains WHERE id = $1")).bind(id).fetch_optional(db).await?;
+    row.as_ref().map(chain_of).transpose()
+}
+
+/// The chain `id` if the caller may read it; 404 otherwise (another
+/// tenant's chain looks the same as none).
+pub async fn readable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Problem> {
+    match load(db, id).await? {
+        Some(c) if caller.can_read_tenant(&c.tenant_id) => Ok(c),
+        _ => Err(Problem::not_found(format!("no chain {id} that you can see; GET /api/chains lists yours"))),
+    }
+}
+
+/// The chain `id` if the caller may change it: 404 if it may not see it,
+/// 403 if it may only read it.
+pub async fn manageable(db: &Db, caller: &Caller, id: &str) -> Result<Chain, Problem> {
+    let chain = readable(db, caller, id).await?;
+    if !caller.can_manage_tenant(&chain.tenant_id) {
+        return Err(Problem::forbidden("only the tenant's admins (or a platform admin) change its chains"));
+    }
+    Ok(chain)
+}
+
+/// [`manageable`], and running: `doing` ends the refusal of a chain in any
+/// other state ("chain X is failed; <doing>").
+pub async fn manageable_running(db: &Db, caller: &Caller, id: &str, doing: &str) -> Result<Chain, Problem> {
+    let chain = manageable(db, caller, id).await?;
+    if chain.status != ChainStatus::Running {
+        return Err(Problem::conflict(format!("chain {} is {}; {doing}", chain.id, chain.status)));
+    }
+    Ok(chain)
+}

@@ -1,0 +1,6 @@
+//! The BaaS's tables, one module each: rows read into typed values, the
+//! queries other layers share. Nothing here knows about HTTP handlers or
+//! job bodies.
+
+pub mod chains;
+pub mod nodes;
