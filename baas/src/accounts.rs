@@ -83,7 +83,6 @@ pub struct NewUser {
     pub role: String,
 }
 
-
 fn user_of(row: &AnyRow) -> Result<User, Problem> {
     Ok(User {
         id: row.try_get("id")?,

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::store::chains::{manageable, readable};
 use crate::db::now;
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::chains::{manageable, readable};
 use crate::AppState;
 
 /// Who scheduled backups are recorded as made by.

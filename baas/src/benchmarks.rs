@@ -15,13 +15,13 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_bench::workload::{Workload, BUILTIN};
 
-use crate::store::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
+use crate::store::chains::{manageable_running, readable};
 use crate::AppState;
 
 pub const STEPS: [&str; 3] = ["prepare", "rounds", "report"];

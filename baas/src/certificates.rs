@@ -4,17 +4,16 @@
 //! reports them; the monitor raises `certificate-expiring` for a node
 //! whose certificate ends within the warning window.
 
-
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::store::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;
+use crate::store::chains::readable;
 use crate::AppState;
 
 const DAY: i64 = 24 * 3600;
@@ -47,7 +46,6 @@ pub fn status(not_after: i64, revoked_at: Option<i64>, now: i64, warn_days: i64)
         "valid"
     }
 }
-
 
 fn view(
     subject: String,

@@ -20,12 +20,12 @@ use weft_proto::SerializedIdentity;
 use weft_sdk::ClientIdentity;
 
 use crate::auth::{issue_token, NewToken};
-use crate::store::chains::{manageable, readable, Chain};
 use crate::db::{now, Db};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
+use crate::store::chains::{manageable, readable, Chain};
 use crate::AppState;
 use weft_provision::network::NetworkDir;
 

@@ -15,8 +15,8 @@ use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
-use crate::templates;
 use crate::store::chains::{chain_of, load, manageable, readable, Chain, ChainStatus, CHAIN_COLUMNS};
+use crate::templates;
 use crate::{provisioner, AppState};
 
 #[derive(Debug, Deserialize, ToSchema)]

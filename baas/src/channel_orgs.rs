@@ -19,12 +19,12 @@ use weft_proto::{Block, ChannelConfig, NodeConfig, NodeRole};
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
-use crate::store::chains::manageable_running;
 use crate::channels::{members, network, peer_org, recorded};
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::chains::manageable_running;
 use crate::AppState;
 
 pub const ADD_STEPS: [&str; 2] = ["configuration update", "join peers"];

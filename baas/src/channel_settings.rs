@@ -12,11 +12,11 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::store::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::chains::manageable_running;
 use crate::upgrades::no_job_running;
 use crate::AppState;
 

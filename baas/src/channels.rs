@@ -17,12 +17,12 @@ use weft_proto::{ChannelConfig, NodeRole};
 use weft_provision::network::NetworkDir;
 use weft_provision::{genesis_block, GenesisSigner, NodeRoleName};
 
-use crate::store::chains::{manageable_running, readable};
 use crate::db::now;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::chains::{manageable_running, readable};
 use crate::AppState;
 
 pub const CREATE_STEPS: [&str; 2] = ["genesis block", "join nodes"];

@@ -14,10 +14,10 @@ use utoipa::ToSchema;
 use weft_provision::network::NetworkDir;
 use weft_sdk::{lifecycle, Call, ClientIdentity, Gateway};
 
-use crate::store::chains::{manageable, readable};
 use crate::problem::{ApiResult, Problem};
 use crate::rest_gateway::{gateway_for, problem};
 use crate::role::Caller;
+use crate::store::chains::{manageable, readable};
 use crate::AppState;
 
 /// Largest module accepted: what a node accepts in a deployment.

@@ -16,11 +16,11 @@ use weft_proto::{payload, Block, Envelope, HeaderType, Message, Payload, Proposa
 use weft_provision::network::NetworkDir;
 use weft_sdk::Gateway;
 
-use crate::store::chains::{readable, Chain};
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::rest_gateway::problem;
 use crate::role::{Caller, Role};
+use crate::store::chains::{readable, Chain};
 use crate::AppState;
 
 /// Blocks one page of the explorer holds at most.

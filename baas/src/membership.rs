@@ -10,8 +10,8 @@ use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
 use crate::jobs::Job;
 use crate::provisioner::wait_healthy;
-use crate::store::nodes::record as record_node;
 use crate::quotas::add_to_chain;
+use crate::store::nodes::record as record_node;
 use crate::templates::Demand;
 use crate::AppState;
 use weft_provision::network::NetworkDir;
@@ -134,9 +134,11 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
     let removed = match state.driver.network(chain) {
         Ok(net) => {
             let id = node.id.clone();
-            crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| crate::config_tx::remove_node(c, &id))
-                .await
-                .map(|_| ())
+            crate::config_tx::update(&state.config_lock, &net, &node.org, move |c| {
+                crate::config_tx::remove_node(c, &id)
+            })
+            .await
+            .map(|_| ())
         }
         Err(e) => Err(e),
     };
@@ -166,7 +168,6 @@ async fn forget(state: &AppState, chain: &str, node: &str) {
         .await;
 }
 
-
 pub async fn remove_node(
     state: AppState,
     chain: String,
@@ -179,7 +180,10 @@ pub async fn remove_node(
     let update = match state.driver.network(&chain) {
         Ok(net) => {
             let id = node.id.clone();
-            crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| crate::config_tx::remove_node(c, &id)).await
+            crate::config_tx::update(&state.config_lock, &net, &acting_org, move |c| {
+                crate::config_tx::remove_node(c, &id)
+            })
+            .await
         }
         Err(e) => Err(e),
     };

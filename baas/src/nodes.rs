@@ -9,7 +9,6 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
-use crate::store::chains::{manageable_running, readable, Chain, ChainStatus};
 use crate::db::Db;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
@@ -18,6 +17,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::quotas::{add_to_chain, enforce};
 use crate::role::Caller;
+use crate::store::chains::{manageable_running, readable, Chain, ChainStatus};
 use crate::templates::Demand;
 use crate::AppState;
 use weft_provision::network::NetworkDir;

@@ -150,7 +150,6 @@ async fn settled(state: &AppState, chain: &str, nodes: &[ManifestNode], admin: &
     Ok(())
 }
 
-
 /// Stops whatever a failed creation started and removes its files; says
 /// what it undid.
 async fn rollback(state: &AppState, chain: &str) -> String {

@@ -19,11 +19,11 @@ use tokio_stream::{Stream, StreamExt};
 use utoipa::ToSchema;
 use weft_sdk::{Call, Gateway, GatewayError};
 
-use crate::store::chains::{readable, Chain};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
+use crate::store::chains::{readable, Chain};
 use crate::AppState;
 
 /// Open Gateway connections, one per chain, channel (as asked: "" for the

@@ -16,11 +16,11 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::NodeRoleName;
 
-use crate::store::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::chains::manageable_running;
 use crate::upgrades::no_job_running;
 use crate::AppState;
 

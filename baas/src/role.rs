@@ -79,7 +79,8 @@ impl Caller {
 /// The `role` column of a users row.
 pub fn of_row(row: &sqlx::any::AnyRow) -> Result<Role, crate::problem::Problem> {
     let role: String = sqlx::Row::try_get(row, "role")?;
-    Role::parse(&role).ok_or_else(|| crate::problem::Problem::internal(format!("unknown role {role:?} in the database")))
+    Role::parse(&role)
+        .ok_or_else(|| crate::problem::Problem::internal(format!("unknown role {role:?} in the database")))
 }
 
 #[cfg(test)]

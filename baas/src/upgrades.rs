@@ -18,11 +18,11 @@ use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
 use crate::builds::{self, NodeBuild, BUNDLED};
-use crate::store::chains::manageable_running;
 use crate::jobs::{Job, JobView};
 use crate::json::ApiJson;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::chains::manageable_running;
 use crate::AppState;
 
 /// How long a node must keep serving after it passed its gate.

@@ -26,11 +26,11 @@ use utoipa::{IntoParams, ToSchema};
 use weft_provision::network::NetworkDir;
 
 use crate::billing::{Metered, NodeClass};
-use crate::store::chains::readable;
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;
 use crate::secrets::new_id;
+use crate::store::chains::readable;
 use crate::AppState;
 use rules::{Activity, Observation, Rule, Thresholds};
 use scrape::Counters;

@@ -14,12 +14,7 @@ pub async fn limits_summary(db: &Db, chain: &str) -> String {
     all.join(" | ")
 }
 
-pub async fn record(
-    db: &Db,
-    chain: &str,
-    node: &ManifestNode,
-    limits: &str,
-) -> Result<(), String> {
+pub async fn record(db: &Db, chain: &str, node: &ManifestNode, limits: &str) -> Result<(), String> {
     let roles: Vec<&str> = node.roles.iter().map(|r| r.name()).collect();
     // An update, when the node has a row, so the build it runs is kept.
     let updated = sqlx::query("UPDATE nodes SET desired = 'running', limits = $1 WHERE chain_id = $2 AND node_id = $3")

@@ -87,7 +87,11 @@ impl Trust {
         let generation = self.current().generation + 1;
         match build(&all, self.anonymous_clients, generation) {
             Ok(next) => {
-                tracing::info!(channel = because, cas = next.count, "TLS roots changed with the channel's configuration");
+                tracing::info!(
+                    channel = because,
+                    cas = next.count,
+                    "TLS roots changed with the channel's configuration"
+                );
                 *self.current.write().expect("trust lock") = Arc::new(next);
             }
             // Keeps what worked: a channel's bad CA must not lock out the
