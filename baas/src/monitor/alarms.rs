@@ -1,0 +1,118 @@
+//! Alarm evaluation, the third part of a chain's round: the rules over
+//! what was sampled and the last minute's activity, per-user transaction
+//! rates from the chain's new blocks, then alarms fired and resolved in
+//! `alarms`, each change sent to the tenant's webhooks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::Row;
+use weft_provision::network::NetworkDir;
+
+use super::rules::{self, Activity, Observation, Rule};
+use super::{now_ms, webhooks, AlarmView, Memory, MonitorConfig};
+use crate::problem::ApiResult;
+use crate::secrets::new_id;
+use crate::AppState;
+
+/// The alarms that hold now: node rules, chain-wide rules and abnormal
+/// per-user rates (a security event is recorded when a user's rate
+/// becomes abnormal).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn evaluate(
+    state: &AppState,
+    config: &MonitorConfig,
+    memory: &mut Memory,
+    net: &NetworkDir,
+    chain: &str,
+    observed: &[Observation],
+    minute: Activity,
+    now: i64,
+) -> ApiResult<Vec<(String, Rule, String)>> {
+    let mut firing = rules::firing(observed, now, config.thresholds);
+    firing.extend(rules::chain_firing(minute, config.thresholds));
+    let height = observed.iter().filter(|o| o.up).filter_map(|o| o.height).max();
+    if let Some(height) = height {
+        match memory.users.watch(net, chain, height, now, config.thresholds).await {
+            Ok(abnormal) => {
+                for (user, _, detail) in &abnormal {
+                    if !memory.abnormal.contains(&(chain.to_string(), user.clone())) {
+                        let subject = format!("{user} on chain {chain}");
+                        crate::security::event(&state.db, "abnormal-tx-rate", &subject, detail).await?;
+                    }
+                }
+                memory.abnormal.retain(|(c, _)| c != chain);
+                memory.abnormal.extend(abnormal.iter().map(|(u, ..)| (chain.to_string(), u.clone())));
+                firing.extend(abnormal);
+            }
+            Err(e) => tracing::warn!(%chain, "could not read new blocks for the per-user rates: {e}"),
+        }
+    }
+    Ok(firing)
+}
+
+/// Fires the alarms that hold and are not firing yet, resolves those
+/// firing that no longer hold; each change goes to the tenant's webhooks.
+pub(super) async fn apply(
+    state: &AppState,
+    chain: &str,
+    tenant: &str,
+    firing: &[(String, Rule, String)],
+) -> ApiResult<()> {
+    let rows = sqlx::query("SELECT id, node_id, rule FROM alarms WHERE chain_id = $1 AND status = 'firing'")
+        .bind(chain)
+        .fetch_all(&state.db)
+        .await?;
+    let mut open: BTreeMap<(String, String), String> = BTreeMap::new();
+    for r in rows {
+        open.insert((r.try_get("node_id")?, r.try_get("rule")?), r.try_get("id")?);
+    }
+    let holding: BTreeSet<(String, String)> =
+        firing.iter().map(|(n, r, _)| (n.clone(), r.as_str().to_string())).collect();
+    let now = now_ms();
+    for (node, rule, detail) in firing {
+        if open.contains_key(&(node.clone(), rule.as_str().to_string())) {
+            continue;
+        }
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO alarms (id, chain_id, node_id, rule, status, detail, fired_at_ms) \
+             VALUES ($1, $2, $3, $4, 'firing', $5, $6)",
+        )
+        .bind(&id)
+        .bind(chain)
+        .bind(node)
+        .bind(rule.as_str())
+        .bind(detail)
+        .bind(now)
+        .execute(&state.db)
+        .await?;
+        tracing::warn!(%chain, %node, rule = rule.as_str(), %detail, "alarm fired");
+        let alarm = AlarmView {
+            id: id.clone(),
+            chain_id: chain.into(),
+            node_id: node.clone(),
+            rule: rule.as_str().into(),
+            status: "firing".into(),
+            detail: detail.clone(),
+            fired_at_ms: now,
+            resolved_at_ms: None,
+        };
+        let event = serde_json::json!({"event": "alarm.fired", "tenant_id": tenant, "alarm": alarm});
+        webhooks::deliver(state, tenant, &id, event).await;
+    }
+    for ((node, rule), id) in open {
+        if holding.contains(&(node.clone(), rule.clone())) {
+            continue;
+        }
+        sqlx::query("UPDATE alarms SET status = 'resolved', resolved_at_ms = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&id)
+            .execute(&state.db)
+            .await?;
+        tracing::info!(%chain, %node, %rule, "alarm resolved");
+        let event = serde_json::json!({"event": "alarm.resolved", "tenant_id": tenant,
+            "alarm": {"id": id, "chain_id": chain, "node_id": node, "rule": rule, "status": "resolved", "resolved_at_ms": now}});
+        webhooks::deliver(state, tenant, &id, event).await;
+    }
+    Ok(())
+}
