@@ -12,6 +12,7 @@
 mod batch;
 mod ca;
 mod certificate;
+mod client;
 mod error;
 mod keys;
 mod msp;
@@ -21,6 +22,7 @@ mod role;
 pub use batch::{verify_batch, SignatureCheck};
 pub use ca::{CertificateAuthority, Revocation, Validity};
 pub use certificate::{IdentityId, ParsedCertificate};
+pub use client::{sign_request, ClientIdentity};
 pub use error::IdentityError;
 pub use keys::{PublicKey, Signature, SigningKeyPair};
 pub use msp::{Identity, Membership, Msp};

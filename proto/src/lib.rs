@@ -16,12 +16,20 @@ mod generated {
 }
 
 mod block_hash;
+#[cfg(feature = "grpc")]
+pub mod connect;
 mod ids;
+mod transaction;
 
 pub use block_hash::{block_hash, data_hash, new_block};
 pub use generated::*;
 pub use ids::{BlockNumber, ChannelId, TxId};
 pub use prost::Message;
+pub use transaction::{prepare_payload, AssembleError};
+
+/// Largest gRPC message a node or client sends or accepts: contract
+/// deployments carry a wasm module (up to 4 MiB) plus signatures.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
 
 #[cfg(test)]
 mod roundtrip_tests;

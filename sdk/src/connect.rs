@@ -1,60 +1,16 @@
-//! TLS connections to Weft nodes. Node certificates are issued by the org
-//! CAs of the channel, so clients trust exactly those roots (never the web
-//! PKI), and present their own certificate for mutual TLS: the Admin
-//! service serves only the node org's admins, known by that certificate.
+//! TLS connections to Weft nodes, as `weft_proto::connect` makes them,
+//! for a [`ClientIdentity`].
 
-use std::time::Duration;
+pub use weft_proto::connect::{ConnectError, TrustRoots};
+pub use weft_proto::MAX_MESSAGE_BYTES;
 
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::Channel;
 
 use crate::ClientIdentity;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
-    #[error("bad node address {address:?}: {message}; expected host:port")]
-    Address { address: String, message: String },
-    #[error("TLS set-up for {address}: {message}")]
-    Tls { address: String, message: String },
-}
-
-/// PEM of the CA certificates a client trusts (usually every org's CA).
-#[derive(Debug, Clone)]
-pub struct TrustRoots(pub String);
-
-impl TrustRoots {
-    pub fn from_pems<S: AsRef<str>>(pems: &[S]) -> TrustRoots {
-        TrustRoots(pems.iter().map(|p| p.as_ref().trim_end().to_string() + "\n").collect())
-    }
-}
-
-/// The client certificate and key as PEM, for mutual TLS.
-pub fn tls_identity(client: &ClientIdentity) -> Identity {
-    let cert = pem::encode(&pem::Pem::new("CERTIFICATE", client.identity.certificate_der.clone()));
-    Identity::from_pem(cert, client.key.to_pkcs8_pem())
-}
-
-/// A lazily connecting channel to `address` (`host:port`) over mutual TLS.
-/// The server name checked is `host`, which node certificates carry as a
-/// subject alternative name.
+/// A lazily connecting channel to `address` (`host:port`) over mutual TLS
+/// as `client`.
 pub fn channel(address: &str, roots: &TrustRoots, client: &ClientIdentity) -> Result<Channel, ConnectError> {
-    let bad = |message: String| ConnectError::Address { address: address.into(), message };
-    let host = address.rsplit_once(':').map(|(h, _)| h).ok_or_else(|| bad("no port".into()))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(&roots.0))
-        .domain_name(host)
-        .identity(tls_identity(client));
-    let endpoint = Endpoint::from_shared(format!("https://{address}"))
-        .map_err(|e| bad(e.to_string()))?
-        .tls_config(tls)
-        .map_err(|e| ConnectError::Tls { address: address.into(), message: e.to_string() })?
-        .connect_timeout(Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .keep_alive_while_idle(true);
-    Ok(endpoint.connect_lazy())
+    let (cert, key) = client.tls_pems();
+    weft_proto::connect::channel(address, roots, (&cert, &key))
 }
-
-/// Largest message a client sends or accepts: contract deployments carry
-/// a wasm module (up to 4 MiB) plus signatures.
-pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;

@@ -133,8 +133,8 @@ impl GatewayService {
             let started = std::time::Instant::now();
             let connection = self.core.remote.channel(&address).map_err(|e| Status::internal(e.to_string()))?;
             let mut client = EndorserClient::new(connection)
-                .max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES)
-                .max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
+                .max_decoding_message_size(weft_proto::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(weft_proto::MAX_MESSAGE_BYTES);
             // The other peer must have seen every block this one has, or it
             // endorses against older state (e.g. a contract deployed in the
             // block this peer just committed).
@@ -256,7 +256,7 @@ impl Gateway for GatewayService {
         }
         let mut stripped = proposal.clone();
         stripped.transient.clear();
-        let payload = weft_sdk::prepare_payload(&header, &stripped.encode_to_vec(), &responses)
+        let payload = weft_proto::prepare_payload(&header, &stripped.encode_to_vec(), &responses)
             .map_err(|e| Status::aborted(e.to_string()))?;
         let result = responses.first().and_then(|r| r.response.clone());
         Ok(Response::new(EndorseResponse { prepared_payload: payload, result, tx_id: header.tx_id }))
@@ -282,8 +282,7 @@ impl Gateway for GatewayService {
         for orderer in nodes_with(&view.rules.config.nodes, NodeRole::Orderer, &self.core.config.node_id) {
             let connection =
                 self.core.remote.channel(&orderer.grpc_address).map_err(|e| Status::internal(e.to_string()))?;
-            let mut client =
-                OrdererClient::new(connection).max_encoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
+            let mut client = OrdererClient::new(connection).max_encoding_message_size(weft_proto::MAX_MESSAGE_BYTES);
             match client.broadcast(envelope.clone()).await {
                 Ok(_) => return Ok(Response::new(SubmitResponse {})),
                 Err(s) if s.code() == tonic::Code::Unavailable => last = s,

@@ -20,7 +20,7 @@ use weft_proto::deliver_server::DeliverServer;
 use weft_proto::endorser_server::EndorserServer;
 use weft_proto::gateway_server::GatewayServer;
 use weft_proto::orderer_server::OrdererServer;
-use weft_sdk::connect::MAX_MESSAGE_BYTES;
+use weft_proto::MAX_MESSAGE_BYTES;
 
 pub use admin::health_problems;
 

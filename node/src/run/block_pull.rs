@@ -43,9 +43,9 @@ pub async fn run(chain: Arc<Chain>, remote: Arc<Remote>, me: String, mut shutdow
 
 async fn pull(chain: &Chain, remote: &Remote, address: &str) -> Result<(), String> {
     let channel = remote.channel(address).map_err(|e| e.to_string())?;
-    let mut client = DeliverClient::new(channel).max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
+    let mut client = DeliverClient::new(channel).max_decoding_message_size(weft_proto::MAX_MESSAGE_BYTES);
     let me = remote.identity();
-    let (request, signature) = weft_sdk::sign_request(
+    let (request, signature) = weft_identity::sign_request(
         me,
         &DeliverRequest {
             channel_id: chain.view().rules.channel_id.clone(),

@@ -14,10 +14,11 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context};
 use tokio_stream::StreamExt;
+use weft_identity::ClientIdentity;
 use weft_ledger::Ledger;
+use weft_proto::connect::TrustRoots;
 use weft_proto::deliver_client::DeliverClient;
 use weft_proto::{ChannelConfig, SignedSnapshotTransferRequest, SnapshotTransferRequest};
-use weft_sdk::{ClientIdentity, TrustRoots};
 
 /// Imports a snapshot into `ledger` from the first node of `config` (other
 /// than `me`) that sends a whole one.
@@ -82,9 +83,9 @@ async fn fetch(
     roots: &TrustRoots,
     file: &Path,
 ) -> anyhow::Result<u64> {
-    let channel = weft_sdk::channel(address, roots, me)?;
-    let mut client = DeliverClient::new(channel).max_decoding_message_size(weft_sdk::connect::MAX_MESSAGE_BYTES);
-    let (request, signature) = weft_sdk::sign_request(
+    let channel = super::remote::connect(address, roots, me)?;
+    let mut client = DeliverClient::new(channel).max_decoding_message_size(weft_proto::MAX_MESSAGE_BYTES);
+    let (request, signature) = weft_identity::sign_request(
         me,
         &SnapshotTransferRequest { channel_id: channel_id.to_string(), identity: Some(me.identity.clone()) },
     );

@@ -27,11 +27,11 @@ use anyhow::Context;
 use prost::Message;
 use tokio::sync::watch;
 use weft_contracts::{Limits, Runtime};
+use weft_identity::ClientIdentity;
 use weft_identity::{Membership, Msp, ParsedCertificate, SigningKeyPair};
 use weft_ledger::{Ledger, LedgerOptions};
 use weft_proto::{Block, ChannelId, SerializedIdentity};
 use weft_provision::{NodeConfig, NodeRoleName};
-use weft_sdk::ClientIdentity;
 
 use trust::Trust;
 

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tonic::transport::Channel;
+use weft_identity::ClientIdentity;
+use weft_proto::connect::{ConnectError, TrustRoots};
 use weft_proto::{NodeConfig, NodeRole};
-use weft_sdk::{ClientIdentity, ConnectError, TrustRoots};
 
 use super::trust::Trust;
 
@@ -61,7 +62,7 @@ impl Remote {
         if let Some(c) = channels.get(address) {
             return Ok(c.clone());
         }
-        let c = weft_sdk::channel(address, &roots, &self.me)?;
+        let c = connect(address, &roots, &self.me)?;
         channels.insert(address.into(), c.clone());
         Ok(c)
     }
@@ -74,6 +75,12 @@ impl Remote {
     pub fn roots(&self) -> TrustRoots {
         self.trust.client_roots().0
     }
+}
+
+/// A lazily connecting mutual-TLS channel to `address` as `me`.
+pub fn connect(address: &str, roots: &TrustRoots, me: &ClientIdentity) -> Result<Channel, ConnectError> {
+    let (certificate, key) = me.tls_pems();
+    weft_proto::connect::channel(address, roots, (&certificate, &key))
 }
 
 /// Nodes of the channel with `role`, other than `except`.

@@ -9,10 +9,10 @@ use std::sync::{Arc, Weak};
 use anyhow::Context;
 use tokio::sync::watch;
 use weft_contracts::Runtime;
+use weft_identity::ClientIdentity;
 use weft_ledger::Ledger;
 use weft_proto::{Block, ChannelConfig, ChannelId};
 use weft_provision::NodeRoleName;
-use weft_sdk::ClientIdentity;
 
 use super::chain::{BlockSigner, Chain};
 use super::metrics::Metrics;

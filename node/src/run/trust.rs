@@ -17,7 +17,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, UnixTime};
 use tokio_rustls::rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
-use weft_sdk::TrustRoots;
+use weft_proto::connect::TrustRoots;
 
 /// What the handshakes use now; replaced whole when the roots change.
 struct Current {
