@@ -153,16 +153,7 @@ mod tests {
         "seal_in_place(",
     ];
 
-    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                sources(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
+    use crate::layers::sources;
 
     /// Issue #23: nothing in the BaaS outside `runtime/` touches a node's
     /// files, pid or /proc (comments may name them).
