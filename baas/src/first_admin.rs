@@ -2,10 +2,10 @@
 //! the password in WEFT_BAAS_ADMIN_PASSWORD, or else a one-time password
 //! printed once on standard output (never logged).
 
-use crate::accounts::create_user;
 use crate::db::Db;
 use crate::role::Role;
 use crate::secrets::{one_time_password, weak_password};
+use crate::store::users::create_user;
 
 pub const ADMIN_USERNAME: &str = "admin";
 pub const PASSWORD_ENV: &str = "WEFT_BAAS_ADMIN_PASSWORD";

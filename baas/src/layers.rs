@@ -1,5 +1,7 @@
 //! Issue #23 (4): the BaaS's modules form no import cycle, so each can be
-//! read, tested and moved with what it uses and nothing that uses it.
+//! read, tested and moved with what it uses and nothing that uses it, and
+//! each layer (`api/` → `ops/` → `store/`, `runtime/`) uses only the
+//! layers below it.
 //! (`runtime/mod.rs` holds the other boundary check: only the runtime
 //! touches nodes' files, processes and /proc.)
 
@@ -23,12 +25,13 @@ fn ident(text: &str) -> &str {
     &text[..end]
 }
 
-/// The top-level modules `code` names through `crate::` (paths and
-/// `use crate::{a, b::c}` groups alike).
-fn uses(code: &str) -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    for (at, _) in code.match_indices("crate::") {
-        let rest = &code[at + "crate::".len()..];
+/// The paths `text` (what follows a `crate::`) names: `a::b::C`, or each
+/// member of a `{…}` group, nested groups included.
+fn paths(text: &str, prefix: &str, out: &mut Vec<String>) {
+    let mut rest = text;
+    let mut path = prefix.to_string();
+    loop {
+        rest = rest.trim_start();
         if let Some(group) = rest.strip_prefix('{') {
             let mut depth = 0;
             let mut start = 0;
@@ -36,50 +39,92 @@ fn uses(code: &str) -> BTreeSet<String> {
                 match c {
                     '{' => depth += 1,
                     '}' if depth == 0 => {
-                        found.insert(ident(group[start..i].trim()).to_string());
-                        break;
+                        paths(&group[start..i], &path, out);
+                        return;
                     }
                     '}' => depth -= 1,
                     ',' if depth == 0 => {
-                        found.insert(ident(group[start..i].trim()).to_string());
+                        paths(&group[start..i], &path, out);
                         start = i + 1;
                     }
                     _ => {}
                 }
             }
-        } else {
-            found.insert(ident(rest).to_string());
+            return;
+        }
+        let name = ident(rest);
+        if name.is_empty() {
+            break;
+        }
+        if !path.is_empty() {
+            path.push_str("::");
+        }
+        path.push_str(name);
+        rest = &rest[name.len()..];
+        match rest.strip_prefix("::") {
+            Some(more) => rest = more,
+            None => break,
         }
     }
-    found.retain(|m| !m.is_empty() && m != "self");
+    if !path.is_empty() {
+        out.push(path);
+    }
+}
+
+/// The paths `code` names through `crate::` (paths and `use crate::{a,
+/// b::c}` groups alike).
+fn uses(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        paths(&code[at + "crate::".len()..], "", &mut found);
+    }
     found
 }
 
+/// A source file's module path: `api/nodes.rs` → `api::nodes`,
+/// `monitor/mod.rs` → `monitor`.
+fn module_of(rel: &Path) -> String {
+    let parts: Vec<String> =
+        rel.iter().map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string()).filter(|p| p != "mod").collect();
+    parts.join("::")
+}
+
 /// Module → the modules it uses, from the crate's source (tests left out:
-/// they may reach anywhere).
+/// they may reach anywhere). A path names the deepest module it reaches
+/// (`crate::store::chains::readable` → `store::chains`).
 fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
     sources(src, &mut files);
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut texts = BTreeMap::new();
     for file in files {
-        let rel = file.strip_prefix(src).unwrap();
-        let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
-        let module = first.trim_end_matches(".rs").to_string();
+        let module = module_of(file.strip_prefix(src).unwrap());
         if module == "lib" || module == "main" || module == "layers" {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
         let code = text.split("#[cfg(test)]").next().unwrap();
         let code: String = code.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
-        let mut used = uses(&code);
-        used.remove(&module);
-        graph.entry(module).or_default().extend(used);
+        texts.insert(module, code);
     }
-    let known: BTreeSet<String> = graph.keys().cloned().collect();
-    for used in graph.values_mut() {
-        used.retain(|m| known.contains(m));
-    }
-    graph
+    let known: BTreeSet<String> = texts.keys().cloned().collect();
+    let resolve = |path: &str| -> Option<String> {
+        let mut parts: Vec<&str> = path.split("::").collect();
+        while !parts.is_empty() {
+            let candidate = parts.join("::");
+            if known.contains(&candidate) {
+                return Some(candidate);
+            }
+            parts.pop();
+        }
+        None
+    };
+    texts
+        .iter()
+        .map(|(module, code)| {
+            let used = uses(code).iter().filter_map(|p| resolve(p)).filter(|m| m != module).collect();
+            (module.clone(), used)
+        })
+        .collect()
 }
 
 /// A cycle through the graph, if there is one, as the path around it.
@@ -112,21 +157,50 @@ fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     graph.keys().find_map(|m| visit(m, graph, &mut Vec::new(), &mut done))
 }
 
+/// Layer of a module: its first path segment.
+fn layer(module: &str) -> &str {
+    module.split("::").next().unwrap_or(module)
+}
+
+/// Which layers a layer must not use: handlers sit on top, the monitor and
+/// job bodies below them, tables and the runtime at the bottom.
+const FORBIDDEN: [(&str, &[&str]); 4] = [
+    ("monitor", &["api"]),
+    ("ops", &["api"]),
+    ("store", &["api", "ops", "monitor", "runtime"]),
+    ("runtime", &["api", "ops", "store", "monitor"]),
+];
+
 #[test]
 fn the_modules_form_no_import_cycle() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = graph(&src);
-    assert!(graph.len() > 40, "read {} modules: is this the BaaS's source?", graph.len());
-    assert!(graph["chains"].contains("store"), "the reader sees imports: {:?}", graph["chains"]);
+    assert!(graph.len() > 60, "read {} modules: is this the BaaS's source?", graph.len());
+    assert!(graph["api::channels"].contains("store::chains"), "the reader sees imports: {:?}", graph["api::channels"]);
     if let Some(around) = cycle(&graph) {
         panic!("an import cycle: {}", around.join(" → "));
     }
 }
 
 #[test]
+fn each_layer_uses_only_the_layers_below_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for (module, used) in graph(&src) {
+        let Some((_, below)) = FORBIDDEN.iter().find(|(l, _)| *l == layer(&module)) else { continue };
+        for u in used.iter().filter(|u| below.contains(&layer(u))) {
+            wrong.push(format!("{module} uses {u}"));
+        }
+    }
+    assert!(wrong.is_empty(), "a layer reaches up:\n{}", wrong.join("\n"));
+}
+
+#[test]
 fn the_check_sees_groups_and_cycles() {
-    let code = "use crate::{a::X, b::{Y, Z}, c};\nlet v = crate::d::f();";
-    assert_eq!(uses(code), ["a", "b", "c", "d"].map(String::from).into());
+    let code = "use crate::{a::X, b::{Y, c::Z}, d};\nlet v = crate::e::f();";
+    assert_eq!(uses(code), ["a::X", "b::Y", "b::c::Z", "d", "e::f"].map(String::from).to_vec());
+    assert_eq!(module_of(Path::new("api/mod.rs")), "api");
+    assert_eq!(module_of(Path::new("api/nodes.rs")), "api::nodes");
     let mut g = BTreeMap::new();
     g.insert("x".to_string(), BTreeSet::from(["y".to_string()]));
     g.insert("y".to_string(), BTreeSet::from(["z".to_string()]));

@@ -4,46 +4,26 @@
 //! driver. Talks to nodes only through their Admin gRPC and
 //! `weft-provision`; holds no ledger or consensus logic.
 
-pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
-pub mod backup_schedules;
-pub mod backups;
-pub mod benchmarks;
 pub mod billing;
-pub mod builds;
-pub mod certificates;
-pub mod chain_users;
-pub mod chains;
-pub mod channel_orgs;
-pub mod channel_settings;
-pub mod channels;
+pub mod blocks;
 pub mod client_addr;
-pub mod config_tx;
 pub mod console;
-pub mod contracts;
 pub mod custody;
 pub mod db;
-pub mod explorer;
 pub mod first_admin;
 pub mod hardening;
-pub mod jobs;
-pub mod json;
 #[cfg(test)]
 mod layers;
 pub mod login_guard;
-pub mod membership;
 pub mod monitor;
 pub mod names;
-
-pub mod nodes;
+pub mod ops;
 pub mod problem;
-pub mod provisioner;
 pub mod query;
 pub mod quotas;
-pub mod rest_gateway;
-pub mod restore;
 pub mod role;
 pub mod runtime;
 pub mod secrets;
@@ -52,8 +32,6 @@ pub mod server;
 pub mod store;
 pub mod templates;
 pub mod tls;
-pub mod tokens;
-pub mod upgrades;
 
 pub use server::{Config, Server};
 
@@ -64,7 +42,7 @@ pub struct AppState {
     pub driver: std::sync::Arc<dyn runtime::Runtime>,
     /// Held while a chain's quota is checked and its row inserted.
     pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
-    pub gateways: rest_gateway::Gateways,
+    pub gateways: api::rest_gateway::Gateways,
     /// Seals the private keys of chain users whose keys the BaaS keeps.
     pub master_key: std::sync::Arc<custody::MasterKey>,
     /// Held while a node is stopped, started or removed through the API
@@ -85,7 +63,7 @@ pub struct AppState {
     /// Held while a channel configuration update is built and submitted.
     pub config_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Background jobs (chain creation, membership changes).
-    pub jobs: jobs::JobRunner,
+    pub jobs: ops::jobs::JobRunner,
     /// Becomes true when the server stops: long-lived responses (event
     /// streams) end then, so the graceful shutdown does not wait on them.
     pub stopping: tokio::sync::watch::Receiver<bool>,

@@ -77,10 +77,22 @@ impl Caller {
 }
 
 /// The `role` column of a users row.
+/// A role name the database holds that no role has.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?} in the database")]
+pub struct UnknownRole(String);
+
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(name: String) -> Result<Role, UnknownRole> {
+        Role::parse(&name).ok_or(UnknownRole(name))
+    }
+}
+
 pub fn of_row(row: &sqlx::any::AnyRow) -> Result<Role, crate::problem::Problem> {
     let role: String = sqlx::Row::try_get(row, "role")?;
-    Role::parse(&role)
-        .ok_or_else(|| crate::problem::Problem::internal(format!("unknown role {role:?} in the database")))
+    Role::try_from(role).map_err(crate::problem::Problem::internal)
 }
 
 #[cfg(test)]

@@ -8,17 +8,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Db;
 use crate::problem::{ApiResult, Problem};
-use crate::query::ApiQuery;
-use crate::role::{Caller, Role};
-use crate::AppState;
 
 /// Failures in a row before an account locks.
 pub const FREE_FAILURES: i64 = 5;
@@ -38,7 +33,7 @@ pub fn lock_secs(failures: i64) -> i64 {
     (FIRST_LOCK_SECS << doublings).min(MAX_LOCK_SECS)
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
@@ -203,38 +198,6 @@ pub struct SecurityEvent {
 pub struct EventsQuery {
     /// From (ms since the epoch; default: the last 24 hours).
     pub from_ms: Option<i64>,
-}
-
-/// Failed logins, lockouts and rate-limited tokens, newest first (at most
-/// 1000).
-#[utoipa::path(get, path = "/api/security/events", tag = "security", security(("bearer" = [])), params(EventsQuery),
-    responses((status = 200, body = [SecurityEvent]), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn events(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiQuery(q): ApiQuery<EventsQuery>,
-) -> ApiResult<Json<Vec<SecurityEvent>>> {
-    if !(caller.role == Role::PlatformAdmin || caller.role == Role::Auditor && caller.tenant_id.is_none()) {
-        return Err(Problem::forbidden("security events are for platform admins and platform auditors"));
-    }
-    let rows = sqlx::query(
-        "SELECT at_ms, kind, subject, detail FROM security_events WHERE at_ms >= $1 ORDER BY at_ms DESC LIMIT 1000",
-    )
-    .bind(q.from_ms.unwrap_or_else(|| now_ms() - 24 * 3600 * 1000))
-    .fetch_all(&state.db)
-    .await?;
-    let out = rows
-        .iter()
-        .map(|r| {
-            Ok(SecurityEvent {
-                at_ms: r.try_get("at_ms")?,
-                kind: r.try_get("kind")?,
-                subject: r.try_get("subject")?,
-                detail: r.try_get("detail")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(out))
 }
 
 #[cfg(test)]

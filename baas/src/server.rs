@@ -3,16 +3,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use std::sync::Arc;
-
 use crate::custody::MasterKey;
+use crate::ops::provision;
 use crate::runtime::{Driver, LocalDriver, Material};
-use crate::{api, db, first_admin, provisioner, AppState};
+use crate::{api, db, first_admin, AppState};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -85,7 +85,7 @@ pub struct Server {
     pub scheme: &'static str,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
-    jobs: crate::jobs::JobRunner,
+    jobs: crate::ops::jobs::JobRunner,
 }
 
 impl Server {
@@ -137,7 +137,7 @@ impl Server {
             stopping: stopped.clone(),
         };
         let jobs = state.jobs.clone();
-        provisioner::reattach(&state).await?;
+        provision::reattach(&state).await?;
         crate::monitor::webhooks::resume_pending(&state).await;
         crate::monitor::start(state.clone(), config.monitor);
         let mut app = api::router(state, config.console_dir.clone());

@@ -2,20 +2,13 @@
 //! in, so the binary works from any directory) and ones defined through the
 //! API, either for every tenant (by a platform admin) or for one tenant.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{NodeRoleName, Template};
 
-use crate::db::{now, Db};
-use crate::json::ApiJson;
-use crate::problem::{ApiResult, Problem};
-use crate::role::{Caller, Role};
-use crate::secrets::new_id;
-use crate::AppState;
+use crate::db::Db;
+use crate::problem::Problem;
 
 const BUILT_IN: [(&str, &str); 5] = [
     ("solo-1", include_str!("../../config/templates/solo-1.toml")),
@@ -87,7 +80,7 @@ pub fn consensus_name(t: &Template) -> String {
     serde_json::to_value(t.consensus).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-fn summary(template: &Template, source: &str, toml: &str) -> TemplateSummary {
+pub fn summary(template: &Template, source: &str, toml: &str) -> TemplateSummary {
     let count = |role| template.orgs.iter().filter(|o| o.roles.contains(&role)).map(|o| o.nodes).sum();
     TemplateSummary {
         name: template.name.clone(),
@@ -160,102 +153,6 @@ pub async fn find(db: &Db, tenant: Option<&str>, name: &str) -> Result<(Template
     })?;
     let template = Template::parse(&found.toml, name).map_err(Problem::internal)?;
     Ok((template, found.clone()))
-}
-
-#[utoipa::path(get, path = "/api/templates", tag = "templates", security(("bearer" = [])),
-    responses((status = 200, body = [TemplateSummary]), (status = 401, body = Problem)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<TemplateSummary>>> {
-    Ok(Json(visible(&state.db, caller.tenant_id.as_deref()).await?))
-}
-
-#[utoipa::path(get, path = "/api/templates/{name}", tag = "templates", security(("bearer" = [])),
-    params(("name" = String, Path, description = "template name")),
-    responses((status = 200, body = TemplateSummary), (status = 401, body = Problem), (status = 404, body = Problem)))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(name): Path<String>,
-) -> ApiResult<Json<TemplateSummary>> {
-    match find(&state.db, caller.tenant_id.as_deref(), &name).await {
-        Ok((_, s)) => Ok(Json(s)),
-        Err(_) => Err(Problem::not_found(format!("no template {name:?}; GET /api/templates lists them"))),
-    }
-}
-
-#[utoipa::path(post, path = "/api/templates", tag = "templates", security(("bearer" = [])),
-    request_body = NewTemplate,
-    responses((status = 201, body = TemplateSummary), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(req): ApiJson<NewTemplate>,
-) -> ApiResult<(StatusCode, Json<TemplateSummary>)> {
-    let owner = match (caller.role, req.platform_wide, &caller.tenant_id) {
-        (Role::PlatformAdmin, true, _) => None,
-        (Role::PlatformAdmin, false, _) => {
-            return Err(Problem::unprocessable(
-                "platform_wide: a platform admin belongs to no tenant; set platform_wide to true",
-            ))
-        }
-        (Role::TenantAdmin, false, Some(t)) => Some(t.clone()),
-        (Role::TenantAdmin, true, _) => {
-            return Err(Problem::forbidden("only a platform admin defines templates for every tenant"))
-        }
-        _ => return Err(Problem::forbidden("only a tenant admin or platform admin defines templates")),
-    };
-    if req.toml.len() > 64 * 1024 {
-        return Err(Problem::unprocessable("toml: a template is at most 64 KiB"));
-    }
-    let template = Template::parse(&req.toml, "toml").map_err(|e| Problem::unprocessable(e.to_string()))?;
-    let existing = visible(&state.db, owner.as_deref()).await?;
-    if existing.iter().any(|t| t.name == template.name && t.source != "built-in") {
-        return Err(Problem::conflict(format!(
-            "a template named {:?} is already defined here; pick another name",
-            template.name
-        )));
-    }
-    sqlx::query("INSERT INTO templates (id, tenant_id, name, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(new_id())
-        .bind(owner.as_deref())
-        .bind(&template.name)
-        .bind(&req.toml)
-        .bind(now())
-        .execute(&state.db)
-        .await?;
-    tracing::info!(template = %template.name, tenant = ?owner, by = %caller.username, "template defined");
-    let source = if owner.is_some() { "tenant" } else { "platform" };
-    Ok((StatusCode::CREATED, Json(summary(&template, source, &req.toml))))
-}
-
-/// Deletes a template the caller defined for their scope: a tenant admin
-/// their tenant's, a platform admin a platform-wide one. Chains made from
-/// it keep their own copy.
-#[utoipa::path(delete, path = "/api/templates/{name}", tag = "templates", security(("bearer" = [])),
-    params(("name" = String, Path, description = "template name")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 404, body = Problem)))]
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> ApiResult<StatusCode> {
-    let owner = match (caller.role, &caller.tenant_id) {
-        (Role::PlatformAdmin, _) => None,
-        (Role::TenantAdmin, Some(t)) => Some(t.clone()),
-        _ => return Err(Problem::forbidden("only a tenant admin or platform admin deletes templates")),
-    };
-    let done = match &owner {
-        Some(t) => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id = $2").bind(&name).bind(t),
-        None => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id IS NULL").bind(&name),
-    }
-    .execute(&state.db)
-    .await?
-    .rows_affected();
-    if done == 0 {
-        let whose = if owner.is_some() { "your tenant" } else { "the platform" };
-        return Err(Problem::not_found(format!(
-            "{whose} defines no template {name:?} (built-in templates cannot be deleted)"
-        )));
-    }
-    tracing::info!(template = %name, tenant = ?owner, by = %caller.username, "template deleted");
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -712,7 +712,7 @@ async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
     assert!(lines.iter().any(|t| t["function"] == "CreateAsset" && t["args"][0] == "e1"), "{lines:?}");
     let csv = get_text(format!("{export}&format=csv")).await;
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], weft_baas::explorer::CSV_HEADER);
+    assert_eq!(rows[0], weft_baas::api::explorer::CSV_HEADER);
     assert_eq!(rows.len() as u64, height, "{csv}");
     let later = started_ms + 3_600_000;
     assert!(get_text(format!("/api/chains/{chain}/transactions?from_ms={later}")).await.is_empty());

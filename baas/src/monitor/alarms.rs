@@ -9,9 +9,10 @@ use sqlx::Row;
 use weft_provision::network::NetworkDir;
 
 use super::rules::{self, Activity, Observation, Rule};
-use super::{now_ms, webhooks, AlarmView, Memory, MonitorConfig};
+use super::{now_ms, webhooks, Memory, MonitorConfig};
 use crate::problem::ApiResult;
 use crate::secrets::new_id;
+use crate::store::alarms::AlarmView;
 use crate::AppState;
 
 /// The alarms that hold now: node rules, chain-wide rules and abnormal

@@ -6,15 +6,10 @@
 //! namespace have no network counters of their own, so traffic is a host
 //! figure.
 
-use axum::extract::{Path, State};
-use axum::Json;
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::problem::{ApiResult, Problem};
-use crate::query::ApiQuery;
-use crate::role::{Caller, Role};
 use crate::runtime::host::Reading;
 use crate::AppState;
 
@@ -65,22 +60,7 @@ pub struct HostSample {
     pub load1: Option<f64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HostView {
-    pub host: String,
-    pub latest: Option<HostSample>,
-    pub running_chains: i64,
-    pub nodes: i64,
-}
-
-fn admin_only(caller: &Caller) -> Result<(), Problem> {
-    match (caller.role, &caller.tenant_id) {
-        (Role::PlatformAdmin, _) | (Role::Auditor, None) => Ok(()),
-        _ => Err(Problem::forbidden("hosts are for platform admins and platform auditors")),
-    }
-}
-
-fn sample_of(r: &sqlx::any::AnyRow) -> Result<HostSample, sqlx::Error> {
+pub fn sample_of(r: &sqlx::any::AnyRow) -> Result<HostSample, sqlx::Error> {
     Ok(HostSample {
         at_ms: r.try_get("at_ms")?,
         resolution_ms: r.try_get("resolution_ms")?,
@@ -93,51 +73,4 @@ fn sample_of(r: &sqlx::any::AnyRow) -> Result<HostSample, sqlx::Error> {
         net_tx_bytes: r.try_get("net_tx_bytes")?,
         load1: r.try_get::<Option<i64>, _>("load1_milli")?.map(|l| l as f64 / 1000.0),
     })
-}
-
-#[utoipa::path(get, path = "/api/hosts", tag = "monitoring", security(("bearer" = [])),
-    responses((status = 200, body = [HostView]), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<HostView>>> {
-    admin_only(&caller)?;
-    let latest = sqlx::query("SELECT * FROM host_samples WHERE host = $1 ORDER BY at_ms DESC LIMIT 1")
-        .bind(LOCAL)
-        .fetch_optional(&state.db)
-        .await?;
-    let counts = sqlx::query(
-        "SELECT COUNT(*) AS chains, CAST(COALESCE(SUM(node_count), 0) AS BIGINT) AS nodes FROM chains \
-         WHERE status = 'running'",
-    )
-    .fetch_one(&state.db)
-    .await?;
-    Ok(Json(vec![HostView {
-        host: LOCAL.into(),
-        latest: latest.as_ref().map(sample_of).transpose()?,
-        running_chains: counts.try_get("chains")?,
-        nodes: counts.try_get("nodes")?,
-    }]))
-}
-
-#[utoipa::path(get, path = "/api/hosts/{host}/metrics", tag = "monitoring", security(("bearer" = [])),
-    params(("host" = String, Path, description = "host name (\"local\")"), super::SeriesQuery),
-    responses((status = 200, body = [HostSample]), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 404, body = Problem)))]
-pub async fn metrics(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(host): Path<String>,
-    ApiQuery(q): ApiQuery<super::SeriesQuery>,
-) -> ApiResult<Json<Vec<HostSample>>> {
-    admin_only(&caller)?;
-    if host != LOCAL {
-        return Err(Problem::not_found(format!("no host {host:?}; the local driver has one host, \"{LOCAL}\"")));
-    }
-    let rows = sqlx::query(
-        "SELECT * FROM host_samples WHERE host = $1 AND at_ms >= $2 AND at_ms < $3 ORDER BY at_ms LIMIT 5000",
-    )
-    .bind(LOCAL)
-    .bind(q.from_ms.unwrap_or_else(|| super::now_ms() - 15 * 60 * 1000))
-    .bind(q.to_ms.unwrap_or(i64::MAX))
-    .fetch_all(&state.db)
-    .await?;
-    Ok(Json(rows.iter().map(sample_of).collect::<Result<_, _>>()?))
 }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use weft_provision::network::NetworkDir;
 
 use super::rules::{self, Observation, Rule};
-use super::{standby, Memory, MonitorConfig};
+use super::{Memory, MonitorConfig};
+use crate::ops::standby;
 use crate::AppState;
 
 const RESTARTS: usize = 3;
@@ -35,7 +36,7 @@ pub(super) async fn repair(
         let key = (chain.to_string(), node.clone());
         let Some(failed) = net.manifest().nodes.iter().find(|n| n.id == node) else { continue };
         // One job on a chain at a time: a replacement waits for the rest.
-        if memory.replacing.contains_key(&key) || crate::upgrades::no_job_running(state, chain).await.is_err() {
+        if memory.replacing.contains_key(&key) || crate::ops::upgrades::no_job_running(state, chain).await.is_err() {
             continue;
         }
         match standby::start(state, chain, tenant, failed).await {
@@ -71,7 +72,7 @@ async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain:
         return;
     }
     recent.push(Instant::now());
-    match crate::builds::start_node(state, chain, &n).await {
+    match crate::ops::builds::start_node(state, chain, &n).await {
         Ok((pid, _)) => tracing::warn!(%chain, %node, pid, "restarted a crashed node"),
         Err(e) => tracing::error!(%chain, %node, error = %e, "could not restart a crashed node"),
     }

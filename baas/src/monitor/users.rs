@@ -68,7 +68,7 @@ impl Tracker {
             let mut next = from;
             while next <= to {
                 let Some(b) = blocks.next().await else { break };
-                let view = crate::explorer::describe(&b.map_err(|e| e.to_string())?);
+                let view = crate::blocks::describe(&b.map_err(|e| e.to_string())?);
                 for tx in view.transactions.iter().filter(|t| t.kind == "endorser") {
                     *counts.entry(format!("{}@{}", tx.creator, tx.creator_org)).or_default() += 1;
                 }

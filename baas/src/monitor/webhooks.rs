@@ -12,41 +12,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::Json;
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::Sha256;
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::egress::{Egress, Resolver, REFUSED};
-use crate::json::ApiJson;
-use crate::problem::{ApiResult, Problem};
-use crate::role::{Caller, Role};
+use crate::problem::Problem;
 use crate::secrets::new_id;
 use crate::AppState;
 
 /// Attempts per delivery: the first and four retries.
 const ATTEMPTS: u32 = 5;
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhook {
-    /// Where alarms are POSTed: http://… or https://… (its certificate
-    /// checked against the machine's CAs and the server's
-    /// --webhook-ca-file).
-    #[schema(min_length = 1, max_length = 2000)]
-    pub url: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TestDelivery {
-    /// The delivery's id among the webhook's deliveries.
-    pub delivery: String,
-}
 
 /// The HTTP client deliveries go through: rustls over the machine's CA
 /// store, plus the PEM certificates in `ca_file` (an internal CA whose
@@ -106,30 +85,10 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn tenant_admin(caller: &Caller) -> Result<String, Problem> {
-    match (caller.role, &caller.tenant_id) {
-        (Role::TenantAdmin, Some(t)) => Ok(t.clone()),
-        _ => Err(Problem::forbidden("webhooks belong to a tenant: its tenant admins manage them")),
-    }
-}
-
-/// The caller's tenant and its webhook `webhook` (id, url, secret_sealed);
-/// 404 for another tenant's, as for none.
-async fn owned(state: &AppState, caller: &Caller, webhook: &str) -> Result<(String, sqlx::any::AnyRow), Problem> {
-    let tenant = tenant_admin(caller)?;
-    let row = sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
-        .bind(webhook)
-        .bind(&tenant)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no webhook {webhook:?} in your tenant")))?;
-    Ok((tenant, row))
-}
-
 /// A webhook URL: http(s), a host, at most 2000 characters, and not an
 /// address webhooks may not reach (a literal one, or a name that resolves
 /// only to such addresses now; the resolver checks again at each delivery).
-async fn check_url(egress: &Egress, url: &str) -> Result<(), Problem> {
+pub async fn check_url(egress: &Egress, url: &str) -> Result<(), Problem> {
     if url.len() > 2000 {
         return Err(Problem::unprocessable("url: longer than 2000 characters"));
     }
@@ -151,138 +110,6 @@ async fn check_url(egress: &Egress, url: &str) -> Result<(), Problem> {
         }
     }
     Ok(())
-}
-
-#[utoipa::path(post, path = "/api/webhooks", tag = "monitoring", security(("bearer" = [])), request_body = NewWebhook,
-    responses((status = 201, body = Webhook), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 422, body = Problem)))]
-pub async fn create(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(req): ApiJson<NewWebhook>,
-) -> ApiResult<(StatusCode, Json<Webhook>)> {
-    let tenant = tenant_admin(&caller)?;
-    check_url(&state.webhook_egress, &req.url).await?;
-    let id = new_id();
-    let secret = hex::encode(rand::random::<[u8; 32]>());
-    let now = crate::db::now();
-    sqlx::query(
-        "INSERT INTO webhooks (id, tenant_id, url, secret_sealed, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(&tenant)
-    .bind(&req.url)
-    .bind(state.master_key.seal(secret.as_bytes(), &format!("webhook/{id}")))
-    .bind(&caller.username)
-    .bind(now)
-    .execute(&state.db)
-    .await?;
-    tracing::info!(webhook = %id, %tenant, url = %req.url, by = %caller.username, "webhook added");
-    let hook = Webhook { id, url: req.url, created_by: caller.username, created_at: now, secret: Some(secret) };
-    Ok((StatusCode::CREATED, Json(hook)))
-}
-
-#[utoipa::path(get, path = "/api/webhooks", tag = "monitoring", security(("bearer" = [])),
-    responses((status = 200, body = [Webhook]), (status = 401, body = Problem), (status = 403, body = Problem)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Webhook>>> {
-    let tenant = tenant_admin(&caller)?;
-    let rows =
-        sqlx::query("SELECT id, url, created_by, created_at FROM webhooks WHERE tenant_id = $1 ORDER BY created_at")
-            .bind(&tenant)
-            .fetch_all(&state.db)
-            .await?;
-    let hooks = rows
-        .iter()
-        .map(|r| {
-            Ok(Webhook {
-                id: r.try_get("id")?,
-                url: r.try_get("url")?,
-                created_by: r.try_get("created_by")?,
-                created_at: r.try_get("created_at")?,
-                secret: None,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(hooks))
-}
-
-#[utoipa::path(get, path = "/api/webhooks/{webhook}/deliveries", tag = "monitoring", security(("bearer" = [])),
-    params(("webhook" = String, Path, description = "webhook id")),
-    responses((status = 200, body = [Delivery]), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 404, body = Problem)))]
-pub async fn deliveries(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(webhook): Path<String>,
-) -> ApiResult<Json<Vec<Delivery>>> {
-    owned(&state, &caller, &webhook).await?;
-    let rows = sqlx::query(
-        "SELECT id, alarm_id, status, attempts, last_error, updated_at_ms FROM webhook_deliveries \
-         WHERE webhook_id = $1 ORDER BY updated_at_ms",
-    )
-    .bind(&webhook)
-    .fetch_all(&state.db)
-    .await?;
-    let out = rows
-        .iter()
-        .map(|r| {
-            Ok(Delivery {
-                id: r.try_get("id")?,
-                alarm_id: r.try_get("alarm_id")?,
-                status: r.try_get("status")?,
-                attempts: r.try_get("attempts")?,
-                last_error: r.try_get("last_error")?,
-                updated_at_ms: r.try_get("updated_at_ms")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(out))
-}
-
-/// Removes one of the caller's webhooks and its delivery records; a
-/// delivery in flight finds it gone and stops.
-#[utoipa::path(delete, path = "/api/webhooks/{webhook}", tag = "monitoring", security(("bearer" = [])),
-    params(("webhook" = String, Path, description = "webhook id")),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 404, body = Problem)))]
-pub async fn delete(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(webhook): Path<String>,
-) -> ApiResult<StatusCode> {
-    let (tenant, _) = owned(&state, &caller, &webhook).await?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(&webhook).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(&webhook).execute(&mut *tx).await?;
-    tx.commit().await?;
-    tracing::info!(%webhook, %tenant, by = %caller.username, "webhook removed");
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Sends a `webhook.test` event to one of the caller's webhooks now, through
-/// the same path as alarms (signature, retries, recorded as a delivery
-/// whose alarm is `test`): what a receiver being set up checks against.
-#[utoipa::path(post, path = "/api/webhooks/{webhook}/test", tag = "monitoring", security(("bearer" = [])),
-    params(("webhook" = String, Path, description = "webhook id")),
-    responses((status = 202, body = TestDelivery), (status = 401, body = Problem), (status = 403, body = Problem),
-               (status = 404, body = Problem)))]
-pub async fn test(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(webhook): Path<String>,
-) -> ApiResult<(StatusCode, Json<TestDelivery>)> {
-    let (tenant, row) = owned(&state, &caller, &webhook).await?;
-    let target = Target::of(&state, &row)
-        .ok_or_else(|| Problem::internal(format!("the secret of webhook {webhook} does not open")))?;
-    let at_ms = super::now_ms();
-    let event = serde_json::json!({"event": "webhook.test", "tenant_id": tenant, "webhook_id": webhook,
-        "sent_by": caller.username, "at_ms": at_ms});
-    let delivery = new_id();
-    let attempt = Attempt { delivery: delivery.clone(), alarm: "test".into(), body: event.to_string(), done: 0 };
-    tracing::info!(%webhook, %tenant, by = %caller.username, "test event sent to a webhook");
-    let spawned = state.clone();
-    tokio::spawn(async move { send(&spawned, target, attempt).await });
-    Ok((StatusCode::ACCEPTED, Json(TestDelivery { delivery })))
 }
 
 /// Sends `event` (about `alarm`) to every webhook of `tenant`, each in its
@@ -337,7 +164,7 @@ pub async fn resume_pending(state: &AppState) {
 }
 
 /// Where a delivery goes: the webhook, its URL and its opened secret.
-struct Target {
+pub struct Target {
     webhook: String,
     url: String,
     secret: Vec<u8>,
@@ -346,7 +173,7 @@ struct Target {
 impl Target {
     /// From a row with the webhook's `id`, `url` and `secret_sealed`; None
     /// (logged) when the secret does not open.
-    fn of(state: &AppState, row: &sqlx::any::AnyRow) -> Option<Target> {
+    pub fn of(state: &AppState, row: &sqlx::any::AnyRow) -> Option<Target> {
         let (Ok(webhook), Ok(url), Ok(sealed)) = (
             row.try_get::<String, _>("id"),
             row.try_get::<String, _>("url"),
@@ -370,6 +197,16 @@ struct Attempt {
     alarm: String,
     body: String,
     done: u32,
+}
+
+/// Sends `body` to `target` as a test delivery, retried like any other;
+/// its delivery id.
+pub fn send_test(state: &AppState, target: Target, body: String) -> String {
+    let delivery = new_id();
+    let attempt = Attempt { delivery: delivery.clone(), alarm: "test".into(), body, done: 0 };
+    let spawned = state.clone();
+    tokio::spawn(async move { send(&spawned, target, attempt).await });
+    delivery
 }
 
 async fn send(state: &AppState, target: Target, attempt: Attempt) {

@@ -1,0 +1,404 @@
+//! Chain users: identities the BaaS enrolls in a chain's orgs with the org
+//! CA it runs. The private key is either handed out once in the answer
+//! (custody "download") or kept, sealed under the master key (custody
+//! "kept") so that API tokens bound to the user let applications transact
+//! through the REST gateway as that user. A person (a BaaS user) who
+//! transacts through the REST gateway gets a kept chain user of their own,
+//! enrolled on first use (`personal`), so every transaction names who sent
+//! it. Revoking one publishes the org's new CRL in a channel configuration
+//! update signed by every org's admin.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use utoipa::ToSchema;
+use weft_identity::{ParsedCertificate, Revocation, Role as CertRole, SigningKeyPair, Validity};
+use weft_proto::SerializedIdentity;
+use weft_provision::network::NetworkDir;
+use weft_sdk::ClientIdentity;
+
+use crate::api::json::ApiJson;
+use crate::auth::{issue_token, NewToken};
+use crate::db::{now, Db};
+use crate::problem::{ApiResult, Problem};
+use crate::role::Caller;
+use crate::secrets::new_id;
+use crate::store::chains::{manageable, readable, Chain};
+use crate::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChainUser {
+    pub id: String,
+    pub chain_id: String,
+    pub org: String,
+    pub name: String,
+    /// client | admin
+    pub role: String,
+    /// Certificate serial, hex.
+    pub serial: String,
+    pub certificate_pem: String,
+    /// kept (sealed under the master key) | download (handed out once)
+    pub custody: String,
+    pub not_after: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    /// The BaaS user this identity signs for in the REST gateway (enrolled
+    /// on their first transaction); null for identities enrolled by hand.
+    pub person_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Enrollment {
+    /// The certificate's common name: 1–64 letters, digits, '.', '_', '-'.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    pub name: String,
+    /// The org to enroll in (default: the chain's first).
+    #[serde(default)]
+    pub org: Option<String>,
+    /// client (default) or admin.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// kept (default) or download.
+    #[serde(default)]
+    pub custody: Option<String>,
+    /// Certificate validity in days (default 365, at most 3650).
+    #[schema(minimum = 1, maximum = 3650)]
+    #[serde(default)]
+    pub days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Enrolled {
+    pub user: ChainUser,
+    /// PKCS#8 PEM, only with custody "download": shown once, not kept.
+    pub private_key_pem: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    pub user: ChainUser,
+    /// The channel configuration sequence carrying the new CRL.
+    pub config_sequence: u64,
+    pub block: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoundToken {
+    pub name: String,
+    pub chain_user_id: String,
+    /// Shown once; only its hash is kept.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+const COLUMNS: &str = "id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, created_at, \
+                       revoked_at, person_id";
+
+fn user_of(row: &AnyRow) -> Result<ChainUser, Problem> {
+    let sealed: Option<String> = row.try_get("sealed_key")?;
+    Ok(ChainUser {
+        id: row.try_get("id")?,
+        chain_id: row.try_get("chain_id")?,
+        org: row.try_get("org_id")?,
+        name: row.try_get("name")?,
+        role: row.try_get("role")?,
+        serial: row.try_get("serial")?,
+        certificate_pem: row.try_get("certificate_pem")?,
+        custody: if sealed.is_some() { "kept" } else { "download" }.into(),
+        not_after: row.try_get("not_after")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        person_id: row.try_get("person_id")?,
+    })
+}
+
+async fn find(db: &Db, chain: &str, id: &str) -> Result<(ChainUser, Option<String>), Problem> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM chain_users WHERE id = $1 AND chain_id = $2"))
+        .bind(id)
+        .bind(chain)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no chain user {id} in chain {chain}")))?;
+    Ok((user_of(&row)?, row.try_get("sealed_key")?))
+}
+
+fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
+    if chain.status != crate::store::chains::ChainStatus::Running {
+        return Err(Problem::conflict(format!(
+            "chain {} is {}; users are managed on running chains",
+            chain.id, chain.status
+        )));
+    }
+    state.driver.network(&chain.id).map_err(Problem::internal)
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/users", tag = "chain users", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")), request_body = Enrollment,
+    responses((status = 201, body = Enrolled), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn enroll(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+    ApiJson(req): ApiJson<Enrollment>,
+) -> ApiResult<(StatusCode, Json<Enrolled>)> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    let net = net_of(&state, &chain)?;
+    if !crate::names::word(&req.name, 1) {
+        return Err(Problem::unprocessable(format!(
+            "name: {:?} is not 1–64 letters, digits, '.', '_' or '-'",
+            req.name
+        )));
+    }
+    let role = match req.role.as_deref().unwrap_or("client") {
+        "client" => CertRole::Client,
+        "admin" => CertRole::Admin,
+        other => return Err(Problem::unprocessable(format!("role: {other:?} is not client or admin"))),
+    };
+    let keep = match req.custody.as_deref().unwrap_or("kept") {
+        "kept" => true,
+        "download" => false,
+        other => return Err(Problem::unprocessable(format!("custody: {other:?} is not kept or download"))),
+    };
+    let days = req.days.unwrap_or(365);
+    if !(1..=3650).contains(&days) {
+        return Err(Problem::unprocessable("days: a validity of 1–3650 days"));
+    }
+    let org = org_or_first(&net, req.org.as_deref())?;
+    let (id, key_pem) =
+        issue(&state, &net, &chain, &org, Identity { name: &req.name, role, keep, days, person: None }).await?;
+    tracing::info!(chain = %chain.id, %org, name = %req.name, kept = keep, by = %caller.username, "chain user enrolled");
+    let (user, _) = find(&state.db, &chain.id, &id).await?;
+    Ok((StatusCode::CREATED, Json(Enrolled { user, private_key_pem: (!keep).then_some(key_pem) })))
+}
+
+/// `org`, else the chain's first org.
+fn org_or_first(net: &NetworkDir, org: Option<&str>) -> Result<String, Problem> {
+    match org {
+        Some(o) => Ok(o.to_string()),
+        None => {
+            net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| Problem::internal("the chain has no orgs"))
+        }
+    }
+}
+
+/// Who a new chain user is.
+struct Identity<'a> {
+    name: &'a str,
+    role: CertRole,
+    /// The key sealed under the master key (else handed out once).
+    keep: bool,
+    days: i64,
+    /// The BaaS user it signs for in the REST gateway.
+    person: Option<&'a str>,
+}
+
+/// Issues a certificate from `org`'s CA and records the chain user; its id
+/// and private key (PEM).
+async fn issue(
+    state: &AppState,
+    net: &NetworkDir,
+    chain: &Chain,
+    org: &str,
+    who: Identity<'_>,
+) -> Result<(String, String), Problem> {
+    let ca = net.ca(org).map_err(Problem::unprocessable)?;
+    let (key, cert) = ca.issue_new(who.name, who.role, Validity::days_from_now(who.days)).map_err(Problem::internal)?;
+    let parsed = ParsedCertificate::parse(&cert).map_err(Problem::internal)?;
+    let id = new_id();
+    let key_pem = key.to_pkcs8_pem();
+    let sealed = who.keep.then(|| state.master_key.seal(key_pem.as_bytes(), &id));
+    let certificate_pem = pem::encode(&pem::Pem::new("CERTIFICATE", cert));
+    sqlx::query(
+        "INSERT INTO chain_users (id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, \
+         created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(&chain.id)
+    .bind(org)
+    .bind(who.name)
+    .bind(who.role.as_str())
+    .bind(hex::encode(&parsed.serial))
+    .bind(&certificate_pem)
+    .bind(sealed)
+    .bind(parsed.not_after)
+    .bind(now())
+    .bind(who.person)
+    .execute(&state.db)
+    .await?;
+    Ok((id, key_pem))
+}
+
+/// How long a person's own chain user is valid; a new one is enrolled when
+/// less than `RENEW_BEFORE_SECS` is left.
+const PERSONAL_DAYS: i64 = 365;
+const RENEW_BEFORE_SECS: i64 = 24 * 3600;
+
+/// The caller's own identity in `org` (default: the chain's first org) of
+/// a running chain, for the REST gateway: their kept chain user, enrolled
+/// on first use with their username as the certificate's common name. A
+/// revoked or nearly expired one is replaced by a new one.
+pub async fn personal(
+    state: &AppState,
+    caller: &Caller,
+    chain: &Chain,
+    org: Option<&str>,
+) -> Result<(String, ClientIdentity), Problem> {
+    let net = net_of(state, chain)?;
+    let org = org_or_first(&net, org)?;
+    // One enrollment at a time, so a person's first requests arriving
+    // together do not each enroll an identity.
+    static ENROLLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ENROLLING.lock().await;
+    let current = sqlx::query(
+        "SELECT id FROM chain_users WHERE person_id = $1 AND chain_id = $2 AND org_id = $3 AND revoked_at IS NULL \
+         AND sealed_key IS NOT NULL AND not_after > $4 ORDER BY created_at DESC, id LIMIT 1",
+    )
+    .bind(&caller.user_id)
+    .bind(&chain.id)
+    .bind(&org)
+    .bind(now() + RENEW_BEFORE_SECS)
+    .fetch_optional(&state.db)
+    .await?;
+    let id = match current {
+        Some(row) => row.try_get("id")?,
+        None => {
+            let who = Identity {
+                name: &caller.username,
+                role: CertRole::Client,
+                keep: true,
+                days: PERSONAL_DAYS,
+                person: Some(&caller.user_id),
+            };
+            let (id, _) = issue(state, &net, chain, &org, who).await?;
+            tracing::info!(chain = %chain.id, %org, person = %caller.username, "own chain user enrolled for the REST gateway");
+            id
+        }
+    };
+    identity(state, &chain.id, &id).await
+}
+
+#[utoipa::path(get, path = "/api/chains/{chain}/users", tag = "chain users", security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id")),
+    responses((status = 200, body = [ChainUser]), (status = 401, body = Problem), (status = 404, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(chain): Path<String>,
+) -> ApiResult<Json<Vec<ChainUser>>> {
+    let chain = readable(&state.db, &caller, &chain).await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM chain_users WHERE chain_id = $1 ORDER BY created_at, id"))
+        .bind(&chain.id)
+        .fetch_all(&state.db)
+        .await?;
+    Ok(Json(rows.iter().map(user_of).collect::<Result<_, _>>()?))
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/users/{user}/revoke", tag = "chain users",
+    security(("bearer" = [])),
+    params(("chain" = String, Path, description = "chain id"), ("user" = String, Path, description = "chain user id")),
+    responses((status = 200, body = Revoked), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, user)): Path<(String, String)>,
+) -> ApiResult<Json<Revoked>> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    let net = net_of(&state, &chain)?;
+    let (u, _) = find(&state.db, &chain.id, &user).await?;
+    if u.revoked_at.is_some() {
+        return Err(Problem::conflict(format!("chain user {} is revoked already", u.name)));
+    }
+    // Held from reading the revoked list until the CRL is committed, so two
+    // revocations in one org cannot each publish a CRL without the other.
+    let held = state.config_lock.lock().await;
+    let at = now();
+    let rows = sqlx::query(
+        "SELECT serial, revoked_at FROM chain_users WHERE chain_id = $1 AND org_id = $2 AND revoked_at IS NOT NULL",
+    )
+    .bind(&chain.id)
+    .bind(&u.org)
+    .fetch_all(&state.db)
+    .await?;
+    let mut revoked =
+        vec![Revocation { serial: hex::decode(&u.serial).map_err(Problem::internal)?, revoked_at: unix(at)? }];
+    for r in rows {
+        let serial: String = r.try_get("serial")?;
+        let when: i64 = r.try_get("revoked_at")?;
+        revoked.push(Revocation { serial: hex::decode(serial).map_err(Problem::internal)?, revoked_at: unix(when)? });
+    }
+    let (sequence, block) =
+        crate::ops::config_tx::publish_crl(&held, &net, &u.org, &revoked, unix(at)?).await.map_err(|why| {
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "config-update-failed",
+                format!("publishing the new CRL failed: {why}"),
+            )
+        })?;
+    sqlx::query("UPDATE chain_users SET revoked_at = $1 WHERE id = $2").bind(at).bind(&u.id).execute(&state.db).await?;
+    drop(held);
+    state.gateways.forget_user(&u.id);
+    if let Some(person) = &u.person_id {
+        state.gateways.forget_person(person);
+    }
+    tracing::info!(chain = %chain.id, org = %u.org, name = %u.name, sequence, block, by = %caller.username, "chain user revoked");
+    let (user, _) = find(&state.db, &chain.id, &u.id).await?;
+    Ok(Json(Revoked { user, config_sequence: sequence, block }))
+}
+
+fn unix(t: i64) -> Result<time::OffsetDateTime, Problem> {
+    time::OffsetDateTime::from_unix_timestamp(t).map_err(Problem::internal)
+}
+
+#[utoipa::path(post, path = "/api/chains/{chain}/users/{user}/tokens", tag = "chain users",
+    security(("bearer" = [])), request_body = crate::api::tokens::TokenRequest,
+    params(("chain" = String, Path, description = "chain id"), ("user" = String, Path, description = "chain user id")),
+    responses((status = 201, body = BoundToken), (status = 401, body = Problem), (status = 403, body = Problem),
+               (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn bind_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((chain, user)): Path<(String, String)>,
+    ApiJson(req): ApiJson<crate::api::tokens::TokenRequest>,
+) -> ApiResult<(StatusCode, Json<BoundToken>)> {
+    let chain = manageable(&state.db, &caller, &chain).await?;
+    let (u, sealed) = find(&state.db, &chain.id, &user).await?;
+    if u.revoked_at.is_some() {
+        return Err(Problem::conflict(format!("chain user {} is revoked; enroll another", u.name)));
+    }
+    if sealed.is_none() {
+        return Err(Problem::conflict(format!(
+            "chain user {} was enrolled with custody \"download\": the BaaS does not hold its key, so it cannot sign \
+             for it; enroll one with custody \"kept\"",
+            u.name
+        )));
+    }
+    let name = crate::api::tokens::name(&req.name)?;
+    let expires_at = crate::api::tokens::expiry(req.expires_in_days)?;
+    let bound = NewToken { user_id: &caller.user_id, kind: "api", name, expires_at, chain_user_id: Some(&u.id) };
+    let token = issue_token(&state.db, bound).await?;
+    tracing::info!(chain = %chain.id, user = %u.name, token = %name, by = %caller.username, "API token bound to a chain user");
+    Ok((StatusCode::CREATED, Json(BoundToken { name: name.into(), chain_user_id: u.id, token, expires_at })))
+}
+
+/// The identity of the chain user a token is bound to, for the gateway:
+/// it must belong to `chain`, not be revoked, and have its key kept.
+pub async fn identity(state: &AppState, chain: &str, user: &str) -> Result<(String, ClientIdentity), Problem> {
+    let (u, sealed) = find(&state.db, chain, user)
+        .await
+        .map_err(|_| Problem::forbidden("this token is bound to a chain user of another chain"))?;
+    if u.revoked_at.is_some() {
+        return Err(Problem::forbidden(format!("chain user {} was revoked; this token no longer transacts", u.name)));
+    }
+    let sealed = sealed.ok_or_else(|| Problem::internal("a bound chain user without a kept key"))?;
+    let pem = state.master_key.open(&sealed, &u.id).map_err(Problem::internal)?;
+    let key = SigningKeyPair::from_pkcs8_pem(std::str::from_utf8(&pem).map_err(Problem::internal)?)
+        .map_err(Problem::internal)?;
+    let der = pem::parse(&u.certificate_pem).map_err(Problem::internal)?.into_contents();
+    Ok((u.org.clone(), ClientIdentity { identity: SerializedIdentity { org_id: u.org, certificate_der: der }, key }))
+}

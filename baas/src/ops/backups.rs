@@ -1,0 +1,157 @@
+//! Backups of a chain: a node's state snapshot (its ledger's world state
+//! and transaction index at one height, with the block holding the
+//! configuration in force) and the chain's key material (every org's CA,
+//! admin and client credentials and every node's key and certificate),
+//! sealed with the master key. Each backup is verified before it counts:
+//! `weft-node --check-snapshot` restores it into a throwaway ledger and the
+//! state hash it recomputes must equal the one the node reported. A backup
+//! restores to a new peer (`POST …/nodes {"from_backup": id}`), which
+//! starts from the backup's state and follows the chain's blocks after it.
+
+use std::path::PathBuf;
+
+use sqlx::Row;
+use weft_provision::NodeRoleName;
+
+use crate::db::now;
+use crate::ops::jobs::Job;
+use crate::problem::Problem;
+use crate::secrets::new_id;
+use crate::store::backups::{load, Backup};
+use crate::AppState;
+
+pub const STEPS: [&str; 3] = ["snapshot", "key material", "verify"];
+
+/// Where a backup's files live: `<data-dir>/backups/<chain>/<backup>/`.
+fn dir_of(state: &AppState, chain: &str, backup: &str) -> PathBuf {
+    state.driver.backups_dir().join(chain).join(backup)
+}
+
+/// The snapshot file of a verified backup of `chain`, for a restore.
+pub async fn verified_snapshot(state: &AppState, chain: &str, backup: &str) -> Result<PathBuf, Problem> {
+    let row = sqlx::query("SELECT status FROM backups WHERE id = $1 AND chain_id = $2")
+        .bind(backup)
+        .bind(chain)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| Problem::unprocessable(format!("from_backup: no backup {backup:?} of this chain")))?;
+    let status: String = row.try_get("status")?;
+    if status != "verified" {
+        return Err(Problem::unprocessable(format!(
+            "from_backup: backup {backup} is {status}; only a verified backup is restored"
+        )));
+    }
+    Ok(dir_of(state, chain, backup).join("state.snapshot"))
+}
+
+/// Starts a backup job of `chain` (running) from `node` (default: its
+/// first peer), recorded as made by `by`.
+pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) -> Result<(Backup, Job), Problem> {
+    let net = state.driver.network(chain).map_err(Problem::conflict)?;
+    let node = match node {
+        Some(n) => net.manifest().nodes.iter().find(|m| m.id == n),
+        None => net.manifest().nodes.iter().find(|m| m.roles.contains(&NodeRoleName::Peer)),
+    }
+    .ok_or_else(|| {
+        let ids: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
+        Problem::unprocessable(format!("node: {node:?} is not one of the chain's nodes ({})", ids.join(", ")))
+    })?
+    .clone();
+    let job = Job::start(&state.db, chain, "backup", &STEPS).await?;
+    let id = new_id();
+    let nodes: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO backups (id, chain_id, node_id, job_id, status, created_by, created_at, nodes) \
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(chain)
+    .bind(&node.id)
+    .bind(&job.id)
+    .bind(by)
+    .bind(now())
+    .bind(nodes.join(","))
+    .execute(&state.db)
+    .await?;
+    tracing::info!(%chain, node = %node.id, %by, job = %job.id, "backup started");
+    state.jobs.spawn(run(state.clone(), chain.to_string(), id.clone(), node, job.clone()));
+    Ok((load(state, chain, &id).await?, job))
+}
+
+/// The job: snapshot, key material, verification; the row records each.
+async fn run(state: AppState, chain: String, id: String, node: weft_provision::ManifestNode, job: Job) {
+    let outcome = steps(&state, &chain, &id, &node, &job).await;
+    let status = if outcome.is_ok() { "verified" } else { "failed" };
+    let _ = sqlx::query("UPDATE backups SET status = $1 WHERE id = $2").bind(status).bind(&id).execute(&state.db).await;
+    match outcome {
+        Ok(()) => {
+            tracing::info!(%chain, backup = %id, "backup taken and verified");
+            job.finish(Ok(())).await;
+        }
+        Err((step, why)) => {
+            job.failed(step, &why).await;
+            let _ = std::fs::remove_dir_all(dir_of(&state, &chain, &id));
+            tracing::warn!(%chain, backup = %id, "backup failed: {why}");
+            job.finish(Err(format!("step {:?} failed: {why}; nothing was kept", STEPS[step]))).await;
+        }
+    }
+}
+
+async fn steps(
+    state: &AppState,
+    chain: &str,
+    id: &str,
+    node: &weft_provision::ManifestNode,
+    job: &Job,
+) -> Result<(), (usize, String)> {
+    let dir = dir_of(state, chain, id);
+    std::fs::create_dir_all(&dir).map_err(|e| (0, format!("creating {}: {e}", dir.display())))?;
+
+    job.running(0, &format!("{} writes a state snapshot", node.id)).await;
+    let net = state.driver.network(chain).map_err(|e| (0, e))?;
+    let taken = net.snapshot(node).await.map_err(|e| (0, e))?;
+    let file = dir.join("state.snapshot");
+    let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).map_err(|e| (0, e))?;
+    let hash = hex::encode(&taken.state_hash);
+    sqlx::query("UPDATE backups SET height = $1, state_hash = $2, bytes = $3 WHERE id = $4")
+        .bind(taken.height as i64)
+        .bind(&hash)
+        .bind(bytes as i64)
+        .bind(id)
+        .execute(&state.db)
+        .await
+        .map_err(|e| (0, e.to_string()))?;
+    job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
+
+    job.running(1, "sealing the chain's keys and certificates").await;
+    let keys = state.driver.key_material(chain).map_err(|e| (1, e))?;
+    let sealed = state.master_key.seal(&serde_json::to_vec(&keys).expect("serialises"), &format!("backup/{id}"));
+    std::fs::write(dir.join("keys.sealed"), sealed).map_err(|e| (1, format!("writing the sealed keys: {e}")))?;
+    job.done(1, &format!("{} files sealed with the master key", keys.len())).await;
+
+    job.running(2, "restoring the snapshot into a scratch ledger").await;
+    let binary = state.driver.node_binary();
+    let out = tokio::process::Command::new(&binary)
+        .arg("--check-snapshot")
+        .arg(&file)
+        .output()
+        .await
+        .map_err(|e| (2, format!("running {} --check-snapshot: {e}", binary.display())))?;
+    if !out.status.success() {
+        return Err((2, format!("the backup does not restore: {}", String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    let checked: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| (2, format!("unreadable check output: {e}")))?;
+    let (got_height, got_hash) = (checked["height"].as_u64(), checked["state_hash"].as_str().unwrap_or_default());
+    if got_height != Some(taken.height) || got_hash != hash {
+        return Err((
+            2,
+            format!(
+                "restored to height {got_height:?} with state {got_hash}, but the node reported height {} with state {hash}",
+                taken.height
+            ),
+        ));
+    }
+    job.done(2, &format!("restored: height {} and state hash match", taken.height)).await;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! Restoring a whole chain in place from one of its verified backups (the
+//! disaster case: ledgers lost or corrupted on every node), as a job: the
+//! backup's sealed keys fill in any missing key or certificate, every node
+//! is stopped, its data directory set aside (kept beside it, not deleted),
+//! the backup's state snapshot placed for it to import, and every node
+//! started again. Solo and raft orderers found their group afresh at the
+//! restored height; the job ends when every node serves and a peer reports
+//! the backup's height and state hash. PBFT chains are refused: their
+//! replicas' views and checkpoints are not in a state snapshot.
+
+use weft_provision::NodeRoleName;
+
+use crate::ops::jobs::Job;
+use crate::AppState;
+
+pub const STEPS: [&str; 5] = ["key material", "stop nodes", "restore ledgers", "start nodes", "verify"];
+
+pub async fn run(state: AppState, chain: String, source: Source, job: Job) {
+    match steps(&state, &chain, &source, &job).await {
+        Ok(()) => {
+            tracing::info!(%chain, backup = %source.id, "chain restored");
+            job.finish(Ok(())).await;
+        }
+        Err((step, why)) => {
+            job.failed(step, &why).await;
+            tracing::error!(%chain, backup = %source.id, "restoring the chain failed: {why}");
+            job.finish(Err(format!(
+                "step {:?} failed: {why}; the ledgers set aside are in each node's directory as data.before-restore",
+                STEPS[step]
+            )))
+            .await;
+        }
+    }
+}
+
+async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), (usize, String)> {
+    job.running(0, "opening the backup's sealed keys").await;
+    let (restored, present) = restore_keys(state, chain, source).map_err(|e| (0, e))?;
+    job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
+
+    let net = state.driver.network(chain).map_err(|e| (1, e))?;
+    let nodes = net.manifest().nodes.clone();
+    let ops = state.node_ops.lock().await;
+    job.running(1, &format!("stopping {} nodes", nodes.len())).await;
+    for node in &nodes {
+        let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
+        tokio::task::spawn_blocking(move || driver.stop(&c, &n))
+            .await
+            .map_err(|e| (1, e.to_string()))?
+            .map_err(|e| (1, format!("stopping {}: {e}", node.id)))?;
+    }
+    job.done(1, &format!("{} nodes stopped", nodes.len())).await;
+
+    job.running(2, &format!("placing the state at height {} for every node", source.height)).await;
+    for node in &nodes {
+        state
+            .driver
+            .place_snapshot(chain, node, &source.snapshot, true)
+            .map_err(|e| (2, format!("{}: {e}", node.id)))?;
+    }
+    job.done(2, &format!("{} ledgers set aside as data.before-restore; snapshot placed", nodes.len())).await;
+
+    job.running(3, "starting every node").await;
+    for node in &nodes {
+        let (_, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (3, e))?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.map_err(|e| (3, e))?;
+    }
+    drop(ops);
+    crate::ops::provision::wait_healthy(state, chain, &nodes, job, 3).await.map_err(|e| (3, e))?;
+    job.done(3, &format!("{} nodes serving", nodes.len())).await;
+
+    job.running(4, "comparing a peer's state with the backup's").await;
+    let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((4, "no peer".to_string()))?;
+    let taken = net.snapshot(peer).await.map_err(|e| (4, e))?;
+    state.driver.remove_node_file(chain, peer, &taken.path);
+    let hash = hex::encode(&taken.state_hash);
+    if taken.height == source.height && hash != source.state_hash {
+        return Err((
+            4,
+            format!("{} has state {hash} at height {}, the backup {}", peer.id, taken.height, source.state_hash),
+        ));
+    }
+    if taken.height < source.height {
+        return Err((4, format!("{} is at height {}, below the backup's {}", peer.id, taken.height, source.height)));
+    }
+    let detail = if taken.height == source.height {
+        format!("{} at height {}, state {}: as backed up", peer.id, taken.height, &hash[..16])
+    } else {
+        format!(
+            "{} already at height {} (the backup's was {}): transactions came in",
+            peer.id, taken.height, source.height
+        )
+    };
+    job.done(4, &detail).await;
+    Ok(())
+}
+
+/// Writes back every key or certificate of the backup the chain lost;
+/// leaves present ones alone. (restored, present)
+fn restore_keys(state: &AppState, chain: &str, source: &Source) -> Result<(usize, usize), String> {
+    let sealed_path = source.snapshot.with_file_name("keys.sealed");
+    let sealed =
+        std::fs::read_to_string(&sealed_path).map_err(|e| format!("reading {}: {e}", sealed_path.display()))?;
+    let plain = state.master_key.open(&sealed, &format!("backup/{}", source.id))?;
+    let files: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&plain).map_err(|e| format!("the sealed keys are unreadable: {e}"))?;
+    state.driver.restore_key_material(chain, files)
+}
+
+/// What the job needs of the backup.
+pub struct Source {
+    pub id: String,
+    pub snapshot: std::path::PathBuf,
+    pub height: u64,
+    pub state_hash: String,
+}

@@ -1,0 +1,46 @@
+//! The `backups` table: a chain's backups, their node, height, state hash,
+//! status and files.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::problem::Problem;
+use crate::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Backup {
+    pub id: String,
+    pub chain_id: String,
+    pub node_id: String,
+    pub job_id: String,
+    /// running | verified | failed | pruned (a scheduled backup past its
+    /// schedule's `keep`: its files are gone)
+    pub status: String,
+    /// Blocks below this height are in the state.
+    pub height: Option<i64>,
+    /// Hex SHA-256 of the world state, as the node reported it and as the
+    /// verification recomputed it from the restored backup.
+    pub state_hash: Option<String>,
+    pub bytes: Option<i64>,
+    /// The user who asked, or "schedule".
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+pub async fn load(state: &AppState, chain: &str, id: &str) -> Result<Backup, Problem> {
+    sqlx::query_as("SELECT * FROM backups WHERE id = $1 AND chain_id = $2")
+        .bind(id)
+        .bind(chain)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no backup {id:?} of chain {chain}")))
+}
+
+/// `chain`'s backups, newest first.
+pub async fn of_chain(db: &Db, chain: &str) -> Result<Vec<Backup>, Problem> {
+    Ok(sqlx::query_as("SELECT * FROM backups WHERE chain_id = $1 ORDER BY created_at DESC")
+        .bind(chain)
+        .fetch_all(db)
+        .await?)
+}

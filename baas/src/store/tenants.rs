@@ -1,0 +1,31 @@
+//! The `tenants` table, and which tenants a caller may read.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::problem::Problem;
+use crate::role::Caller;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// The tenant `id` if the caller may read it; 404 for one it may not see
+/// (no telling other tenants' ids apart from missing ones).
+pub(crate) async fn readable_tenant(db: &Db, caller: &Caller, id: &str) -> Result<Tenant, Problem> {
+    let tenant: Option<Tenant> =
+        sqlx::query_as("SELECT id, name, created_at FROM tenants WHERE id = $1").bind(id).fetch_optional(db).await?;
+    match tenant {
+        Some(tenant) if caller.can_read_tenant(id) => Ok(tenant),
+        _ => Err(Problem::not_found(format!("no tenant {id} that you can see"))),
+    }
+}
+
+/// Every tenant, by name.
+pub async fn all(db: &Db) -> Result<Vec<Tenant>, Problem> {
+    Ok(sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY name").fetch_all(db).await?)
+}
