@@ -50,7 +50,10 @@ lint:
 # TLS stack, crates.io only. Advisories need GitHub, which CI cannot reach:
 # run `$(DENY) check advisories` where it can (docs/security.md).
 DENY ?= $(or $(WEFT_TOOLS),/var/cache/weft/tools)/bin/cargo-deny
+# `cargo fetch` first: cargo-deny reads every platform's crates (windows-sys
+# and the like), which a build on this machine never downloads.
 deny:
+	$(CARGO) fetch --locked --quiet
 	$(DENY) --offline check --hide-inclusion-graph licenses bans sources
 
 # The end-to-end tests in tests/ start the weft and weft-node binaries that
