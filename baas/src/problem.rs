@@ -20,45 +20,45 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Problem {
+    pub fn new(status: StatusCode, slug: &str, detail: impl std::fmt::Display) -> Problem {
         Problem {
             kind: format!("https://weft.invalid/problems/{slug}"),
             title: status.canonical_reason().unwrap_or("error").to_string(),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail: detail.to_string(),
             retry_after_secs: None,
         }
     }
 
     /// 429 with a Retry-After of `secs`.
-    pub fn too_many(detail: impl Into<String>, secs: u64) -> Problem {
+    pub fn too_many(detail: impl std::fmt::Display, secs: u64) -> Problem {
         Problem {
             retry_after_secs: Some(secs),
             ..Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", detail)
         }
     }
 
-    pub fn bad_request(detail: impl Into<String>) -> Problem {
+    pub fn bad_request(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail)
     }
 
-    pub fn unprocessable(detail: impl Into<String>) -> Problem {
+    pub fn unprocessable(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", detail)
     }
 
-    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+    pub fn unauthorized(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
     }
 
-    pub fn forbidden(detail: impl Into<String>) -> Problem {
+    pub fn forbidden(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
-    pub fn not_found(detail: impl Into<String>) -> Problem {
+    pub fn not_found(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "not-found", detail)
     }
 
-    pub fn conflict(detail: impl Into<String>) -> Problem {
+    pub fn conflict(detail: impl std::fmt::Display) -> Problem {
         Problem::new(StatusCode::CONFLICT, "conflict", detail)
     }
 

@@ -82,7 +82,7 @@ pub async fn remove_node(dir: &Path, id: &str, grace_secs: u64, output: Output) 
         let known: Vec<&str> = loaded.manifest.nodes.iter().map(|n| n.id.as_str()).collect();
         bail!("no node {id:?} in {}; its nodes are {}", dir.display(), known.join(", "));
     };
-    weft_provision::check_orderer_change(loaded.manifest.consensus, &node.roles, id).map_err(anyhow::Error::msg)?;
+    weft_provision::check_orderer_change(loaded.manifest.consensus, &node.roles, id)?;
     // Act for an org that keeps a peer, so the update has someone to go through.
     let acting = loaded
         .manifest

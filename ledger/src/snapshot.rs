@@ -168,7 +168,7 @@ impl Ledger {
                 header.format_version
             )));
         }
-        let channel = ChannelId::new(header.channel_id.clone()).map_err(LedgerError::BadSnapshot)?;
+        let channel = ChannelId::new(header.channel_id.clone()).map_err(|e| LedgerError::BadSnapshot(e.to_string()))?;
         let guard = self.claim(&channel)?;
         let prefix = channel_prefix(&channel);
         if !channel_is_empty(&self.db, &prefix)? {

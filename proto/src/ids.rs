@@ -7,18 +7,20 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChannelId(String);
 
+/// A name that breaks the channel id rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid channel id '{0}': use 1-{max} characters of a-z, 0-9, '.' and '-', starting with a letter", max = ChannelId::MAX_LEN)]
+pub struct InvalidChannelId(pub String);
+
 impl ChannelId {
     pub const MAX_LEN: usize = 249;
 
-    pub fn new(id: impl Into<String>) -> Result<Self, String> {
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidChannelId> {
         let id = id.into();
         let valid_chars = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
         let starts_with_letter = id.chars().next().is_some_and(|c| c.is_ascii_lowercase());
         if id.is_empty() || id.len() > Self::MAX_LEN || !valid_chars || !starts_with_letter {
-            return Err(format!(
-                "invalid channel id '{id}': use 1-{} characters of a-z, 0-9, '.' and '-', starting with a letter",
-                Self::MAX_LEN
-            ));
+            return Err(InvalidChannelId(id));
         }
         Ok(ChannelId(id))
     }
@@ -91,7 +93,7 @@ mod tests {
         let long = "a".repeat(250);
         for bad in ["", "1abc", "MyChannel", "ch_1", "ch 1", long.as_str()] {
             let err = ChannelId::new(bad).unwrap_err();
-            assert!(err.contains("invalid channel id"), "{bad}: {err}");
+            assert!(err.to_string().contains("invalid channel id"), "{bad}: {err}");
         }
     }
 

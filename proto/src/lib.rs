@@ -23,7 +23,7 @@ mod transaction;
 
 pub use block_hash::{block_hash, data_hash, new_block};
 pub use generated::*;
-pub use ids::{BlockNumber, ChannelId, TxId};
+pub use ids::{BlockNumber, ChannelId, InvalidChannelId, TxId};
 pub use prost::Message;
 pub use transaction::{prepare_payload, AssembleError};
 

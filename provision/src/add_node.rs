@@ -41,14 +41,21 @@ fn host_of(address: &str) -> Option<String> {
 /// Whether a node with `roles` may join or leave a channel ordered by
 /// `consensus`: PBFT's orderers are fixed at genesis (membership changes
 /// are not supported yet; the ledger refuses such an update too).
-pub fn check_orderer_change(consensus: ConsensusKind, roles: &[NodeRoleName], node: &str) -> Result<(), String> {
+pub fn check_orderer_change(consensus: ConsensusKind, roles: &[NodeRoleName], node: &str) -> Result<(), OrderersFixed> {
     if consensus == ConsensusKind::Pbft && roles.contains(&NodeRoleName::Orderer) {
-        return Err(format!(
-            "{node} would change the orderers of a PBFT channel, whose orderers are fixed at genesis (PBFT \
-             membership changes are not supported yet); add or remove peers only"
-        ));
+        return Err(OrderersFixed { node: node.to_string() });
     }
     Ok(())
+}
+
+/// A PBFT channel's orderers cannot change.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{node} would change the orderers of a PBFT channel, whose orderers are fixed at genesis (PBFT membership \
+     changes are not supported yet); add or remove peers only"
+)]
+pub struct OrderersFixed {
+    pub node: String,
 }
 
 /// Writes the new node's files under `dir` (see the module comment).
@@ -67,7 +74,7 @@ pub fn prepare_node(
     if request.roles.is_empty() {
         return Err(bad("a node needs at least one role (peer, orderer)".into()));
     }
-    check_orderer_change(manifest.consensus, &request.roles, "an orderer").map_err(bad)?;
+    check_orderer_change(manifest.consensus, &request.roles, "an orderer").map_err(|e| bad(e.to_string()))?;
     if request.join_from_snapshot && request.roles.contains(&NodeRoleName::Orderer) {
         return Err(bad(
             "an orderer cannot join from a snapshot: it catches up through consensus (drop --from-snapshot)".into(),

@@ -51,11 +51,26 @@ pub fn config_envelope(config: &ChannelConfig, signers: &[GenesisSigner<'_>], ti
     Envelope { payload, signature }.encode_to_vec()
 }
 
+/// Why a block is not the configuration block it was taken for.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigBlockError {
+    #[error("block has no {0}")]
+    Missing(&'static str),
+    #[error("block {0} is not a genesis block")]
+    NotGenesis(u64),
+    #[error("a configuration block carries exactly 1 transaction, block {number} carries {count}")]
+    TransactionCount { number: u64, count: usize },
+    #[error("{part}: {source}")]
+    Decode { part: &'static str, source: prost::DecodeError },
+    #[error("block {0}'s transaction is not a configuration transaction")]
+    NotConfig(u64),
+}
+
 /// The channel configuration a genesis block carries.
-pub fn read_genesis_config(block: &Block) -> Result<ChannelConfig, String> {
-    let header = block.header.as_ref().ok_or("block has no header")?;
+pub fn read_genesis_config(block: &Block) -> Result<ChannelConfig, ConfigBlockError> {
+    let header = block.header.as_ref().ok_or(ConfigBlockError::Missing("header"))?;
     if header.number != 0 {
-        return Err(format!("block {} is not a genesis block", header.number));
+        return Err(ConfigBlockError::NotGenesis(header.number));
     }
     read_config_block(block)
 }
@@ -64,21 +79,19 @@ pub fn read_genesis_config(block: &Block) -> Result<ChannelConfig, String> {
 /// block, or a later block holding only a CONFIG transaction (what an
 /// update commits in). Only the block's shape is checked here; whether its
 /// update was VALID is for the chain that holds it.
-pub fn read_config_block(block: &Block) -> Result<ChannelConfig, String> {
-    let number = block.header.as_ref().ok_or("block has no header")?.number;
-    let data = block.data.as_ref().ok_or("block has no data")?;
+pub fn read_config_block(block: &Block) -> Result<ChannelConfig, ConfigBlockError> {
+    let number = block.header.as_ref().ok_or(ConfigBlockError::Missing("header"))?.number;
+    let data = block.data.as_ref().ok_or(ConfigBlockError::Missing("data"))?;
     let [env] = data.envelopes.as_slice() else {
-        return Err(format!(
-            "a configuration block carries exactly 1 transaction, block {number} carries {}",
-            data.envelopes.len()
-        ));
+        return Err(ConfigBlockError::TransactionCount { number, count: data.envelopes.len() });
     };
-    let env = Envelope::decode(env.as_slice()).map_err(|e| format!("envelope: {e}"))?;
-    let payload = Payload::decode(env.payload.as_slice()).map_err(|e| format!("payload: {e}"))?;
+    let decode = |part| move |source| ConfigBlockError::Decode { part, source };
+    let env = Envelope::decode(env.as_slice()).map_err(decode("envelope"))?;
+    let payload = Payload::decode(env.payload.as_slice()).map_err(decode("payload"))?;
     match payload.body {
         Some(payload::Body::ConfigUpdate(update)) => {
-            ChannelConfig::decode(update.config_bytes.as_slice()).map_err(|e| format!("channel config: {e}"))
+            ChannelConfig::decode(update.config_bytes.as_slice()).map_err(decode("channel config"))
         }
-        _ => Err(format!("block {number}'s transaction is not a configuration transaction")),
+        _ => Err(ConfigBlockError::NotConfig(number)),
     }
 }

@@ -29,13 +29,17 @@ mod node_config;
 mod sealed;
 mod template;
 
-pub use add_node::{check_orderer_change, prepare_node, NodeRequest, PreparedNode};
+pub use add_node::{check_orderer_change, prepare_node, NodeRequest, OrderersFixed, PreparedNode};
 pub use add_org::{prepare_org, trust_org, PreparedOrg};
 pub use error::ProvisionError;
 pub use files::{cert_pem, read_cert_pem, write_secret};
-pub use genesis::{config_envelope, genesis_block, read_config_block, read_genesis_config, GenesisSigner};
+pub use genesis::{
+    config_envelope, genesis_block, read_config_block, read_genesis_config, ConfigBlockError, GenesisSigner,
+};
 pub use init::{init, init_observed, InitOptions, InitStage};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
+#[cfg(feature = "network")]
+pub use network::NetworkError;
 pub use node_config::{Listen, NodeConfig};
 pub use sealed::{is_sealed, read_key, seal_in_place, write_key, KeySeal, Sealing};
 pub use template::{valid_id, ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

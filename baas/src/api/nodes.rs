@@ -115,7 +115,7 @@ async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &Manifest
                 v.leader = (!c.leader.is_empty()).then_some(c.leader);
             }
         }
-        Err(why) => v.problem = Some(why),
+        Err(why) => v.problem = Some(why.to_string()),
     }
     Ok(v)
 }

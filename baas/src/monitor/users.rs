@@ -59,7 +59,7 @@ impl Tracker {
                 Some(g) => g.clone(),
                 None => {
                     let org = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or("the chain has no orgs")?;
-                    let g = net.gateway(&org, net.admin(&org)?)?;
+                    let g = net.admin(&org).and_then(|admin| net.gateway(&org, admin)).map_err(|e| e.to_string())?;
                     self.gateways.insert(chain.to_string(), g.clone());
                     g
                 }

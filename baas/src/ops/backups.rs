@@ -108,10 +108,10 @@ async fn steps(
     std::fs::create_dir_all(&dir).map_err(|e| (0, format!("creating {}: {e}", dir.display())))?;
 
     job.running(0, &format!("{} writes a state snapshot", node.id)).await;
-    let net = state.driver.network(chain).map_err(|e| (0, e))?;
-    let taken = net.snapshot(node).await.map_err(|e| (0, e))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let taken = net.snapshot(node).await.map_err(|e| (0, e.to_string()))?;
     let file = dir.join("state.snapshot");
-    let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).map_err(|e| (0, e))?;
+    let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).map_err(|e| (0, e.to_string()))?;
     let hash = hex::encode(&taken.state_hash);
     sqlx::query("UPDATE backups SET height = $1, state_hash = $2, bytes = $3 WHERE id = $4")
         .bind(taken.height as i64)
@@ -124,7 +124,7 @@ async fn steps(
     job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
 
     job.running(1, "sealing the chain's keys and certificates").await;
-    let keys = state.driver.key_material(chain).map_err(|e| (1, e))?;
+    let keys = state.driver.key_material(chain).map_err(|e| (1, e.to_string()))?;
     let sealed = state.master_key.seal(&serde_json::to_vec(&keys).expect("serialises"), &format!("backup/{id}"));
     std::fs::write(dir.join("keys.sealed"), sealed).map_err(|e| (1, format!("writing the sealed keys: {e}")))?;
     job.done(1, &format!("{} files sealed with the master key", keys.len())).await;

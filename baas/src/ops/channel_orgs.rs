@@ -44,7 +44,7 @@ async fn add_steps(
     job: &Job,
 ) -> Result<(), (usize, String)> {
     job.running(0, &format!("adding {org} and its peers to {channel}'s configuration")).await;
-    let net = state.driver.network(chain).map_err(|e| (0, e))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
     let acting = peer_org(&net, members).ok_or((0, format!("none of {channel}'s members runs a peer")))?.clone();
     let peers: Vec<ManifestNode> = net
         .manifest()
@@ -55,20 +55,22 @@ async fn add_steps(
         .collect();
     let (sequence, number) = {
         let held = state.config_lock.lock().await;
-        let gateway = net.gateway(&acting, net.admin(&acting).map_err(|e| (0, e))?).map_err(|e| (0, e))?;
-        let height = net.height(&acting).await.map_err(|e| (0, e))?;
+        let gateway = net
+            .gateway(&acting, net.admin(&acting).map_err(|e| (0, e.to_string()))?)
+            .map_err(|e| (0, e.to_string()))?;
+        let height = net.height(&acting).await.map_err(|e| (0, e.to_string()))?;
         let main = weft_sdk::config::current(&gateway, height)
             .await
             .map_err(|e| (0, format!("reading the main channel's configuration: {e}")))?;
         let org_id = org.to_string();
         crate::ops::config_tx::update_channel(&held, &net, channel, &acting, move |c| admit(c, &main, &org_id))
             .await
-            .map_err(|e| (0, e))?
+            .map_err(|e| (0, e.to_string()))?
     };
     let mut now_members = members.to_vec();
     now_members.push(org.to_string());
     now_members.sort();
-    record_members(state, chain, channel, &now_members).await.map_err(|e| (0, e))?;
+    record_members(state, chain, channel, &now_members).await.map_err(|e| (0, e.to_string()))?;
     job.done(0, &format!("configuration sequence {sequence} in block {number}")).await;
 
     job.running(1, &format!("joining {} peers of {org} from block {number} and a snapshot", peers.len())).await;
@@ -147,7 +149,7 @@ pub async fn join_org_channels(
     node: &ManifestNode,
     entry: &NodeConfig,
 ) -> Result<Vec<String>, String> {
-    let net = state.driver.network(chain)?;
+    let net = state.driver.network(chain).map_err(|e| e.to_string())?;
     let channels: Vec<(String, Vec<String>)> = recorded(&state.db, chain)
         .await
         .map_err(|p| p.detail)?
@@ -227,7 +229,7 @@ async fn join_one(
         .await?
     };
     let block = config_block(net, &acting, channel, number).await?;
-    net.join_channel(node, &block, &[NodeRoleName::Peer], true).await.map(|_| ())
+    net.join_channel(node, &block, &[NodeRoleName::Peer], true).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
 const NOT_IN: &str = "not in the configuration";
@@ -259,7 +261,8 @@ async fn take_out(
 }
 
 async fn config_block(net: &NetworkDir, acting: &str, channel: &str, number: u64) -> Result<Block, String> {
-    let gateway = net.gateway_on(channel, acting, net.admin(acting)?)?;
+    let gateway =
+        net.admin(acting).and_then(|admin| net.gateway_on(channel, acting, admin)).map_err(|e| e.to_string())?;
     let blocks =
         gateway.blocks(Some(number), Some(number)).await.map_err(|e| format!("reading block {number}: {e}"))?;
     let mut blocks = Box::pin(blocks);

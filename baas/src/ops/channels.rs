@@ -104,8 +104,8 @@ async fn create_steps(
     job: &Job,
 ) -> Result<usize, (usize, String)> {
     job.running(0, &format!("cutting the genesis block of {name} for {}", orgs.join(", "))).await;
-    let net = state.driver.network(chain).map_err(|e| (0, e))?;
-    let block = genesis(state, &net, name, orgs).await.map_err(|e| (0, e))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let block = genesis(state, &net, name, orgs).await.map_err(|e| (0, e.to_string()))?;
     sqlx::query("INSERT INTO channels (chain_id, name, orgs, genesis_hex, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(chain)
         .bind(name)
@@ -142,12 +142,12 @@ async fn genesis(state: &AppState, net: &NetworkDir, name: &str, orgs: &[String]
     let acting = peer_org(net, orgs).ok_or("none of the orgs runs a peer")?;
     let main = {
         let _held = state.config_lock.lock().await;
-        let gateway = net.gateway(acting, net.admin(acting)?)?;
-        let height = net.height(acting).await?;
+        let gateway = net.admin(acting).and_then(|admin| net.gateway(acting, admin)).map_err(|e| e.to_string())?;
+        let height = net.height(acting).await.map_err(|e| e.to_string())?;
         weft_sdk::config::current(&gateway, height).await.map_err(|e| format!("reading the configuration: {e}"))?
     };
     let config = subset(&main, name, orgs)?;
-    let admins: Vec<_> = orgs.iter().map(|o| net.admin(o)).collect::<Result<_, _>>()?;
+    let admins: Vec<_> = orgs.iter().map(|o| net.admin(o)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     let signers: Vec<GenesisSigner<'_>> =
         admins.iter().map(|a| GenesisSigner { identity: a.identity.clone(), key: &a.key }).collect();
     let now_ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;

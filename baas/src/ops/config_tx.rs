@@ -63,14 +63,14 @@ pub async fn update_channel(
     org: &str,
     change: impl FnOnce(&mut ChannelConfig) -> Result<(), String>,
 ) -> Result<(u64, u64), String> {
-    let gateway = net.gateway_on(channel, org, net.admin(org)?)?;
-    let height = net.channel_height(org, channel).await?;
+    let gateway = net.admin(org).and_then(|admin| net.gateway_on(channel, org, admin)).map_err(|e| e.to_string())?;
+    let height = net.channel_height(org, channel).await.map_err(|e| e.to_string())?;
     let mut config = weft_sdk::config::current(&gateway, height)
         .await
         .map_err(|e| format!("reading {channel}'s configuration: {e}"))?;
     change(&mut config)?;
     config.sequence += 1;
-    let mut admins = net.admins()?;
+    let mut admins = net.admins().map_err(|e| e.to_string())?;
     admins.sort_by_key(|a| a.identity.org_id != org);
     let signers: Vec<GenesisSigner<'_>> =
         admins.iter().map(|a| GenesisSigner { identity: a.identity.clone(), key: &a.key }).collect();
@@ -91,7 +91,7 @@ pub async fn publish_crl(
     revoked: &[Revocation],
     now: time::OffsetDateTime,
 ) -> Result<(u64, u64), String> {
-    let ca = net.ca(org)?;
+    let ca = net.ca(org).map_err(|e| e.to_string())?;
     let crl = ca
         .crl(revoked, revoked.len() as u64, now, now + time::Duration::days(365))
         .map_err(|e| format!("issuing {org}'s CRL: {e}"))?;

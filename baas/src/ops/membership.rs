@@ -78,7 +78,7 @@ async fn add_steps(
     job.done(0, &format!("{} at gRPC {}, p2p {}", node.id, node.grpc, node.p2p)).await;
 
     job.running(1, "adding the node to the channel configuration").await;
-    let net = state.driver.network(chain).map_err(|e| (1, e, None))?;
+    let net = state.driver.network(chain).map_err(|e| (1, e.to_string(), None))?;
     let channel_node = prepared.channel_node.clone();
     let (sequence, block) = admit(state, &net, chain, &request.org, &prepared.dir, move |c| {
         c.nodes.push(channel_node);
@@ -144,7 +144,7 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
             .await
             .map(|_| ())
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.to_string()),
     };
     // Stopped and forgotten under the node lock: the monitor would restart
     // a wanted node it finds down in between.
@@ -189,7 +189,7 @@ pub async fn remove_node(
             })
             .await
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.to_string()),
     };
     let (sequence, block) = match update {
         Ok(v) => v,
@@ -251,7 +251,7 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
     job.done(0, &format!("{org}'s CA and identities written")).await;
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
-    let net = state.driver.network(chain).map_err(|e| (1, e))?;
+    let net = state.driver.network(chain).map_err(|e| (1, e.to_string()))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
     let (sequence, block) = admit(state, &net, chain, &acting, &prepared.dir, move |c| {

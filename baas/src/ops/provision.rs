@@ -73,15 +73,17 @@ async fn create_steps(state: &AppState, chain: &str, template: Template, job: &J
     let total = manifest.nodes.len();
     for (i, node) in manifest.nodes.iter().enumerate() {
         job.running(2, &format!("starting {} ({} of {total})", node.id, i + 1)).await;
-        let (pid, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (2, e))?;
-        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.map_err(|e| (2, e))?;
+        let (pid, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (2, e.to_string()))?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe())
+            .await
+            .map_err(|e| (2, e.to_string()))?;
         tracing::info!(%chain, node = %node.id, pid, limits = %limits.describe(), "node started");
     }
     let limits = crate::store::nodes::limits_summary(&state.db, chain).await;
     job.done(2, &format!("{total} nodes started; limits {limits}")).await;
 
     job.running(3, &format!("waiting for {total} nodes to serve")).await;
-    wait_healthy(state, chain, &manifest.nodes, job, 3).await.map_err(|e| (3, e))?;
+    wait_healthy(state, chain, &manifest.nodes, job, 3).await.map_err(|e| (3, e.to_string()))?;
     job.done(3, &format!("{total} of {total} nodes serving")).await;
     Ok(())
 }
@@ -102,7 +104,7 @@ pub(crate) async fn wait_healthy(
     job: &Job,
     step: usize,
 ) -> Result<(), String> {
-    let admin = state.driver.network(chain)?;
+    let admin = state.driver.network(chain).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + HEALTH_TIMEOUT;
     let mut healthy = vec![false; nodes.len()];
     loop {

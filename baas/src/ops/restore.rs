@@ -35,10 +35,10 @@ pub async fn run(state: AppState, chain: String, source: Source, job: Job) {
 
 async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), (usize, String)> {
     job.running(0, "opening the backup's sealed keys").await;
-    let (restored, present) = restore_keys(state, chain, source).map_err(|e| (0, e))?;
+    let (restored, present) = restore_keys(state, chain, source).map_err(|e| (0, e.to_string()))?;
     job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
 
-    let net = state.driver.network(chain).map_err(|e| (1, e))?;
+    let net = state.driver.network(chain).map_err(|e| (1, e.to_string()))?;
     let nodes = net.manifest().nodes.clone();
     let ops = state.node_ops.lock().await;
     job.running(1, &format!("stopping {} nodes", nodes.len())).await;
@@ -62,16 +62,18 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
 
     job.running(3, "starting every node").await;
     for node in &nodes {
-        let (_, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (3, e))?;
-        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.map_err(|e| (3, e))?;
+        let (_, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (3, e.to_string()))?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe())
+            .await
+            .map_err(|e| (3, e.to_string()))?;
     }
     drop(ops);
-    crate::ops::provision::wait_healthy(state, chain, &nodes, job, 3).await.map_err(|e| (3, e))?;
+    crate::ops::provision::wait_healthy(state, chain, &nodes, job, 3).await.map_err(|e| (3, e.to_string()))?;
     job.done(3, &format!("{} nodes serving", nodes.len())).await;
 
     job.running(4, "comparing a peer's state with the backup's").await;
     let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((4, "no peer".to_string()))?;
-    let taken = net.snapshot(peer).await.map_err(|e| (4, e))?;
+    let taken = net.snapshot(peer).await.map_err(|e| (4, e.to_string()))?;
     state.driver.remove_node_file(chain, peer, &taken.path);
     let hash = hex::encode(&taken.state_hash);
     if taken.height == source.height && hash != source.state_hash {

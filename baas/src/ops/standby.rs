@@ -50,8 +50,15 @@ async fn outcome(job: &Job) -> Result<(), String> {
 }
 
 async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) -> Result<String, (usize, String)> {
-    let before: Vec<String> =
-        state.driver.network(chain).map_err(|e| (0, e))?.manifest().nodes.iter().map(|n| n.id.clone()).collect();
+    let before: Vec<String> = state
+        .driver
+        .network(chain)
+        .map_err(|e| (0, e.to_string()))?
+        .manifest()
+        .nodes
+        .iter()
+        .map(|n| n.id.clone())
+        .collect();
     let demand = node_demand(&state.db, chain, &failed.org).await.map_err(|p| (0, p.detail))?;
     // The platform's own repair: counted, not refused by the quota; the
     // failed node's share is released when it is retired.
@@ -66,8 +73,8 @@ async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) 
         join_from_snapshot: true,
     };
     membership::add_node(state.clone(), chain.to_string(), request, None, demand, add.clone()).await;
-    outcome(&add).await.map_err(|e| (0, e))?;
-    let net = state.driver.network(chain).map_err(|e| (0, e))?;
+    outcome(&add).await.map_err(|e| (0, e.to_string()))?;
+    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
     let standby = net
         .manifest()
         .nodes
@@ -88,7 +95,7 @@ async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) 
         Job::start(&state.db, chain, "remove-node", &membership::REMOVE_STEPS).await.map_err(|p| (1, p.detail))?;
     job.running(1, &format!("taking {} out of the configuration (job {})", failed.id, remove.id)).await;
     membership::remove_node(state.clone(), chain.to_string(), failed.clone(), acting, demand, remove.clone()).await;
-    outcome(&remove).await.map_err(|e| (1, e))?;
+    outcome(&remove).await.map_err(|e| (1, e.to_string()))?;
     job.done(1, &format!("{} removed and stopped; {standby} took its place (job {})", failed.id, remove.id)).await;
     Ok(standby)
 }

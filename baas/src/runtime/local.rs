@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_provision::network::NetworkDir;
+use weft_provision::network::{NetworkDir, NetworkError};
 
 use super::{BenchmarkRun, Driver, Material, Usage};
 use crate::custody::{ChainSeal, MasterKey};
@@ -92,7 +92,7 @@ impl Material for LocalDriver {
     }
 
     /// `chain`'s network directory, its org keys opened with the master key.
-    fn network(&self, chain: &str) -> Result<NetworkDir, String> {
+    fn network(&self, chain: &str) -> Result<NetworkDir, NetworkError> {
         NetworkDir::open_sealed(&self.chain_dir(chain), Some(Arc::new(self.seal(chain))))
     }
 
@@ -428,7 +428,7 @@ mod tests {
         net.admin(&org.id).expect("opens with the master key");
         net.ca(&org.id).expect("the CA opens too");
         let err = NetworkDir::open(&chain_dir).unwrap().admin(&org.id).err().unwrap();
-        assert!(err.contains("sealed by the BaaS"), "{err}");
+        assert!(matches!(err, NetworkError::Material(_)) && err.to_string().contains("sealed by the BaaS"), "{err}");
         let other = LocalDriver::new(
             data.path(),
             None,

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 
 use weft_provision::local::Stopped;
-use weft_provision::network::NetworkDir;
+use weft_provision::network::{NetworkDir, NetworkError};
 use weft_provision::{
     InitStage, Manifest, ManifestNode, ManifestOrg, NodeRequest, PreparedNode, PreparedOrg, ProvisionError, Template,
 };
@@ -95,7 +95,7 @@ pub trait Material: Send + Sync {
     fn seal(&self, chain: &str) -> ChainSeal;
     /// `chain`'s nodes and org identities, org keys opened with the
     /// master key.
-    fn network(&self, chain: &str) -> Result<NetworkDir, String>;
+    fn network(&self, chain: &str) -> Result<NetworkDir, NetworkError>;
     fn manifest(&self, chain: &str) -> Result<Manifest, ProvisionError>;
     /// Changes the chain's manifest and saves it.
     fn update_manifest(&self, chain: &str, change: &mut dyn FnMut(&mut Manifest)) -> Result<Manifest, ProvisionError>;

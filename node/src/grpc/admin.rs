@@ -218,7 +218,7 @@ impl Admin for AdminService {
         let roles = parse_roles(&request.roles)?;
         let channel = self.core.join(block, roles, request.from_snapshot).await.map_err(|e| match &e {
             JoinError::AlreadyJoined(_) => Status::already_exists(e.to_string()),
-            JoinError::BadRequest(_) => Status::invalid_argument(e.to_string()),
+            JoinError::BadRequest(_) | JoinError::BadBlock(_) => Status::invalid_argument(e.to_string()),
             JoinError::Failed { .. } => Status::failed_precondition(e.to_string()),
         })?;
         Ok(Response::new(JoinChannelResponse { channel: Some(summary(&channel)) }))

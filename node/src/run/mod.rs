@@ -108,6 +108,8 @@ pub enum JoinError {
     AlreadyJoined(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error(transparent)]
+    BadBlock(#[from] served::JoinBlockError),
     #[error("joining channel {channel}: {error:#}")]
     Failed { channel: String, error: anyhow::Error },
 }
@@ -186,7 +188,7 @@ impl NodeCore {
         from_snapshot: bool,
     ) -> Result<Arc<ServedChannel>, JoinError> {
         let _one_at_a_time = self.changing.lock().await;
-        let (channel, config) = served::check_join_block(&block, from_snapshot).map_err(JoinError::BadRequest)?;
+        let (channel, config) = served::check_join_block(&block, from_snapshot)?;
         if self.channel(channel.as_str()).is_some() {
             return Err(JoinError::AlreadyJoined(channel.to_string()));
         }

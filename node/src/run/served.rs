@@ -11,8 +11,8 @@ use tokio::sync::watch;
 use weft_contracts::Runtime;
 use weft_identity::ClientIdentity;
 use weft_ledger::Ledger;
-use weft_proto::{Block, ChannelConfig, ChannelId};
-use weft_provision::NodeRoleName;
+use weft_proto::{Block, ChannelConfig, ChannelId, InvalidChannelId};
+use weft_provision::{ConfigBlockError, NodeRoleName};
 
 use super::chain::{BlockSigner, Chain};
 use super::metrics::Metrics;
@@ -204,33 +204,47 @@ pub async fn remove_data(ledger: &Ledger, data_dir: &Path, channel: &ChannelId) 
     joined::remove_consensus_log(data_dir, channel)
 }
 
+/// Why a block cannot found a channel on this node.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinBlockError {
+    #[error("the block has no header")]
+    NoHeader,
+    #[error("block {0} is not a genesis block (block 0)")]
+    NotGenesis(u64),
+    #[error(
+        "block {0} is not the genesis block: joining from a later configuration block takes the state from \
+         another node, so ask for from_snapshot (or join with the genesis block, block 0, to replay the chain)"
+    )]
+    NeedsSnapshot(u64),
+    #[error("not a configuration block: {0}")]
+    NotConfigBlock(ConfigBlockError),
+    #[error("the block's channel id: {0}")]
+    ChannelId(#[from] InvalidChannelId),
+}
+
 /// The block a channel is joined with: its genesis block, or with
 /// `from_snapshot` a later configuration block (one that names this node,
 /// for a node of an org admitted after the channel began; there are no
 /// blocks before it to replay, so the state comes from another node). Its
 /// channel and the configuration it carries.
-pub fn check_join_block(block: &Block, from_snapshot: bool) -> Result<(ChannelId, ChannelConfig), String> {
-    let number = block.header.as_ref().map(|h| h.number).ok_or("the block has no header")?;
+pub fn check_join_block(block: &Block, from_snapshot: bool) -> Result<(ChannelId, ChannelConfig), JoinBlockError> {
+    let number = block.header.as_ref().map(|h| h.number).ok_or(JoinBlockError::NoHeader)?;
     if number == 0 {
         return check_genesis_block(block);
     }
     if !from_snapshot {
-        return Err(format!(
-            "block {number} is not the genesis block: joining from a later configuration block takes the state              from another node, so ask for from_snapshot (or join with the genesis block, block 0, to replay the              chain)"
-        ));
+        return Err(JoinBlockError::NeedsSnapshot(number));
     }
-    let config = weft_provision::read_config_block(block).map_err(|e| format!("not a configuration block: {e}"))?;
-    let id = ChannelId::new(config.channel_id.clone()).map_err(|e| format!("the block's channel id: {e}"))?;
-    Ok((id, config))
+    let config = weft_provision::read_config_block(block).map_err(JoinBlockError::NotConfigBlock)?;
+    Ok((ChannelId::new(config.channel_id.clone())?, config))
 }
 
 /// A channel's genesis block (block 0): its channel and configuration.
-pub fn check_genesis_block(block: &Block) -> Result<(ChannelId, ChannelConfig), String> {
-    let number = block.header.as_ref().map(|h| h.number).ok_or("the block has no header")?;
+pub fn check_genesis_block(block: &Block) -> Result<(ChannelId, ChannelConfig), JoinBlockError> {
+    let number = block.header.as_ref().map(|h| h.number).ok_or(JoinBlockError::NoHeader)?;
     if number != 0 {
-        return Err(format!("block {number} is not a genesis block (block 0)"));
+        return Err(JoinBlockError::NotGenesis(number));
     }
-    let config = weft_provision::read_genesis_config(block).map_err(|e| format!("not a genesis block: {e}"))?;
-    let id = ChannelId::new(config.channel_id.clone()).map_err(|e| format!("the genesis block's channel id: {e}"))?;
-    Ok((id, config))
+    let config = weft_provision::read_genesis_config(block).map_err(JoinBlockError::NotConfigBlock)?;
+    Ok((ChannelId::new(config.channel_id.clone())?, config))
 }
