@@ -221,6 +221,23 @@ pub struct Verification {
     pub first_tampered: Option<Tampered>,
 }
 
+/// The entries `range` asks for, only `tenant`'s when one is given.
+pub async fn page(db: &Db, range: &Range, tenant: Option<&str>) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let sql = format!(
+        "SELECT * FROM audit_log WHERE seq > $1 AND at_ms >= $2 AND at_ms < $3 {} ORDER BY seq LIMIT $4",
+        if tenant.is_some() { "AND tenant_id = $5" } else { "" }
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(range.after_seq.unwrap_or(0))
+        .bind(range.from_ms.unwrap_or(0))
+        .bind(range.to_ms.unwrap_or(i64::MAX))
+        .bind(range.limit.unwrap_or(PAGE).clamp(1, PAGE));
+    if let Some(t) = tenant {
+        query = query.bind(t);
+    }
+    query.fetch_all(db).await?.iter().map(AuditEntry::from_row).collect()
+}
+
 /// Walks the whole chain from the first entry.
 pub async fn verify_chain(db: &Db) -> ApiResult<Verification> {
     let (mut seq, mut hash) = (0i64, GENESIS.to_string());

@@ -129,6 +129,27 @@ pub async fn quota_of(db: &Db, tenant: &str) -> Result<Quota, Problem> {
     })
 }
 
+/// Replaces `tenant`'s quota.
+pub async fn set(db: &Db, tenant: &str, quota: &Quota) -> Result<(), Problem> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM quotas WHERE tenant_id = $1").bind(tenant).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO quotas (tenant_id, max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb, \
+         max_tx_per_month) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(tenant)
+    .bind(quota.max_chains)
+    .bind(quota.max_nodes)
+    .bind((quota.max_cpu * 1000.0).round() as i64)
+    .bind(quota.max_memory_mb)
+    .bind(quota.max_disk_gb)
+    .bind(quota.max_tx_per_month)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn usage_of(db: &Db, tenant: &str) -> Result<Usage, Problem> {
     let rows = sqlx::query(
         "SELECT node_count, cpu_millis, memory_mb, disk_gb FROM chains \

@@ -183,7 +183,7 @@ impl RateLimiter {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct SecurityEvent {
     pub at_ms: i64,
     /// failed-login | lockout | rate-limited
@@ -198,6 +198,16 @@ pub struct SecurityEvent {
 pub struct EventsQuery {
     /// From (ms since the epoch; default: the last 24 hours).
     pub from_ms: Option<i64>,
+}
+
+/// The latest 1000 security events since `from_ms`, newest first.
+pub async fn events_since(db: &Db, from_ms: i64) -> Result<Vec<SecurityEvent>, Problem> {
+    Ok(sqlx::query_as(
+        "SELECT at_ms, kind, subject, detail FROM security_events WHERE at_ms >= $1 ORDER BY at_ms DESC LIMIT 1000",
+    )
+    .bind(from_ms)
+    .fetch_all(db)
+    .await?)
 }
 
 #[cfg(test)]

@@ -155,6 +155,33 @@ pub async fn find(db: &Db, tenant: Option<&str>, name: &str) -> Result<(Template
     Ok((template, found.clone()))
 }
 
+/// Defines the template `name` (`body` its TOML) for `owner`'s tenant, or
+/// for every tenant with no owner.
+pub async fn insert(db: &Db, owner: Option<&str>, name: &str, body: &str) -> Result<(), Problem> {
+    sqlx::query("INSERT INTO templates (id, tenant_id, name, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(crate::secrets::new_id())
+        .bind(owner)
+        .bind(name)
+        .bind(body)
+        .bind(crate::db::now())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes the template `name` `owner` defined (None: the platform's);
+/// false when there was none.
+pub async fn remove(db: &Db, owner: Option<&str>, name: &str) -> Result<bool, Problem> {
+    let done = match owner {
+        Some(t) => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id = $2").bind(name).bind(t),
+        None => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id IS NULL").bind(name),
+    }
+    .execute(db)
+    .await?
+    .rows_affected();
+    Ok(done > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

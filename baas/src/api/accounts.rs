@@ -5,7 +5,6 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
@@ -16,9 +15,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
 use crate::secrets::{new_id, weak_password};
 use crate::store::tenants::{readable_tenant, Tenant};
-use crate::store::users::{
-    create_user, find_user, hashed, unknown_user_hash, user_by_id, user_of, verified, User, USER_COLUMNS,
-};
+use crate::store::users::{create_user, find_user, hashed, unknown_user_hash, user_by_id, verified, User};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -88,24 +85,19 @@ pub async fn login(
     state.login_guard.admit(source)?;
     let source = source.to_string();
     crate::security::check_locked(&state.db, &req.username, &source).await?;
-    let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"))
-        .bind(&req.username)
-        .fetch_optional(&state.db)
-        .await?;
-    let Some(row) = row else {
+    let Some((user, hash)) = crate::store::users::with_password(&state.db, &req.username).await? else {
         // The same answer as a wrong password, after the same argon2 work,
         // so that neither the reply nor its timing tells which usernames exist.
         verified(&req.password, unknown_user_hash().to_string()).await?;
         crate::security::record_failure(&state.db, &req.username, &source).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     };
-    if !verified(&req.password, row.try_get("password_hash")?).await? {
+    if !verified(&req.password, hash).await? {
         tracing::warn!(username = %req.username, %source, "failed login");
         crate::security::record_failure(&state.db, &req.username, &source).await?;
         return Err(Problem::unauthorized("wrong username or password"));
     }
     crate::security::reset(&state.db, &req.username, &source).await?;
-    let user = user_of(&row)?;
     let expires_at = now() + SESSION_SECS;
     let session = NewToken { user_id: &user.id, kind: "session", name: "login", expires_at, chain_user_id: None };
     let token = issue_token(&state.db, session).await?;
@@ -140,30 +132,15 @@ pub async fn change_password(
     if let Some(why) = weak_password(&req.new) {
         return Err(Problem::unprocessable(format!("new: {why}")));
     }
-    let hash: String = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
-        .bind(&caller.user_id)
-        .fetch_one(&state.db)
-        .await?
-        .try_get("password_hash")?;
+    let hash = crate::store::users::password_hash(&state.db, &caller.user_id).await?;
     if !verified(&req.current, hash).await? {
         return Err(Problem::unauthorized("current: the password is wrong"));
     }
     // Whoever else holds a session of this account (the reason to change
     // a password, often) is signed out; this session and API tokens stay.
     let current = bearer(&headers).map(crate::secrets::token_hash).unwrap_or_default();
-    let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hashed(&req.new).await?)
-        .bind(&caller.user_id)
-        .execute(&mut *tx)
-        .await?;
-    let ended = sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND kind = 'session' AND token_hash <> $2")
-        .bind(&caller.user_id)
-        .bind(&current)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    tx.commit().await?;
+    let hash = hashed(&req.new).await?;
+    let ended = crate::store::users::set_password(&state.db, &caller.user_id, &hash, Some(&current)).await?;
     tracing::info!(user = %caller.username, other_sessions_ended = ended, "password changed");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -208,14 +185,8 @@ pub async fn reset_password(
     if let Some(why) = weak_password(&req.new) {
         return Err(Problem::unprocessable(format!("new: {why}")));
     }
-    let mut tx = state.db.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hashed(&req.new).await?)
-        .bind(&user.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(&user.id).execute(&mut *tx).await?;
-    tx.commit().await?;
+    let hash = hashed(&req.new).await?;
+    crate::store::users::set_password(&state.db, &user.id, &hash, None).await?;
     crate::security::unlock(&state.db, &user.username).await?;
     tracing::info!(user = %user.username, by = %caller.username, "password reset; the user's sessions and tokens ended");
     Ok(StatusCode::NO_CONTENT)
@@ -250,18 +221,11 @@ pub async fn create_tenant(
             req.name
         )));
     }
-    let taken =
-        sqlx::query("SELECT 1 AS one FROM tenants WHERE name = $1").bind(&req.name).fetch_optional(&state.db).await?;
-    if taken.is_some() {
+    if crate::store::tenants::name_taken(&state.db, &req.name).await? {
         return Err(Problem::conflict(format!("a tenant named {:?} exists", req.name)));
     }
     let tenant = Tenant { id: new_id(), name: req.name, created_at: now() };
-    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(&tenant.id)
-        .bind(&tenant.name)
-        .bind(tenant.created_at)
-        .execute(&state.db)
-        .await?;
+    crate::store::tenants::insert(&state.db, &tenant).await?;
     tracing::info!(tenant = %tenant.name, by = %caller.username, "tenant created");
     Ok((StatusCode::CREATED, Json(tenant)))
 }
@@ -323,10 +287,7 @@ pub async fn delete_tenant_user(
     if found.id == caller.user_id {
         return Err(Problem::conflict("you cannot remove yourself: ask another tenant admin"));
     }
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(&found.id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(&found.id).execute(&mut *tx).await?;
-    tx.commit().await?;
+    crate::store::users::remove(&state.db, &found.id).await?;
     tracing::info!(user = %found.username, %tenant, by = %caller.username, "user removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 
-use crate::audit::{may_read, tenant_filter, verify_chain, AuditEntry, Range, Verification, PAGE};
+use crate::audit::{may_read, tenant_filter, verify_chain, AuditEntry, Range, Verification};
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::Caller;
@@ -20,21 +20,7 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     may_read(&caller)?;
     let tenant = tenant_filter(&caller);
-    let sql = format!(
-        "SELECT * FROM audit_log WHERE seq > $1 AND at_ms >= $2 AND at_ms < $3 {} ORDER BY seq LIMIT $4",
-        if tenant.is_some() { "AND tenant_id = $5" } else { "" }
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(range.after_seq.unwrap_or(0))
-        .bind(range.from_ms.unwrap_or(0))
-        .bind(range.to_ms.unwrap_or(i64::MAX))
-        .bind(range.limit.unwrap_or(PAGE).clamp(1, PAGE));
-    if let Some(t) = tenant {
-        query = query.bind(t);
-    }
-    let rows = query.fetch_all(&state.db).await?;
-    let entries = rows.iter().map(AuditEntry::from_row).collect::<Result<_, _>>()?;
-    Ok(Json(entries))
+    Ok(Json(crate::audit::page(&state.db, &range, tenant.as_deref()).await?))
 }
 
 /// Checks the whole audit chain and names the first entry that does not

@@ -4,15 +4,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
-use crate::db::now;
 use crate::ops::backup_schedules::now_ms;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
+use crate::store::backup_schedules::Schedule;
 use crate::store::chains::{manageable, readable};
 use crate::AppState;
 
@@ -30,35 +29,6 @@ pub struct NewSchedule {
     /// When the first is due (ms since the epoch; default: one interval
     /// from now).
     pub start_at_ms: Option<i64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Schedule {
-    pub chain_id: String,
-    pub every_minutes: i64,
-    pub keep: i64,
-    pub node: Option<String>,
-    pub next_at_ms: i64,
-    /// Why the last due backup could not start (e.g. another job ran).
-    pub last_error: String,
-    pub set_by: String,
-    pub updated_at: i64,
-}
-
-async fn load(state: &AppState, chain: &str) -> Result<Option<Schedule>, Problem> {
-    let row =
-        sqlx::query("SELECT * FROM backup_schedules WHERE chain_id = $1").bind(chain).fetch_optional(&state.db).await?;
-    let Some(r) = row else { return Ok(None) };
-    Ok(Some(Schedule {
-        chain_id: r.try_get("chain_id")?,
-        every_minutes: r.try_get("every_minutes")?,
-        keep: r.try_get("keep")?,
-        node: r.try_get("node_id")?,
-        next_at_ms: r.try_get("next_at_ms")?,
-        last_error: r.try_get("last_error")?,
-        set_by: r.try_get("set_by")?,
-        updated_at: r.try_get("updated_at")?,
-    }))
 }
 
 #[utoipa::path(put, path = "/api/chains/{chain}/backup-schedule", tag = "backups", security(("bearer" = [])),
@@ -83,24 +53,19 @@ pub async fn put(
         return Err(Problem::unprocessable(bad.join("; ")));
     }
     let next = req.start_at_ms.unwrap_or_else(|| now_ms() + req.every_minutes * 60_000);
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM backup_schedules WHERE chain_id = $1").bind(&chain.id).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO backup_schedules (chain_id, every_minutes, keep, node_id, next_at_ms, set_by, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    let node = req.node.as_deref();
+    crate::store::backup_schedules::set(
+        &state.db,
+        &chain.id,
+        req.every_minutes,
+        req.keep,
+        node,
+        next,
+        &caller.username,
     )
-    .bind(&chain.id)
-    .bind(req.every_minutes)
-    .bind(req.keep)
-    .bind(&req.node)
-    .bind(next)
-    .bind(&caller.username)
-    .bind(now())
-    .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     tracing::info!(chain = %chain.id, every_minutes = req.every_minutes, keep = req.keep, by = %caller.username, "backup schedule set");
-    Ok(Json(load(&state, &chain.id).await?.expect("just written")))
+    Ok(Json(crate::store::backup_schedules::load(&state.db, &chain.id).await?.expect("just written")))
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/backup-schedule", tag = "backups", security(("bearer" = [])),
@@ -112,7 +77,7 @@ pub async fn get(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Schedule>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    load(&state, &chain.id).await?.map(Json).ok_or_else(|| {
+    crate::store::backup_schedules::load(&state.db, &chain.id).await?.map(Json).ok_or_else(|| {
         Problem::not_found(format!("chain {} has no backup schedule; PUT one to have it backed up", chain.id))
     })
 }
@@ -122,7 +87,7 @@ pub async fn get(
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete(State(state): State<AppState>, caller: Caller, Path(chain): Path<String>) -> ApiResult<StatusCode> {
     let chain = manageable(&state.db, &caller, &chain).await?;
-    sqlx::query("DELETE FROM backup_schedules WHERE chain_id = $1").bind(&chain.id).execute(&state.db).await?;
+    crate::store::backup_schedules::remove(&state.db, &chain.id).await?;
     tracing::info!(chain = %chain.id, by = %caller.username, "backup schedule removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,18 +6,16 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use utoipa::ToSchema;
 use weft_bench::workload::{Workload, BUILTIN};
 
 use crate::api::json::ApiJson;
-use crate::db::now;
 use crate::ops::benchmarks::{run, STEPS};
 use crate::ops::jobs::{Job, JobView};
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
+use crate::store::benchmarks::Benchmark;
 use crate::store::chains::{manageable_running, readable};
 use crate::AppState;
 
@@ -36,24 +34,6 @@ pub struct NewBenchmark {
     /// Or a workload of your own, in weft-bench's TOML format
     /// (bench/workloads/*.toml).
     pub workload_toml: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Benchmark {
-    pub id: String,
-    pub chain_id: String,
-    pub workload: String,
-    /// The job that runs it: running | succeeded | failed.
-    pub job_id: String,
-    pub status: String,
-    pub created_by: String,
-    pub created_at: i64,
-    /// weft-bench's JSON report (rounds with throughput, latency
-    /// percentiles, failures and per-node resource use; the machine's
-    /// ceiling); null until it has run. The HTML page is at
-    /// …/benchmarks/{benchmark}/report.html.
-    #[schema(value_type = Option<Object>)]
-    pub report: Option<serde_json::Value>,
 }
 
 /// Refuses workloads the BaaS will not run on its host.
@@ -94,22 +74,6 @@ fn workload_of(req: &NewBenchmark) -> Result<(Workload, String), Problem> {
     Ok((workload, text))
 }
 
-const COLUMNS: &str = "b.id, b.chain_id, b.workload, b.job_id, j.status, b.created_by, b.created_at, b.report_json";
-
-fn benchmark_of(row: &AnyRow) -> Result<Benchmark, Problem> {
-    let report: Option<String> = row.try_get("report_json")?;
-    Ok(Benchmark {
-        id: row.try_get("id")?,
-        chain_id: row.try_get("chain_id")?,
-        workload: row.try_get("workload")?,
-        job_id: row.try_get("job_id")?,
-        status: row.try_get("status")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        report: report.map(|r| serde_json::from_str(&r)).transpose().map_err(Problem::internal)?,
-    })
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BenchmarkAccepted {
     pub benchmark: Benchmark,
@@ -130,14 +94,7 @@ pub async fn create(
     let chain = manageable_running(&state.db, &caller, &chain, "benchmarks run on running chains").await?;
     let (workload, body) = workload_of(&req)?;
     let _guard = state.quota_lock.lock().await; // one check-and-insert at a time
-    let busy = sqlx::query(
-        "SELECT b.id FROM benchmarks b JOIN jobs j ON j.id = b.job_id WHERE b.chain_id = $1 AND j.status = 'running'",
-    )
-    .bind(&chain.id)
-    .fetch_optional(&state.db)
-    .await?;
-    if let Some(row) = busy {
-        let id: String = row.try_get("id")?;
+    if let Some(id) = crate::store::benchmarks::running_on(&state.db, &chain.id).await? {
         return Err(Problem::conflict(format!(
             "benchmark {id} is running on chain {}; wait for it (GET …/benchmarks/{id}) — two at once would measure \
              each other",
@@ -146,35 +103,12 @@ pub async fn create(
     }
     let job = Job::start(&state.db, &chain.id, "benchmark", &STEPS).await?;
     let id = new_id();
-    sqlx::query(
-        "INSERT INTO benchmarks (id, chain_id, job_id, workload, body, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(&chain.id)
-    .bind(&job.id)
-    .bind(&workload.name)
-    .bind(&body)
-    .bind(&caller.username)
-    .bind(now())
-    .execute(&state.db)
-    .await?;
+    crate::store::benchmarks::insert(&state.db, &id, &chain.id, &job.id, &workload.name, &body, &caller.username)
+        .await?;
     tracing::info!(chain = %chain.id, workload = %workload.name, by = %caller.username, job = %job.id, "benchmark started");
     state.jobs.spawn(run(state.clone(), chain.id.clone(), id.clone(), workload, job.clone()));
-    let benchmark = load(&state, &chain.id, &id).await?;
+    let benchmark = crate::store::benchmarks::load(&state.db, &chain.id, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(BenchmarkAccepted { benchmark, job: job.view().await? })))
-}
-
-async fn load(state: &AppState, chain: &str, id: &str) -> Result<Benchmark, Problem> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM benchmarks b JOIN jobs j ON j.id = b.job_id WHERE b.chain_id = $1 AND b.id = $2"
-    ))
-    .bind(chain)
-    .bind(id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(|| Problem::not_found(format!("no benchmark {id} on chain {chain}; GET …/benchmarks lists them")))?;
-    benchmark_of(&row)
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/benchmarks", tag = "benchmarks", security(("bearer" = [])),
@@ -187,14 +121,7 @@ pub async fn list(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<Benchmark>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM benchmarks b JOIN jobs j ON j.id = b.job_id WHERE b.chain_id = $1 \
-         ORDER BY b.created_at DESC, b.id"
-    ))
-    .bind(&chain.id)
-    .fetch_all(&state.db)
-    .await?;
-    Ok(Json(rows.iter().map(benchmark_of).collect::<Result<_, _>>()?))
+    Ok(Json(crate::store::benchmarks::of_chain(&state.db, &chain.id).await?))
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/benchmarks/{benchmark}", tag = "benchmarks", security(("bearer" = [])),
@@ -206,7 +133,7 @@ pub async fn get(
     Path((chain, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Benchmark>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    Ok(Json(load(&state, &chain.id, &id).await?))
+    Ok(Json(crate::store::benchmarks::load(&state.db, &chain.id, &id).await?))
 }
 
 #[utoipa::path(get, path = "/api/chains/{chain}/benchmarks/{benchmark}/report.html", tag = "benchmarks",
@@ -220,19 +147,9 @@ pub async fn report_html(
     Path((chain, id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let row = sqlx::query(
-        "SELECT b.report_html, j.status FROM benchmarks b JOIN jobs j ON j.id = b.job_id \
-         WHERE b.chain_id = $1 AND b.id = $2",
-    )
-    .bind(&chain.id)
-    .bind(&id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(|| {
+    let (html, status) = crate::store::benchmarks::report_html(&state.db, &chain.id, &id).await?.ok_or_else(|| {
         Problem::not_found(format!("no benchmark {id} on chain {}; GET …/benchmarks lists them", chain.id))
     })?;
-    let html: Option<String> = row.try_get("report_html")?;
-    let status: String = row.try_get("status")?;
     let html = html
         .ok_or_else(|| Problem::conflict(format!("benchmark {id} is {status}; its report comes when it succeeds")))?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())

@@ -10,8 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
-use crate::db::now;
-use crate::ops::builds::{build_of, find, reports, sha256_file, NodeBuild, BUNDLED};
+use crate::ops::builds::{find, reports, sha256_file, NodeBuild, BUNDLED};
 use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
 use crate::AppState;
@@ -50,18 +49,8 @@ pub async fn register(
     }
     let reports = reports(&path).await.map_err(Problem::unprocessable)?;
     let sha256 = sha256_file(&path).map_err(Problem::unprocessable)?;
-    let inserted = sqlx::query(
-        "INSERT INTO node_builds (version, path, sha256, reports, registered_by, registered_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&req.version)
-    .bind(&req.path)
-    .bind(&sha256)
-    .bind(&reports)
-    .bind(&caller.username)
-    .bind(now())
-    .execute(&state.db)
-    .await;
+    let inserted =
+        crate::ops::builds::register(&state.db, &req.version, &req.path, &sha256, &reports, &caller.username).await;
     if inserted.is_err() {
         return Err(Problem::conflict(format!("a build {:?} is registered already", req.version)));
     }
@@ -73,6 +62,5 @@ pub async fn register(
 #[utoipa::path(get, path = "/api/node-builds", tag = "upgrades", security(("bearer" = [])),
     responses((status = 200, body = [NodeBuild]), (status = 401, body = Problem)))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<NodeBuild>>> {
-    let rows = sqlx::query("SELECT * FROM node_builds ORDER BY registered_at, version").fetch_all(&state.db).await?;
-    Ok(Json(rows.iter().map(build_of).collect::<Result<_, _>>()?))
+    Ok(Json(crate::ops::builds::registered(&state.db).await?))
 }

@@ -10,13 +10,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
-use crate::db::now;
 use crate::ops::jobs::{Job, JobView};
 use crate::ops::provision;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
-use crate::store::chains::{chain_of, load, manageable, readable, Chain, ChainStatus, CHAIN_COLUMNS};
+use crate::store::chains::{load, manageable, readable, Chain, ChainStatus};
 use crate::{templates, AppState};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,33 +68,12 @@ pub async fn create(
     // Quota check and insert under one lock so two requests cannot both
     // take the last place.
     let _guard = state.quota_lock.lock().await;
-    let taken = sqlx::query("SELECT 1 AS one FROM chains WHERE tenant_id = $1 AND name = $2 AND status <> 'deleted'")
-        .bind(&tenant)
-        .bind(&req.name)
-        .fetch_optional(&state.db)
-        .await?;
-    if taken.is_some() {
+    if crate::store::chains::name_taken(&state.db, &tenant, &req.name).await? {
         return Err(Problem::conflict(format!("the tenant has a chain named {:?}; choose another name", req.name)));
     }
     crate::quotas::enforce(&state.db, &tenant, &demand, true).await?;
     let id = format!("c{}", &new_id()[..12]);
-    sqlx::query(
-        "INSERT INTO chains (id, tenant_id, name, template, spec, consensus, node_count, cpu_millis, memory_mb, \
-         disk_gb, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'creating', $11)",
-    )
-    .bind(&id)
-    .bind(&tenant)
-    .bind(&req.name)
-    .bind(&summary.name)
-    .bind(&summary.toml)
-    .bind(&summary.consensus)
-    .bind(demand.nodes)
-    .bind((demand.cpu * 1000.0).round() as i64)
-    .bind(demand.memory_mb)
-    .bind(demand.disk_gb)
-    .bind(now())
-    .execute(&state.db)
-    .await?;
+    crate::store::chains::insert(&state.db, &id, &tenant, &req.name, &summary).await?;
     drop(_guard);
     let job = Job::start(&state.db, &id, "create", &provision::CREATE_STEPS).await?;
     tracing::info!(chain = %id, name = %req.name, template = %summary.name, %tenant, by = %caller.username, job = %job.id, "creating chain");
@@ -108,11 +86,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/chains", tag = "chains", security(("bearer" = [])),
     responses((status = 200, body = [Chain]), (status = 401, body = Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Chain>>> {
-    let rows =
-        sqlx::query(&format!("SELECT {CHAIN_COLUMNS} FROM chains WHERE status <> 'deleted' ORDER BY created_at, id"))
-            .fetch_all(&state.db)
-            .await?;
-    let chains = rows.iter().map(chain_of).collect::<Result<Vec<_>, _>>()?;
+    let chains = crate::store::chains::all_live(&state.db).await?;
     Ok(Json(chains.into_iter().filter(|c| caller.can_read_tenant(&c.tenant_id)).collect()))
 }
 
@@ -137,13 +111,7 @@ pub async fn delete(
         return Err(Problem::not_found(format!("chain {chain} was deleted already")));
     }
     // Only one job per chain at a time: claim it by moving the status.
-    let claimed =
-        sqlx::query("UPDATE chains SET status = 'deleting' WHERE id = $1 AND status IN ('running', 'failed')")
-            .bind(&chain)
-            .execute(&state.db)
-            .await?
-            .rows_affected();
-    if claimed == 0 {
+    if !crate::store::chains::claim_for_deletion(&state.db, &chain).await? {
         return Err(Problem::conflict(format!(
             "chain {chain} is {}; wait for its job to finish (GET /api/chains/{chain}/jobs)",
             c.status

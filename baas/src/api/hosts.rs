@@ -4,10 +4,9 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
-use sqlx::Row;
 use utoipa::ToSchema;
 
-use crate::monitor::host::{sample_of, HostSample, LOCAL};
+use crate::monitor::host::{HostSample, LOCAL};
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
 use crate::role::{Caller, Role};
@@ -32,22 +31,9 @@ fn admin_only(caller: &Caller) -> Result<(), Problem> {
     responses((status = 200, body = [HostView]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<HostView>>> {
     admin_only(&caller)?;
-    let latest = sqlx::query("SELECT * FROM host_samples WHERE host = $1 ORDER BY at_ms DESC LIMIT 1")
-        .bind(LOCAL)
-        .fetch_optional(&state.db)
-        .await?;
-    let counts = sqlx::query(
-        "SELECT COUNT(*) AS chains, CAST(COALESCE(SUM(node_count), 0) AS BIGINT) AS nodes FROM chains \
-         WHERE status = 'running'",
-    )
-    .fetch_one(&state.db)
-    .await?;
-    Ok(Json(vec![HostView {
-        host: LOCAL.into(),
-        latest: latest.as_ref().map(sample_of).transpose()?,
-        running_chains: counts.try_get("chains")?,
-        nodes: counts.try_get("nodes")?,
-    }]))
+    let latest = crate::monitor::host::latest(&state.db, LOCAL).await?;
+    let (running_chains, nodes) = crate::store::chains::running_totals(&state.db).await?;
+    Ok(Json(vec![HostView { host: LOCAL.into(), latest, running_chains, nodes }]))
 }
 
 #[utoipa::path(get, path = "/api/hosts/{host}/metrics", tag = "monitoring", security(("bearer" = [])),
@@ -64,13 +50,6 @@ pub async fn metrics(
     if host != LOCAL {
         return Err(Problem::not_found(format!("no host {host:?}; the local driver has one host, \"{LOCAL}\"")));
     }
-    let rows = sqlx::query(
-        "SELECT * FROM host_samples WHERE host = $1 AND at_ms >= $2 AND at_ms < $3 ORDER BY at_ms LIMIT 5000",
-    )
-    .bind(LOCAL)
-    .bind(q.from_ms.unwrap_or_else(|| crate::monitor::now_ms() - 15 * 60 * 1000))
-    .bind(q.to_ms.unwrap_or(i64::MAX))
-    .fetch_all(&state.db)
-    .await?;
-    Ok(Json(rows.iter().map(sample_of).collect::<Result<_, _>>()?))
+    let from_ms = q.from_ms.unwrap_or_else(|| crate::monitor::now_ms() - 15 * 60 * 1000);
+    Ok(Json(crate::monitor::host::between(&state.db, LOCAL, from_ms, q.to_ms.unwrap_or(i64::MAX)).await?))
 }

@@ -3,7 +3,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use sqlx::Row;
 
 use crate::ops::jobs::{load, JobView};
 use crate::problem::{ApiResult, Problem};
@@ -29,13 +28,8 @@ pub async fn list(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<JobView>>> {
     crate::store::chains::readable(&state.db, &caller, &chain).await?;
-    let ids = sqlx::query("SELECT id FROM jobs WHERE chain_id = $1 ORDER BY created_at, id")
-        .bind(&chain)
-        .fetch_all(&state.db)
-        .await?;
     let mut out = Vec::new();
-    for row in ids {
-        let id: String = row.try_get("id")?;
+    for id in crate::ops::jobs::ids_of_chain(&state.db, &chain).await? {
         out.extend(load(&state.db, &id).await?);
     }
     Ok(Json(out))

@@ -5,13 +5,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
 use crate::api::json::ApiJson;
-use crate::db::Db;
 use crate::ops::jobs::{Job, JobView};
 use crate::ops::membership;
 use crate::ops::membership::node_demand;
@@ -68,20 +66,8 @@ fn role_names(node: &ManifestNode) -> Vec<String> {
     node.roles.iter().map(|r| r.name().to_string()).collect()
 }
 
-async fn node_row(db: &Db, chain: &str, node: &str) -> Result<(String, String), Problem> {
-    let row = sqlx::query("SELECT desired, limits FROM nodes WHERE chain_id = $1 AND node_id = $2")
-        .bind(chain)
-        .bind(node)
-        .fetch_optional(db)
-        .await?;
-    Ok(match row {
-        Some(r) => (r.try_get("desired")?, r.try_get("limits")?),
-        None => ("running".into(), String::new()),
-    })
-}
-
 async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &ManifestNode) -> Result<NodeView, Problem> {
-    let (desired, limits) = node_row(&state.db, chain, &node.id).await?;
+    let (desired, limits) = crate::store::nodes::desired_and_limits(&state.db, chain, &node.id).await?;
     let pid = state.driver.pid(chain, node);
     let mut v = NodeView {
         id: node.id.clone(),
@@ -219,13 +205,7 @@ async fn act(
         _ => Some(crate::ops::builds::start_node(&state, &chain.id, &n).await.map_err(Problem::internal)?.1.describe()),
     };
     let desired = if action == Action::Stop { "stopped" } else { "running" };
-    sqlx::query("UPDATE nodes SET desired = $1, limits = COALESCE($2, limits) WHERE chain_id = $3 AND node_id = $4")
-        .bind(desired)
-        .bind(limits)
-        .bind(&chain.id)
-        .bind(&node)
-        .execute(&state.db)
-        .await?;
+    crate::store::nodes::set_desired(&state.db, &chain.id, &node, desired, limits.as_deref()).await?;
     tracing::info!(chain = %chain.id, %node, ?action, by = %caller.username, "node {desired}");
     if action != Action::Stop {
         wait_serving(&state, &admin, &chain.id, &n).await?;

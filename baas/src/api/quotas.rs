@@ -41,22 +41,7 @@ pub async fn put(
         return Err(Problem::forbidden("only a platform admin sets quotas"));
     }
     quota.check().map_err(Problem::unprocessable)?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM quotas WHERE tenant_id = $1").bind(&tenant).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO quotas (tenant_id, max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb, \
-         max_tx_per_month) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&tenant)
-    .bind(quota.max_chains)
-    .bind(quota.max_nodes)
-    .bind((quota.max_cpu * 1000.0).round() as i64)
-    .bind(quota.max_memory_mb)
-    .bind(quota.max_disk_gb)
-    .bind(quota.max_tx_per_month)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    crate::quotas::set(&state.db, &tenant, &quota).await?;
     tracing::info!(%tenant, ?quota, by = %caller.username, "quota set");
     Ok(Json(QuotaReport { quota, usage: usage_of(&state.db, &tenant).await?, tenant_id: tenant }))
 }

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
@@ -44,13 +43,9 @@ pub async fn restore(
     let snapshot = crate::ops::backups::verified_snapshot(&state, &chain.id, &req.backup)
         .await
         .map_err(|p| Problem::unprocessable(p.detail.replace("from_backup", "backup")))?;
-    let row = sqlx::query("SELECT height, state_hash, nodes FROM backups WHERE id = $1")
-        .bind(&req.backup)
-        .fetch_one(&state.db)
-        .await?;
+    let (height, state_hash, then) = crate::store::backups::restore_point(&state.db, &req.backup).await?;
     let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
     let now: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
-    let then: Option<String> = row.try_get("nodes")?;
     if then.as_deref() != Some(now.join(",").as_str()) {
         return Err(Problem::conflict(format!(
             "the chain's nodes changed since backup {} (then: {}; now: {}); its configuration names the nodes of \
@@ -63,8 +58,8 @@ pub async fn restore(
     let source = Source {
         id: req.backup.clone(),
         snapshot,
-        height: row.try_get::<Option<i64>, _>("height")?.unwrap_or(0) as u64,
-        state_hash: row.try_get::<Option<String>, _>("state_hash")?.unwrap_or_default(),
+        height: height.unwrap_or(0) as u64,
+        state_hash: state_hash.unwrap_or_default(),
     };
     no_job_running(&state, &chain.id).await?;
     let job = Job::start(&state.db, &chain.id, "restore", &STEPS).await?;

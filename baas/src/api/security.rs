@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::Json;
-use sqlx::Row;
 
 use crate::problem::{ApiResult, Problem};
 use crate::query::ApiQuery;
@@ -23,22 +22,6 @@ pub async fn events(
     if !(caller.role == Role::PlatformAdmin || caller.role == Role::Auditor && caller.tenant_id.is_none()) {
         return Err(Problem::forbidden("security events are for platform admins and platform auditors"));
     }
-    let rows = sqlx::query(
-        "SELECT at_ms, kind, subject, detail FROM security_events WHERE at_ms >= $1 ORDER BY at_ms DESC LIMIT 1000",
-    )
-    .bind(q.from_ms.unwrap_or_else(|| now_ms() - 24 * 3600 * 1000))
-    .fetch_all(&state.db)
-    .await?;
-    let out = rows
-        .iter()
-        .map(|r| {
-            Ok(SecurityEvent {
-                at_ms: r.try_get("at_ms")?,
-                kind: r.try_get("kind")?,
-                subject: r.try_get("subject")?,
-                detail: r.try_get("detail")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(out))
+    let from_ms = q.from_ms.unwrap_or_else(|| now_ms() - 24 * 3600 * 1000);
+    Ok(Json(crate::security::events_since(&state.db, from_ms).await?))
 }

@@ -7,10 +7,8 @@ use axum::Json;
 use weft_provision::Template;
 
 use crate::api::json::ApiJson;
-use crate::db::now;
 use crate::problem::{ApiResult, Problem};
 use crate::role::{Caller, Role};
-use crate::secrets::new_id;
 use crate::templates::{find, summary, visible, NewTemplate, TemplateSummary};
 use crate::AppState;
 
@@ -67,14 +65,7 @@ pub async fn create(
             template.name
         )));
     }
-    sqlx::query("INSERT INTO templates (id, tenant_id, name, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(new_id())
-        .bind(owner.as_deref())
-        .bind(&template.name)
-        .bind(&req.toml)
-        .bind(now())
-        .execute(&state.db)
-        .await?;
+    crate::templates::insert(&state.db, owner.as_deref(), &template.name, &req.toml).await?;
     tracing::info!(template = %template.name, tenant = ?owner, by = %caller.username, "template defined");
     let source = if owner.is_some() { "tenant" } else { "platform" };
     Ok((StatusCode::CREATED, Json(summary(&template, source, &req.toml))))
@@ -93,14 +84,7 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, Path(name): P
         (Role::TenantAdmin, Some(t)) => Some(t.clone()),
         _ => return Err(Problem::forbidden("only a tenant admin or platform admin deletes templates")),
     };
-    let done = match &owner {
-        Some(t) => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id = $2").bind(&name).bind(t),
-        None => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id IS NULL").bind(&name),
-    }
-    .execute(&state.db)
-    .await?
-    .rows_affected();
-    if done == 0 {
+    if !crate::templates::remove(&state.db, owner.as_deref(), &name).await? {
         let whose = if owner.is_some() { "your tenant" } else { "the platform" };
         return Err(Problem::not_found(format!(
             "{whose} defines no template {name:?} (built-in templates cannot be deleted)"

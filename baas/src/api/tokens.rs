@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
@@ -125,30 +124,20 @@ pub async fn list(
     headers: HeaderMap,
 ) -> ApiResult<Json<Vec<TokenInfo>>> {
     let current = bearer(&headers).map(token_hash).unwrap_or_default();
-    let rows = sqlx::query(
-        "SELECT token_hash, kind, name, created_at, expires_at, last_used_at, chain_user_id FROM tokens \
-         WHERE user_id = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY created_at, token_hash",
-    )
-    .bind(&caller.user_id)
-    .bind(now())
-    .fetch_all(&state.db)
-    .await?;
+    let rows = crate::store::tokens::live_of_user(&state.db, &caller.user_id, now()).await?;
     let tokens = rows
-        .iter()
-        .map(|r| {
-            let hash: String = r.try_get("token_hash")?;
-            Ok(TokenInfo {
-                id: id_of(&hash),
-                kind: r.try_get("kind")?,
-                name: r.try_get("name")?,
-                created_at: r.try_get("created_at")?,
-                expires_at: r.try_get("expires_at")?,
-                last_used_at: r.try_get("last_used_at")?,
-                chain_user_id: r.try_get("chain_user_id")?,
-                current: hash == current,
-            })
+        .into_iter()
+        .map(|r| TokenInfo {
+            id: id_of(&r.token_hash),
+            current: r.token_hash == current,
+            kind: r.kind,
+            name: r.name,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            chain_user_id: r.chain_user_id,
         })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect();
     Ok(Json(tokens))
 }
 
@@ -161,17 +150,8 @@ pub async fn list(
                (status = 404, body = Problem)))]
 pub async fn revoke(State(state): State<AppState>, caller: Caller, Path(token): Path<String>) -> ApiResult<StatusCode> {
     let valid = token.len() == ID_LEN && token.bytes().all(|b| b.is_ascii_hexdigit());
-    let done = if valid {
-        sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2")
-            .bind(&caller.user_id)
-            .bind(token.to_ascii_lowercase())
-            .execute(&state.db)
-            .await?
-            .rows_affected()
-    } else {
-        0
-    };
-    if done == 0 {
+    let done = valid && crate::store::tokens::revoke(&state.db, &caller.user_id, &token.to_ascii_lowercase()).await?;
+    if !done {
         return Err(Problem::not_found(format!("you hold no token {token:?}; GET /api/tokens lists yours")));
     }
     tracing::info!(user = %caller.username, %token, "token revoked");

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::api::json::ApiJson;
@@ -42,10 +41,7 @@ fn tenant_admin(caller: &Caller) -> Result<String, Problem> {
 /// 404 for another tenant's, as for none.
 async fn owned(state: &AppState, caller: &Caller, webhook: &str) -> Result<(String, sqlx::any::AnyRow), Problem> {
     let tenant = tenant_admin(caller)?;
-    let row = sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
-        .bind(webhook)
-        .bind(&tenant)
-        .fetch_optional(&state.db)
+    let row = crate::monitor::webhooks::find(&state.db, webhook, &tenant)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no webhook {webhook:?} in your tenant")))?;
     Ok((tenant, row))
@@ -64,17 +60,8 @@ pub async fn create(
     let id = new_id();
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let now = crate::db::now();
-    sqlx::query(
-        "INSERT INTO webhooks (id, tenant_id, url, secret_sealed, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(&tenant)
-    .bind(&req.url)
-    .bind(state.master_key.seal(secret.as_bytes(), &format!("webhook/{id}")))
-    .bind(&caller.username)
-    .bind(now)
-    .execute(&state.db)
-    .await?;
+    let sealed = state.master_key.seal(secret.as_bytes(), &format!("webhook/{id}"));
+    crate::monitor::webhooks::insert(&state.db, &id, &tenant, &req.url, &sealed, &caller.username, now).await?;
     tracing::info!(webhook = %id, %tenant, url = %req.url, by = %caller.username, "webhook added");
     let hook = Webhook { id, url: req.url, created_by: caller.username, created_at: now, secret: Some(secret) };
     Ok((StatusCode::CREATED, Json(hook)))
@@ -84,24 +71,7 @@ pub async fn create(
     responses((status = 200, body = [Webhook]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Webhook>>> {
     let tenant = tenant_admin(&caller)?;
-    let rows =
-        sqlx::query("SELECT id, url, created_by, created_at FROM webhooks WHERE tenant_id = $1 ORDER BY created_at")
-            .bind(&tenant)
-            .fetch_all(&state.db)
-            .await?;
-    let hooks = rows
-        .iter()
-        .map(|r| {
-            Ok(Webhook {
-                id: r.try_get("id")?,
-                url: r.try_get("url")?,
-                created_by: r.try_get("created_by")?,
-                created_at: r.try_get("created_at")?,
-                secret: None,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(hooks))
+    Ok(Json(crate::monitor::webhooks::of_tenant(&state.db, &tenant).await?))
 }
 
 #[utoipa::path(get, path = "/api/webhooks/{webhook}/deliveries", tag = "monitoring", security(("bearer" = [])),
@@ -114,27 +84,7 @@ pub async fn deliveries(
     Path(webhook): Path<String>,
 ) -> ApiResult<Json<Vec<Delivery>>> {
     owned(&state, &caller, &webhook).await?;
-    let rows = sqlx::query(
-        "SELECT id, alarm_id, status, attempts, last_error, updated_at_ms FROM webhook_deliveries \
-         WHERE webhook_id = $1 ORDER BY updated_at_ms",
-    )
-    .bind(&webhook)
-    .fetch_all(&state.db)
-    .await?;
-    let out = rows
-        .iter()
-        .map(|r| {
-            Ok(Delivery {
-                id: r.try_get("id")?,
-                alarm_id: r.try_get("alarm_id")?,
-                status: r.try_get("status")?,
-                attempts: r.try_get("attempts")?,
-                last_error: r.try_get("last_error")?,
-                updated_at_ms: r.try_get("updated_at_ms")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
-    Ok(Json(out))
+    Ok(Json(crate::monitor::webhooks::deliveries_of(&state.db, &webhook).await?))
 }
 
 /// Removes one of the caller's webhooks and its delivery records; a
@@ -149,10 +99,7 @@ pub async fn delete(
     Path(webhook): Path<String>,
 ) -> ApiResult<StatusCode> {
     let (tenant, _) = owned(&state, &caller, &webhook).await?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(&webhook).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(&webhook).execute(&mut *tx).await?;
-    tx.commit().await?;
+    crate::monitor::webhooks::remove(&state.db, &webhook).await?;
     tracing::info!(%webhook, %tenant, by = %caller.username, "webhook removed");
     Ok(StatusCode::NO_CONTENT)
 }

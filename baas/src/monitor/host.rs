@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
 
+use crate::db::Db;
 use crate::runtime::host::Reading;
 use crate::AppState;
 
@@ -73,4 +74,25 @@ pub fn sample_of(r: &sqlx::any::AnyRow) -> Result<HostSample, sqlx::Error> {
         net_tx_bytes: r.try_get("net_tx_bytes")?,
         load1: r.try_get::<Option<i64>, _>("load1_milli")?.map(|l| l as f64 / 1000.0),
     })
+}
+/// `host`'s latest sample, if it has one.
+pub async fn latest(db: &Db, host: &str) -> Result<Option<HostSample>, sqlx::Error> {
+    let row = sqlx::query("SELECT * FROM host_samples WHERE host = $1 ORDER BY at_ms DESC LIMIT 1")
+        .bind(host)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(sample_of).transpose()
+}
+
+/// `host`'s samples in [from_ms, to_ms), oldest first (at most 5000).
+pub async fn between(db: &Db, host: &str, from_ms: i64, to_ms: i64) -> Result<Vec<HostSample>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM host_samples WHERE host = $1 AND at_ms >= $2 AND at_ms < $3 ORDER BY at_ms LIMIT 5000",
+    )
+    .bind(host)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(sample_of).collect()
 }

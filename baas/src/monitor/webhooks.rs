@@ -15,10 +15,12 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use utoipa::ToSchema;
 
 use super::egress::{Egress, Resolver, REFUSED};
+use crate::db::Db;
 use crate::problem::Problem;
 use crate::secrets::new_id;
 use crate::AppState;
@@ -65,7 +67,7 @@ pub struct Webhook {
     pub secret: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Delivery {
     pub id: String,
     pub alarm_id: String,
@@ -74,6 +76,77 @@ pub struct Delivery {
     pub attempts: i64,
     pub last_error: String,
     pub updated_at_ms: i64,
+}
+
+/// The webhook `id` of `tenant` (id, url, sealed secret), if there is one.
+pub async fn find(db: &Db, id: &str, tenant: &str) -> Result<Option<AnyRow>, sqlx::Error> {
+    sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
+        .bind(id)
+        .bind(tenant)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn insert(
+    db: &Db,
+    id: &str,
+    tenant: &str,
+    url: &str,
+    secret_sealed: &str,
+    by: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webhooks (id, tenant_id, url, secret_sealed, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(url)
+    .bind(secret_sealed)
+    .bind(by)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// `tenant`'s webhooks, oldest first, without their secrets.
+pub async fn of_tenant(db: &Db, tenant: &str) -> Result<Vec<Webhook>, sqlx::Error> {
+    let rows =
+        sqlx::query("SELECT id, url, created_by, created_at FROM webhooks WHERE tenant_id = $1 ORDER BY created_at")
+            .bind(tenant)
+            .fetch_all(db)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Webhook {
+                id: r.try_get("id")?,
+                url: r.try_get("url")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+                secret: None,
+            })
+        })
+        .collect()
+}
+
+/// The webhook's deliveries, oldest update first.
+pub async fn deliveries_of(db: &Db, webhook: &str) -> Result<Vec<Delivery>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, alarm_id, status, attempts, last_error, updated_at_ms FROM webhook_deliveries \
+         WHERE webhook_id = $1 ORDER BY updated_at_ms",
+    )
+    .bind(webhook)
+    .fetch_all(db)
+    .await
+}
+
+/// Removes the webhook and its delivery records.
+pub async fn remove(db: &Db, webhook: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(webhook).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(webhook).execute(&mut *tx).await?;
+    tx.commit().await
 }
 
 /// HMAC-SHA256 of `<timestamp>.<body>`, hex: what `X-Weft-Signature`

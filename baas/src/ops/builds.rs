@@ -81,6 +81,36 @@ pub fn build_of(r: &sqlx::any::AnyRow) -> Result<NodeBuild, sqlx::Error> {
     })
 }
 
+/// Registers a build; an error when `version` is registered already.
+pub async fn register(
+    db: &crate::db::Db,
+    version: &str,
+    path: &str,
+    sha256: &str,
+    reports: &str,
+    by: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO node_builds (version, path, sha256, reports, registered_by, registered_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(version)
+    .bind(path)
+    .bind(sha256)
+    .bind(reports)
+    .bind(by)
+    .bind(crate::db::now())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every registered build, oldest first.
+pub async fn registered(db: &crate::db::Db) -> Result<Vec<NodeBuild>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM node_builds ORDER BY registered_at, version").fetch_all(db).await?;
+    rows.iter().map(build_of).collect()
+}
+
 /// The build `node` of `chain` runs (or would start on): its own, else
 /// its chain's, else bundled.
 pub async fn build_of_node(state: &AppState, chain: &str, node: &str) -> Result<String, String> {

@@ -239,3 +239,11 @@ pub async fn interrupted(db: &Db) -> Result<Vec<(String, String, String)>, sqlx:
     }
     Ok(out)
 }
+/// `chain`'s jobs, oldest first.
+pub async fn ids_of_chain(db: &Db, chain: &str) -> Result<Vec<String>, Problem> {
+    let rows = sqlx::query("SELECT id FROM jobs WHERE chain_id = $1 ORDER BY created_at, id")
+        .bind(chain)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>()?)
+}

@@ -3,7 +3,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+use crate::db::Db;
+use crate::problem::Problem;
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct AlarmView {
     pub id: String,
     pub chain_id: String,
@@ -19,4 +22,15 @@ pub struct AlarmView {
     pub detail: String,
     pub fired_at_ms: i64,
     pub resolved_at_ms: Option<i64>,
+}
+
+/// `chain`'s latest 500 alarms, newest first.
+pub async fn of_chain(db: &Db, chain: &str) -> Result<Vec<AlarmView>, Problem> {
+    Ok(sqlx::query_as(
+        "SELECT id, chain_id, node_id, rule, status, detail, fired_at_ms, resolved_at_ms FROM alarms \
+         WHERE chain_id = $1 ORDER BY fired_at_ms DESC LIMIT 500",
+    )
+    .bind(chain)
+    .fetch_all(db)
+    .await?)
 }

@@ -2,6 +2,7 @@
 //! status and files.
 
 use serde::Serialize;
+use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::db::Db;
@@ -43,4 +44,12 @@ pub async fn of_chain(db: &Db, chain: &str) -> Result<Vec<Backup>, Problem> {
         .bind(chain)
         .fetch_all(db)
         .await?)
+}
+
+/// What restoring from backup `id` needs of its row: the height and state
+/// hash it holds and the chain's nodes when it was taken (comma-separated;
+/// None for backups made before this was recorded).
+pub async fn restore_point(db: &Db, id: &str) -> Result<(Option<i64>, Option<String>, Option<String>), Problem> {
+    let row = sqlx::query("SELECT height, state_hash, nodes FROM backups WHERE id = $1").bind(id).fetch_one(db).await?;
+    Ok((row.try_get("height")?, row.try_get("state_hash")?, row.try_get("nodes")?))
 }

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::db::Db;
 use crate::problem::Problem;
 use crate::role::Caller;
-use crate::templates::Demand;
+use crate::templates::{Demand, TemplateSummary};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Chain {
@@ -127,4 +127,66 @@ pub async fn manageable_running(db: &Db, caller: &Caller, id: &str, doing: &str)
         return Err(Problem::conflict(format!("chain {} is {}; {doing}", chain.id, chain.status)));
     }
     Ok(chain)
+}
+
+/// Whether `tenant` has a chain named `name` that is not deleted.
+pub async fn name_taken(db: &Db, tenant: &str, name: &str) -> Result<bool, Problem> {
+    let row = sqlx::query("SELECT 1 AS one FROM chains WHERE tenant_id = $1 AND name = $2 AND status <> 'deleted'")
+        .bind(tenant)
+        .bind(name)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Records a chain being created from `template` (status `creating`).
+pub async fn insert(db: &Db, id: &str, tenant: &str, name: &str, template: &TemplateSummary) -> Result<(), Problem> {
+    let demand = &template.demand;
+    sqlx::query(
+        "INSERT INTO chains (id, tenant_id, name, template, spec, consensus, node_count, cpu_millis, memory_mb, \
+         disk_gb, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'creating', $11)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(name)
+    .bind(&template.name)
+    .bind(&template.toml)
+    .bind(&template.consensus)
+    .bind(demand.nodes)
+    .bind((demand.cpu * 1000.0).round() as i64)
+    .bind(demand.memory_mb)
+    .bind(demand.disk_gb)
+    .bind(crate::db::now())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every chain not deleted, oldest first.
+pub async fn all_live(db: &Db) -> Result<Vec<Chain>, Problem> {
+    let query = format!("SELECT {CHAIN_COLUMNS} FROM chains WHERE status <> 'deleted' ORDER BY created_at, id");
+    sqlx::query(&query).fetch_all(db).await?.iter().map(chain_of).collect()
+}
+
+/// Moves a running or failed chain to `deleting`, so that no other job
+/// starts on it; false when it was in neither state.
+pub async fn claim_for_deletion(db: &Db, id: &str) -> Result<bool, Problem> {
+    let claimed =
+        sqlx::query("UPDATE chains SET status = 'deleting' WHERE id = $1 AND status IN ('running', 'failed')")
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected();
+    Ok(claimed > 0)
+}
+
+/// How many chains run and how many nodes they have.
+pub async fn running_totals(db: &Db) -> Result<(i64, i64), Problem> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS chains, CAST(COALESCE(SUM(node_count), 0) AS BIGINT) AS nodes FROM chains \
+         WHERE status = 'running'",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.try_get("chains")?, row.try_get("nodes")?))
 }

@@ -3,9 +3,13 @@
 //! job bodies.
 
 pub mod alarms;
+pub mod backup_schedules;
 pub mod backups;
+pub mod benchmarks;
 pub mod chains;
 pub mod channels;
+pub mod node_samples;
 pub mod nodes;
 pub mod tenants;
+pub mod tokens;
 pub mod users;

@@ -5,6 +5,7 @@ use sqlx::Row;
 use weft_provision::ManifestNode;
 
 use crate::db::Db;
+use crate::problem::Problem;
 
 /// One line saying how the chain's nodes are limited (they share a host,
 /// so usually all the same way).
@@ -38,5 +39,32 @@ pub async fn record(db: &Db, chain: &str, node: &ManifestNode, limits: &str) -> 
     .execute(db)
     .await
     .map_err(|e| format!("recording node {}: {e}", node.id))?;
+    Ok(())
+}
+
+/// Whether the node should run (`running` | `stopped`) and how its limits
+/// are enforced; a node without a row is wanted running.
+pub async fn desired_and_limits(db: &Db, chain: &str, node: &str) -> Result<(String, String), Problem> {
+    let row = sqlx::query("SELECT desired, limits FROM nodes WHERE chain_id = $1 AND node_id = $2")
+        .bind(chain)
+        .bind(node)
+        .fetch_optional(db)
+        .await?;
+    Ok(match row {
+        Some(r) => (r.try_get("desired")?, r.try_get("limits")?),
+        None => ("running".into(), String::new()),
+    })
+}
+
+/// Records whether the node should run and, when given, how its limits
+/// are enforced now.
+pub async fn set_desired(db: &Db, chain: &str, node: &str, desired: &str, limits: Option<&str>) -> Result<(), Problem> {
+    sqlx::query("UPDATE nodes SET desired = $1, limits = COALESCE($2, limits) WHERE chain_id = $3 AND node_id = $4")
+        .bind(desired)
+        .bind(limits)
+        .bind(chain)
+        .bind(node)
+        .execute(db)
+        .await?;
     Ok(())
 }

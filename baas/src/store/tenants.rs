@@ -29,3 +29,18 @@ pub(crate) async fn readable_tenant(db: &Db, caller: &Caller, id: &str) -> Resul
 pub async fn all(db: &Db) -> Result<Vec<Tenant>, Problem> {
     Ok(sqlx::query_as("SELECT id, name, created_at FROM tenants ORDER BY name").fetch_all(db).await?)
 }
+
+/// Whether a tenant is named `name`.
+pub async fn name_taken(db: &Db, name: &str) -> Result<bool, Problem> {
+    Ok(sqlx::query("SELECT 1 AS one FROM tenants WHERE name = $1").bind(name).fetch_optional(db).await?.is_some())
+}
+
+pub async fn insert(db: &Db, tenant: &Tenant) -> Result<(), Problem> {
+    sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&tenant.id)
+        .bind(&tenant.name)
+        .bind(tenant.created_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}

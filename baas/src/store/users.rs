@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
 use utoipa::ToSchema;
 
 use crate::db::{now, Db};
@@ -95,4 +95,46 @@ pub async fn create_user(
 pub async fn of_tenant(db: &Db, tenant: &str) -> Result<Vec<User>, Problem> {
     let query = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY username");
     Ok(sqlx::query_as(&query).bind(tenant).fetch_all(db).await?)
+}
+
+/// The user named `username` and their password hash, if there is one.
+pub async fn with_password(db: &Db, username: &str) -> Result<Option<(User, String)>, Problem> {
+    let query = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1");
+    let Some(row) = sqlx::query(&query).bind(username).fetch_optional(db).await? else { return Ok(None) };
+    Ok(Some((user_of(&row)?, row.try_get("password_hash")?)))
+}
+
+/// The password hash of the user `id`.
+pub async fn password_hash(db: &Db, id: &str) -> Result<String, Problem> {
+    let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_one(db).await?;
+    Ok(row.try_get("password_hash")?)
+}
+
+/// Sets the user's password hash and, in the same transaction, ends their
+/// sessions but `keep` (the session asking) — with no `keep`, their API
+/// tokens too (an admin's reset). How many sessions and tokens ended.
+pub async fn set_password(db: &Db, id: &str, hash: &str, keep: Option<&str>) -> Result<u64, Problem> {
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *tx).await?;
+    let ended = match keep {
+        Some(session) => {
+            sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND kind = 'session' AND token_hash <> $2")
+                .bind(id)
+                .bind(session)
+                .execute(&mut *tx)
+                .await?
+        }
+        None => sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id).execute(&mut *tx).await?,
+    };
+    tx.commit().await?;
+    Ok(ended.rows_affected())
+}
+
+/// Removes the user `id` and every session and token of theirs.
+pub async fn remove(db: &Db, id: &str) -> Result<(), Problem> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
