@@ -336,6 +336,68 @@ pub struct TenantPlan {
     pub plan: String,
 }
 
+/// The invoice issued for `tenant`'s `month` (its JSON), if one was.
+pub async fn issued_invoice(db: &Db, tenant: &str, month: &str) -> Result<Option<String>, Problem> {
+    let row = sqlx::query("SELECT body FROM invoices WHERE tenant_id = $1 AND month = $2")
+        .bind(tenant)
+        .bind(month)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| r.try_get("body")).transpose()?)
+}
+
+/// Keeps a past month's invoice as issued; an error when one was issued
+/// already (a concurrent first request: both computed the same).
+pub async fn issue_invoice(db: &Db, tenant: &str, month: &str, body: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO invoices (tenant_id, month, body, issued_at) VALUES ($1, $2, $3, $4)")
+        .bind(tenant)
+        .bind(month)
+        .bind(body)
+        .bind(crate::db::now())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The name of `tenant`'s price plan.
+pub async fn plan_of_tenant(db: &Db, tenant: &str) -> Result<String, Problem> {
+    let row = sqlx::query("SELECT plan FROM tenants WHERE id = $1").bind(tenant).fetch_one(db).await?;
+    Ok(row.try_get("plan")?)
+}
+
+pub async fn set_tenant_plan(db: &Db, tenant: &str, plan: &str) -> Result<(), Problem> {
+    sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2").bind(plan).bind(tenant).execute(db).await?;
+    Ok(())
+}
+
+/// Every price plan's name, in order.
+pub async fn plan_names(db: &Db) -> Result<Vec<String>, Problem> {
+    let rows = sqlx::query("SELECT name FROM price_plans ORDER BY name").fetch_all(db).await?;
+    Ok(rows.iter().map(|r| r.try_get("name")).collect::<Result<_, _>>()?)
+}
+
+/// Replaces the plan named `plan.name`.
+pub async fn put_plan(db: &Db, plan: &Plan) -> Result<(), Problem> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM price_plans WHERE name = $1").bind(&plan.name).execute(&mut *tx).await?;
+    sqlx::query(
+        "INSERT INTO price_plans (name, currency, cpu_hour_micros, memory_gb_hour_micros, storage_gb_hour_micros, \
+         per_1000_tx_micros, monthly_base_micros, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&plan.name)
+    .bind(&plan.currency)
+    .bind(plan.cpu_hour_micros)
+    .bind(plan.memory_gb_hour_micros)
+    .bind(plan.storage_gb_hour_micros)
+    .bind(plan.per_1000_tx_micros)
+    .bind(plan.monthly_base_micros)
+    .bind(crate::db::now())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,6 +195,25 @@ fn each_layer_uses_only_the_layers_below_it() {
     assert!(wrong.is_empty(), "a layer reaches up:\n{}", wrong.join("\n"));
 }
 
+/// Handlers check and delegate: a query in `api/` belongs in `store/` (or
+/// beside the rules of its table).
+#[test]
+fn handlers_hold_no_sql() {
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut files = Vec::new();
+    sources(&api, &mut files);
+    assert!(files.len() > 20, "read {} files: is this the API's source?", files.len());
+    let with_sql: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            ["sqlx::query", ".begin().await"].iter().any(|q| text.contains(q))
+        })
+        .map(|f| f.strip_prefix(&api).unwrap().display().to_string())
+        .collect();
+    assert!(with_sql.is_empty(), "SQL in handlers: {with_sql:?}");
+}
+
 #[test]
 fn the_check_sees_groups_and_cycles() {
     let code = "use crate::{a::X, b::{Y, c::Z}, d};\nlet v = crate::e::f();";

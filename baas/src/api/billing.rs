@@ -3,7 +3,6 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use sqlx::Row;
 
 use crate::api::json::ApiJson;
 use crate::billing::{
@@ -46,20 +45,10 @@ pub async fn get_invoice(
 ) -> ApiResult<Json<Invoice>> {
     billing_reader(&state.db, &caller, &tenant).await?;
     let month = Month::parse(&month).map_err(Problem::unprocessable)?;
-    let issued = sqlx::query("SELECT body FROM invoices WHERE tenant_id = $1 AND month = $2")
-        .bind(&tenant)
-        .bind(month.label())
-        .fetch_optional(&state.db)
-        .await?;
-    if let Some(row) = issued {
-        let body: String = row.try_get("body")?;
+    if let Some(body) = crate::billing::issued_invoice(&state.db, &tenant, &month.label()).await? {
         return Ok(Json(serde_json::from_str(&body).map_err(Problem::internal)?));
     }
-    let plan_name: String = sqlx::query("SELECT plan FROM tenants WHERE id = $1")
-        .bind(&tenant)
-        .fetch_one(&state.db)
-        .await?
-        .try_get("plan")?;
+    let plan_name = crate::billing::plan_of_tenant(&state.db, &tenant).await?;
     let plan = plan_named(&state.db, &plan_name)
         .await?
         .ok_or_else(|| Problem::internal(format!("the tenant's plan {plan_name:?} does not exist")))?;
@@ -69,13 +58,8 @@ pub async fn get_invoice(
     if over {
         // Issued once; a concurrent first request loses the insert and
         // reads the winner's next time — both computed the same.
-        let _ = sqlx::query("INSERT INTO invoices (tenant_id, month, body, issued_at) VALUES ($1, $2, $3, $4)")
-            .bind(&tenant)
-            .bind(month.label())
-            .bind(serde_json::to_string(&inv).map_err(Problem::internal)?)
-            .bind(now())
-            .execute(&state.db)
-            .await;
+        let body = serde_json::to_string(&inv).map_err(Problem::internal)?;
+        let _ = crate::billing::issue_invoice(&state.db, &tenant, &month.label(), &body).await;
     }
     Ok(Json(inv))
 }
@@ -83,10 +67,9 @@ pub async fn get_invoice(
 #[utoipa::path(get, path = "/api/plans", tag = "billing", security(("bearer" = [])),
     responses((status = 200, body = [Plan]), (status = 401, body = Problem)))]
 pub async fn list_plans(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<Plan>>> {
-    let names = sqlx::query("SELECT name FROM price_plans ORDER BY name").fetch_all(&state.db).await?;
     let mut out = Vec::new();
-    for r in names {
-        out.extend(plan_named(&state.db, &r.try_get::<String, _>("name")?).await?);
+    for name in crate::billing::plan_names(&state.db).await? {
+        out.extend(plan_named(&state.db, &name).await?);
     }
     Ok(Json(out))
 }
@@ -117,23 +100,7 @@ pub async fn put_plan(
             "a plan needs a name of letters, digits, '-' or '_', a three-letter currency and prices of 0 or more",
         ));
     }
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM price_plans WHERE name = $1").bind(&plan.name).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO price_plans (name, currency, cpu_hour_micros, memory_gb_hour_micros, storage_gb_hour_micros, \
-         per_1000_tx_micros, monthly_base_micros, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&plan.name)
-    .bind(&plan.currency)
-    .bind(plan.cpu_hour_micros)
-    .bind(plan.memory_gb_hour_micros)
-    .bind(plan.storage_gb_hour_micros)
-    .bind(plan.per_1000_tx_micros)
-    .bind(plan.monthly_base_micros)
-    .bind(now())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    crate::billing::put_plan(&state.db, &plan).await?;
     tracing::info!(plan = %plan.name, by = %caller.username, "price plan set");
     Ok(Json(plan))
 }
@@ -155,7 +122,7 @@ pub async fn put_tenant_plan(
     let plan = plan_named(&state.db, &req.plan)
         .await?
         .ok_or_else(|| Problem::unprocessable(format!("plan: no plan {:?}; GET /api/plans lists them", req.plan)))?;
-    sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2").bind(&plan.name).bind(&tenant).execute(&state.db).await?;
+    crate::billing::set_tenant_plan(&state.db, &tenant, &plan.name).await?;
     tracing::info!(%tenant, plan = %plan.name, by = %caller.username, "tenant's plan set");
     Ok(Json(plan))
 }

@@ -7,7 +7,6 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::problem::{ApiResult, Problem};
@@ -116,13 +115,8 @@ pub async fn list(
             out.push(view(node.id.clone(), "node", node.org.clone(), t, None, now, warn));
         }
     }
-    let users = sqlx::query("SELECT name, org_id, not_after, revoked_at FROM chain_users WHERE chain_id = $1")
-        .bind(&chain.id)
-        .fetch_all(&state.db)
-        .await?;
-    for u in users {
-        let (name, org): (String, String) = (u.try_get("name")?, u.try_get("org_id")?);
-        out.push(view(name, "chain-user", org, u.try_get("not_after")?, u.try_get("revoked_at")?, now, warn));
+    for u in crate::store::chain_users::of_chain(&state.db, &chain.id).await? {
+        out.push(view(u.name, "chain-user", u.org, u.not_after, u.revoked_at, now, warn));
     }
     out.sort_by_key(|c| c.not_after);
     Ok(Json(out))

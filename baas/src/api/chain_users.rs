@@ -12,8 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use utoipa::ToSchema;
 use weft_identity::{ParsedCertificate, Revocation, Role as CertRole, SigningKeyPair, Validity};
 use weft_proto::SerializedIdentity;
@@ -22,33 +20,13 @@ use weft_sdk::ClientIdentity;
 
 use crate::api::json::ApiJson;
 use crate::auth::{issue_token, NewToken};
-use crate::db::{now, Db};
+use crate::db::now;
 use crate::problem::{ApiResult, Problem};
 use crate::role::Caller;
 use crate::secrets::new_id;
+use crate::store::chain_users::{ChainUser, NewChainUser};
 use crate::store::chains::{manageable, readable, Chain};
 use crate::AppState;
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ChainUser {
-    pub id: String,
-    pub chain_id: String,
-    pub org: String,
-    pub name: String,
-    /// client | admin
-    pub role: String,
-    /// Certificate serial, hex.
-    pub serial: String,
-    pub certificate_pem: String,
-    /// kept (sealed under the master key) | download (handed out once)
-    pub custody: String,
-    pub not_after: i64,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
-    /// The BaaS user this identity signs for in the REST gateway (enrolled
-    /// on their first transaction); null for identities enrolled by hand.
-    pub person_id: Option<String>,
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Enrollment {
@@ -93,37 +71,6 @@ pub struct BoundToken {
     pub token: String,
     /// Unix seconds.
     pub expires_at: i64,
-}
-
-const COLUMNS: &str = "id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, created_at, \
-                       revoked_at, person_id";
-
-fn user_of(row: &AnyRow) -> Result<ChainUser, Problem> {
-    let sealed: Option<String> = row.try_get("sealed_key")?;
-    Ok(ChainUser {
-        id: row.try_get("id")?,
-        chain_id: row.try_get("chain_id")?,
-        org: row.try_get("org_id")?,
-        name: row.try_get("name")?,
-        role: row.try_get("role")?,
-        serial: row.try_get("serial")?,
-        certificate_pem: row.try_get("certificate_pem")?,
-        custody: if sealed.is_some() { "kept" } else { "download" }.into(),
-        not_after: row.try_get("not_after")?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        person_id: row.try_get("person_id")?,
-    })
-}
-
-async fn find(db: &Db, chain: &str, id: &str) -> Result<(ChainUser, Option<String>), Problem> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM chain_users WHERE id = $1 AND chain_id = $2"))
-        .bind(id)
-        .bind(chain)
-        .fetch_optional(db)
-        .await?
-        .ok_or_else(|| Problem::not_found(format!("no chain user {id} in chain {chain}")))?;
-    Ok((user_of(&row)?, row.try_get("sealed_key")?))
 }
 
 fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
@@ -172,7 +119,7 @@ pub async fn enroll(
     let (id, key_pem) =
         issue(&state, &net, &chain, &org, Identity { name: &req.name, role, keep, days, person: None }).await?;
     tracing::info!(chain = %chain.id, %org, name = %req.name, kept = keep, by = %caller.username, "chain user enrolled");
-    let (user, _) = find(&state.db, &chain.id, &id).await?;
+    let (user, _) = crate::store::chain_users::find(&state.db, &chain.id, &id).await?;
     Ok((StatusCode::CREATED, Json(Enrolled { user, private_key_pem: (!keep).then_some(key_pem) })))
 }
 
@@ -213,23 +160,20 @@ async fn issue(
     let key_pem = key.to_pkcs8_pem();
     let sealed = who.keep.then(|| state.master_key.seal(key_pem.as_bytes(), &id));
     let certificate_pem = pem::encode(&pem::Pem::new("CERTIFICATE", cert));
-    sqlx::query(
-        "INSERT INTO chain_users (id, chain_id, org_id, name, role, serial, certificate_pem, sealed_key, not_after, \
-         created_at, person_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&id)
-    .bind(&chain.id)
-    .bind(org)
-    .bind(who.name)
-    .bind(who.role.as_str())
-    .bind(hex::encode(&parsed.serial))
-    .bind(&certificate_pem)
-    .bind(sealed)
-    .bind(parsed.not_after)
-    .bind(now())
-    .bind(who.person)
-    .execute(&state.db)
-    .await?;
+    let serial = hex::encode(&parsed.serial);
+    let row = NewChainUser {
+        id: &id,
+        chain: &chain.id,
+        org,
+        name: who.name,
+        role: who.role.as_str(),
+        serial: &serial,
+        certificate_pem: &certificate_pem,
+        sealed_key: sealed.as_deref(),
+        not_after: parsed.not_after,
+        person: who.person,
+    };
+    crate::store::chain_users::insert(&state.db, row).await?;
     Ok((id, key_pem))
 }
 
@@ -254,18 +198,11 @@ pub async fn personal(
     // together do not each enroll an identity.
     static ENROLLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _turn = ENROLLING.lock().await;
-    let current = sqlx::query(
-        "SELECT id FROM chain_users WHERE person_id = $1 AND chain_id = $2 AND org_id = $3 AND revoked_at IS NULL \
-         AND sealed_key IS NOT NULL AND not_after > $4 ORDER BY created_at DESC, id LIMIT 1",
-    )
-    .bind(&caller.user_id)
-    .bind(&chain.id)
-    .bind(&org)
-    .bind(now() + RENEW_BEFORE_SECS)
-    .fetch_optional(&state.db)
-    .await?;
+    let valid_after = now() + RENEW_BEFORE_SECS;
+    let current =
+        crate::store::chain_users::current_personal(&state.db, &caller.user_id, &chain.id, &org, valid_after).await?;
     let id = match current {
-        Some(row) => row.try_get("id")?,
+        Some(id) => id,
         None => {
             let who = Identity {
                 name: &caller.username,
@@ -291,11 +228,7 @@ pub async fn list(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<ChainUser>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM chain_users WHERE chain_id = $1 ORDER BY created_at, id"))
-        .bind(&chain.id)
-        .fetch_all(&state.db)
-        .await?;
-    Ok(Json(rows.iter().map(user_of).collect::<Result<_, _>>()?))
+    Ok(Json(crate::store::chain_users::of_chain(&state.db, &chain.id).await?))
 }
 
 #[utoipa::path(post, path = "/api/chains/{chain}/users/{user}/revoke", tag = "chain users",
@@ -310,7 +243,7 @@ pub async fn revoke(
 ) -> ApiResult<Json<Revoked>> {
     let chain = manageable(&state.db, &caller, &chain).await?;
     let net = net_of(&state, &chain)?;
-    let (u, _) = find(&state.db, &chain.id, &user).await?;
+    let (u, _) = crate::store::chain_users::find(&state.db, &chain.id, &user).await?;
     if u.revoked_at.is_some() {
         return Err(Problem::conflict(format!("chain user {} is revoked already", u.name)));
     }
@@ -318,18 +251,10 @@ pub async fn revoke(
     // revocations in one org cannot each publish a CRL without the other.
     let held = state.config_lock.lock().await;
     let at = now();
-    let rows = sqlx::query(
-        "SELECT serial, revoked_at FROM chain_users WHERE chain_id = $1 AND org_id = $2 AND revoked_at IS NOT NULL",
-    )
-    .bind(&chain.id)
-    .bind(&u.org)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = crate::store::chain_users::revoked_in_org(&state.db, &chain.id, &u.org).await?;
     let mut revoked =
         vec![Revocation { serial: hex::decode(&u.serial).map_err(Problem::internal)?, revoked_at: unix(at)? }];
-    for r in rows {
-        let serial: String = r.try_get("serial")?;
-        let when: i64 = r.try_get("revoked_at")?;
+    for (serial, when) in rows {
         revoked.push(Revocation { serial: hex::decode(serial).map_err(Problem::internal)?, revoked_at: unix(when)? });
     }
     let (sequence, block) =
@@ -340,14 +265,14 @@ pub async fn revoke(
                 format!("publishing the new CRL failed: {why}"),
             )
         })?;
-    sqlx::query("UPDATE chain_users SET revoked_at = $1 WHERE id = $2").bind(at).bind(&u.id).execute(&state.db).await?;
+    crate::store::chain_users::mark_revoked(&state.db, &u.id, at).await?;
     drop(held);
     state.gateways.forget_user(&u.id);
     if let Some(person) = &u.person_id {
         state.gateways.forget_person(person);
     }
     tracing::info!(chain = %chain.id, org = %u.org, name = %u.name, sequence, block, by = %caller.username, "chain user revoked");
-    let (user, _) = find(&state.db, &chain.id, &u.id).await?;
+    let (user, _) = crate::store::chain_users::find(&state.db, &chain.id, &u.id).await?;
     Ok(Json(Revoked { user, config_sequence: sequence, block }))
 }
 
@@ -367,7 +292,7 @@ pub async fn bind_token(
     ApiJson(req): ApiJson<crate::api::tokens::TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<BoundToken>)> {
     let chain = manageable(&state.db, &caller, &chain).await?;
-    let (u, sealed) = find(&state.db, &chain.id, &user).await?;
+    let (u, sealed) = crate::store::chain_users::find(&state.db, &chain.id, &user).await?;
     if u.revoked_at.is_some() {
         return Err(Problem::conflict(format!("chain user {} is revoked; enroll another", u.name)));
     }
@@ -389,7 +314,7 @@ pub async fn bind_token(
 /// The identity of the chain user a token is bound to, for the gateway:
 /// it must belong to `chain`, not be revoked, and have its key kept.
 pub async fn identity(state: &AppState, chain: &str, user: &str) -> Result<(String, ClientIdentity), Problem> {
-    let (u, sealed) = find(&state.db, chain, user)
+    let (u, sealed) = crate::store::chain_users::find(&state.db, chain, user)
         .await
         .map_err(|_| Problem::forbidden("this token is bound to a chain user of another chain"))?;
     if u.revoked_at.is_some() {

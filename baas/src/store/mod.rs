@@ -6,6 +6,7 @@ pub mod alarms;
 pub mod backup_schedules;
 pub mod backups;
 pub mod benchmarks;
+pub mod chain_users;
 pub mod chains;
 pub mod channels;
 pub mod node_samples;
