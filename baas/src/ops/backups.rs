@@ -75,7 +75,7 @@ pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) 
     .await?;
     tracing::info!(%chain, node = %node.id, %by, job = %job.id, "backup started");
     state.jobs.spawn(run(state.clone(), chain.to_string(), id.clone(), node, job.clone()));
-    Ok((load(state, chain, &id).await?, job))
+    Ok((load(&state.db, chain, &id).await?, job))
 }
 
 /// The job: snapshot, key material, verification; the row records each.

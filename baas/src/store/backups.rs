@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::problem::Problem;
-use crate::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct Backup {
@@ -29,11 +28,11 @@ pub struct Backup {
     pub created_at: i64,
 }
 
-pub async fn load(state: &AppState, chain: &str, id: &str) -> Result<Backup, Problem> {
+pub async fn load(db: &Db, chain: &str, id: &str) -> Result<Backup, Problem> {
     sqlx::query_as("SELECT * FROM backups WHERE id = $1 AND chain_id = $2")
         .bind(id)
         .bind(chain)
-        .fetch_optional(&state.db)
+        .fetch_optional(db)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no backup {id:?} of chain {chain}")))
 }
