@@ -18,6 +18,7 @@ pub mod hardening;
 #[cfg(test)]
 mod layers;
 pub mod login_guard;
+pub mod material;
 pub mod monitor;
 pub mod names;
 pub mod ops;
@@ -39,7 +40,10 @@ pub use server::{Config, Server};
 #[derive(Clone)]
 pub struct AppState {
     pub db: db::Db,
-    pub driver: std::sync::Arc<dyn runtime::Runtime>,
+    /// Runs the chains' nodes.
+    pub driver: std::sync::Arc<dyn runtime::Driver>,
+    /// The chains' material: manifests, certificates, sealed org keys.
+    pub material: material::ChainMaterial,
     /// Held while a chain's quota is checked and its row inserted.
     pub quota_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     pub gateways: api::rest_gateway::Gateways,

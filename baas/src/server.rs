@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::custody::MasterKey;
 use crate::ops::provision;
-use crate::runtime::{Driver, LocalDriver, Material};
+use crate::runtime::{Driver, LocalDriver};
 use crate::{api, db, first_admin, AppState};
 
 #[derive(Debug, Clone)]
@@ -86,6 +86,9 @@ pub struct Server {
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     jobs: crate::ops::jobs::JobRunner,
+    /// The chains' material as this server keeps it (for tools and tests
+    /// that reach a chain's nodes as its orgs).
+    pub material: crate::material::ChainMaterial,
 }
 
 impl Server {
@@ -117,12 +120,24 @@ impl Server {
             master_key.clone(),
         );
         tracing::info!(node_binary = %driver.node_binary().display(), "local driver");
-        driver.seal_plain_keys()?;
+        let material = crate::material::ChainMaterial::new(db.clone(), master_key.clone(), &config.data_dir);
+        material.clear_staging().context("clearing <data-dir>/staging")?;
+        for (chain, files) in driver.upgrade_older_chains()? {
+            if material.adopt(&chain, &files).await? {
+                tracing::info!(
+                    chain,
+                    files = files.len(),
+                    "took in the material an older version kept beside the chain's nodes"
+                );
+            }
+            driver.drop_older_material(&chain)?;
+        }
         let webhook_egress = Arc::new(crate::monitor::egress::Egress::new(config.webhook_allow.clone()));
         let webhook_http = crate::monitor::webhooks::client(config.webhook_ca_file.as_deref(), webhook_egress.clone())?;
         let state = AppState {
             db,
             driver: Arc::new(driver),
+            material,
             quota_lock: Arc::default(),
             gateways: Default::default(),
             master_key,
@@ -137,6 +152,7 @@ impl Server {
             stopping: stopped.clone(),
         };
         let jobs = state.jobs.clone();
+        let material = state.material.clone();
         provision::reattach(&state).await?;
         crate::monitor::webhooks::resume_pending(&state).await;
         crate::monitor::start(state.clone(), config.monitor);
@@ -159,7 +175,7 @@ impl Server {
         };
         let scheme = if config.tls == crate::tls::Tls::Plain { "http" } else { "https" };
         tracing::info!(%addr, scheme, data_dir = %config.data_dir.display(), "weft-baas serving; API at /api, document at /api/openapi.json");
-        Ok(Server { addr, scheme, stop, task, jobs })
+        Ok(Server { addr, scheme, stop, task, jobs, material })
     }
 
     /// Stops taking requests, ends event streams, waits for requests in

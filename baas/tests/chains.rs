@@ -94,7 +94,7 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     assert!(solo_nodes[0]["height"].as_u64().unwrap() >= 1);
     assert!(!solo_nodes[0]["limits"].as_str().unwrap().is_empty());
     let node = solo_nodes[0]["id"].as_str().unwrap().to_string();
-    org_keys_are_sealed(&dir.path().join("chains").join(&solo));
+    material_kept_apart(&server, &solo, &dir.path().join("chains").join(&solo)).await;
     let (s, log) = api.get(&format!("/api/chains/{solo}/nodes/{node}/log?lines=5"), Some(&max)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(!log["lines"].as_array().unwrap().is_empty(), "{log}");
@@ -141,6 +141,7 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
     let (_, chain) = api.get(&format!("/api/chains/{bad}"), Some(&ann)).await;
     assert_eq!(chain["status"], "failed");
     assert!(!dir.path().join("chains").join(&bad).exists(), "the failed chain's files were removed");
+    assert!(server.material.files(&bad).await.is_err(), "and its material");
 
     // raft-3 next to it (4 nodes in all: exactly the quota).
     let (raft, job) = create_chain(&api, &ann, "shared", "raft-3").await;
@@ -156,7 +157,8 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
 
     contracts_and_rest_gateway(&api, &ann, &max, &gus, &raft).await;
     benchmarks(&api, &ann, &max, &raft).await;
-    chain_users(&api, &ann, &max, &gus, &raft, &dir.path().join("chains").join(&raft)).await;
+    let material = server.material.files(&raft).await.unwrap();
+    chain_users(&api, &ann, &max, &gus, &raft, &material).await;
 
     // Add a peer (from a snapshot) to the running raft chain: refused at the
     // node quota first, then admitted by a configuration update, started,
@@ -279,20 +281,33 @@ async fn chains_are_created_run_restarted_and_deleted_with_real_nodes() {
 
 /// Every org's CA, admin and client key is sealed with the master key and
 /// owner-only; each node's own key is owner-only (the node reads it).
-fn org_keys_are_sealed(chain_dir: &std::path::Path) {
+/// Issue #23: the chain's material (manifest, org certificates and keys)
+/// is in the BaaS's database, org keys sealed; the runtime's directory for
+/// the chain holds only node homes, and a home holds no private key but
+/// its node's own (owner-only).
+async fn material_kept_apart(server: &weft_baas::Server, chain: &str, chain_dir: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    let manifest = weft_provision::Manifest::load(chain_dir).unwrap();
+    let files = server.material.files(chain).await.unwrap();
+    let manifest = server.material.manifest(chain).await.unwrap();
     for org in &manifest.orgs {
         for rel in org.private_keys() {
-            let path = chain_dir.join(rel);
-            let text = std::fs::read_to_string(&path).unwrap();
-            assert!(weft_provision::is_sealed(&path) && !text.contains("BEGIN PRIVATE KEY"), "{}", path.display());
-            assert_eq!(mode(&path), 0o600, "{}", path.display());
+            let text = String::from_utf8(files[rel.as_path()].clone()).unwrap();
+            assert!(
+                text.contains("BEGIN WEFT SEALED PRIVATE KEY") && !text.contains("BEGIN PRIVATE KEY"),
+                "{}",
+                rel.display()
+            );
         }
     }
+    let left: Vec<_> = std::fs::read_dir(chain_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["nodes"], "only node homes beside the nodes");
     for node in &manifest.nodes {
-        assert_eq!(mode(&chain_dir.join("nodes").join(&node.id).join("key.pem")), 0o600, "{}", node.id);
+        let home = chain_dir.join("nodes").join(&node.id);
+        assert_eq!(std::fs::metadata(home.join("key.pem")).unwrap().permissions().mode() & 0o777, 0o600, "{}", node.id);
+        let keys = weft_provision::read_tree(&home, &|rel| !rel.starts_with("data")).unwrap();
+        let private: Vec<_> =
+            keys.iter().filter(|(_, b)| String::from_utf8_lossy(b).contains("PRIVATE KEY")).map(|(p, _)| p).collect();
+        assert_eq!(private, [std::path::Path::new("key.pem")], "{}: only its own key", node.id);
     }
 }
 
@@ -483,10 +498,11 @@ async fn next_sse_event(mut resp: reqwest::Response) -> String {
 
 /// A gateway straight to `org`'s first peer as `cert_pem`/`key_pem`,
 /// bypassing the BaaS: what the chain itself thinks of the identity.
-fn direct_gateway(chain_dir: &std::path::Path, org: &str, cert_pem: &str, key_pem: &str) -> weft_sdk::Gateway {
-    let manifest = weft_provision::Manifest::load(chain_dir).unwrap();
-    let pems: Vec<String> =
-        manifest.orgs.iter().map(|o| std::fs::read_to_string(chain_dir.join(&o.ca_certificate)).unwrap()).collect();
+fn direct_gateway(material: &weft_provision::Tree, org: &str, cert_pem: &str, key_pem: &str) -> weft_sdk::Gateway {
+    let text = |rel: &std::path::Path| String::from_utf8(material[rel].clone()).unwrap();
+    let manifest =
+        weft_provision::Manifest::parse(&text(std::path::Path::new("network.toml")), "network.toml".as_ref()).unwrap();
+    let pems: Vec<String> = manifest.orgs.iter().map(|o| text(&o.ca_certificate)).collect();
     let peer = manifest.nodes.iter().find(|n| n.org == org).unwrap().grpc.clone();
     let client = weft_sdk::ClientIdentity {
         identity: weft_proto::SerializedIdentity {
@@ -501,7 +517,7 @@ fn direct_gateway(chain_dir: &std::path::Path, org: &str, cert_pem: &str, key_pe
 /// Enroll chain users (key handed out, key kept), bind an API token to
 /// one, transact as it, revoke both: the chain itself refuses the revoked
 /// certificate, and the bound token stops transacting.
-async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, chain_dir: &std::path::Path) {
+async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, material: &weft_provision::Tree) {
     let users = format!("/api/chains/{chain}/users");
     let (s, v) = api.post(&users, Some(max), json!({"name": "x"})).await;
     assert_problem(s, &v, StatusCode::FORBIDDEN, "admins");
@@ -517,7 +533,7 @@ async fn chain_users(api: &Api, ann: &str, max: &str, gus: &str, chain: &str, ch
     let key_pem = carol["private_key_pem"].as_str().expect("the key, once").to_string();
     let cert_pem = carol["user"]["certificate_pem"].as_str().unwrap().to_string();
     let read = weft_sdk::Call::new("asset-transfer", "ReadAsset", &[b"asset1"]);
-    let direct = direct_gateway(chain_dir, "Org1", &cert_pem, &key_pem);
+    let direct = direct_gateway(material, "Org1", &cert_pem, &key_pem);
     direct.evaluate(&read).await.expect("the chain accepts a freshly enrolled identity");
 
     // Custody "kept": an API token bound to it transacts as it.
@@ -754,7 +770,7 @@ async fn channels_with_a_subset_of_the_orgs() {
     let dir = support::Scratch::new();
     let db = TestDb::preferred().await;
     let config = support::config(dir.path(), Some(ADMIN_PASSWORD), &db);
-    let (_server, api, tokens) = server_with_tenant(config, "initech", &[("ann", "tenant-admin")]).await;
+    let (server, api, tokens) = server_with_tenant(config, "initech", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "multi", "raft-3").await;
     assert_eq!(job["status"], "succeeded", "{job}");
@@ -815,7 +831,7 @@ async fn channels_with_a_subset_of_the_orgs() {
     let (s, v) = api.post(&gateway("evaluate"), Some(&ann), read(None, None)).await;
     assert_ne!(s, StatusCode::OK, "the main channel has no such contract: {v}");
 
-    let net = support::network(dir.path(), &chain);
+    let net = support::network(&server, &chain).await;
     let org3 = || net.client("Org3").unwrap();
     let first_block = |gateway: weft_sdk::Gateway| async move {
         let blocks = gateway.blocks(Some(0), Some(0)).await;
@@ -866,7 +882,7 @@ async fn channels_with_a_subset_of_the_orgs() {
     let job = wait_job(&api, &ann, v["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["steps"][4]["detail"], "joined first, second from a snapshot", "{job}");
-    let net = support::network(dir.path(), &chain);
+    let net = support::network(&server, &chain).await;
     let added = net.manifest().nodes.iter().find(|n| n.id == "node1.org3").expect("the new peer").clone();
     let served: Vec<String> = net.channels(&added).await.unwrap().into_iter().map(|c| c.channel_id).collect();
     assert_eq!(served, ["first", "second", "weft"]);

@@ -242,7 +242,7 @@ async fn a_verified_backup_restores_to_a_new_peer_with_the_same_state() {
     assert!(log.contains("restored from the snapshot file"), "the new peer started from the backup: {log}");
 
     // Same height on both, same state.
-    let net = support::network(dir.path(), &chain);
+    let net = support::network(&server, &chain).await;
     let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
     let (original, restored) = (node("node0.org1"), node("node1.org1"));
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -487,7 +487,7 @@ async fn a_peer_kept_down_is_replaced_by_a_standby() {
 
     // The chain commits, and the standby follows.
     create_asset(&api, &ann, &submit, "sb2").await;
-    let net = support::network(dir.path(), &chain);
+    let net = support::network(&server, &chain).await;
     let node = |id: &str| net.manifest().nodes.iter().find(|n| n.id == id).unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -729,7 +729,7 @@ async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
 async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     // The monitor looks once an hour: it does not restart the killed nodes.
     let monitor = weft_baas::monitor::MonitorConfig { every: Duration::from_secs(3600), ..quick_monitor(0) };
-    let Platform { server, api, tokens, scratch: dir, .. } =
+    let Platform { server, api, tokens, scratch: dir, config, .. } =
         platform(monitor, "massive-dynamic", &[("ann", "tenant-admin")]).await;
     let ann = tokens[0].clone();
     let (chain, job) = create_chain(&api, &ann, "dr", "raft-3").await;
@@ -753,13 +753,21 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     for n in ["node0.org1", "node0.org2", "node0.org3"] {
         std::fs::remove_dir_all(chain_dir.join("nodes").join(n).join("data")).unwrap();
     }
-    let net = support::network(dir.path(), &chain);
-    let lost_cert = chain_dir.join(&net.manifest().orgs[1].client_certificate);
-    std::fs::remove_file(&lost_cert).unwrap();
-    let org2 = net.manifest().orgs[1].id.clone();
-    let lost_key = chain_dir.join(&net.manifest().orgs[1].admin_key);
-    assert!(weft_provision::is_sealed(&lost_key), "org keys are sealed at rest");
-    std::fs::remove_file(&lost_key).unwrap();
+    // And two of the chain's material rows: Org2's client certificate and
+    // its admin's (sealed) key.
+    let org2 = support::network(&server, &chain).await.manifest().orgs[1].clone();
+    let db = support::database(&config).await;
+    for path in [&org2.client_certificate, &org2.admin_key] {
+        let gone = sqlx::query("DELETE FROM chain_material WHERE chain_id = $1 AND path = $2")
+            .bind(&chain)
+            .bind(path.to_string_lossy().as_ref())
+            .execute(&db)
+            .await
+            .unwrap();
+        assert_eq!(gone.rows_affected(), 1, "{}", path.display());
+    }
+    let lost = support::network(&server, &chain).await.admin(&org2.id).err().expect("the admin key is gone");
+    assert!(lost.to_string().contains("not in the material"), "{lost}");
 
     let restore = format!("/api/chains/{chain}/restore");
     let (s, v) = api.post(&restore, Some(&ann), json!({"backup": "nope"})).await;
@@ -770,11 +778,11 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     assert_eq!(job["status"], "succeeded", "{job}");
     assert!(job["steps"][0]["detail"].as_str().unwrap().starts_with("2 key and certificate files restored"), "{job}");
     assert!(job["steps"][4]["detail"].as_str().unwrap().contains("as backed up"), "{job}");
-    assert!(lost_cert.exists(), "the lost certificate is back");
-    assert!(weft_provision::is_sealed(&lost_key), "the lost admin key is back, still sealed");
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&lost_key).unwrap().permissions().mode() & 0o777, 0o600);
-    net.admin(&org2).expect("the restored admin key opens with the master key");
+    server.material.certificate(&chain, &org2.client_certificate).await.expect("the lost certificate is back");
+    let key = server.material.certificate(&chain, &org2.admin_key).await.expect("the lost admin key is back");
+    assert!(key.contains("BEGIN WEFT SEALED PRIVATE KEY") && !key.contains("BEGIN PRIVATE KEY"), "still sealed");
+    let net = support::network(&server, &chain).await;
+    net.admin(&org2.id).expect("the restored admin key opens with the master key");
 
     let evaluate = format!("/api/chains/{chain}/contracts/asset-transfer/evaluate");
     let read = |asset: &str| json!({"function": "ReadAsset", "args": [asset]});

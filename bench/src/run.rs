@@ -50,32 +50,55 @@ pub fn connect(
     let net = NetworkDir::open_sealed(network, key_seal).map_err(|e| {
         anyhow::anyhow!("{e}; pass --network with a directory made by `weft network init` (its nodes running)")
     })?;
+    let gateways = gateways(&net, org, workers)?;
+    Ok((net, gateways))
+}
+
+/// One Gateway (its own connections) per worker, all as `org`'s client
+/// (default: the first org).
+fn gateways(net: &NetworkDir, org: Option<&str>, workers: usize) -> anyhow::Result<Vec<Gateway>> {
     let org = match org {
         Some(o) => o.to_string(),
         None => net.manifest().orgs.first().map(|o| o.id.clone()).ok_or_else(|| anyhow::anyhow!("no orgs"))?,
     };
-    let gateways = (0..workers.max(1))
+    (0..workers.max(1))
         .map(|_| net.gateway(&org, net.client(&org)?))
         .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::msg)?;
-    Ok((net, gateways))
+        .map_err(anyhow::Error::msg)
 }
 
+/// Runs `workload` over the network directory `network`, watching the
+/// nodes it finds running on this host.
 pub async fn run(workload: &Workload, network: &Path, options: &Options<'_>) -> anyhow::Result<Report> {
-    let workers = workload.rounds.iter().map(|r| r.workers).max().unwrap_or(1) as usize;
-    let (net, gateways) = connect(network, options.key_seal.clone(), options.org, workers)?;
-    deploy_if_missing(&net, &gateways[0], workload, options.progress).await?;
-
-    let mut targets = node_processes(&net, network);
+    let net = NetworkDir::open_sealed(network, options.key_seal.clone()).map_err(|e| {
+        anyhow::anyhow!("{e}; pass --network with a directory made by `weft network init` (its nodes running)")
+    })?;
+    let targets = node_processes(&net, network);
     if targets.is_empty() {
         eprintln!(
             "note: no node of {} runs on this host (no pid files); resource use is the client's only",
             network.display()
         );
     }
+    run_on(workload, net, targets, network, options).await
+}
+
+/// Runs `workload` over `net`, watching `targets` (name, pid) and
+/// measuring the ceiling on the disk that holds `disk` (where the nodes
+/// keep their ledgers).
+pub async fn run_on(
+    workload: &Workload,
+    net: NetworkDir,
+    mut targets: Vec<(String, u32)>,
+    disk: &Path,
+    options: &Options<'_>,
+) -> anyhow::Result<Report> {
+    let workers = workload.rounds.iter().map(|r| r.workers).max().unwrap_or(1) as usize;
+    let gateways = gateways(&net, options.org, workers)?;
+    deploy_if_missing(&net, &gateways[0], workload, options.progress).await?;
     let ceiling = if options.ceiling {
         (options.progress)("measuring this machine's ceiling");
-        Some(measure_ceiling(shape(&net, targets.len()), network).await?)
+        Some(measure_ceiling(shape(&net, targets.len()), disk).await?)
     } else {
         None
     };
@@ -98,7 +121,7 @@ pub async fn run(workload: &Workload, network: &Path, options: &Options<'_>) -> 
     Ok(Report {
         workload: workload.name.clone(),
         description: workload.description.clone(),
-        network: network.display().to_string(),
+        network: disk.display().to_string(),
         run: run_id,
         build: build(),
         ceiling,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use weft_identity::{CertificateAuthority, Validity};
 
-use crate::init::{free_ports, write_node, NodeSpec};
+use crate::init::{free_ports, node_home, write_node, NodeSpec, HOME_GENESIS};
 use crate::{
     read_cert_pem, read_key, ConsensusKind, KeySeal, Manifest, ManifestNode, NodeRoleName, ProvisionError, Resources,
 };
@@ -83,7 +83,7 @@ pub fn prepare_node(
     let key = read_key(dir, &org.ca_key, seal)?;
     let ca = CertificateAuthority::from_parts(&org.id, key, read_cert_pem(&dir.join(&org.ca_certificate))?)?;
 
-    let taken = |id: &str| manifest.nodes.iter().any(|n| n.id == id) || dir.join("nodes").join(id).exists();
+    let taken = |id: &str| manifest.nodes.iter().any(|n| n.id == id) || dir.join(node_home(id)).exists();
     let id =
         (0..).map(|i| format!("node{i}.{}", org.id.to_lowercase())).find(|id| !taken(id)).expect("some index is free");
     let same_org = manifest.nodes.iter().find(|n| n.org == org.id).or(manifest.nodes.first());
@@ -99,10 +99,18 @@ pub fn prepare_node(
         ports,
         resources,
         channel: manifest.channel.clone(),
-        ca_paths: manifest.orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect(),
+        cas: manifest
+            .orgs
+            .iter()
+            .map(|o| Ok((o.id.clone(), read_cert_pem(&dir.join(&o.ca_certificate))?)))
+            .collect::<Result<_, ProvisionError>>()?,
         validity: Validity::days_from_now(request.cert_validity_days),
         join_from_snapshot: request.join_from_snapshot,
     };
     let (manifest_node, channel_node) = write_node(dir, &ca, spec)?;
-    Ok(PreparedNode { manifest: manifest_node, channel_node, dir: dir.join("nodes").join(id) })
+    let home = dir.join(node_home(&id));
+    let genesis = dir.join(&manifest.genesis_block);
+    let block = std::fs::read(&genesis).map_err(crate::files::io("reading", &genesis))?;
+    crate::files::write(&home.join(HOME_GENESIS), &block)?;
+    Ok(PreparedNode { manifest: manifest_node, channel_node, dir: home })
 }

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use weft_identity::Validity;
 use weft_proto::OrgConfig;
 
-use crate::init::write_org;
-use crate::{KeySeal, Manifest, ManifestOrg, ProvisionError};
+use crate::init::{home_ca, write_org};
+use crate::{KeySeal, Manifest, ManifestOrg, ProvisionError, NODE_CONFIG_FILE};
 
 #[derive(Debug, Clone)]
 pub struct PreparedOrg {
@@ -46,16 +46,19 @@ pub fn prepare_org(
     })
 }
 
-/// Adds `org`'s CA to the TLS roots in `node`'s config (a no-op if it is
+/// Adds `org`'s CA (`ca_pem`) to the TLS roots of the node whose home is
+/// `home`: a copy in its home, named in its node.toml (a no-op if it is
 /// there). Takes effect when the node restarts.
-pub fn trust_org(dir: &Path, node: &crate::ManifestNode, org: &ManifestOrg) -> Result<(), ProvisionError> {
+pub fn trust_org(home: &Path, org: &str, ca_pem: &str) -> Result<(), ProvisionError> {
     // Edited as TOML, not through NodeConfig::load, which would write back
     // absolute paths and this process's WEFT_* overrides.
-    let path = dir.join(&node.config);
+    let path = home.join(NODE_CONFIG_FILE);
     let parse_err = |message: String| ProvisionError::Parse { path: path.clone(), message };
     let text = std::fs::read_to_string(&path).map_err(crate::files::io("reading", &path))?;
     let mut value: toml::Value = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
-    let ca = PathBuf::from("../..").join(&org.ca_certificate).display().to_string();
+    let rel = home_ca(org);
+    crate::files::write(&home.join(&rel), ca_pem.as_bytes())?;
+    let ca = rel.display().to_string();
     let roots = value
         .get_mut("ca_certificates")
         .and_then(toml::Value::as_array_mut)
@@ -74,7 +77,7 @@ pub fn trust_org(dir: &Path, node: &crate::ManifestNode, org: &ManifestOrg) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{init, InitOptions, NodeConfig, Template};
+    use crate::{init, node_home, InitOptions, NodeConfig, Template};
 
     #[test]
     fn a_new_org_gets_its_ca_and_nodes_learn_to_trust_it() {
@@ -91,10 +94,13 @@ mod tests {
         assert!(dir.join(&org.manifest.ca_key).exists() && dir.join(&org.manifest.admin_certificate).exists());
         assert_eq!(org.channel_org.org_id, "Org4");
         let node = &manifest.nodes[0];
-        trust_org(&dir, node, &org.manifest).unwrap();
-        trust_org(&dir, node, &org.manifest).unwrap();
+        let home = dir.join(node_home(&node.id));
+        let ca = std::fs::read_to_string(dir.join(&org.manifest.ca_certificate)).unwrap();
+        trust_org(&home, "Org4", &ca).unwrap();
+        trust_org(&home, "Org4", &ca).unwrap();
         let config = NodeConfig::load(&dir.join(&node.config)).unwrap();
-        let count = config.ca_certificates.iter().filter(|p| p.ends_with("orgs/Org4/ca/cert.pem")).count();
+        let count = config.ca_certificates.iter().filter(|p| p.ends_with("tls/Org4/ca.pem")).count();
         assert_eq!(count, 1, "{:?}", config.ca_certificates);
+        assert!(config.ca_certificates.iter().all(|p| p.starts_with(&home)), "only files in its home");
     }
 }

@@ -52,8 +52,13 @@ pub fn cert_pem(der: &[u8]) -> String {
 
 /// The DER of the first certificate in a PEM file.
 pub fn read_cert_pem(path: &Path) -> Result<Vec<u8>, ProvisionError> {
-    let text = read_to_string(path)?;
-    let parsed = pem::parse(&text).map_err(|e| ProvisionError::Parse { path: path.into(), message: e.to_string() })?;
+    cert_from_pem(&read_to_string(path)?, path)
+}
+
+/// The DER of the first certificate in `text`, a PEM file's content
+/// (`path` names it in errors).
+pub fn cert_from_pem(text: &str, path: &Path) -> Result<Vec<u8>, ProvisionError> {
+    let parsed = pem::parse(text).map_err(|e| ProvisionError::Parse { path: path.into(), message: e.to_string() })?;
     if parsed.tag() != "CERTIFICATE" {
         return Err(ProvisionError::Parse {
             path: path.into(),
@@ -61,6 +66,52 @@ pub fn read_cert_pem(path: &Path) -> Result<Vec<u8>, ProvisionError> {
         });
     }
     Ok(parsed.contents().to_vec())
+}
+
+/// A directory's files in memory, by path relative to it: how a network
+/// directory, or a node's home, travels to where it is kept.
+pub type Tree = std::collections::BTreeMap<PathBuf, Vec<u8>>;
+
+/// Every file under `dir` for which `keep` (given the relative path) holds.
+pub fn read_tree(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<Tree, ProvisionError> {
+    fn walk(base: &Path, dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Tree) -> Result<(), ProvisionError> {
+        for entry in fs::read_dir(dir).map_err(io("reading", dir))? {
+            let path = entry.map_err(io("reading", dir))?.path();
+            let rel = path.strip_prefix(base).expect("under base").to_path_buf();
+            if !keep(&rel) {
+                continue;
+            }
+            if path.is_dir() {
+                walk(base, &path, keep, out)?;
+            } else {
+                out.insert(rel, fs::read(&path).map_err(io("reading", &path))?);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Tree::new();
+    walk(dir, dir, keep, &mut out)?;
+    Ok(out)
+}
+
+/// Writes `tree` under `dir`; private keys (`key.pem`) owner-only. Refuses
+/// a path that would leave `dir`.
+pub fn write_tree(dir: &Path, tree: &Tree) -> Result<(), ProvisionError> {
+    for (rel, bytes) in tree {
+        if rel.components().any(|c| !matches!(c, std::path::Component::Normal(_))) {
+            return Err(ProvisionError::Parse {
+                path: rel.clone(),
+                message: format!("names a place outside {}", dir.display()),
+            });
+        }
+        let path = dir.join(rel);
+        if rel.file_name().is_some_and(|n| n == "key.pem") {
+            write_secret(&path, bytes)?;
+        } else {
+            write(&path, bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// `path` relative to `base` when it is relative.

@@ -8,7 +8,13 @@
 //! OUT/orgs/<Org>/client/         a client (application) certificate and key
 //! OUT/nodes/<node>/node.toml     weft-node --config …
 //! OUT/nodes/<node>/{cert,key}.pem
+//! OUT/nodes/<node>/tls/<Org>/ca.pem   every org's CA (its TLS roots)
+//! OUT/nodes/<node>/genesis.block      a copy of the genesis block
 //! ```
+//!
+//! A node's home holds everything its node.toml names, so it alone can be
+//! copied to the host (or container) that runs the node; the org keys stay
+//! in `orgs/`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -136,7 +142,7 @@ fn generate(
         manifest_orgs.push(m);
         orgs.push((ca, material));
     }
-    let ca_paths: Vec<PathBuf> = manifest_orgs.iter().map(|o| PathBuf::from("../..").join(&o.ca_certificate)).collect();
+    let cas: Vec<(String, Vec<u8>)> = orgs.iter().map(|(_, m)| (m.id.clone(), m.ca_cert.clone())).collect();
 
     let mut nodes = Vec::new();
     let mut node_protos = Vec::new();
@@ -152,7 +158,7 @@ fn generate(
                 ports: node_ports,
                 resources: template.resources_of(org),
                 channel: template.channel.clone(),
-                ca_paths: ca_paths.clone(),
+                cas: cas.clone(),
                 validity,
                 join_from_snapshot: false,
             };
@@ -190,7 +196,11 @@ fn generate(
         .collect();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let block = genesis_block(&config, &signers, now.as_millis() as u64);
-    write(&out.join("genesis.block"), &prost::Message::encode_to_vec(&block))?;
+    let block = prost::Message::encode_to_vec(&block);
+    write(&out.join("genesis.block"), &block)?;
+    for node in &nodes {
+        write(&out.join(node_home(&node.id)).join(HOME_GENESIS), &block)?;
+    }
 
     let manifest = Manifest {
         template: template.name.clone(),
@@ -253,6 +263,25 @@ fn base_ports(base: u16, i: u16) -> NodePorts {
 /// gRPC, p2p and metrics ports.
 pub(crate) type NodePorts = (u16, u16, u16);
 
+/// A node's home under the network directory. Everything its node.toml
+/// names lies inside it (key, certificate, every org's CA, the genesis
+/// block), so a home alone can be copied to another host or into a
+/// container.
+pub fn node_home(id: &str) -> PathBuf {
+    PathBuf::from("nodes").join(id)
+}
+
+/// A node's configuration in its home.
+pub const NODE_CONFIG_FILE: &str = "node.toml";
+
+/// The channel's genesis block in a node's home.
+pub const HOME_GENESIS: &str = "genesis.block";
+
+/// `org`'s CA certificate in a node's home (its TLS roots).
+pub fn home_ca(org: &str) -> PathBuf {
+    PathBuf::from("tls").join(org).join("ca.pem")
+}
+
 /// What one node is made from.
 pub(crate) struct NodeSpec {
     pub id: String,
@@ -262,8 +291,9 @@ pub(crate) struct NodeSpec {
     pub ports: NodePorts,
     pub resources: Resources,
     pub channel: String,
-    /// Every org's CA certificate, relative to the node's directory.
-    pub ca_paths: Vec<PathBuf>,
+    /// Every org's CA certificate (DER), by org: copied into the node's
+    /// home as its TLS roots.
+    pub cas: Vec<(String, Vec<u8>)>,
     pub validity: Validity,
     pub join_from_snapshot: bool,
 }
@@ -287,7 +317,13 @@ pub(crate) fn write_node(
     }
     let key = SigningKeyPair::generate();
     let cert = ca.issue_for_hosts(&spec.id, cert_role, &key.public_key(), spec.validity, &hosts)?;
-    let dir = PathBuf::from("nodes").join(&spec.id);
+    let dir = node_home(&spec.id);
+    let mut ca_certificates = Vec::new();
+    for (org, der) in &spec.cas {
+        let rel = home_ca(org);
+        write(&out.join(&dir).join(&rel), cert_pem(der).as_bytes())?;
+        ca_certificates.push(rel);
+    }
     write_secret(&out.join(&dir).join("key.pem"), key.to_pkcs8_pem().as_bytes())?;
     write(&out.join(&dir).join("cert.pem"), cert_pem(&cert).as_bytes())?;
     let (grpc, p2p, metrics) = spec.ports;
@@ -302,17 +338,17 @@ pub(crate) fn write_node(
         roles: roles.clone(),
         channel: Some(spec.channel),
         data_dir: "data".into(),
-        genesis_block: Some("../../genesis.block".into()),
+        genesis_block: Some(HOME_GENESIS.into()),
         key: "key.pem".into(),
         certificate: "cert.pem".into(),
-        ca_certificates: spec.ca_paths,
+        ca_certificates,
         listen: listen.clone(),
         resources: spec.resources,
         log_level: "info".into(),
         join_from_snapshot: spec.join_from_snapshot,
         anonymous_clients: false,
     };
-    config.save(&out.join(&dir).join("node.toml"))?;
+    config.save(&out.join(&dir).join(NODE_CONFIG_FILE))?;
     let proto = weft_proto::NodeConfig {
         node_id: spec.id.clone(),
         org_id: spec.org.clone(),
@@ -325,7 +361,7 @@ pub(crate) fn write_node(
         id: spec.id,
         org: spec.org,
         roles,
-        config: dir.join("node.toml"),
+        config: dir.join(NODE_CONFIG_FILE),
         grpc: listen.grpc,
         p2p: listen.p2p,
         metrics: listen.metrics,

@@ -20,6 +20,7 @@ mod env_override;
 mod error;
 mod files;
 mod genesis;
+mod home;
 mod init;
 pub mod local;
 mod manifest;
@@ -32,14 +33,15 @@ mod template;
 pub use add_node::{check_orderer_change, prepare_node, NodeRequest, OrderersFixed, PreparedNode};
 pub use add_org::{prepare_org, trust_org, PreparedOrg};
 pub use error::ProvisionError;
-pub use files::{cert_pem, read_cert_pem, write_secret};
+pub use files::{cert_from_pem, cert_pem, read_cert_pem, read_tree, write_secret, write_tree, Tree};
 pub use genesis::{
     config_envelope, genesis_block, read_config_block, read_genesis_config, ConfigBlockError, GenesisSigner,
 };
-pub use init::{init, init_observed, InitOptions, InitStage};
+pub use home::make_home_whole;
+pub use init::{home_ca, init, init_observed, node_home, InitOptions, InitStage, HOME_GENESIS, NODE_CONFIG_FILE};
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
 #[cfg(feature = "network")]
 pub use network::NetworkError;
 pub use node_config::{Listen, NodeConfig};
-pub use sealed::{is_sealed, read_key, seal_in_place, write_key, KeySeal, Sealing};
+pub use sealed::{is_sealed, key_from_text, read_key, seal_in_place, write_key, KeySeal, Sealing};
 pub use template::{valid_id, ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

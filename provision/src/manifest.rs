@@ -60,13 +60,21 @@ pub struct Manifest {
 impl Manifest {
     pub fn load(network_dir: &Path) -> Result<Manifest, ProvisionError> {
         let path = network_dir.join(MANIFEST_FILE);
-        let text = read_to_string(&path)?;
-        toml::from_str(&text).map_err(|e| ProvisionError::Parse { path, message: e.to_string() })
+        Manifest::parse(&read_to_string(&path)?, &path)
+    }
+
+    /// The manifest whose file (`path`, for errors) holds `text`.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ProvisionError> {
+        toml::from_str(text).map_err(|e| ProvisionError::Parse { path: path.to_path_buf(), message: e.to_string() })
+    }
+
+    /// The manifest file's content.
+    pub fn to_toml(&self) -> String {
+        let text = toml::to_string_pretty(self).expect("Manifest always serialises");
+        format!("# Written by `weft network init`; read by `weft network up|down|status`.\n{text}")
     }
 
     pub fn save(&self, network_dir: &Path) -> Result<(), ProvisionError> {
-        let text = toml::to_string_pretty(self).expect("Manifest always serialises");
-        let header = "# Written by `weft network init`; read by `weft network up|down|status`.\n";
-        write(&network_dir.join(MANIFEST_FILE), format!("{header}{text}").as_bytes())
+        write(&network_dir.join(MANIFEST_FILE), self.to_toml().as_bytes())
     }
 }

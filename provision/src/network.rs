@@ -4,10 +4,14 @@
 //! Admin (status, health, channel participation) as the node's org admin,
 //! Gateways to an org's peers. Used by the BaaS and weft-bench.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::{read_cert_pem, read_key, Manifest, ManifestNode, ManifestOrg, NodeRoleName, ProvisionError, Sealing};
+use crate::{
+    cert_from_pem, key_from_text, Manifest, ManifestNode, ManifestOrg, NodeRoleName, ProvisionError, Sealing,
+    MANIFEST_FILE,
+};
 use tonic::transport::Channel;
 use weft_identity::{CertificateAuthority, IdentityError};
 use weft_proto::admin_client::AdminClient;
@@ -75,8 +79,33 @@ fn answer<T>(
     }
 }
 
+/// Where a network's files are: its directory, or in memory, handed over
+/// by a service that keeps them elsewhere (the BaaS, in its database).
+enum Files {
+    Dir(PathBuf),
+    Memory(BTreeMap<PathBuf, Vec<u8>>),
+}
+
+impl Files {
+    fn read(&self, rel: &Path) -> Result<String, NetworkError> {
+        use std::io::{Error, ErrorKind};
+        match self {
+            Files::Dir(dir) => {
+                let path = dir.join(rel);
+                std::fs::read_to_string(&path).map_err(|source| NetworkError::Read { path, source })
+            }
+            Files::Memory(files) => {
+                let read = |source| NetworkError::Read { path: rel.to_path_buf(), source };
+                let bytes =
+                    files.get(rel).ok_or_else(|| read(Error::new(ErrorKind::NotFound, "not in the material")))?;
+                String::from_utf8(bytes.clone()).map_err(|_| read(Error::new(ErrorKind::InvalidData, "not UTF-8")))
+            }
+        }
+    }
+}
+
 pub struct NetworkDir {
-    dir: std::path::PathBuf,
+    files: Files,
     manifest: Manifest,
     roots: TrustRoots,
     /// Opens org keys a BaaS keeps sealed; `None` for plain ones.
@@ -91,13 +120,19 @@ impl NetworkDir {
 
     /// A directory whose org keys `seal` opens (the BaaS's chains).
     pub fn open_sealed(dir: &Path, seal: Sealing) -> Result<NetworkDir, NetworkError> {
-        let manifest = Manifest::load(dir)?;
-        let mut pems = Vec::new();
-        for org in &manifest.orgs {
-            let path = dir.join(&org.ca_certificate);
-            pems.push(std::fs::read_to_string(&path).map_err(|source| NetworkError::Read { path, source })?);
-        }
-        Ok(NetworkDir { dir: dir.to_path_buf(), roots: TrustRoots::from_pems(&pems), manifest, seal })
+        NetworkDir::from(Files::Dir(dir.to_path_buf()), seal)
+    }
+
+    /// A network whose files (by path relative to its directory) are held
+    /// in memory; org keys sealed with `seal`.
+    pub fn from_files(files: BTreeMap<PathBuf, Vec<u8>>, seal: Sealing) -> Result<NetworkDir, NetworkError> {
+        NetworkDir::from(Files::Memory(files), seal)
+    }
+
+    fn from(files: Files, seal: Sealing) -> Result<NetworkDir, NetworkError> {
+        let manifest = Manifest::parse(&files.read(Path::new(MANIFEST_FILE))?, Path::new(MANIFEST_FILE))?;
+        let pems = manifest.orgs.iter().map(|o| files.read(&o.ca_certificate)).collect::<Result<Vec<_>, _>>()?;
+        Ok(NetworkDir { files, roots: TrustRoots::from_pems(&pems), manifest, seal })
     }
 
     pub fn manifest(&self) -> &Manifest {
@@ -124,8 +159,8 @@ impl NetworkDir {
     }
 
     fn identity(&self, org: &str, cert: &Path, key: &Path) -> Result<ClientIdentity, NetworkError> {
-        let cert = read_cert_pem(&self.dir.join(cert))?;
-        let key = read_key(&self.dir, key, self.seal.as_deref())?;
+        let cert = cert_from_pem(&self.files.read(cert)?, cert)?;
+        let key = key_from_text(self.files.read(key)?, key, self.seal.as_deref())?;
         Ok(ClientIdentity { identity: SerializedIdentity { org_id: org.into(), certificate_der: cert }, key })
     }
 
@@ -159,8 +194,8 @@ impl NetworkDir {
     /// `org`'s CA, whose key the BaaS holds in the chain's directory.
     pub fn ca(&self, org: &str) -> Result<CertificateAuthority, NetworkError> {
         let o = self.org(org)?;
-        let key = read_key(&self.dir, &o.ca_key, self.seal.as_deref())?;
-        let cert = read_cert_pem(&self.dir.join(&o.ca_certificate))?;
+        let key = key_from_text(self.files.read(&o.ca_key)?, &o.ca_key, self.seal.as_deref())?;
+        let cert = cert_from_pem(&self.files.read(&o.ca_certificate)?, &o.ca_certificate)?;
         CertificateAuthority::from_parts(org, key, cert)
             .map_err(|source| NetworkError::Ca { org: org.to_string(), source })
     }

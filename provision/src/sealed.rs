@@ -54,7 +54,10 @@ enum KeyFile {
 }
 
 fn load(path: &Path) -> Result<KeyFile, ProvisionError> {
-    let text = read_to_string(path)?;
+    parse(read_to_string(path)?, path)
+}
+
+fn parse(text: String, path: &Path) -> Result<KeyFile, ProvisionError> {
     let bad = |message: String| ProvisionError::Parse { path: path.to_path_buf(), message };
     let parsed = pem::parse(&text).map_err(|e| bad(format!("not a PEM private key: {e}")))?;
     match parsed.tag() {
@@ -66,9 +69,15 @@ fn load(path: &Path) -> Result<KeyFile, ProvisionError> {
 
 /// The key at `base/rel`, plain or sealed (then opened with `seal`).
 pub fn read_key(base: &Path, rel: &Path, seal: Option<&dyn KeySeal>) -> Result<SigningKeyPair, ProvisionError> {
-    let path = base.join(rel);
+    key_from_text(read_to_string(&base.join(rel))?, rel, seal)
+}
+
+/// The key whose file, at `rel` in a network directory, holds `text`:
+/// plain or sealed (then opened with `seal`).
+pub fn key_from_text(text: String, rel: &Path, seal: Option<&dyn KeySeal>) -> Result<SigningKeyPair, ProvisionError> {
+    let path = rel.to_path_buf();
     let bad = |message: String| ProvisionError::Parse { path: path.clone(), message };
-    let plain = match load(&path)? {
+    let plain = match parse(text, &path)? {
         KeyFile::Plain(text) => text,
         KeyFile::Sealed(bytes) => {
             let seal = seal.ok_or_else(|| {

@@ -7,7 +7,7 @@ use prost::Message;
 use weft_identity::{Membership, PublicKey, Role, Signature, SigningKeyPair};
 use weft_proto::{payload, Block, ConsensusType, Envelope, Payload};
 use weft_provision::{
-    init, prepare_node, read_cert_pem, read_genesis_config, InitOptions, Manifest, NodeConfig, NodeRequest,
+    init, node_home, prepare_node, read_cert_pem, read_genesis_config, InitOptions, Manifest, NodeConfig, NodeRequest,
     NodeRoleName, ProvisionError, Template,
 };
 
@@ -74,6 +74,11 @@ fn init_writes_a_network_a_node_can_start_from() {
         assert_eq!(key.public_key(), membership.validate(&identity, now()).unwrap().public_key);
         assert!(cfg.genesis_block.as_ref().unwrap().exists() && cfg.ca_certificates.iter().all(|c| c.exists()));
         assert_eq!(cfg.ca_certificates.len(), 3, "TLS trusts every org's CA");
+        let home = out.join(node_home(&m.id));
+        let named = [&cfg.key, &cfg.certificate, cfg.genesis_block.as_ref().unwrap()];
+        for path in named.into_iter().chain(&cfg.ca_certificates) {
+            assert!(path.starts_with(&home), "{} is outside the node's home", path.display());
+        }
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(&cfg.key).unwrap().permissions().mode() & 0o777, 0o600);
     }
@@ -210,7 +215,10 @@ fn a_node_prepared_for_a_running_network_is_issued_by_its_org() {
     assert!(node.join_from_snapshot);
     assert_eq!(node.listen.grpc, prepared.channel_node.grpc_address);
     assert_eq!(read_cert_pem(&node.certificate).unwrap(), prepared.channel_node.certificate_der);
-    assert!(node.ca_certificates.iter().all(|p| p.exists()));
+    assert!(node.ca_certificates.iter().all(|p| p.exists() && p.starts_with(&prepared.dir)));
+    let genesis = node.genesis_block.as_ref().unwrap();
+    assert!(genesis.starts_with(&prepared.dir), "{}", genesis.display());
+    assert_eq!(std::fs::read(genesis).unwrap(), std::fs::read(out.join("genesis.block")).unwrap());
 
     let orderer = NodeRequest { roles: vec![NodeRoleName::Orderer], ..request.clone() };
     let err = prepare_node(&out, &manifest, &orderer, None).unwrap_err().to_string();

@@ -96,8 +96,9 @@ pub async fn list(
     }
     let chain = readable(&state.db, &caller, &chain).await?;
     let manifest = state
-        .driver
+        .material
         .manifest(&chain.id)
+        .await
         .map_err(|e| Problem::conflict(format!("chain {} has no network to read ({e})", chain.id)))?;
     let now = crate::db::now();
     let mut out = Vec::new();
@@ -105,7 +106,7 @@ pub async fn list(
         for (kind, path) in
             [("ca", &org.ca_certificate), ("admin", &org.admin_certificate), ("client", &org.client_certificate)]
         {
-            if let Some(t) = state.driver.certificate_not_after(&chain.id, path) {
+            if let Some(t) = state.material.certificate_not_after(&chain.id, path).await {
                 out.push(view(org.id.clone(), kind, org.id.clone(), t, None, now, warn));
             }
         }

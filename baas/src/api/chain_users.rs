@@ -73,14 +73,14 @@ pub struct BoundToken {
     pub expires_at: i64,
 }
 
-fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
+async fn net_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
     if chain.status != crate::store::chains::ChainStatus::Running {
         return Err(Problem::conflict(format!(
             "chain {} is {}; users are managed on running chains",
             chain.id, chain.status
         )));
     }
-    state.driver.network(&chain.id).map_err(Problem::internal)
+    state.material.network(&chain.id).await.map_err(Problem::internal)
 }
 
 #[utoipa::path(post, path = "/api/chains/{chain}/users", tag = "chain users", security(("bearer" = [])),
@@ -94,7 +94,7 @@ pub async fn enroll(
     ApiJson(req): ApiJson<Enrollment>,
 ) -> ApiResult<(StatusCode, Json<Enrolled>)> {
     let chain = manageable(&state.db, &caller, &chain).await?;
-    let net = net_of(&state, &chain)?;
+    let net = net_of(&state, &chain).await?;
     if !crate::names::word(&req.name, 1) {
         return Err(Problem::unprocessable(format!(
             "name: {:?} is not 1–64 letters, digits, '.', '_' or '-'",
@@ -192,7 +192,7 @@ pub async fn personal(
     chain: &Chain,
     org: Option<&str>,
 ) -> Result<(String, ClientIdentity), Problem> {
-    let net = net_of(state, chain)?;
+    let net = net_of(state, chain).await?;
     let org = org_or_first(&net, org)?;
     // One enrollment at a time, so a person's first requests arriving
     // together do not each enroll an identity.
@@ -242,7 +242,7 @@ pub async fn revoke(
     Path((chain, user)): Path<(String, String)>,
 ) -> ApiResult<Json<Revoked>> {
     let chain = manageable(&state.db, &caller, &chain).await?;
-    let net = net_of(&state, &chain)?;
+    let net = net_of(&state, &chain).await?;
     let (u, _) = crate::store::chain_users::find(&state.db, &chain.id, &user).await?;
     if u.revoked_at.is_some() {
         return Err(Problem::conflict(format!("chain user {} is revoked already", u.name)));

@@ -36,7 +36,7 @@ pub async fn add(
     ApiJson(req): ApiJson<NewChannelOrg>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let chain = manageable_running(&state.db, &caller, &chain, "orgs are added to channels of running chains").await?;
-    let net = network(&state, &chain.id)?;
+    let net = network(&state, &chain.id).await?;
     let (channel, orgs) = members(&state.db, &net, &chain.id, Some(&channel)).await?;
     if channel == net.manifest().channel {
         return Err(Problem::unprocessable(format!(

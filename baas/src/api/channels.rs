@@ -52,7 +52,7 @@ pub async fn list(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<ChannelView>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let net = network(&state, &chain.id)?;
+    let net = network(&state, &chain.id).await?;
     let manifest = net.manifest();
     let mut views = vec![ChannelView {
         name: manifest.channel.clone(),
@@ -77,7 +77,7 @@ pub async fn create(
     ApiJson(req): ApiJson<NewChannel>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let chain = manageable_running(&state.db, &caller, &chain, "channels are created on running chains").await?;
-    let net = network(&state, &chain.id)?;
+    let net = network(&state, &chain.id).await?;
     let name =
         weft_proto::ChannelId::new(req.name.clone()).map_err(|e| Problem::unprocessable(format!("name: {e}")))?;
     let mut orgs = req.orgs.clone();

@@ -59,7 +59,7 @@ async fn channel_access(
     chain: &crate::store::chains::Chain,
     channel: Option<&str>,
 ) -> Result<ChannelAccess, Problem> {
-    let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
+    let net = state.material.network(&chain.id).await.map_err(Problem::internal)?;
     let (name, orgs) = crate::ops::channels::members(&state.db, &net, &chain.id, channel).await?;
     let gateway = if name == net.manifest().channel {
         gateway_for(state, caller, chain, None, None).await?

@@ -39,7 +39,7 @@ async fn reader(state: &AppState, chain: &Chain, channel: Option<&str>) -> Resul
     if chain.status != crate::store::chains::ChainStatus::Running {
         return Err(Problem::conflict(format!("chain {} is {}; running chains are read", chain.id, chain.status)));
     }
-    let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
+    let net = state.material.network(&chain.id).await.map_err(Problem::conflict)?;
     let (channel, orgs) = crate::ops::channels::members(&state.db, &net, &chain.id, channel).await?;
     let org = orgs.first().cloned().ok_or_else(|| Problem::internal("a channel without orgs"))?;
     let admin = net.admin(&org).map_err(Problem::internal)?;

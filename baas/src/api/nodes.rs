@@ -107,13 +107,14 @@ async fn view(state: &AppState, admin: &NetworkDir, chain: &str, node: &Manifest
 }
 
 /// The chain's admin handle, if it has nodes to talk to.
-fn admin_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
+async fn admin_of(state: &AppState, chain: &Chain) -> Result<NetworkDir, Problem> {
     if !matches!(chain.status, ChainStatus::Running | ChainStatus::Creating) {
         return Err(Problem::conflict(format!("chain {} is {}; it has no nodes to manage", chain.id, chain.status)));
     }
     state
-        .driver
+        .material
         .network(&chain.id)
+        .await
         .map_err(|e| Problem::conflict(format!("chain {} has no network yet ({e}); wait for its create job", chain.id)))
 }
 
@@ -134,7 +135,7 @@ pub async fn list(
     Path(chain): Path<String>,
 ) -> ApiResult<Json<Vec<NodeView>>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     let mut out = Vec::new();
     for node in &admin.manifest().nodes {
         out.push(view(&state, &admin, &chain.id, node).await?);
@@ -151,7 +152,7 @@ pub async fn get(
     Path((chain, node)): Path<(String, String)>,
 ) -> ApiResult<Json<NodeView>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     let n = find(&admin, &node)?;
     Ok(Json(view(&state, &admin, &chain.id, n).await?))
 }
@@ -167,7 +168,7 @@ pub async fn log(
     ApiQuery(q): ApiQuery<LogQuery>,
 ) -> ApiResult<Json<NodeLog>> {
     let chain = readable(&state.db, &caller, &chain).await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     let n = find(&admin, &node)?;
     let lines = q.lines.unwrap_or(100).clamp(1, 2000);
     let text = state.driver.log_tail(&chain.id, n, lines);
@@ -190,7 +191,7 @@ async fn act(
     action: Action,
 ) -> ApiResult<Json<NodeView>> {
     let chain = manageable_running(&state.db, &caller, &chain, "nodes are managed on running chains").await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     let n = find(&admin, &node)?.clone();
     let _ops = state.node_ops.lock().await;
     if action != Action::Start {
@@ -317,7 +318,7 @@ pub async fn add(
     ApiJson(req): ApiJson<NewNode>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let chain = manageable_running(&state.db, &caller, &chain, "nodes are added to running chains").await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     let roles = parse_roles(&req.roles)?;
     weft_provision::check_orderer_change(admin.manifest().consensus, &roles, "the new node")
         .map_err(Problem::conflict)?;
@@ -369,7 +370,7 @@ pub async fn remove(
     Path((chain, node)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let chain = manageable_running(&state.db, &caller, &chain, "nodes are removed from running chains").await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     let n = find(&admin, &node)?.clone();
     weft_provision::check_orderer_change(admin.manifest().consensus, &n.roles, &n.id).map_err(Problem::conflict)?;
     let others: Vec<&ManifestNode> = admin.manifest().nodes.iter().filter(|m| m.id != n.id).collect();
@@ -406,7 +407,7 @@ pub async fn add_org(
     ApiJson(req): ApiJson<NewOrg>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
     let chain = manageable_running(&state.db, &caller, &chain, "orgs are added to running chains").await?;
-    let admin = admin_of(&state, &chain)?;
+    let admin = admin_of(&state, &chain).await?;
     if !weft_provision::valid_id(&req.org) {
         return Err(Problem::unprocessable(format!(
             "org: {:?} may contain only letters, digits, '-' and '_'",

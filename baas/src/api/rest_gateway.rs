@@ -141,7 +141,7 @@ pub async fn gateway_for(
     if let Some(g) = state.gateways.get(&key) {
         return Ok(g);
     }
-    let net = state.driver.network(&chain.id).map_err(Problem::internal)?;
+    let net = state.material.network(&chain.id).await.map_err(Problem::internal)?;
     let (channel, members) = crate::ops::channels::members(&state.db, &net, &chain.id, channel).await?;
     let member = |org: &str| {
         if members.iter().any(|m| m == org) {

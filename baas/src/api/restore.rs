@@ -44,7 +44,7 @@ pub async fn restore(
         .await
         .map_err(|p| Problem::unprocessable(p.detail.replace("from_backup", "backup")))?;
     let (height, state_hash, then) = crate::store::backups::restore_point(&state.db, &req.backup).await?;
-    let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
+    let net = state.material.network(&chain.id).await.map_err(Problem::conflict)?;
     let now: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
     if then.as_deref() != Some(now.join(",").as_str()) {
         return Err(Problem::conflict(format!(

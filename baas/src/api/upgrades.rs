@@ -46,7 +46,7 @@ pub async fn upgrade(
     }
     let build = builds::find(&state, &req.build).await?;
     no_job_running(&state, &chain.id).await?;
-    let net = state.driver.network(&chain.id).map_err(Problem::conflict)?;
+    let net = state.material.network(&chain.id).await.map_err(Problem::conflict)?;
     let nodes = rollout_order(&net).await;
     let mut steps = vec!["check build".to_string()];
     steps.extend(nodes.iter().map(|n| format!("upgrade {}", n.id)));

@@ -165,7 +165,7 @@ async fn watch_chain(
     tenant: &str,
     spec: &str,
 ) -> ApiResult<()> {
-    let net = state.driver.network(chain).map_err(Problem::conflict)?;
+    let net = state.material.network(chain).await.map_err(Problem::conflict)?;
     let template = weft_provision::Template::parse(spec, "the chain's template").map_err(Problem::internal)?;
     let now = now_ms();
     let sampled = sample::nodes(state, memory, &net, chain, &template, now).await?;

@@ -60,7 +60,7 @@ async fn prune(state: &AppState, chain: &str, keep: i64) -> Result<(), Problem> 
     .await?;
     for r in rows.iter().skip(keep.max(0) as usize) {
         let id: String = r.try_get("id")?;
-        let dir = state.driver.backups_dir().join(chain).join(&id);
+        let dir = state.material.backups_dir().join(chain).join(&id);
         if let Err(e) = std::fs::remove_dir_all(&dir) {
             tracing::warn!(%chain, backup = %id, "pruning {}: {e}", dir.display());
         }

@@ -24,7 +24,7 @@ pub const STEPS: [&str; 3] = ["snapshot", "key material", "verify"];
 
 /// Where a backup's files live: `<data-dir>/backups/<chain>/<backup>/`.
 fn dir_of(state: &AppState, chain: &str, backup: &str) -> PathBuf {
-    state.driver.backups_dir().join(chain).join(backup)
+    state.material.backups_dir().join(chain).join(backup)
 }
 
 /// The snapshot file of a verified backup of `chain`, for a restore.
@@ -47,7 +47,7 @@ pub async fn verified_snapshot(state: &AppState, chain: &str, backup: &str) -> R
 /// Starts a backup job of `chain` (running) from `node` (default: its
 /// first peer), recorded as made by `by`.
 pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) -> Result<(Backup, Job), Problem> {
-    let net = state.driver.network(chain).map_err(Problem::conflict)?;
+    let net = state.material.network(chain).await.map_err(Problem::conflict)?;
     let node = match node {
         Some(n) => net.manifest().nodes.iter().find(|m| m.id == n),
         None => net.manifest().nodes.iter().find(|m| m.roles.contains(&NodeRoleName::Peer)),
@@ -108,7 +108,7 @@ async fn steps(
     std::fs::create_dir_all(&dir).map_err(|e| (0, format!("creating {}: {e}", dir.display())))?;
 
     job.running(0, &format!("{} writes a state snapshot", node.id)).await;
-    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
     let taken = net.snapshot(node).await.map_err(|e| (0, e.to_string()))?;
     let file = dir.join("state.snapshot");
     let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).map_err(|e| (0, e.to_string()))?;
@@ -124,7 +124,8 @@ async fn steps(
     job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
 
     job.running(1, "sealing the chain's keys and certificates").await;
-    let keys = state.driver.key_material(chain).map_err(|e| (1, e.to_string()))?;
+    let mut keys = state.material.key_material(chain).await.map_err(|e| (1, e.to_string()))?;
+    keys.extend(state.driver.home_credentials(chain).map_err(|e| (1, e.to_string()))?);
     let sealed = state.master_key.seal(&serde_json::to_vec(&keys).expect("serialises"), &format!("backup/{id}"));
     std::fs::write(dir.join("keys.sealed"), sealed).map_err(|e| (1, format!("writing the sealed keys: {e}")))?;
     job.done(1, &format!("{} files sealed with the master key", keys.len())).await;

@@ -38,7 +38,10 @@ pub async fn run(state: AppState, chain: String, id: String, workload: Workload,
     let send = move |s: &str| {
         let _ = tx.send(s.to_string());
     };
-    let outcome = state.driver.run_benchmark(&chain, &workload, &send).await;
+    let outcome = match state.material.network(&chain).await {
+        Ok(net) => state.driver.run_benchmark(&chain, net, &workload, &send).await,
+        Err(e) => Err(anyhow::Error::new(e)),
+    };
     drop(send); // closes the channel: the progress task ends
     let _ = progress.await;
     match outcome {

@@ -44,7 +44,7 @@ async fn add_steps(
     job: &Job,
 ) -> Result<(), (usize, String)> {
     job.running(0, &format!("adding {org} and its peers to {channel}'s configuration")).await;
-    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
     let acting = peer_org(&net, members).ok_or((0, format!("none of {channel}'s members runs a peer")))?.clone();
     let peers: Vec<ManifestNode> = net
         .manifest()
@@ -149,7 +149,7 @@ pub async fn join_org_channels(
     node: &ManifestNode,
     entry: &NodeConfig,
 ) -> Result<Vec<String>, String> {
-    let net = state.driver.network(chain).map_err(|e| e.to_string())?;
+    let net = state.material.network(chain).await.map_err(|e| e.to_string())?;
     let channels: Vec<(String, Vec<String>)> = recorded(&state.db, chain)
         .await
         .map_err(|p| p.detail)?
@@ -178,7 +178,7 @@ pub async fn join_org_channels(
 /// Takes `node`, being removed from the chain, out of the other channels
 /// its org is in; says where it is still listed, if anywhere.
 pub async fn leave_org_channels(state: &AppState, chain: &str, node: &ManifestNode) -> Option<String> {
-    let net = match state.driver.network(chain) {
+    let net = match state.material.network(chain).await {
         Ok(net) => net,
         Err(e) => return Some(format!("its other channels were not read ({e})")),
     };

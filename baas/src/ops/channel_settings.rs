@@ -30,7 +30,7 @@ pub async fn run(state: AppState, chain: String, settings: BatchSettings, job: J
 
 async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job) -> Result<(), (usize, String)> {
     job.running(0, "signing the update with every org's admin and submitting it").await;
-    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((0, "the chain has no orgs".to_string()))?;
     let (sequence, block) = crate::ops::config_tx::update(&state.config_lock, &net, &acting, move |c| {
         settings.apply(c.batch.get_or_insert_with(Default::default))

@@ -49,10 +49,11 @@ pub fn peer_org<'a>(net: &NetworkDir, orgs: &'a [String]) -> Option<&'a String> 
     orgs.iter().find(|o| net.manifest().nodes.iter().any(|n| &&n.org == o && n.roles.contains(&NodeRoleName::Peer)))
 }
 
-pub fn network(state: &AppState, chain: &str) -> Result<NetworkDir, Problem> {
+pub async fn network(state: &AppState, chain: &str) -> Result<NetworkDir, Problem> {
     state
-        .driver
+        .material
         .network(chain)
+        .await
         .map_err(|e| Problem::conflict(format!("chain {chain} has no network yet ({e}); wait for its create job")))
 }
 
@@ -104,7 +105,7 @@ async fn create_steps(
     job: &Job,
 ) -> Result<usize, (usize, String)> {
     job.running(0, &format!("cutting the genesis block of {name} for {}", orgs.join(", "))).await;
-    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
     let block = genesis(state, &net, name, orgs).await.map_err(|e| (0, e.to_string()))?;
     sqlx::query("INSERT INTO channels (chain_id, name, orgs, genesis_hex, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(chain)

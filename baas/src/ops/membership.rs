@@ -6,7 +6,6 @@
 //! that does not come up is taken out again.
 
 use sqlx::Row;
-use weft_proto::ChannelConfig;
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
@@ -63,32 +62,39 @@ async fn add_steps(
 ) -> Result<String, (usize, String, Option<ManifestNode>)> {
     let no_node = |(step, why): StepError| (step, why, None);
     job.running(0, &format!("issuing a key and certificate from {}'s CA", request.org)).await;
-    let (driver, c, r) = (state.driver.clone(), chain.to_string(), request.clone());
-    let prepared = tokio::task::spawn_blocking(move || driver.prepare_node(&c, &r))
-        .await
-        .map_err(|e| (0, e.to_string(), None))?
-        .map_err(|e| (0, e.to_string(), None))?;
+    let homes = state.driver.homes(chain);
+    let (prepared, home) =
+        state.material.prepare_node(chain, request.clone(), &homes).await.map_err(|e| (0, e.to_string(), None))?;
     let node = prepared.manifest.clone();
+    state
+        .driver
+        .place_home(chain, &node.id, &home)
+        .map_err(|e| (0, format!("writing {}'s home: {e}", node.id), None))?;
     if let Some(file) = restore {
         if let Err(e) = state.driver.place_snapshot(chain, &node, file, false) {
-            state.driver.discard_prepared(chain, &prepared.dir);
+            state.driver.remove_home(chain, &node.id);
             return Err((0, format!("placing the backup for {}: {e}", node.id), None));
         }
     }
     job.done(0, &format!("{} at gRPC {}, p2p {}", node.id, node.grpc, node.p2p)).await;
 
     job.running(1, "adding the node to the channel configuration").await;
-    let net = state.driver.network(chain).map_err(|e| (1, e.to_string(), None))?;
+    let net = state.material.network(chain).await.map_err(|e| (1, e.to_string(), None))?;
     let channel_node = prepared.channel_node.clone();
-    let (sequence, block) = admit(state, &net, chain, &request.org, &prepared.dir, move |c| {
+    let update = crate::ops::config_tx::update(&state.config_lock, &net, &request.org, move |c| {
         c.nodes.push(channel_node);
         Ok(())
     })
-    .await
-    .map_err(|why| no_node((1, why)))?;
+    .await;
+    // Nothing refers to a node the update did not admit: its home goes.
+    if update.is_err() {
+        state.driver.remove_home(chain, &node.id);
+    }
+    let (sequence, block) = update.map_err(|why| no_node((1, why)))?;
     state
-        .driver
-        .update_manifest(chain, &mut |m| m.nodes.push(node.clone()))
+        .material
+        .update_manifest(chain, |m| m.nodes.push(node.clone()))
+        .await
         .map_err(|e| (1, e.to_string(), Some(node.clone())))?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
@@ -115,27 +121,9 @@ async fn add_steps(
     Ok(node.id)
 }
 
-/// Admits a prepared node or org by a configuration update signed as
-/// `acting`; if the update fails, nothing refers to its files yet, so
-/// they are removed and nothing half-added is left.
-async fn admit(
-    state: &AppState,
-    net: &NetworkDir,
-    chain: &str,
-    acting: &str,
-    files: &std::path::Path,
-    edit: impl FnOnce(&mut ChannelConfig) -> Result<(), String> + Send + 'static,
-) -> Result<(u64, u64), String> {
-    let update = crate::ops::config_tx::update(&state.config_lock, net, acting, edit).await;
-    if update.is_err() {
-        state.driver.discard_prepared(chain, files);
-    }
-    update
-}
-
 /// Takes a node that was admitted but did not come up out again.
 async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String {
-    let removed = match state.driver.network(chain) {
+    let removed = match state.material.network(chain).await {
         Ok(net) => {
             let id = node.id.clone();
             crate::ops::config_tx::update(&state.config_lock, &net, &node.org, move |c| {
@@ -164,7 +152,7 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
 /// Drops `node` from the chain's manifest and node records (its directory
 /// stays until the chain is archived).
 async fn forget(state: &AppState, chain: &str, node: &str) {
-    let _ = state.driver.update_manifest(chain, &mut |m| m.nodes.retain(|n| n.id != node));
+    let _ = state.material.update_manifest(chain, |m| m.nodes.retain(|n| n.id != node)).await;
     let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2")
         .bind(chain)
         .bind(node)
@@ -181,7 +169,7 @@ pub async fn remove_node(
     job: Job,
 ) {
     job.running(0, &format!("removing {} from the channel configuration", node.id)).await;
-    let update = match state.driver.network(&chain) {
+    let update = match state.material.network(&chain).await {
         Ok(net) => {
             let id = node.id.clone();
             crate::ops::config_tx::update(&state.config_lock, &net, &acting_org, move |c| {
@@ -243,34 +231,43 @@ pub async fn add_org(state: AppState, chain: String, org: String, job: Job) {
 
 async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> Result<(), StepError> {
     job.running(0, &format!("creating {org}'s CA, admin and client identities")).await;
-    let (driver, c, o) = (state.driver.clone(), chain.to_string(), org.to_string());
-    let prepared = tokio::task::spawn_blocking(move || driver.prepare_org(&c, &o, 365))
-        .await
-        .map_err(|e| (0, e.to_string()))?
-        .map_err(|e| (0, e.to_string()))?;
+    let prepared = state.material.prepare_org(chain, org, 365).await.map_err(|e| (0, e.to_string()))?;
     job.done(0, &format!("{org}'s CA and identities written")).await;
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
-    let net = state.driver.network(chain).map_err(|e| (1, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (1, e.to_string()))?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
-    let (sequence, block) = admit(state, &net, chain, &acting, &prepared.dir, move |c| {
+    let update = crate::ops::config_tx::update(&state.config_lock, &net, &acting, move |c| {
         c.orgs.push(entry);
         Ok(())
     })
-    .await
-    .map_err(|why| (1, format!("{why}; the org's files were removed")))?;
+    .await;
+    let (sequence, block) = match update {
+        Ok(v) => v,
+        Err(why) => {
+            // Nothing refers to an org the update did not admit.
+            let discarded = match state.material.discard_org(chain, &prepared).await {
+                Ok(()) => "the org's files were removed".to_string(),
+                Err(e) => format!("removing the org's files failed too: {e}"),
+            };
+            return Err((1, format!("{why}; {discarded}")));
+        }
+    };
     let manifest = state
-        .driver
-        .update_manifest(chain, &mut |m| m.orgs.push(prepared.manifest.clone()))
+        .material
+        .update_manifest(chain, |m| m.orgs.push(prepared.manifest.clone()))
+        .await
         .map_err(|e| (1, e.to_string()))?;
+    let ca =
+        state.material.certificate(chain, &prepared.manifest.ca_certificate).await.map_err(|e| (2, e.to_string()))?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
     job.running(2, &format!("waiting for every node to apply sequence {sequence} and trust {org}'s CA")).await;
     let mut late = Vec::new();
     for node in &manifest.nodes {
         // node.toml too, for a node that starts before it serves a channel.
-        state.driver.trust_org(chain, node, &prepared.manifest).map_err(|e| (2, e.to_string()))?;
+        state.driver.trust_org(chain, node, org, &ca).map_err(|e| (2, e.to_string()))?;
         if state.driver.pid(chain, node).is_some() && !applied(&net, node, sequence).await {
             late.push(node.id.clone());
         }

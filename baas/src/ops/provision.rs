@@ -48,13 +48,9 @@ pub async fn create_chain(state: AppState, chain: String, template: Template, jo
 async fn create_steps(state: &AppState, chain: &str, template: Template, job: &Job) -> Result<(), StepError> {
     job.running(0, "generating org CAs, admin, client and node certificates").await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = state.driver.clone();
+    let material = state.material.clone();
     let id = chain.to_string();
-    let work = tokio::task::spawn_blocking(move || {
-        driver.create(&id, &template, &mut |stage| {
-            let _ = tx.send(stage);
-        })
-    });
+    let work = tokio::spawn(async move { material.create(&id, template, tx).await });
     while let Some(stage) = rx.recv().await {
         match stage {
             InitStage::Crypto => {
@@ -64,11 +60,15 @@ async fn create_steps(state: &AppState, chain: &str, template: Template, job: &J
             InitStage::Genesis => job.done(1, "genesis block written").await,
         }
     }
-    let manifest = match work.await {
+    let made = match work.await {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Err((first_unfinished(job).await, e.to_string())),
         Err(e) => return Err((0, format!("the provisioning task failed: {e}"))),
     };
+    for (node, home) in &made.homes {
+        state.driver.place_home(chain, node, home).map_err(|e| (1, format!("writing {node}'s home: {e}")))?;
+    }
+    let manifest = made.manifest;
 
     let total = manifest.nodes.len();
     for (i, node) in manifest.nodes.iter().enumerate() {
@@ -104,7 +104,7 @@ pub(crate) async fn wait_healthy(
     job: &Job,
     step: usize,
 ) -> Result<(), String> {
-    let admin = state.driver.network(chain).map_err(|e| e.to_string())?;
+    let admin = state.material.network(chain).await.map_err(|e| e.to_string())?;
     let deadline = Instant::now() + HEALTH_TIMEOUT;
     let mut healthy = vec![false; nodes.len()];
     loop {
@@ -157,13 +157,12 @@ async fn settled(state: &AppState, chain: &str, nodes: &[ManifestNode], admin: &
 async fn rollback(state: &AppState, chain: &str) -> String {
     let driver = state.driver.clone();
     let id = chain.to_string();
+    let manifest = state.material.manifest(chain).await.ok();
     let stopped = tokio::task::spawn_blocking(move || {
         let mut stopped = 0;
-        if let Ok(manifest) = driver.manifest(&id) {
-            for node in &manifest.nodes {
-                if let Ok(Some(_)) = driver.stop(&id, node) {
-                    stopped += 1;
-                }
+        for node in manifest.iter().flat_map(|m| &m.nodes) {
+            if let Ok(Some(_)) = driver.stop(&id, node) {
+                stopped += 1;
             }
         }
         driver.remove(&id);
@@ -172,15 +171,17 @@ async fn rollback(state: &AppState, chain: &str) -> String {
     .await
     .unwrap_or(0);
     let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1").bind(chain).execute(&state.db).await;
-    format!("rolled back: {stopped} started nodes stopped, the chain's files removed")
+    let _ = state.material.remove(chain).await;
+    format!("rolled back: {stopped} started nodes stopped, the chain's files and material removed")
 }
 
 pub async fn delete_chain(state: AppState, chain: String, job: Job) {
     job.running(0, "stopping nodes").await;
     let driver = state.driver.clone();
     let id = chain.clone();
+    let manifest = state.material.manifest(&chain).await;
     let stopped = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-        let Ok(manifest) = driver.manifest(&id) else { return Ok(0) };
+        let Ok(manifest) = manifest else { return Ok(0) };
         let mut n = 0;
         for node in &manifest.nodes {
             if driver.stop(&id, node).map_err(|e| format!("stopping {}: {e}", node.id))?.is_some() {
@@ -279,8 +280,8 @@ pub async fn reattach(state: &AppState) -> anyhow::Result<()> {
     let rows = sqlx::query("SELECT id FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
     for row in rows {
         let chain: String = row.try_get("id")?;
-        let Ok(manifest) = state.driver.manifest(&chain) else {
-            tracing::error!(%chain, "a running chain's directory is missing from the runtime");
+        let Ok(manifest) = state.material.manifest(&chain).await else {
+            tracing::error!(%chain, "a running chain's material is missing from the database");
             continue;
         };
         let running = manifest.nodes.iter().filter(|n| state.driver.pid(&chain, n).is_some()).count();

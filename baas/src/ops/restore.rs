@@ -35,10 +35,10 @@ pub async fn run(state: AppState, chain: String, source: Source, job: Job) {
 
 async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), (usize, String)> {
     job.running(0, "opening the backup's sealed keys").await;
-    let (restored, present) = restore_keys(state, chain, source).map_err(|e| (0, e.to_string()))?;
+    let (restored, present) = restore_keys(state, chain, source).await.map_err(|e| (0, e.to_string()))?;
     job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
 
-    let net = state.driver.network(chain).map_err(|e| (1, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (1, e.to_string()))?;
     let nodes = net.manifest().nodes.clone();
     let ops = state.node_ops.lock().await;
     job.running(1, &format!("stopping {} nodes", nodes.len())).await;
@@ -99,14 +99,18 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
 
 /// Writes back every key or certificate of the backup the chain lost;
 /// leaves present ones alone. (restored, present)
-fn restore_keys(state: &AppState, chain: &str, source: &Source) -> Result<(usize, usize), String> {
+async fn restore_keys(state: &AppState, chain: &str, source: &Source) -> Result<(usize, usize), String> {
     let sealed_path = source.snapshot.with_file_name("keys.sealed");
     let sealed =
         std::fs::read_to_string(&sealed_path).map_err(|e| format!("reading {}: {e}", sealed_path.display()))?;
     let plain = state.master_key.open(&sealed, &format!("backup/{}", source.id))?;
     let files: std::collections::BTreeMap<String, String> =
         serde_json::from_slice(&plain).map_err(|e| format!("the sealed keys are unreadable: {e}"))?;
-    state.driver.restore_key_material(chain, files)
+    // The nodes' homes are the runtime's; the rest is the chain's material.
+    let (homes, material) = files.into_iter().partition(|(path, _)| path.starts_with("nodes/"));
+    let (a, b) = state.material.restore_key_material(chain, material).await.map_err(|e| e.to_string())?;
+    let (c, d) = state.driver.restore_home_credentials(chain, homes)?;
+    Ok((a + c, b + d))
 }
 
 /// What the job needs of the backup.

@@ -51,8 +51,9 @@ async fn outcome(job: &Job) -> Result<(), String> {
 
 async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) -> Result<String, (usize, String)> {
     let before: Vec<String> = state
-        .driver
+        .material
         .network(chain)
+        .await
         .map_err(|e| (0, e.to_string()))?
         .manifest()
         .nodes
@@ -74,7 +75,7 @@ async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) 
     };
     membership::add_node(state.clone(), chain.to_string(), request, None, demand, add.clone()).await;
     outcome(&add).await.map_err(|e| (0, e.to_string()))?;
-    let net = state.driver.network(chain).map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
     let standby = net
         .manifest()
         .nodes

@@ -140,7 +140,7 @@ async fn upgrade_node(
     job: &Job,
     step: usize,
 ) -> Result<String, String> {
-    let net = state.driver.network(chain).map_err(|e| e.to_string())?;
+    let net = state.material.network(chain).await.map_err(|e| e.to_string())?;
     if stopped_by_operator(state, chain, &node.id).await? {
         // Its operator's stop stands: it starts on the new build when
         // started again.
@@ -237,7 +237,7 @@ async fn health_gate(
 
 /// Puts each upgraded node back on the build it ran before, last first.
 async fn roll_back(state: &AppState, chain: &str, upgraded: &[(ManifestNode, String)]) -> Result<String, String> {
-    let net = state.driver.network(chain).map_err(|e| e.to_string())?;
+    let net = state.material.network(chain).await.map_err(|e| e.to_string())?;
     let mut back = Vec::new();
     for (node, before) in upgraded.iter().rev() {
         restart_on(state, chain, node, before).await?;

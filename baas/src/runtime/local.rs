@@ -1,26 +1,23 @@
-//! The `local` provisioning driver: a chain is a network directory made by
-//! `weft-provision` under `<data-dir>/chains/<chain-id>/`, and its nodes are
-//! `weft-node` processes on this host with free ports on 127.0.0.1, limited
-//! through cgroup v2 where the host allows it (else by the node itself).
-//! Blocking calls (key generation, waiting for a process to stop): callers
-//! run them off the reactor. Besides the [`Driver`] calls it keeps each
-//! chain's material in the chain's directory (keys sealed with the master
-//! key): prepared nodes and orgs, the manifest, backups' key material.
+//! The `local` runtime: a chain's nodes are `weft-node` processes on this
+//! host, each in its home `<data-dir>/chains/<chain-id>/nodes/<node>/`
+//! (its own key and certificate, the orgs' CA certificates, the genesis
+//! block, its ledger), with free ports on 127.0.0.1, limited through
+//! cgroup v2 where the host allows it (else by the node itself). The
+//! chain's other material (org keys, manifest) is the BaaS's, in its
+//! database. Blocking calls (waiting for a process to stop): callers run
+//! them off the reactor.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use weft_provision::network::{NetworkDir, NetworkError};
+use weft_provision::network::NetworkDir;
 
-use super::{BenchmarkRun, Driver, Material, Usage};
+use super::{BenchmarkRun, Driver, Usage};
 use crate::custody::{ChainSeal, MasterKey};
 use weft_provision::local::{self, Limits, Stopped};
-use weft_provision::{
-    init_observed, InitOptions, InitStage, Manifest, ManifestNode, ManifestOrg, NodeConfig, NodeRequest, PreparedNode,
-    PreparedOrg, ProvisionError, Template,
-};
+use weft_provision::{Manifest, ManifestNode, NodeConfig, ProvisionError, Tree};
 
 /// How long a node gets to stop after SIGTERM before it is killed.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -29,14 +26,11 @@ pub const STOP_GRACE: Duration = Duration::from_secs(10);
 pub struct LocalDriver {
     chains_dir: PathBuf,
     archive_dir: PathBuf,
-    /// `<data-dir>/backups/<chain>/<backup>/`: snapshots and sealed keys
-    /// (the BaaS's own files, not a chain's).
-    pub backups_dir: PathBuf,
     pub node_binary: PathBuf,
     /// Where cgroup v2 is mounted (normally /sys/fs/cgroup).
     cgroup_mount: PathBuf,
-    /// Seals every org's CA, admin and client keys in the chains'
-    /// directories.
+    /// Seals the org keys older versions kept in the clear beside a
+    /// chain's nodes, before the BaaS takes them in.
     master_key: Arc<MasterKey>,
 }
 
@@ -51,7 +45,6 @@ impl LocalDriver {
             master_key,
             chains_dir: data_dir.join("chains"),
             archive_dir: data_dir.join("archive"),
-            backups_dir: data_dir.join("backups"),
             node_binary: local::node_binary(node_binary),
             cgroup_mount,
         }
@@ -82,166 +75,6 @@ impl LocalDriver {
             return Err(format!("{} named {named:?}, outside its home", node.id));
         }
         Ok(path)
-    }
-}
-
-impl Material for LocalDriver {
-    /// What seals and opens `chain`'s org keys.
-    fn seal(&self, chain: &str) -> ChainSeal {
-        ChainSeal::new(self.master_key.clone(), chain)
-    }
-
-    /// `chain`'s network directory, its org keys opened with the master key.
-    fn network(&self, chain: &str) -> Result<NetworkDir, NetworkError> {
-        NetworkDir::open_sealed(&self.chain_dir(chain), Some(Arc::new(self.seal(chain))))
-    }
-
-    fn manifest(&self, chain: &str) -> Result<Manifest, ProvisionError> {
-        Manifest::load(&self.chain_dir(chain))
-    }
-
-    /// Changes the chain's manifest and saves it.
-    fn update_manifest(&self, chain: &str, change: &mut dyn FnMut(&mut Manifest)) -> Result<Manifest, ProvisionError> {
-        let dir = self.chain_dir(chain);
-        let mut manifest = Manifest::load(&dir)?;
-        change(&mut manifest);
-        manifest.save(&dir)?;
-        Ok(manifest)
-    }
-
-    /// Issues a new node's key and certificate from its org's CA and
-    /// writes its home (not yet in the manifest).
-    fn prepare_node(&self, chain: &str, request: &NodeRequest) -> Result<PreparedNode, ProvisionError> {
-        let dir = self.chain_dir(chain);
-        let manifest = Manifest::load(&dir)?;
-        weft_provision::prepare_node(&dir, &manifest, request, Some(&self.seal(chain)))
-    }
-
-    /// A new org's CA, admin and client identities (not yet in the
-    /// manifest).
-    fn prepare_org(&self, chain: &str, org: &str, days: i64) -> Result<PreparedOrg, ProvisionError> {
-        let dir = self.chain_dir(chain);
-        let manifest = Manifest::load(&dir)?;
-        weft_provision::prepare_org(&dir, &manifest, org, days, Some(&self.seal(chain)))
-    }
-
-    /// Removes the files a prepared node or org wrote (it was not admitted).
-    fn discard_prepared(&self, chain: &str, prepared: &Path) {
-        if prepared.starts_with(self.chain_dir(chain)) {
-            let _ = std::fs::remove_dir_all(prepared);
-        }
-    }
-
-    /// Adds `org`'s CA to the TLS roots of `node` (read at its next start).
-    fn trust_org(&self, chain: &str, node: &ManifestNode, org: &ManifestOrg) -> Result<(), ProvisionError> {
-        weft_provision::trust_org(&self.chain_dir(chain), node, org)
-    }
-
-    /// When the certificate at `rel` (a manifest path) expires.
-    fn certificate_not_after(&self, chain: &str, rel: &Path) -> Option<i64> {
-        not_after(&self.chain_dir(chain).join(rel))
-    }
-
-    /// When `node`'s certificate expires.
-    fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64> {
-        not_after(&self.node_dir(chain, node).join("cert.pem"))
-    }
-
-    /// Every credential of the chain (orgs' and nodes' PEM files), by path
-    /// relative to its directory: what a backup seals.
-    fn key_material(&self, chain: &str) -> Result<BTreeMap<String, String>, String> {
-        fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<(), String> {
-            let entries = std::fs::read_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("data")) {
-                        continue; // a node's ledger (or one set aside): the snapshot's part
-                    }
-                    walk(base, &path, out)?;
-                } else if path.extension().is_some_and(|e| e == "pem") {
-                    let text =
-                        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-                    let rel = path.strip_prefix(base).unwrap_or(&path).display().to_string();
-                    out.insert(rel, text);
-                }
-            }
-            Ok(())
-        }
-        let dir = self.chain_dir(chain);
-        let mut out = BTreeMap::new();
-        walk(&dir, &dir, &mut out)?;
-        if out.is_empty() {
-            return Err(format!("no keys or certificates under {}", dir.display()));
-        }
-        Ok(out)
-    }
-
-    /// Writes back every file of `files` (as [`Material::key_material`]
-    /// gave them) the chain lost; leaves present ones alone. (restored,
-    /// present)
-    fn restore_key_material(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String> {
-        let dir = self.chain_dir(chain);
-        let (mut restored, mut present) = (0, 0);
-        for (rel, pem) in files {
-            if Path::new(&rel).components().any(|c| !matches!(c, Component::Normal(_))) {
-                return Err(format!("the backup names a file outside the chain's directory: {rel}"));
-            }
-            let path = dir.join(&rel);
-            if path.exists() {
-                present += 1;
-                continue;
-            }
-            // A private key comes back owner-only, as it was made.
-            if pem.contains("PRIVATE KEY-----") {
-                weft_provision::write_secret(&path, pem.as_bytes()).map_err(|e| e.to_string())?;
-            } else {
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
-                }
-                std::fs::write(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
-            }
-            restored += 1;
-        }
-        Ok((restored, present))
-    }
-
-    /// Seals the org keys of chains made before org keys were sealed.
-    fn seal_plain_keys(&self) -> anyhow::Result<()> {
-        let Ok(entries) = std::fs::read_dir(&self.chains_dir) else { return Ok(()) };
-        for entry in entries.flatten() {
-            let chain = entry.file_name().to_string_lossy().into_owned();
-            if !entry.path().join(weft_provision::MANIFEST_FILE).exists() {
-                continue;
-            }
-            let sealed = seal_plain_org_keys(&entry.path(), &self.seal(&chain))?;
-            if sealed > 0 {
-                tracing::info!(chain, sealed, "sealed org keys kept in the clear by an older version");
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs a benchmark over the chain's network.
-    fn run_benchmark<'a>(
-        &'a self,
-        chain: &'a str,
-        workload: &'a weft_bench::workload::Workload,
-        progress: &'a (dyn Fn(&str) + Send + Sync),
-    ) -> BenchmarkRun<'a> {
-        Box::pin(async move {
-            let options = weft_bench::run::Options {
-                org: None,
-                ceiling: true,
-                progress,
-                key_seal: Some(Arc::new(self.seal(chain))),
-            };
-            weft_bench::run::run(workload, &self.chain_dir(chain), &options).await
-        })
-    }
-
-    fn backups_dir(&self) -> PathBuf {
-        self.backups_dir.clone()
     }
 }
 
@@ -285,16 +118,125 @@ fn place_for_import(node_config: &Path, snapshot: &Path) -> Result<NodeConfig, S
 }
 
 impl Driver for LocalDriver {
-    /// Org CAs, certificates, genesis block and node configs for `chain`.
-    fn create(
-        &self,
-        chain: &str,
-        template: &Template,
-        observe: &mut dyn FnMut(InitStage),
-    ) -> Result<Manifest, ProvisionError> {
-        let options =
-            InitOptions { base_port: None, key_seal: Some(Arc::new(self.seal(chain))), ..InitOptions::default() };
-        init_observed(template, &self.chain_dir(chain), &options, observe)
+    fn place_home(&self, chain: &str, node: &str, home: &Tree) -> Result<(), ProvisionError> {
+        weft_provision::write_tree(&self.node_dir(chain, node), home)
+    }
+
+    fn remove_home(&self, chain: &str, node: &str) {
+        let _ = std::fs::remove_dir_all(self.node_dir(chain, node));
+    }
+
+    fn homes(&self, chain: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.chain_dir(chain).join("nodes")) else { return Vec::new() };
+        entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+    }
+
+    /// Adds `org`'s CA to the TLS roots of `node` (read at its next start).
+    fn trust_org(&self, chain: &str, node: &ManifestNode, org: &str, ca_pem: &str) -> Result<(), ProvisionError> {
+        weft_provision::trust_org(&self.node_dir(chain, &node.id), org, ca_pem)
+    }
+
+    /// When `node`'s certificate expires.
+    fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64> {
+        not_after(&self.node_dir(chain, node).join("cert.pem"))
+    }
+
+    /// Every node's PEM files (key, certificate, CA copies) by path
+    /// relative to the chain's directory.
+    fn home_credentials(&self, chain: &str) -> Result<BTreeMap<String, String>, String> {
+        let dir = self.chain_dir(chain);
+        // A node's ledger (or one set aside) is the snapshot's part.
+        let tree = weft_provision::read_tree(&dir.join("nodes"), &|rel| {
+            !rel.components().nth(1).is_some_and(|c| c.as_os_str().to_string_lossy().starts_with("data"))
+        })
+        .map_err(|e| e.to_string())?;
+        let out: BTreeMap<String, String> = tree
+            .into_iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == "pem"))
+            .map(|(p, b)| (Path::new("nodes").join(p).display().to_string(), String::from_utf8_lossy(&b).into_owned()))
+            .collect();
+        if out.is_empty() {
+            return Err(format!("no keys or certificates under {}", dir.display()));
+        }
+        Ok(out)
+    }
+
+    /// Writes back every file of `files` the homes lost; leaves present
+    /// ones alone. (restored, present)
+    fn restore_home_credentials(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String> {
+        let dir = self.chain_dir(chain);
+        let (mut restored, mut present) = (0, 0);
+        for (rel, pem) in files {
+            let rel = Path::new(&rel);
+            if !rel.starts_with("nodes") || rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+                return Err(format!("the backup names a file outside the nodes' homes: {}", rel.display()));
+            }
+            if dir.join(rel).exists() {
+                present += 1;
+                continue;
+            }
+            // A private key comes back owner-only, as it was made.
+            let one = BTreeMap::from([(rel.to_path_buf(), pem.into_bytes())]);
+            weft_provision::write_tree(&dir, &one).map_err(|e| e.to_string())?;
+            restored += 1;
+        }
+        Ok((restored, present))
+    }
+
+    /// Runs a benchmark over the chain's network.
+    fn run_benchmark<'a>(
+        &'a self,
+        chain: &'a str,
+        net: NetworkDir,
+        workload: &'a weft_bench::workload::Workload,
+        progress: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BenchmarkRun<'a> {
+        Box::pin(async move {
+            let options = weft_bench::run::Options { org: None, ceiling: true, progress, key_seal: None };
+            let targets =
+                net.manifest().nodes.iter().filter_map(|n| self.pid(chain, n).map(|p| (n.id.clone(), p))).collect();
+            weft_bench::run::run_on(workload, net, targets, &self.chain_dir(chain), &options).await
+        })
+    }
+
+    fn upgrade_older_chains(&self) -> anyhow::Result<Vec<(String, Tree)>> {
+        let Ok(entries) = std::fs::read_dir(&self.chains_dir) else { return Ok(Vec::new()) };
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let chain = entry.file_name().to_string_lossy().into_owned();
+            if !entry.path().join(weft_provision::MANIFEST_FILE).exists() {
+                continue;
+            }
+            let sealed = seal_plain_org_keys(&entry.path(), &ChainSeal::new(self.master_key.clone(), &chain))?;
+            if sealed > 0 {
+                tracing::info!(chain, sealed, "sealed org keys kept in the clear by an older version");
+            }
+            let manifest = Manifest::load(&entry.path())?;
+            for node in &manifest.nodes {
+                let home = self.node_dir(&chain, &node.id);
+                if home.exists() && weft_provision::make_home_whole(&home)? {
+                    tracing::info!(chain, node = %node.id, "copied the CA certificates and genesis block its node.toml named outside its home into it");
+                }
+            }
+            found.push((chain, weft_provision::read_tree(&entry.path(), &|rel| !rel.starts_with("nodes"))?));
+        }
+        Ok(found)
+    }
+
+    fn drop_older_material(&self, chain: &str) -> anyhow::Result<()> {
+        let dir = self.chain_dir(chain);
+        for entry in std::fs::read_dir(&dir)?.flatten() {
+            if entry.file_name() == "nodes" {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        Ok(())
     }
 
     fn start(&self, chain: &str, node: &ManifestNode, binary: &Path) -> Result<(u32, Limits), ProvisionError> {
@@ -407,36 +349,58 @@ mod tests {
     use super::*;
 
     #[test]
-    fn org_keys_written_plain_by_an_older_version_are_sealed_at_start() {
+    fn an_older_chain_directory_gives_up_its_material_sealed_and_keeps_whole_homes() {
         let data = tempfile::tempdir().unwrap();
-        let template = Template::parse(include_str!("../../../config/templates/solo-1.toml"), "solo-1").unwrap();
+        let template =
+            weft_provision::Template::parse(include_str!("../../../config/templates/raft-3.toml"), "raft-3").unwrap();
         let chain_dir = data.path().join("chains/old");
-        let plain = InitOptions { base_port: None, ..InitOptions::default() };
+        let plain = weft_provision::InitOptions { base_port: None, ..Default::default() };
         weft_provision::init(&template, &chain_dir, &plain).unwrap();
         let manifest = Manifest::load(&chain_dir).unwrap();
-        let admin_key = chain_dir.join(&manifest.orgs[0].admin_key);
-        assert!(!weft_provision::is_sealed(&admin_key));
+        let org = &manifest.orgs[0];
+        assert!(!weft_provision::is_sealed(&chain_dir.join(&org.admin_key)));
+        // Homes as older versions wrote them: node.toml names the genesis
+        // block and the org CAs outside the home.
+        for node in &manifest.nodes {
+            let config = chain_dir.join(&node.config);
+            let mut text = std::fs::read_to_string(&config).unwrap();
+            text = text.replace("\"genesis.block\"", "\"../../genesis.block\"");
+            for o in &manifest.orgs {
+                text =
+                    text.replace(&format!("\"tls/{}/ca.pem\"", o.id), &format!("\"../../orgs/{}/ca/cert.pem\"", o.id));
+            }
+            std::fs::write(&config, text).unwrap();
+            std::fs::remove_dir_all(config.with_file_name("tls")).unwrap();
+        }
 
         let master = Arc::new(MasterKey::from_bytes(&[5; 32]));
         let driver = LocalDriver::new(data.path(), None, PathBuf::from("/nonexistent"), master.clone());
-        driver.seal_plain_keys().unwrap();
-        let org = &manifest.orgs[0];
+        let found = driver.upgrade_older_chains().unwrap();
+        assert_eq!(found.len(), 1);
+        let (chain, files) = &found[0];
+        assert_eq!(chain, "old");
+        assert!(files.keys().all(|p| !p.starts_with("nodes")), "homes stay with the runtime");
         for rel in org.private_keys() {
-            assert!(weft_provision::is_sealed(&chain_dir.join(rel)), "{}", rel.display());
+            let text = String::from_utf8(files[rel.as_path()].clone()).unwrap();
+            assert!(text.contains("WEFT SEALED PRIVATE KEY"), "{}", rel.display());
         }
-        let net = driver.network("old").unwrap();
+        let seal = Arc::new(ChainSeal::new(master.clone(), "old"));
+        let net = NetworkDir::from_files(files.clone(), Some(seal)).unwrap();
         net.admin(&org.id).expect("opens with the master key");
         net.ca(&org.id).expect("the CA opens too");
-        let err = NetworkDir::open(&chain_dir).unwrap().admin(&org.id).err().unwrap();
-        assert!(matches!(err, NetworkError::Material(_)) && err.to_string().contains("sealed by the BaaS"), "{err}");
-        let other = LocalDriver::new(
-            data.path(),
-            None,
-            PathBuf::from("/nonexistent"),
-            Arc::new(MasterKey::from_bytes(&[6; 32])),
-        );
-        assert!(other.network("old").unwrap().admin(&org.id).is_err(), "another master key does not open them");
-        driver.seal_plain_keys().unwrap();
-        net.admin(&org.id).expect("sealing again leaves sealed keys alone");
+        let other = Arc::new(ChainSeal::new(Arc::new(MasterKey::from_bytes(&[6; 32])), "old"));
+        assert!(NetworkDir::from_files(files.clone(), Some(other)).unwrap().admin(&org.id).is_err());
+
+        driver.drop_older_material("old").unwrap();
+        let left: Vec<_> = std::fs::read_dir(&chain_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["nodes"], "only the nodes' homes are left");
+        for node in &manifest.nodes {
+            let config = NodeConfig::load(&chain_dir.join(&node.config)).unwrap();
+            let home = driver.node_dir("old", &node.id);
+            for named in config.ca_certificates.iter().chain(config.genesis_block.iter()) {
+                assert!(named.starts_with(&home) && named.exists(), "{}", named.display());
+            }
+        }
+        assert!(driver.upgrade_older_chains().unwrap().is_empty(), "nothing left to take in");
     }
 }

@@ -1,10 +1,9 @@
 //! Where nodes run, and the only place the BaaS touches a node's files,
-//! processes or /proc. Everything else reaches a chain through the
-//! [`Runtime`] in `AppState` (a trait object, so another runtime can stand
-//! in): its nodes' lifecycle ([`Driver`]), the chain's material ([`Material`]:
-//! keys, certificates, manifest — kept in the chain's directory today, in
-//! the database and a sealed-secret store next) and gRPC to the nodes
-//! ([`weft_provision::network::NetworkDir`], opened from the material).
+//! processes or /proc. Everything else reaches a chain's nodes through the
+//! [`Driver`] in `AppState` (a trait object, so another runtime can stand
+//! in) for their lifecycle, and over gRPC
+//! ([`weft_provision::network::NetworkDir`], made from the chain's
+//! material, which the BaaS keeps in its database: [`crate::material`]).
 //! A test below fails if a module outside `runtime/` reads /proc, a
 //! process's counters, or a chain's directory.
 
@@ -17,12 +16,8 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 
 use weft_provision::local::Stopped;
-use weft_provision::network::{NetworkDir, NetworkError};
-use weft_provision::{
-    InitStage, Manifest, ManifestNode, ManifestOrg, NodeRequest, PreparedNode, PreparedOrg, ProvisionError, Template,
-};
-
-use crate::custody::ChainSeal;
+use weft_provision::network::NetworkDir;
+use weft_provision::{ManifestNode, ProvisionError, Tree};
 
 pub use local::LocalDriver;
 pub use weft_provision::local::Limits;
@@ -44,13 +39,13 @@ pub struct Usage {
 /// removal, and snapshots moved to or from a node. The local-process driver
 /// is the first implementation; a container engine is the next.
 pub trait Driver: Send + Sync {
-    /// Makes the chain's material and every node's home.
-    fn create(
-        &self,
-        chain: &str,
-        template: &Template,
-        observe: &mut dyn FnMut(InitStage),
-    ) -> Result<Manifest, ProvisionError>;
+    /// Writes a node's home: `home`'s files (from the chain's material,
+    /// see [`crate::material`]) by path relative to it.
+    fn place_home(&self, chain: &str, node: &str, home: &Tree) -> Result<(), ProvisionError>;
+    /// Removes a node's home (a node that was not admitted).
+    fn remove_home(&self, chain: &str, node: &str);
+    /// The nodes of `chain` that have a home here.
+    fn homes(&self, chain: &str) -> Vec<String>;
     /// Starts the node on `binary` unless it runs already: its pid and how
     /// its limits are enforced.
     fn start(&self, chain: &str, node: &ManifestNode, binary: &Path) -> Result<(u32, Limits), ProvisionError>;
@@ -58,8 +53,19 @@ pub trait Driver: Send + Sync {
     /// The node's pid while it runs.
     fn pid(&self, chain: &str, node: &ManifestNode) -> Option<u32>;
     fn usage(&self, chain: &str, node: &ManifestNode) -> Usage;
+    /// When `node`'s certificate expires.
+    fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64>;
     /// The last `lines` lines of the node's log.
     fn log_tail(&self, chain: &str, node: &ManifestNode, lines: usize) -> String;
+    /// Adds `org`'s CA (`ca_pem`) to the TLS roots of `node` (read at its
+    /// next start).
+    fn trust_org(&self, chain: &str, node: &ManifestNode, org: &str, ca_pem: &str) -> Result<(), ProvisionError>;
+    /// The nodes' credentials (PEM files of their homes) by path: what a
+    /// backup seals besides the chain's material.
+    fn home_credentials(&self, chain: &str) -> Result<BTreeMap<String, String>, String>;
+    /// Writes back the files of `files` (as `home_credentials` gave them)
+    /// the homes lost; (restored, present).
+    fn restore_home_credentials(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String>;
     /// Moves the snapshot the node wrote (`written`, as Admin.Snapshot
     /// named it) to `to`; its size.
     fn take_snapshot(&self, chain: &str, node: &ManifestNode, written: &str, to: &Path) -> Result<u64, String>;
@@ -81,60 +87,29 @@ pub trait Driver: Send + Sync {
     fn disk_used_pct(&self) -> Option<f64>;
     /// The host's CPU, memory, disk and network.
     fn host_reading(&self) -> host::Reading;
+    /// Runs a benchmark over `net` (the chain's network), watching the
+    /// chain's node processes.
+    fn run_benchmark<'a>(
+        &'a self,
+        chain: &'a str,
+        net: NetworkDir,
+        workload: &'a weft_bench::workload::Workload,
+        progress: &'a (dyn Fn(&str) + Send + Sync),
+    ) -> BenchmarkRun<'a>;
+    /// Brings chains made by older versions up to date: seals org keys
+    /// kept in the clear, makes node homes whole (see
+    /// [`weft_provision::make_home_whole`]), and returns the material each
+    /// kept beside its nodes (the manifest, genesis block, org
+    /// certificates and sealed keys) for the BaaS to take in; then
+    /// [`Driver::drop_older_material`] removes it. Run at start.
+    fn upgrade_older_chains(&self) -> anyhow::Result<Vec<(String, Tree)>>;
+    /// Removes the material an older version kept beside `chain`'s nodes,
+    /// once the BaaS holds it.
+    fn drop_older_material(&self, chain: &str) -> anyhow::Result<()>;
 }
 
 /// A benchmark's outcome, as the runtime's load generator reports it.
 pub type BenchmarkRun<'a> = Pin<Box<dyn Future<Output = anyhow::Result<weft_bench::report::Report>> + Send + 'a>>;
-
-/// A chain's material: its manifest, org CAs and identities (org keys
-/// sealed with the master key), node certificates, and what is made from
-/// them — a `NetworkDir` to reach the nodes, identities for new nodes and
-/// orgs, the credentials a backup seals.
-pub trait Material: Send + Sync {
-    /// What seals and opens `chain`'s org keys.
-    fn seal(&self, chain: &str) -> ChainSeal;
-    /// `chain`'s nodes and org identities, org keys opened with the
-    /// master key.
-    fn network(&self, chain: &str) -> Result<NetworkDir, NetworkError>;
-    fn manifest(&self, chain: &str) -> Result<Manifest, ProvisionError>;
-    /// Changes the chain's manifest and saves it.
-    fn update_manifest(&self, chain: &str, change: &mut dyn FnMut(&mut Manifest)) -> Result<Manifest, ProvisionError>;
-    /// Issues a new node's key and certificate from its org's CA and
-    /// writes its home (not yet in the manifest).
-    fn prepare_node(&self, chain: &str, request: &NodeRequest) -> Result<PreparedNode, ProvisionError>;
-    /// A new org's CA, admin and client identities (not yet in the
-    /// manifest).
-    fn prepare_org(&self, chain: &str, org: &str, days: i64) -> Result<PreparedOrg, ProvisionError>;
-    /// Removes what a prepared node or org wrote (it was not admitted).
-    fn discard_prepared(&self, chain: &str, prepared: &Path);
-    /// Adds `org`'s CA to the TLS roots of `node` (read at its next start).
-    fn trust_org(&self, chain: &str, node: &ManifestNode, org: &ManifestOrg) -> Result<(), ProvisionError>;
-    /// When the certificate at `rel` (a manifest path) expires.
-    fn certificate_not_after(&self, chain: &str, rel: &Path) -> Option<i64>;
-    /// When `node`'s certificate expires.
-    fn node_certificate_not_after(&self, chain: &str, node: &str) -> Option<i64>;
-    /// Every credential of the chain (PEM files by relative path): what a
-    /// backup seals.
-    fn key_material(&self, chain: &str) -> Result<BTreeMap<String, String>, String>;
-    /// Writes back the files of `files` the chain lost; (restored, present).
-    fn restore_key_material(&self, chain: &str, files: BTreeMap<String, String>) -> Result<(usize, usize), String>;
-    /// Seals the org keys of chains made before org keys were sealed.
-    fn seal_plain_keys(&self) -> anyhow::Result<()>;
-    /// Where the BaaS keeps backups (snapshots and sealed keys).
-    fn backups_dir(&self) -> PathBuf;
-    /// Runs a benchmark over the chain's network.
-    fn run_benchmark<'a>(
-        &'a self,
-        chain: &'a str,
-        workload: &'a weft_bench::workload::Workload,
-        progress: &'a (dyn Fn(&str) + Send + Sync),
-    ) -> BenchmarkRun<'a>;
-}
-
-/// Both halves, as `AppState` holds them.
-pub trait Runtime: Driver + Material {}
-
-impl<T: Driver + Material> Runtime for T {}
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod benchmarks;
 pub mod chain_users;
 pub mod chains;
 pub mod channels;
+pub mod material;
 pub mod node_samples;
 pub mod nodes;
 pub mod tenants;

@@ -245,14 +245,16 @@ impl Scratch {
     }
 }
 
-/// A chain's network directory as the server under `data_dir` opens it:
-/// org keys unsealed with the server's master key.
-pub fn network(data_dir: &std::path::Path, chain: &str) -> weft_provision::network::NetworkDir {
-    use weft_baas::runtime::Material;
-    let master = weft_baas::custody::MasterKey::load_or_create(&data_dir.join("master.key")).unwrap();
-    let driver =
-        weft_baas::runtime::LocalDriver::new(data_dir, None, "/sys/fs/cgroup".into(), std::sync::Arc::new(master));
-    driver.network(chain).unwrap()
+/// A chain's network as `server` reaches it: from the material in its
+/// database, org keys unsealed with its master key.
+pub async fn network(server: &Server, chain: &str) -> weft_provision::network::NetworkDir {
+    server.material.network(chain).await.unwrap()
+}
+
+/// The database of the server started with `config`.
+pub async fn database(config: &Config) -> weft_baas::db::Db {
+    let url = config.database_url.clone().unwrap_or_else(|| weft_baas::db::sqlite_url(&config.data_dir));
+    weft_baas::db::open(&url).await.unwrap()
 }
 
 /// Polls the job until it finishes; returns its final record.
