@@ -13,6 +13,7 @@ pub mod client_addr;
 pub mod console;
 pub mod custody;
 pub mod db;
+pub mod enrollment;
 pub mod first_admin;
 pub mod hardening;
 #[cfg(test)]

@@ -155,7 +155,7 @@ pub async fn gateway_for(
     };
     let (org, identity) = match caller.bound.as_ref().map(|b| &b.chain_user_id) {
         Some(user) => {
-            let (org, identity) = crate::api::chain_users::identity(state, &chain.id, user).await?;
+            let (org, identity) = crate::enrollment::identity(state, &chain.id, user).await?;
             member(&org)?;
             (org, identity)
         }
@@ -167,7 +167,7 @@ pub async fn gateway_for(
             if let Some(org) = org {
                 member(org)?;
             }
-            crate::api::chain_users::personal(state, caller, chain, org).await?
+            crate::enrollment::personal(state, caller, chain, org).await?
         }
     };
     let g = net.gateway_on(&channel, &org, identity).map_err(Problem::unprocessable)?;

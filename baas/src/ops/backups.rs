@@ -14,7 +14,7 @@ use sqlx::Row;
 use weft_provision::NodeRoleName;
 
 use crate::db::now;
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::problem::Problem;
 use crate::secrets::new_id;
 use crate::store::backups::{load, Backup};
@@ -103,15 +103,15 @@ async fn steps(
     id: &str,
     node: &weft_provision::ManifestNode,
     job: &Job,
-) -> Result<(), (usize, String)> {
+) -> Result<(), StepError> {
     let dir = dir_of(state, chain, id);
     std::fs::create_dir_all(&dir).map_err(|e| (0, format!("creating {}: {e}", dir.display())))?;
 
     job.running(0, &format!("{} writes a state snapshot", node.id)).await;
-    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
-    let taken = net.snapshot(node).await.map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.at_step(0)?;
+    let taken = net.snapshot(node).await.at_step(0)?;
     let file = dir.join("state.snapshot");
-    let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).map_err(|e| (0, e.to_string()))?;
+    let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).at_step(0)?;
     let hash = hex::encode(&taken.state_hash);
     sqlx::query("UPDATE backups SET height = $1, state_hash = $2, bytes = $3 WHERE id = $4")
         .bind(taken.height as i64)
@@ -120,12 +120,12 @@ async fn steps(
         .bind(id)
         .execute(&state.db)
         .await
-        .map_err(|e| (0, e.to_string()))?;
+        .at_step(0)?;
     job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
 
     job.running(1, "sealing the chain's keys and certificates").await;
-    let mut keys = state.material.key_material(chain).await.map_err(|e| (1, e.to_string()))?;
-    keys.extend(state.driver.home_credentials(chain).map_err(|e| (1, e.to_string()))?);
+    let mut keys = state.material.key_material(chain).await.at_step(1)?;
+    keys.extend(state.driver.home_credentials(chain).at_step(1)?);
     let sealed = state.master_key.seal(&serde_json::to_vec(&keys).expect("serialises"), &format!("backup/{id}"));
     std::fs::write(dir.join("keys.sealed"), sealed).map_err(|e| (1, format!("writing the sealed keys: {e}")))?;
     job.done(1, &format!("{} files sealed with the master key", keys.len())).await;

@@ -15,7 +15,7 @@ use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
 use crate::ops::channels::peer_org;
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::store::channels::recorded;
 use crate::AppState;
 
@@ -42,9 +42,9 @@ async fn add_steps(
     members: &[String],
     org: &str,
     job: &Job,
-) -> Result<(), (usize, String)> {
+) -> Result<(), StepError> {
     job.running(0, &format!("adding {org} and its peers to {channel}'s configuration")).await;
-    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.at_step(0)?;
     let acting = peer_org(&net, members).ok_or((0, format!("none of {channel}'s members runs a peer")))?.clone();
     let peers: Vec<ManifestNode> = net
         .manifest()
@@ -55,22 +55,20 @@ async fn add_steps(
         .collect();
     let (sequence, number) = {
         let held = state.config_lock.lock().await;
-        let gateway = net
-            .gateway(&acting, net.admin(&acting).map_err(|e| (0, e.to_string()))?)
-            .map_err(|e| (0, e.to_string()))?;
-        let height = net.height(&acting).await.map_err(|e| (0, e.to_string()))?;
+        let gateway = net.gateway(&acting, net.admin(&acting).at_step(0)?).at_step(0)?;
+        let height = net.height(&acting).await.at_step(0)?;
         let main = weft_sdk::config::current(&gateway, height)
             .await
             .map_err(|e| (0, format!("reading the main channel's configuration: {e}")))?;
         let org_id = org.to_string();
         crate::ops::config_tx::update_channel(&held, &net, channel, &acting, move |c| admit(c, &main, &org_id))
             .await
-            .map_err(|e| (0, e.to_string()))?
+            .at_step(0)?
     };
     let mut now_members = members.to_vec();
     now_members.push(org.to_string());
     now_members.sort();
-    record_members(state, chain, channel, &now_members).await.map_err(|e| (0, e.to_string()))?;
+    record_members(state, chain, channel, &now_members).await.at_step(0)?;
     job.done(0, &format!("configuration sequence {sequence} in block {number}")).await;
 
     job.running(1, &format!("joining {} peers of {org} from block {number} and a snapshot", peers.len())).await;

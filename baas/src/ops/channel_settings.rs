@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::AppState;
 
 pub const STEPS: [&str; 2] = ["configuration update", "applied on every node"];
@@ -28,15 +28,15 @@ pub async fn run(state: AppState, chain: String, settings: BatchSettings, job: J
     }
 }
 
-async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job) -> Result<(), (usize, String)> {
+async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job) -> Result<(), StepError> {
     job.running(0, "signing the update with every org's admin and submitting it").await;
-    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.at_step(0)?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((0, "the chain has no orgs".to_string()))?;
     let (sequence, block) = crate::ops::config_tx::update(&state.config_lock, &net, &acting, move |c| {
         settings.apply(c.batch.get_or_insert_with(Default::default))
     })
     .await
-    .map_err(|e| (0, e.to_string()))?;
+    .at_step(0)?;
     job.done(0, &format!("configuration sequence {sequence} in block {block}")).await;
 
     job.running(1, &format!("waiting for every node to reach configuration sequence {sequence}")).await;
@@ -45,10 +45,7 @@ async fn steps(state: &AppState, chain: &str, settings: BatchSettings, job: &Job
         let mut behind = Vec::new();
         for node in &net.manifest().nodes {
             // A node its operator stopped catches up when started again.
-            if crate::ops::upgrades::stopped_by_operator(state, chain, &node.id)
-                .await
-                .map_err(|e| (1, e.to_string()))?
-            {
+            if crate::ops::upgrades::stopped_by_operator(state, chain, &node.id).await.at_step(1)? {
                 continue;
             }
             match net.status(node).await {

@@ -12,7 +12,7 @@ use weft_provision::network::NetworkDir;
 use weft_provision::{genesis_block, GenesisSigner, NodeRoleName};
 
 use crate::db::now;
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::problem::Problem;
 use crate::store::channels::recorded;
 use crate::AppState;
@@ -103,10 +103,10 @@ async fn create_steps(
     name: &str,
     orgs: &[String],
     job: &Job,
-) -> Result<usize, (usize, String)> {
+) -> Result<usize, StepError> {
     job.running(0, &format!("cutting the genesis block of {name} for {}", orgs.join(", "))).await;
-    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
-    let block = genesis(state, &net, name, orgs).await.map_err(|e| (0, e.to_string()))?;
+    let net = state.material.network(chain).await.at_step(0)?;
+    let block = genesis(state, &net, name, orgs).await.at_step(0)?;
     sqlx::query("INSERT INTO channels (chain_id, name, orgs, genesis_hex, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(chain)
         .bind(name)

@@ -22,6 +22,20 @@ pub struct Step {
     pub finished_at: Option<i64>,
 }
 
+/// A failed step of a job: its index and why.
+pub type StepError = (usize, String);
+
+/// Puts a failure down to a job's step.
+pub trait AtStep<T> {
+    fn at_step(self, step: usize) -> Result<T, StepError>;
+}
+
+impl<T, E: std::fmt::Display> AtStep<T> for Result<T, E> {
+    fn at_step(self, step: usize) -> Result<T, StepError> {
+        self.map_err(|e| (step, e.to_string()))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobView {
     pub id: String,

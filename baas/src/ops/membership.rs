@@ -10,7 +10,7 @@ use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
 use crate::db::Db;
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::ops::provision::wait_healthy;
 use crate::problem::Problem;
 use crate::quotas::add_to_chain;
@@ -20,8 +20,6 @@ use crate::AppState;
 
 pub const ADD_STEPS: [&str; 5] = ["certificates", "configuration update", "start node", "health", "other channels"];
 pub const REMOVE_STEPS: [&str; 2] = ["configuration update", "stop node"];
-
-type StepError = (usize, String);
 
 /// Adds a node; with `restore` (a backup's snapshot file) a peer starts
 /// from that state instead of another node's.
@@ -231,11 +229,11 @@ pub async fn add_org(state: AppState, chain: String, org: String, job: Job) {
 
 async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> Result<(), StepError> {
     job.running(0, &format!("creating {org}'s CA, admin and client identities")).await;
-    let prepared = state.material.prepare_org(chain, org, 365).await.map_err(|e| (0, e.to_string()))?;
+    let prepared = state.material.prepare_org(chain, org, 365).await.at_step(0)?;
     job.done(0, &format!("{org}'s CA and identities written")).await;
 
     job.running(1, &format!("adding {org} to the channel configuration")).await;
-    let net = state.material.network(chain).await.map_err(|e| (1, e.to_string()))?;
+    let net = state.material.network(chain).await.at_step(1)?;
     let acting = net.manifest().orgs.first().map(|o| o.id.clone()).ok_or((1, "the chain has no orgs".to_string()))?;
     let entry = prepared.channel_org.clone();
     let update = crate::ops::config_tx::update(&state.config_lock, &net, &acting, move |c| {
@@ -254,20 +252,16 @@ async fn add_org_steps(state: &AppState, chain: &str, org: &str, job: &Job) -> R
             return Err((1, format!("{why}; {discarded}")));
         }
     };
-    let manifest = state
-        .material
-        .update_manifest(chain, |m| m.orgs.push(prepared.manifest.clone()))
-        .await
-        .map_err(|e| (1, e.to_string()))?;
-    let ca =
-        state.material.certificate(chain, &prepared.manifest.ca_certificate).await.map_err(|e| (2, e.to_string()))?;
+    let manifest =
+        state.material.update_manifest(chain, |m| m.orgs.push(prepared.manifest.clone())).await.at_step(1)?;
+    let ca = state.material.certificate(chain, &prepared.manifest.ca_certificate).await.at_step(2)?;
     job.done(1, &format!("configuration sequence {sequence} in block {block}")).await;
 
     job.running(2, &format!("waiting for every node to apply sequence {sequence} and trust {org}'s CA")).await;
     let mut late = Vec::new();
     for node in &manifest.nodes {
         // node.toml too, for a node that starts before it serves a channel.
-        state.driver.trust_org(chain, node, org, &ca).map_err(|e| (2, e.to_string()))?;
+        state.driver.trust_org(chain, node, org, &ca).at_step(2)?;
         if state.driver.pid(chain, node).is_some() && !applied(&net, node, sequence).await {
             late.push(node.id.clone());
         }

@@ -10,7 +10,7 @@ use weft_provision::network::NetworkDir;
 use weft_provision::{InitStage, ManifestNode, Template};
 
 use crate::db::now;
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::AppState;
 
 pub const CREATE_STEPS: [&str; 4] = ["crypto", "genesis", "start nodes", "health"];
@@ -22,9 +22,6 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(90);
 /// running: a node that starts and falls over at once (a bad config, a
 /// memory limit too low) fails the job instead of leaving a broken chain.
 const SETTLE: Duration = Duration::from_secs(2);
-
-/// A failed step: its index and what went wrong.
-type StepError = (usize, String);
 
 pub async fn create_chain(state: AppState, chain: String, template: Template, job: Job) {
     let outcome = create_steps(&state, &chain, template, &job).await;
@@ -73,17 +70,15 @@ async fn create_steps(state: &AppState, chain: &str, template: Template, job: &J
     let total = manifest.nodes.len();
     for (i, node) in manifest.nodes.iter().enumerate() {
         job.running(2, &format!("starting {} ({} of {total})", node.id, i + 1)).await;
-        let (pid, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (2, e.to_string()))?;
-        crate::store::nodes::record(&state.db, chain, node, &limits.describe())
-            .await
-            .map_err(|e| (2, e.to_string()))?;
+        let (pid, limits) = crate::ops::builds::start_node(state, chain, node).await.at_step(2)?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.at_step(2)?;
         tracing::info!(%chain, node = %node.id, pid, limits = %limits.describe(), "node started");
     }
     let limits = crate::store::nodes::limits_summary(&state.db, chain).await;
     job.done(2, &format!("{total} nodes started; limits {limits}")).await;
 
     job.running(3, &format!("waiting for {total} nodes to serve")).await;
-    wait_healthy(state, chain, &manifest.nodes, job, 3).await.map_err(|e| (3, e.to_string()))?;
+    wait_healthy(state, chain, &manifest.nodes, job, 3).await.at_step(3)?;
     job.done(3, &format!("{total} of {total} nodes serving")).await;
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use weft_provision::NodeRoleName;
 
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::AppState;
 
 pub const STEPS: [&str; 5] = ["key material", "stop nodes", "restore ledgers", "start nodes", "verify"];
@@ -33,12 +33,12 @@ pub async fn run(state: AppState, chain: String, source: Source, job: Job) {
     }
 }
 
-async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), (usize, String)> {
+async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Result<(), StepError> {
     job.running(0, "opening the backup's sealed keys").await;
-    let (restored, present) = restore_keys(state, chain, source).await.map_err(|e| (0, e.to_string()))?;
+    let (restored, present) = restore_keys(state, chain, source).await.at_step(0)?;
     job.done(0, &format!("{restored} key and certificate files restored, {present} present")).await;
 
-    let net = state.material.network(chain).await.map_err(|e| (1, e.to_string()))?;
+    let net = state.material.network(chain).await.at_step(1)?;
     let nodes = net.manifest().nodes.clone();
     let ops = state.node_ops.lock().await;
     job.running(1, &format!("stopping {} nodes", nodes.len())).await;
@@ -46,7 +46,7 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
         let (driver, c, n) = (state.driver.clone(), chain.to_string(), node.clone());
         tokio::task::spawn_blocking(move || driver.stop(&c, &n))
             .await
-            .map_err(|e| (1, e.to_string()))?
+            .at_step(1)?
             .map_err(|e| (1, format!("stopping {}: {e}", node.id)))?;
     }
     job.done(1, &format!("{} nodes stopped", nodes.len())).await;
@@ -62,18 +62,16 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
 
     job.running(3, "starting every node").await;
     for node in &nodes {
-        let (_, limits) = crate::ops::builds::start_node(state, chain, node).await.map_err(|e| (3, e.to_string()))?;
-        crate::store::nodes::record(&state.db, chain, node, &limits.describe())
-            .await
-            .map_err(|e| (3, e.to_string()))?;
+        let (_, limits) = crate::ops::builds::start_node(state, chain, node).await.at_step(3)?;
+        crate::store::nodes::record(&state.db, chain, node, &limits.describe()).await.at_step(3)?;
     }
     drop(ops);
-    crate::ops::provision::wait_healthy(state, chain, &nodes, job, 3).await.map_err(|e| (3, e.to_string()))?;
+    crate::ops::provision::wait_healthy(state, chain, &nodes, job, 3).await.at_step(3)?;
     job.done(3, &format!("{} nodes serving", nodes.len())).await;
 
     job.running(4, "comparing a peer's state with the backup's").await;
     let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((4, "no peer".to_string()))?;
-    let taken = net.snapshot(peer).await.map_err(|e| (4, e.to_string()))?;
+    let taken = net.snapshot(peer).await.at_step(4)?;
     state.driver.remove_node_file(chain, peer, &taken.path);
     let hash = hex::encode(&taken.state_hash);
     if taken.height == source.height && hash != source.state_hash {

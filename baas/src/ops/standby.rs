@@ -7,7 +7,7 @@
 
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
-use crate::ops::jobs::Job;
+use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::ops::membership;
 use crate::ops::membership::node_demand;
 use crate::quotas::add_to_chain;
@@ -49,21 +49,13 @@ async fn outcome(job: &Job) -> Result<(), String> {
     }
 }
 
-async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) -> Result<String, (usize, String)> {
-    let before: Vec<String> = state
-        .material
-        .network(chain)
-        .await
-        .map_err(|e| (0, e.to_string()))?
-        .manifest()
-        .nodes
-        .iter()
-        .map(|n| n.id.clone())
-        .collect();
+async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) -> Result<String, StepError> {
+    let before: Vec<String> =
+        state.material.network(chain).await.at_step(0)?.manifest().nodes.iter().map(|n| n.id.clone()).collect();
     let demand = node_demand(&state.db, chain, &failed.org).await.map_err(|p| (0, p.detail))?;
     // The platform's own repair: counted, not refused by the quota; the
     // failed node's share is released when it is retired.
-    add_to_chain(&state.db, chain, &demand, 1).await.map_err(|e| (0, e.to_string()))?;
+    add_to_chain(&state.db, chain, &demand, 1).await.at_step(0)?;
     let add = Job::start(&state.db, chain, "add-node", &membership::ADD_STEPS).await.map_err(|p| (0, p.detail))?;
     job.running(0, &format!("a {} peer joins from a snapshot (job {})", failed.org, add.id)).await;
     let request = NodeRequest {
@@ -74,8 +66,8 @@ async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) 
         join_from_snapshot: true,
     };
     membership::add_node(state.clone(), chain.to_string(), request, None, demand, add.clone()).await;
-    outcome(&add).await.map_err(|e| (0, e.to_string()))?;
-    let net = state.material.network(chain).await.map_err(|e| (0, e.to_string()))?;
+    outcome(&add).await.at_step(0)?;
+    let net = state.material.network(chain).await.at_step(0)?;
     let standby = net
         .manifest()
         .nodes
@@ -96,7 +88,7 @@ async fn steps(state: &AppState, chain: &str, failed: &ManifestNode, job: &Job) 
         Job::start(&state.db, chain, "remove-node", &membership::REMOVE_STEPS).await.map_err(|p| (1, p.detail))?;
     job.running(1, &format!("taking {} out of the configuration (job {})", failed.id, remove.id)).await;
     membership::remove_node(state.clone(), chain.to_string(), failed.clone(), acting, demand, remove.clone()).await;
-    outcome(&remove).await.map_err(|e| (1, e.to_string()))?;
+    outcome(&remove).await.at_step(1)?;
     job.done(1, &format!("{} removed and stopped; {standby} took its place (job {})", failed.id, remove.id)).await;
     Ok(standby)
 }
