@@ -59,18 +59,16 @@ pub async fn put(db: &Db, chain: &str, files: &Files, gone: &[PathBuf]) -> Resul
     for (path, bytes) in files {
         let path = path.to_string_lossy();
         let (encoding, content) = encode(bytes);
-        sqlx::query("DELETE FROM chain_material WHERE chain_id = $1 AND path = $2")
-            .bind(chain)
-            .bind(path.as_ref())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO chain_material (chain_id, path, encoding, content) VALUES ($1, $2, $3, $4)")
-            .bind(chain)
-            .bind(path.as_ref())
-            .bind(encoding)
-            .bind(content)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO chain_material (chain_id, path, encoding, content) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (chain_id, path) DO UPDATE SET encoding = excluded.encoding, content = excluded.content",
+        )
+        .bind(chain)
+        .bind(path.as_ref())
+        .bind(encoding)
+        .bind(content)
+        .execute(&mut *tx)
+        .await?;
     }
     for path in gone {
         sqlx::query("DELETE FROM chain_material WHERE chain_id = $1 AND path = $2")
