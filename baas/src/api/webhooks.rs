@@ -39,9 +39,13 @@ fn tenant_admin(caller: &Caller) -> Result<String, Problem> {
 
 /// The caller's tenant and its webhook `webhook` (id, url, secret_sealed);
 /// 404 for another tenant's, as for none.
-async fn owned(state: &AppState, caller: &Caller, webhook: &str) -> Result<(String, sqlx::any::AnyRow), Problem> {
+async fn owned(
+    state: &AppState,
+    caller: &Caller,
+    webhook: &str,
+) -> Result<(String, crate::store::webhooks::Sealed), Problem> {
     let tenant = tenant_admin(caller)?;
-    let row = crate::monitor::webhooks::find(&state.db, webhook, &tenant)
+    let row = crate::store::webhooks::find(&state.db, webhook, &tenant)
         .await?
         .ok_or_else(|| Problem::not_found(format!("no webhook {webhook:?} in your tenant")))?;
     Ok((tenant, row))
@@ -61,7 +65,7 @@ pub async fn create(
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let now = crate::db::now();
     let sealed = state.master_key.seal(secret.as_bytes(), &format!("webhook/{id}"));
-    crate::monitor::webhooks::insert(&state.db, &id, &tenant, &req.url, &sealed, &caller.username, now).await?;
+    crate::store::webhooks::insert(&state.db, &id, &tenant, &req.url, &sealed, &caller.username, now).await?;
     tracing::info!(webhook = %id, %tenant, url = %req.url, by = %caller.username, "webhook added");
     let hook = Webhook { id, url: req.url, created_by: caller.username, created_at: now, secret: Some(secret) };
     Ok((StatusCode::CREATED, Json(hook)))
@@ -71,7 +75,7 @@ pub async fn create(
     responses((status = 200, body = [Webhook]), (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Webhook>>> {
     let tenant = tenant_admin(&caller)?;
-    Ok(Json(crate::monitor::webhooks::of_tenant(&state.db, &tenant).await?))
+    Ok(Json(crate::store::webhooks::of_tenant(&state.db, &tenant).await?))
 }
 
 #[utoipa::path(get, path = "/api/webhooks/{webhook}/deliveries", tag = "monitoring", security(("bearer" = [])),
@@ -84,7 +88,7 @@ pub async fn deliveries(
     Path(webhook): Path<String>,
 ) -> ApiResult<Json<Vec<Delivery>>> {
     owned(&state, &caller, &webhook).await?;
-    Ok(Json(crate::monitor::webhooks::deliveries_of(&state.db, &webhook).await?))
+    Ok(Json(crate::store::webhooks::deliveries_of(&state.db, &webhook).await?))
 }
 
 /// Removes one of the caller's webhooks and its delivery records; a
@@ -99,7 +103,7 @@ pub async fn delete(
     Path(webhook): Path<String>,
 ) -> ApiResult<StatusCode> {
     let (tenant, _) = owned(&state, &caller, &webhook).await?;
-    crate::monitor::webhooks::remove(&state.db, &webhook).await?;
+    crate::store::webhooks::remove(&state.db, &webhook).await?;
     tracing::info!(%webhook, %tenant, by = %caller.username, "webhook removed");
     Ok(StatusCode::NO_CONTENT)
 }

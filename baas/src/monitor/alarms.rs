@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sqlx::Row;
 use weft_provision::network::NetworkDir;
 
 use super::rules::{self, Activity, Observation, Rule};
@@ -59,14 +58,11 @@ pub(super) async fn apply(
     tenant: &str,
     firing: &[(String, Rule, String)],
 ) -> ApiResult<()> {
-    let rows = sqlx::query("SELECT id, node_id, rule FROM alarms WHERE chain_id = $1 AND status = 'firing'")
-        .bind(chain)
-        .fetch_all(&state.db)
-        .await?;
-    let mut open: BTreeMap<(String, String), String> = BTreeMap::new();
-    for r in rows {
-        open.insert((r.try_get("node_id")?, r.try_get("rule")?), r.try_get("id")?);
-    }
+    let open: BTreeMap<(String, String), String> = crate::store::alarms::firing_of_chain(&state.db, chain)
+        .await?
+        .into_iter()
+        .map(|(node, rule, id)| ((node, rule), id))
+        .collect();
     let holding: BTreeSet<(String, String)> =
         firing.iter().map(|(n, r, _)| (n.clone(), r.as_str().to_string())).collect();
     let now = now_ms();
@@ -75,18 +71,7 @@ pub(super) async fn apply(
             continue;
         }
         let id = new_id();
-        sqlx::query(
-            "INSERT INTO alarms (id, chain_id, node_id, rule, status, detail, fired_at_ms) \
-             VALUES ($1, $2, $3, $4, 'firing', $5, $6)",
-        )
-        .bind(&id)
-        .bind(chain)
-        .bind(node)
-        .bind(rule.as_str())
-        .bind(detail)
-        .bind(now)
-        .execute(&state.db)
-        .await?;
+        crate::store::alarms::fire(&state.db, &id, chain, node, rule.as_str(), detail, now).await?;
         tracing::warn!(%chain, %node, rule = rule.as_str(), %detail, "alarm fired");
         let alarm = AlarmView {
             id: id.clone(),
@@ -105,11 +90,7 @@ pub(super) async fn apply(
         if holding.contains(&(node.clone(), rule.clone())) {
             continue;
         }
-        sqlx::query("UPDATE alarms SET status = 'resolved', resolved_at_ms = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&id)
-            .execute(&state.db)
-            .await?;
+        crate::store::alarms::resolve(&state.db, &id, now).await?;
         tracing::info!(%chain, %node, %rule, "alarm resolved");
         let event = serde_json::json!({"event": "alarm.resolved", "tenant_id": tenant,
             "alarm": {"id": id, "chain_id": chain, "node_id": node, "rule": rule, "status": "resolved", "resolved_at_ms": now}});

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use rules::Thresholds;
 use scrape::Counters;
-use sqlx::Row;
 
 use crate::problem::{ApiResult, Problem};
 use crate::AppState;
@@ -133,13 +132,10 @@ pub fn start(state: AppState, config: MonitorConfig) {
 }
 
 async fn round(state: &AppState, config: &MonitorConfig, memory: &mut Memory) -> ApiResult<()> {
-    let chains =
-        sqlx::query("SELECT id, tenant_id, spec FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
-    let running: BTreeSet<String> = chains.iter().filter_map(|r| r.try_get("id").ok()).collect();
+    let chains = crate::store::chains::running_specs(&state.db).await?;
+    let running: BTreeSet<String> = chains.iter().map(|(id, ..)| id.clone()).collect();
     memory.keep_only(&running);
-    for row in chains {
-        let (chain, tenant, spec): (String, String, String) =
-            (row.try_get("id")?, row.try_get("tenant_id")?, row.try_get("spec")?);
+    for (chain, tenant, spec) in chains {
         if let Err(e) = watch_chain(state, config, memory, &chain, &tenant, &spec).await {
             tracing::warn!(%chain, error = %e.detail, "could not watch the chain");
         }

@@ -54,15 +54,8 @@ async fn restart(state: &AppState, memory: &mut Memory, net: &NetworkDir, chain:
     // Under the node lock, and only if it is still wanted on a running
     // chain: an operator may have stopped, removed or deleted it since.
     let _ops = state.node_ops.lock().await;
-    let still = sqlx::query(
-        "SELECT 1 AS one FROM nodes n JOIN chains c ON c.id = n.chain_id \
-         WHERE n.chain_id = $1 AND n.node_id = $2 AND n.desired = 'running' AND c.status = 'running'",
-    )
-    .bind(chain)
-    .bind(node)
-    .fetch_optional(&state.db)
-    .await;
-    if !matches!(still, Ok(Some(_))) || state.driver.pid(chain, &n).is_some() {
+    let still = crate::store::nodes::wanted_running(&state.db, chain, node).await;
+    if !matches!(still, Ok(true)) || state.driver.pid(chain, &n).is_some() {
         return;
     }
     let recent = memory.restarts.entry((chain.to_string(), node.to_string())).or_default();

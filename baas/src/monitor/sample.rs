@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use sqlx::Row;
 use weft_provision::network::NetworkDir;
 use weft_provision::{NodeRoleName, Template};
 
@@ -34,12 +33,10 @@ pub(super) async fn nodes(
     template: &Template,
     now: i64,
 ) -> ApiResult<Sampled> {
-    let wanted: BTreeMap<String, bool> = sqlx::query("SELECT node_id, desired FROM nodes WHERE chain_id = $1")
-        .bind(chain)
-        .fetch_all(&state.db)
+    let wanted: BTreeMap<String, bool> = crate::store::nodes::desired_of_chain(&state.db, chain)
         .await?
-        .iter()
-        .filter_map(|r| Some((r.try_get("node_id").ok()?, r.try_get::<String, _>("desired").ok()? == "running")))
+        .into_iter()
+        .map(|(node, desired)| (node, desired == "running"))
         .collect();
     let host_disk_pct = state.driver.disk_used_pct();
     let ticks_per_sec = weft_bench::monitor::clock_ticks();
@@ -76,26 +73,19 @@ pub(super) async fn nodes(
             sampled.running.push((NodeClass::of(resources.cpu, resources.memory_mb), disk));
         }
         let own_disk_pct = disk as f64 * 100.0 / (resources.disk_gb.max(1) as f64 * (1u64 << 30) as f64);
-        sqlx::query(
-            "INSERT INTO node_samples (chain_id, node_id, at_ms, up, height, cpu_permille, rss_bytes, disk_bytes, \
-             read_bytes, written_bytes, tx_committed, latency_sum_us, latency_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(chain)
-        .bind(&node.id)
-        .bind(now)
-        .bind(i32::from(status.is_some()))
-        .bind(status.as_ref().map(|s| s.height as i64))
-        .bind(cpu_permille)
-        .bind(counters.map(|c| c.1 as i64))
-        .bind(disk as i64)
-        .bind(counters.map(|c| c.2 as i64))
-        .bind(counters.map(|c| c.3 as i64))
-        .bind(scraped.map(|c| (c.valid + c.invalid) as i64))
-        .bind(scraped.map(|c| c.latency_sum_us as i64))
-        .bind(scraped.map(|c| c.latency_count as i64))
-        .execute(&state.db)
-        .await?;
+        let sample = crate::store::node_samples::NewSample {
+            up: status.is_some(),
+            height: status.as_ref().map(|s| s.height as i64),
+            cpu_permille,
+            rss_bytes: counters.map(|c| c.1 as i64),
+            disk_bytes: disk as i64,
+            read_bytes: counters.map(|c| c.2 as i64),
+            written_bytes: counters.map(|c| c.3 as i64),
+            tx_committed: scraped.map(|c| (c.valid + c.invalid) as i64),
+            latency_sum_us: scraped.map(|c| c.latency_sum_us as i64),
+            latency_count: scraped.map(|c| c.latency_count as i64),
+        };
+        crate::store::node_samples::insert(&state.db, chain, &node.id, now, &sample).await?;
         let is_wanted = wanted.get(&node.id).copied().unwrap_or(true);
         let silent_since = if status.is_some() || !is_wanted {
             memory.silent_since.remove(&key);

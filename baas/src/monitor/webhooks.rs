@@ -13,14 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha2::Sha256;
-use sqlx::any::AnyRow;
-use sqlx::Row;
-use utoipa::ToSchema;
 
 use super::egress::{Egress, Resolver, REFUSED};
-use crate::db::Db;
 use crate::problem::Problem;
 use crate::secrets::new_id;
 use crate::AppState;
@@ -56,98 +51,7 @@ pub fn client(ca_file: Option<&std::path::Path>, egress: Arc<Egress>) -> anyhow:
     builder.build().context("building the webhook HTTP client")
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Webhook {
-    pub id: String,
-    pub url: String,
-    pub created_by: String,
-    pub created_at: i64,
-    /// The HMAC key; shown only in the answer that made the webhook.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct Delivery {
-    pub id: String,
-    pub alarm_id: String,
-    /// pending | delivered | failed
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: String,
-    pub updated_at_ms: i64,
-}
-
-/// The webhook `id` of `tenant` (id, url, sealed secret), if there is one.
-pub async fn find(db: &Db, id: &str, tenant: &str) -> Result<Option<AnyRow>, sqlx::Error> {
-    sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE id = $1 AND tenant_id = $2")
-        .bind(id)
-        .bind(tenant)
-        .fetch_optional(db)
-        .await
-}
-
-pub async fn insert(
-    db: &Db,
-    id: &str,
-    tenant: &str,
-    url: &str,
-    secret_sealed: &str,
-    by: &str,
-    at: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO webhooks (id, tenant_id, url, secret_sealed, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(url)
-    .bind(secret_sealed)
-    .bind(by)
-    .bind(at)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// `tenant`'s webhooks, oldest first, without their secrets.
-pub async fn of_tenant(db: &Db, tenant: &str) -> Result<Vec<Webhook>, sqlx::Error> {
-    let rows =
-        sqlx::query("SELECT id, url, created_by, created_at FROM webhooks WHERE tenant_id = $1 ORDER BY created_at")
-            .bind(tenant)
-            .fetch_all(db)
-            .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Webhook {
-                id: r.try_get("id")?,
-                url: r.try_get("url")?,
-                created_by: r.try_get("created_by")?,
-                created_at: r.try_get("created_at")?,
-                secret: None,
-            })
-        })
-        .collect()
-}
-
-/// The webhook's deliveries, oldest update first.
-pub async fn deliveries_of(db: &Db, webhook: &str) -> Result<Vec<Delivery>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, alarm_id, status, attempts, last_error, updated_at_ms FROM webhook_deliveries \
-         WHERE webhook_id = $1 ORDER BY updated_at_ms",
-    )
-    .bind(webhook)
-    .fetch_all(db)
-    .await
-}
-
-/// Removes the webhook and its delivery records.
-pub async fn remove(db: &Db, webhook: &str) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1").bind(webhook).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(webhook).execute(&mut *tx).await?;
-    tx.commit().await
-}
+pub use crate::store::webhooks::{Delivery, Webhook};
 
 /// HMAC-SHA256 of `<timestamp>.<body>`, hex: what `X-Weft-Signature`
 /// carries after `sha256=`. Receivers compute the same and compare.
@@ -188,17 +92,13 @@ pub async fn check_url(egress: &Egress, url: &str) -> Result<(), Problem> {
 /// Sends `event` (about `alarm`) to every webhook of `tenant`, each in its
 /// own task with its retries.
 pub async fn deliver(state: &AppState, tenant: &str, alarm: &str, event: serde_json::Value) {
-    let rows = match sqlx::query("SELECT id, url, secret_sealed FROM webhooks WHERE tenant_id = $1")
-        .bind(tenant)
-        .fetch_all(&state.db)
-        .await
-    {
-        Ok(rows) => rows,
+    let hooks = match crate::store::webhooks::sealed_of_tenant(&state.db, tenant).await {
+        Ok(hooks) => hooks,
         Err(e) => return tracing::error!(%tenant, error = %e, "could not read the tenant's webhooks"),
     };
     let body = event.to_string();
-    for row in rows {
-        let Some(target) = Target::of(state, &row) else { continue };
+    for hook in &hooks {
+        let Some(target) = Target::of(state, hook) else { continue };
         let attempt = Attempt { delivery: new_id(), alarm: alarm.to_string(), body: body.clone(), done: 0 };
         let state = state.clone();
         tokio::spawn(async move { send(&state, target, attempt).await });
@@ -209,26 +109,13 @@ pub async fn deliver(state: &AppState, tenant: &str, alarm: &str, event: serde_j
 /// stopped between two attempts): each goes on from the attempts it made,
 /// with the event it stored.
 pub async fn resume_pending(state: &AppState) {
-    let rows = match sqlx::query(
-        "SELECT d.id AS delivery, d.alarm_id, d.event, d.attempts, w.id, w.url, w.secret_sealed \
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = 'pending'",
-    )
-    .fetch_all(&state.db)
-    .await
-    {
-        Ok(rows) => rows,
+    let pending = match crate::store::webhooks::pending(&state.db).await {
+        Ok(pending) => pending,
         Err(e) => return tracing::error!(error = %e, "could not read the pending webhook deliveries"),
     };
-    for row in rows {
-        let Some(target) = Target::of(state, &row) else { continue };
-        let (Ok(delivery), Ok(alarm), Ok(body), Ok(done)) = (
-            row.try_get::<String, _>("delivery"),
-            row.try_get::<String, _>("alarm_id"),
-            row.try_get::<String, _>("event"),
-            row.try_get::<i64, _>("attempts"),
-        ) else {
-            continue;
-        };
+    for p in pending {
+        let Some(target) = Target::of(state, &p.webhook) else { continue };
+        let (delivery, alarm, body, done) = (p.delivery, p.alarm_id, p.event, p.attempts);
         tracing::info!(webhook = %target.webhook, %alarm, attempts = done, "resuming a pending alarm delivery");
         let attempt = Attempt { delivery, alarm, body, done: done.clamp(0, i64::from(ATTEMPTS - 1)) as u32 };
         let state = state.clone();
@@ -244,17 +131,10 @@ pub struct Target {
 }
 
 impl Target {
-    /// From a row with the webhook's `id`, `url` and `secret_sealed`; None
-    /// (logged) when the secret does not open.
-    pub fn of(state: &AppState, row: &sqlx::any::AnyRow) -> Option<Target> {
-        let (Ok(webhook), Ok(url), Ok(sealed)) = (
-            row.try_get::<String, _>("id"),
-            row.try_get::<String, _>("url"),
-            row.try_get::<String, _>("secret_sealed"),
-        ) else {
-            return None;
-        };
-        match state.master_key.open(&sealed, &format!("webhook/{webhook}")) {
+    /// From the webhook's row; None (logged) when the secret does not open.
+    pub fn of(state: &AppState, hook: &crate::store::webhooks::Sealed) -> Option<Target> {
+        let (webhook, url) = (hook.id.clone(), hook.url.clone());
+        match state.master_key.open(&hook.secret_sealed, &format!("webhook/{webhook}")) {
             Ok(secret) => Some(Target { webhook, url, secret }),
             Err(e) => {
                 tracing::error!(%webhook, error = %e, "the webhook's secret does not open (another master key?)");
@@ -290,31 +170,22 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
         let (db, delivery, webhook, alarm, body) =
             (state.db.clone(), delivery.clone(), webhook.clone(), alarm.clone(), body.clone());
         async move {
-            let done = sqlx::query(
-                "UPDATE webhook_deliveries SET status = $1, attempts = $2, last_error = $3, updated_at_ms = $4 WHERE id = $5",
+            let recorded = crate::store::webhooks::record_delivery(
+                &db,
+                &crate::store::webhooks::DeliveryState {
+                    delivery: &delivery,
+                    webhook: &webhook,
+                    alarm: &alarm,
+                    event: &body,
+                    status,
+                    attempts,
+                    error: &error,
+                    at_ms: now_ms(),
+                },
             )
-            .bind(status)
-            .bind(i64::from(attempts))
-            .bind(&error)
-            .bind(now_ms())
-            .bind(&delivery)
-            .execute(&db)
             .await;
-            if matches!(&done, Ok(r) if r.rows_affected() == 0) {
-                let _ = sqlx::query(
-                    "INSERT INTO webhook_deliveries (id, webhook_id, alarm_id, event, status, attempts, last_error, \
-                     updated_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(&delivery)
-                .bind(&webhook)
-                .bind(&alarm)
-                .bind(&body)
-                .bind(status)
-                .bind(i64::from(attempts))
-                .bind(&error)
-                .bind(now_ms())
-                .execute(&db)
-                .await;
+            if let Err(e) = recorded {
+                tracing::error!(%webhook, %delivery, error = %e, "recording a webhook delivery");
             }
         }
     };

@@ -10,10 +10,8 @@
 
 use std::path::PathBuf;
 
-use sqlx::Row;
 use weft_provision::NodeRoleName;
 
-use crate::db::now;
 use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::problem::Problem;
 use crate::secrets::new_id;
@@ -29,13 +27,9 @@ fn dir_of(state: &AppState, chain: &str, backup: &str) -> PathBuf {
 
 /// The snapshot file of a verified backup of `chain`, for a restore.
 pub async fn verified_snapshot(state: &AppState, chain: &str, backup: &str) -> Result<PathBuf, Problem> {
-    let row = sqlx::query("SELECT status FROM backups WHERE id = $1 AND chain_id = $2")
-        .bind(backup)
-        .bind(chain)
-        .fetch_optional(&state.db)
+    let status = crate::store::backups::status(&state.db, chain, backup)
         .await?
         .ok_or_else(|| Problem::unprocessable(format!("from_backup: no backup {backup:?} of this chain")))?;
-    let status: String = row.try_get("status")?;
     if status != "verified" {
         return Err(Problem::unprocessable(format!(
             "from_backup: backup {backup} is {status}; only a verified backup is restored"
@@ -60,19 +54,7 @@ pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) 
     let job = Job::start(&state.db, chain, "backup", &STEPS).await?;
     let id = new_id();
     let nodes: Vec<&str> = net.manifest().nodes.iter().map(|n| n.id.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO backups (id, chain_id, node_id, job_id, status, created_by, created_at, nodes) \
-         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
-    )
-    .bind(&id)
-    .bind(chain)
-    .bind(&node.id)
-    .bind(&job.id)
-    .bind(by)
-    .bind(now())
-    .bind(nodes.join(","))
-    .execute(&state.db)
-    .await?;
+    crate::store::backups::insert(&state.db, &id, chain, &node.id, &job.id, by, &nodes).await?;
     tracing::info!(%chain, node = %node.id, %by, job = %job.id, "backup started");
     state.jobs.spawn(run(state.clone(), chain.to_string(), id.clone(), node, job.clone()));
     Ok((load(&state.db, chain, &id).await?, job))
@@ -82,7 +64,7 @@ pub async fn begin(state: &AppState, chain: &str, node: Option<&str>, by: &str) 
 async fn run(state: AppState, chain: String, id: String, node: weft_provision::ManifestNode, job: Job) {
     let outcome = steps(&state, &chain, &id, &node, &job).await;
     let status = if outcome.is_ok() { "verified" } else { "failed" };
-    let _ = sqlx::query("UPDATE backups SET status = $1 WHERE id = $2").bind(status).bind(&id).execute(&state.db).await;
+    let _ = crate::store::backups::set_status(&state.db, &id, status).await;
     match outcome {
         Ok(()) => {
             tracing::info!(%chain, backup = %id, "backup taken and verified");
@@ -113,14 +95,7 @@ async fn steps(
     let file = dir.join("state.snapshot");
     let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).at_step(0)?;
     let hash = hex::encode(&taken.state_hash);
-    sqlx::query("UPDATE backups SET height = $1, state_hash = $2, bytes = $3 WHERE id = $4")
-        .bind(taken.height as i64)
-        .bind(&hash)
-        .bind(bytes as i64)
-        .bind(id)
-        .execute(&state.db)
-        .await
-        .at_step(0)?;
+    crate::store::backups::set_taken(&state.db, id, taken.height, &hash, bytes).await.at_step(0)?;
     job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
 
     job.running(1, "sealing the chain's keys and certificates").await;

@@ -54,14 +54,11 @@ pub async fn run(state: AppState, chain: String, id: String, workload: Workload,
             job.done(1, &summary.join(", ")).await;
             job.running(2, "keeping the report").await;
             let stored = match serde_json::to_string(&report) {
-                Ok(json) => sqlx::query("UPDATE benchmarks SET report_json = $1, report_html = $2 WHERE id = $3")
-                    .bind(json)
-                    .bind(weft_bench::html::render(&report))
-                    .bind(&id)
-                    .execute(&state.db)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
+                Ok(json) => {
+                    crate::store::benchmarks::set_report(&state.db, &id, &json, &weft_bench::html::render(&report))
+                        .await
+                        .map_err(|e| e.to_string())
+                }
                 Err(e) => Err(e.to_string()),
             };
             match stored {

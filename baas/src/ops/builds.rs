@@ -6,10 +6,7 @@
 
 use std::path::{Path as FsPath, PathBuf};
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use utoipa::ToSchema;
 
 use crate::problem::Problem;
 use crate::AppState;
@@ -17,17 +14,7 @@ use crate::AppState;
 /// The name of the server's own weft-node build.
 pub const BUNDLED: &str = "bundled";
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct NodeBuild {
-    pub version: String,
-    pub path: String,
-    /// Hex SHA-256 of the executable when it was registered.
-    pub sha256: String,
-    /// What `<path> --version` printed.
-    pub reports: String,
-    pub registered_by: String,
-    pub registered_at: i64,
-}
+pub use crate::store::node_builds::NodeBuild;
 
 /// Hex SHA-256 of a file.
 pub fn sha256_file(path: &FsPath) -> Result<String, String> {
@@ -60,25 +47,11 @@ pub async fn find(state: &AppState, version: &str) -> Result<Option<NodeBuild>, 
     if version == BUNDLED {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT * FROM node_builds WHERE version = $1")
-        .bind(version)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or_else(|| {
-            Problem::unprocessable(format!("build: no build {version:?}; GET /api/node-builds lists them"))
-        })?;
-    Ok(Some(build_of(&row)?))
-}
-
-pub fn build_of(r: &sqlx::any::AnyRow) -> Result<NodeBuild, sqlx::Error> {
-    Ok(NodeBuild {
-        version: r.try_get("version")?,
-        path: r.try_get("path")?,
-        sha256: r.try_get("sha256")?,
-        reports: r.try_get("reports")?,
-        registered_by: r.try_get("registered_by")?,
-        registered_at: r.try_get("registered_at")?,
-    })
+    let build = crate::store::node_builds::load(&state.db, version).await?;
+    let build = build.ok_or_else(|| {
+        Problem::unprocessable(format!("build: no build {version:?}; GET /api/node-builds lists them"))
+    })?;
+    Ok(Some(build))
 }
 
 /// Registers a build; an error when `version` is registered already.
@@ -90,40 +63,18 @@ pub async fn register(
     reports: &str,
     by: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO node_builds (version, path, sha256, reports, registered_by, registered_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(version)
-    .bind(path)
-    .bind(sha256)
-    .bind(reports)
-    .bind(by)
-    .bind(crate::db::now())
-    .execute(db)
-    .await?;
-    Ok(())
+    crate::store::node_builds::insert(db, version, path, sha256, reports, by).await
 }
 
 /// Every registered build, oldest first.
 pub async fn registered(db: &crate::db::Db) -> Result<Vec<NodeBuild>, sqlx::Error> {
-    let rows = sqlx::query("SELECT * FROM node_builds ORDER BY registered_at, version").fetch_all(db).await?;
-    rows.iter().map(build_of).collect()
+    crate::store::node_builds::all(db).await
 }
 
 /// The build `node` of `chain` runs (or would start on): its own, else
 /// its chain's, else bundled.
 pub async fn build_of_node(state: &AppState, chain: &str, node: &str) -> Result<String, String> {
-    let row = sqlx::query(
-        "SELECT COALESCE(n.build, c.node_build) AS build FROM chains c \
-         LEFT JOIN nodes n ON n.chain_id = c.id AND n.node_id = $2 WHERE c.id = $1",
-    )
-    .bind(chain)
-    .bind(node)
-    .fetch_optional(&state.db)
-    .await
-    .map_err(|e| e.to_string())?;
-    let build: Option<String> = row.and_then(|r| r.try_get("build").ok()).flatten();
+    let build = crate::store::nodes::build(&state.db, chain, node).await.map_err(|e| e.to_string())?;
     Ok(build.unwrap_or_else(|| BUNDLED.to_string()))
 }
 
@@ -133,13 +84,9 @@ pub async fn binary_for(state: &AppState, chain: &str, node: &str) -> Result<Pat
     if version == BUNDLED {
         return Ok(state.driver.node_binary());
     }
-    let row = sqlx::query("SELECT path FROM node_builds WHERE version = $1")
-        .bind(&version)
-        .fetch_optional(&state.db)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{node} runs build {version:?}, which is not registered any more"))?;
-    Ok(PathBuf::from(row.try_get::<String, _>("path").map_err(|e| e.to_string())?))
+    let build = crate::store::node_builds::load(&state.db, &version).await.map_err(|e| e.to_string())?;
+    let build = build.ok_or_else(|| format!("{node} runs build {version:?}, which is not registered any more"))?;
+    Ok(PathBuf::from(build.path))
 }
 
 /// Starts `node` on its build (off the reactor); its pid and how its

@@ -301,13 +301,8 @@ async fn undo(
 }
 
 async fn record_members(state: &AppState, chain: &str, channel: &str, orgs: &[String]) -> Result<(), String> {
-    sqlx::query("UPDATE channels SET orgs = $1 WHERE chain_id = $2 AND name = $3")
-        .bind(serde_json::to_string(orgs).expect("strings serialise"))
-        .bind(chain)
-        .bind(channel)
-        .execute(&state.db)
+    crate::store::channels::set_orgs(&state.db, chain, channel, orgs)
         .await
-        .map(|_| ())
         .map_err(|e| format!("recording {channel}'s members: {e}"))
 }
 

@@ -11,7 +11,6 @@ use weft_proto::{ChannelConfig, NodeRole};
 use weft_provision::network::NetworkDir;
 use weft_provision::{genesis_block, GenesisSigner, NodeRoleName};
 
-use crate::db::now;
 use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::problem::Problem;
 use crate::store::channels::recorded;
@@ -84,11 +83,7 @@ pub async fn create_channel(state: AppState, chain: String, name: String, orgs: 
         }
         Err((step, why)) => {
             job.failed(step, &why).await;
-            let _ = sqlx::query("DELETE FROM channels WHERE chain_id = $1 AND name = $2")
-                .bind(&chain)
-                .bind(&name)
-                .execute(&state.db)
-                .await;
+            let _ = crate::store::channels::remove(&state.db, &chain, &name).await;
             tracing::warn!(%chain, channel = %name, "creating a channel failed: {why}");
             job.finish(Err(format!("step {:?} failed: {why}", CREATE_STEPS[step]))).await;
         }
@@ -107,13 +102,7 @@ async fn create_steps(
     job.running(0, &format!("cutting the genesis block of {name} for {}", orgs.join(", "))).await;
     let net = state.material.network(chain).await.at_step(0)?;
     let block = genesis(state, &net, name, orgs).await.at_step(0)?;
-    sqlx::query("INSERT INTO channels (chain_id, name, orgs, genesis_hex, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(chain)
-        .bind(name)
-        .bind(serde_json::to_string(orgs).expect("strings serialise"))
-        .bind(hex::encode(prost::Message::encode_to_vec(&block)))
-        .bind(now())
-        .execute(&state.db)
+    crate::store::channels::insert(&state.db, chain, name, orgs, &prost::Message::encode_to_vec(&block))
         .await
         .map_err(|e| (0, format!("recording the channel: {e}")))?;
     job.done(0, &format!("signed by the admins of {}", orgs.join(", "))).await;

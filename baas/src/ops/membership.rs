@@ -5,7 +5,6 @@
 //! it; a peer then joins the other channels its org is in. An added node
 //! that does not come up is taken out again.
 
-use sqlx::Row;
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
 
@@ -151,11 +150,7 @@ async fn undo_add(state: &AppState, chain: &str, node: &ManifestNode) -> String 
 /// stays until the chain is archived).
 async fn forget(state: &AppState, chain: &str, node: &str) {
     let _ = state.material.update_manifest(chain, |m| m.nodes.retain(|n| n.id != node)).await;
-    let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2")
-        .bind(chain)
-        .bind(node)
-        .execute(&state.db)
-        .await;
+    let _ = crate::store::nodes::remove(&state.db, chain, node).await;
 }
 
 pub async fn remove_node(
@@ -301,8 +296,7 @@ const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// What one more node of `org` asks of the quota: the org's resources in
 /// the chain's template.
 pub(crate) async fn node_demand(db: &Db, chain: &str, org: &str) -> Result<Demand, Problem> {
-    let spec: String =
-        sqlx::query("SELECT spec FROM chains WHERE id = $1").bind(chain).fetch_one(db).await?.try_get("spec")?;
+    let spec = crate::store::chains::spec(db, chain).await?;
     let template = weft_provision::Template::parse(&spec, "the chain's template").map_err(Problem::internal)?;
     let r = match template.orgs.iter().find(|o| o.id == org) {
         Some(o) => template.resources_of(o),

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
 use weft_provision::network::NetworkDir;
 use weft_provision::{InitStage, ManifestNode, Template};
 
@@ -165,7 +164,7 @@ async fn rollback(state: &AppState, chain: &str) -> String {
     })
     .await
     .unwrap_or(0);
-    let _ = sqlx::query("DELETE FROM nodes WHERE chain_id = $1").bind(chain).execute(&state.db).await;
+    let _ = crate::store::nodes::remove_all(&state.db, chain).await;
     let _ = state.material.remove(chain).await;
     format!("rolled back: {stopped} started nodes stopped, the chain's files and material removed")
 }
@@ -208,16 +207,8 @@ pub async fn delete_chain(state: AppState, chain: String, job: Job) {
         Ok(detail) => {
             job.done(1, &detail).await;
             state.gateways.forget(&chain);
-            let _ = sqlx::query("UPDATE chains SET status = 'deleted', detail = $1, deleted_at = $2 WHERE id = $3")
-                .bind(&detail)
-                .bind(at)
-                .bind(&chain)
-                .execute(&state.db)
-                .await;
-            let _ = sqlx::query("UPDATE nodes SET desired = 'stopped' WHERE chain_id = $1")
-                .bind(&chain)
-                .execute(&state.db)
-                .await;
+            let _ = crate::store::chains::mark_deleted(&state.db, &chain, &detail, at).await;
+            let _ = crate::store::nodes::stop_all(&state.db, &chain).await;
             job.finish(Ok(())).await;
             tracing::info!(%chain, "{detail}");
         }
@@ -231,13 +222,7 @@ pub async fn delete_chain(state: AppState, chain: String, job: Job) {
 }
 
 pub(crate) async fn set_status(state: &AppState, chain: &str, status: &str, detail: &str) {
-    let r = sqlx::query("UPDATE chains SET status = $1, detail = $2 WHERE id = $3")
-        .bind(status)
-        .bind(detail)
-        .bind(chain)
-        .execute(&state.db)
-        .await;
-    if let Err(e) = r {
+    if let Err(e) = crate::store::chains::set_status(&state.db, chain, status, detail).await {
         tracing::error!(%chain, "recording chain status {status}: {e}");
     }
 }
@@ -260,10 +245,7 @@ pub async fn reattach(state: &AppState) -> anyhow::Result<()> {
             "benchmark" => {}
             // A half-taken backup is not one.
             "backup" => {
-                sqlx::query("UPDATE backups SET status = 'failed' WHERE job_id = $1")
-                    .bind(&job)
-                    .execute(&state.db)
-                    .await?;
+                crate::store::backups::fail_of_job(&state.db, &job).await?;
             }
             // A membership change cut off half way: the chain keeps
             // running; its nodes list shows what was left.
@@ -272,9 +254,7 @@ pub async fn reattach(state: &AppState) -> anyhow::Result<()> {
             }
         }
     }
-    let rows = sqlx::query("SELECT id FROM chains WHERE status = 'running'").fetch_all(&state.db).await?;
-    for row in rows {
-        let chain: String = row.try_get("id")?;
+    for chain in crate::store::chains::running_ids(&state.db).await? {
         let Ok(manifest) = state.material.manifest(&chain).await else {
             tracing::error!(%chain, "a running chain's material is missing from the database");
             continue;

@@ -8,7 +8,6 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
 use weft_provision::network::NetworkDir;
 use weft_provision::{ManifestNode, NodeRoleName};
 
@@ -26,12 +25,7 @@ const ROLLBACK_GATE: Duration = Duration::from_secs(90);
 /// Refuses a second job on a chain while one runs: rollouts, membership
 /// changes and configuration updates each assume the chain holds still.
 pub async fn no_job_running(state: &AppState, chain: &str) -> Result<(), Problem> {
-    let running = sqlx::query("SELECT id, kind FROM jobs WHERE chain_id = $1 AND status = 'running'")
-        .bind(chain)
-        .fetch_optional(&state.db)
-        .await?;
-    if let Some(r) = running {
-        let (id, kind): (String, String) = (r.try_get("id")?, r.try_get("kind")?);
+    if let Some((id, kind)) = crate::store::jobs::running_on(&state.db, chain).await? {
         return Err(Problem::conflict(format!("job {id} ({kind}) is running on this chain; wait for it to finish")));
     }
     Ok(())
@@ -101,12 +95,8 @@ pub async fn run(
     }
     let chain_build = (version != BUNDLED).then_some(version.clone());
     let recorded = async {
-        sqlx::query("UPDATE chains SET node_build = $1 WHERE id = $2")
-            .bind(&chain_build)
-            .bind(&chain)
-            .execute(&state.db)
-            .await?;
-        sqlx::query("UPDATE nodes SET build = NULL WHERE chain_id = $1").bind(&chain).execute(&state.db).await
+        crate::store::chains::set_node_build(&state.db, &chain, chain_build.as_deref()).await?;
+        crate::store::nodes::clear_builds(&state.db, &chain).await
     };
     if let Err(e) = recorded.await {
         tracing::error!(%chain, "recording the chain's build: {e}");
@@ -161,13 +151,8 @@ async fn upgrade_node(
 
 /// Whether the node's operator stopped it through the API.
 pub async fn stopped_by_operator(state: &AppState, chain: &str, node: &str) -> Result<bool, String> {
-    let row = sqlx::query("SELECT desired FROM nodes WHERE chain_id = $1 AND node_id = $2")
-        .bind(chain)
-        .bind(node)
-        .fetch_optional(&state.db)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(row.and_then(|r| r.try_get::<String, _>("desired").ok()).as_deref() == Some("stopped"))
+    let (desired, _) = crate::store::nodes::desired_and_limits(&state.db, chain, node).await.map_err(|e| e.detail)?;
+    Ok(desired == "stopped")
 }
 
 /// The highest height the chain's other nodes report.
@@ -183,14 +168,7 @@ async fn others_height(net: &NetworkDir, node: &ManifestNode) -> u64 {
 
 /// The build `node` starts on from now on.
 async fn record_build(state: &AppState, chain: &str, node: &str, version: &str) -> Result<(), String> {
-    sqlx::query("UPDATE nodes SET build = $1 WHERE chain_id = $2 AND node_id = $3")
-        .bind(version)
-        .bind(chain)
-        .bind(node)
-        .execute(&state.db)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+    crate::store::nodes::set_build(&state.db, chain, node, version).await.map_err(|e| e.to_string())
 }
 
 /// Records `version` as the node's build and restarts it on it, under the

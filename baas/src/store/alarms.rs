@@ -34,3 +34,46 @@ pub async fn of_chain(db: &Db, chain: &str) -> Result<Vec<AlarmView>, Problem> {
     .fetch_all(db)
     .await?)
 }
+
+/// `chain`'s firing alarms: (node, rule) → alarm id.
+pub async fn firing_of_chain(db: &Db, chain: &str) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT node_id, rule, id FROM alarms WHERE chain_id = $1 AND status = 'firing'")
+        .bind(chain)
+        .fetch_all(db)
+        .await
+}
+
+/// Records alarm `id` firing on `node` of `chain` under `rule` at `at_ms`.
+pub async fn fire(
+    db: &Db,
+    id: &str,
+    chain: &str,
+    node: &str,
+    rule: &str,
+    detail: &str,
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO alarms (id, chain_id, node_id, rule, status, detail, fired_at_ms) \
+         VALUES ($1, $2, $3, $4, 'firing', $5, $6)",
+    )
+    .bind(id)
+    .bind(chain)
+    .bind(node)
+    .bind(rule)
+    .bind(detail)
+    .bind(at_ms)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records alarm `id` resolved at `at_ms`.
+pub async fn resolve(db: &Db, id: &str, at_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE alarms SET status = 'resolved', resolved_at_ms = $1 WHERE id = $2")
+        .bind(at_ms)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -60,3 +60,23 @@ pub async fn remove(db: &Db, chain: &str) -> Result<(), Problem> {
     sqlx::query("DELETE FROM backup_schedules WHERE chain_id = $1").bind(chain).execute(db).await?;
     Ok(())
 }
+
+/// The schedules of running chains.
+pub async fn of_running_chains(db: &Db) -> Result<Vec<Schedule>, Problem> {
+    Ok(sqlx::query_as(
+        "SELECT s.* FROM backup_schedules s JOIN chains c ON c.id = s.chain_id WHERE c.status = 'running'",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// When `chain`'s next backup is due and why the last could not start.
+pub async fn set_next(db: &Db, chain: &str, next_at_ms: i64, last_error: &str) -> Result<(), Problem> {
+    sqlx::query("UPDATE backup_schedules SET next_at_ms = $1, last_error = $2 WHERE chain_id = $3")
+        .bind(next_at_ms)
+        .bind(last_error)
+        .bind(chain)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -52,3 +52,76 @@ pub async fn restore_point(db: &Db, id: &str) -> Result<(Option<i64>, Option<Str
     let row = sqlx::query("SELECT height, state_hash, nodes FROM backups WHERE id = $1").bind(id).fetch_one(db).await?;
     Ok((row.try_get("height")?, row.try_get("state_hash")?, row.try_get("nodes")?))
 }
+
+/// Records a running backup `id` of `chain`'s `node` by job `job`, with
+/// the chain's nodes at the time.
+pub async fn insert(
+    db: &Db,
+    id: &str,
+    chain: &str,
+    node: &str,
+    job: &str,
+    by: &str,
+    nodes: &[&str],
+) -> Result<(), Problem> {
+    sqlx::query(
+        "INSERT INTO backups (id, chain_id, node_id, job_id, status, created_by, created_at, nodes) \
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(chain)
+    .bind(node)
+    .bind(job)
+    .bind(by)
+    .bind(crate::db::now())
+    .bind(nodes.join(","))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The status of backup `id` of `chain`, if it exists.
+pub async fn status(db: &Db, chain: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT status FROM backups WHERE id = $1 AND chain_id = $2")
+        .bind(id)
+        .bind(chain)
+        .fetch_optional(db)
+        .await
+}
+
+/// Sets backup `id`'s status (verified | failed | pruned).
+pub async fn set_status(db: &Db, id: &str, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE backups SET status = $1 WHERE id = $2").bind(status).bind(id).execute(db).await?;
+    Ok(())
+}
+
+/// Marks the backups job `job` was taking failed.
+pub async fn fail_of_job(db: &Db, job: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE backups SET status = 'failed' WHERE job_id = $1").bind(job).execute(db).await?;
+    Ok(())
+}
+
+/// Records what backup `id` holds: the height, state hash and size of its
+/// snapshot.
+pub async fn set_taken(db: &Db, id: &str, height: u64, state_hash: &str, bytes: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE backups SET height = $1, state_hash = $2, bytes = $3 WHERE id = $4")
+        .bind(height as i64)
+        .bind(state_hash)
+        .bind(bytes as i64)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// `chain`'s verified backups made by `by`, newest first.
+pub async fn verified_by(db: &Db, chain: &str, by: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM backups WHERE chain_id = $1 AND created_by = $2 AND status = 'verified' \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(chain)
+    .bind(by)
+    .fetch_all(db)
+    .await
+}

@@ -116,3 +116,14 @@ pub async fn report_html(db: &Db, chain: &str, id: &str) -> Result<Option<(Optio
     let Some(row) = row else { return Ok(None) };
     Ok(Some((row.try_get("report_html")?, row.try_get("status")?)))
 }
+
+/// Keeps benchmark `id`'s report, as JSON and as a page.
+pub async fn set_report(db: &Db, id: &str, json: &str, html: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE benchmarks SET report_json = $1, report_html = $2 WHERE id = $3")
+        .bind(json)
+        .bind(html)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

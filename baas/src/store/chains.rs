@@ -190,3 +190,46 @@ pub async fn running_totals(db: &Db) -> Result<(i64, i64), Problem> {
     .await?;
     Ok((row.try_get("chains")?, row.try_get("nodes")?))
 }
+
+/// Records `chain`'s lifecycle status and why.
+pub async fn set_status(db: &Db, chain: &str, status: &str, detail: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE chains SET status = $1, detail = $2 WHERE id = $3")
+        .bind(status)
+        .bind(detail)
+        .bind(chain)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks `chain` deleted at `at` (its row stays for billing and audit).
+pub async fn mark_deleted(db: &Db, chain: &str, detail: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE chains SET status = 'deleted', detail = $1, deleted_at = $2 WHERE id = $3")
+        .bind(detail)
+        .bind(at)
+        .bind(chain)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records the build `chain`'s nodes start on.
+pub async fn set_node_build(db: &Db, chain: &str, build: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE chains SET node_build = $1 WHERE id = $2").bind(build).bind(chain).execute(db).await?;
+    Ok(())
+}
+
+/// The ids of the running chains.
+pub async fn running_ids(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM chains WHERE status = 'running'").fetch_all(db).await
+}
+
+/// The template `chain` was made from, as it was then (TOML).
+pub async fn spec(db: &Db, chain: &str) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT spec FROM chains WHERE id = $1").bind(chain).fetch_one(db).await
+}
+
+/// The running chains: (id, tenant, template spec).
+pub async fn running_specs(db: &Db) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, tenant_id, spec FROM chains WHERE status = 'running'").fetch_all(db).await
+}

@@ -19,3 +19,40 @@ pub async fn recorded(db: &crate::db::Db, chain: &str) -> Result<Vec<(String, Ve
         })
         .collect()
 }
+
+/// Records channel `name` of `chain` with its member orgs and genesis
+/// block.
+pub async fn insert(
+    db: &crate::db::Db,
+    chain: &str,
+    name: &str,
+    orgs: &[String],
+    genesis: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO channels (chain_id, name, orgs, genesis_hex, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(chain)
+        .bind(name)
+        .bind(serde_json::to_string(orgs).expect("strings serialise"))
+        .bind(hex::encode(genesis))
+        .bind(crate::db::now())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records channel `name`'s member orgs now.
+pub async fn set_orgs(db: &crate::db::Db, chain: &str, name: &str, orgs: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE channels SET orgs = $1 WHERE chain_id = $2 AND name = $3")
+        .bind(serde_json::to_string(orgs).expect("strings serialise"))
+        .bind(chain)
+        .bind(name)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Forgets channel `name` of `chain`.
+pub async fn remove(db: &crate::db::Db, chain: &str, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM channels WHERE chain_id = $1 AND name = $2").bind(chain).bind(name).execute(db).await?;
+    Ok(())
+}

@@ -72,3 +72,67 @@ pub async fn series(
         .collect::<Result<_, sqlx::Error>>()?;
     Ok(out)
 }
+
+/// One raw sample of a node, as a row keeps it.
+pub struct NewSample {
+    pub up: bool,
+    pub height: Option<i64>,
+    pub cpu_permille: Option<i64>,
+    pub rss_bytes: Option<i64>,
+    pub disk_bytes: i64,
+    pub read_bytes: Option<i64>,
+    pub written_bytes: Option<i64>,
+    pub tx_committed: Option<i64>,
+    pub latency_sum_us: Option<i64>,
+    pub latency_count: Option<i64>,
+}
+
+/// Records a raw sample of `node` of `chain` at `at_ms`.
+pub async fn insert(db: &Db, chain: &str, node: &str, at_ms: i64, s: &NewSample) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO node_samples (chain_id, node_id, at_ms, up, height, cpu_permille, rss_bytes, disk_bytes, \
+         read_bytes, written_bytes, tx_committed, latency_sum_us, latency_count) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(chain)
+    .bind(node)
+    .bind(at_ms)
+    .bind(i32::from(s.up))
+    .bind(s.height)
+    .bind(s.cpu_permille)
+    .bind(s.rss_bytes)
+    .bind(s.disk_bytes)
+    .bind(s.read_bytes)
+    .bind(s.written_bytes)
+    .bind(s.tx_committed)
+    .bind(s.latency_sum_us)
+    .bind(s.latency_count)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Raw rows before `cutoff` become one row per node and `bucket` (lowest
+/// `up`, average CPU, highest of the rest) and go; every row before
+/// `expired` goes.
+pub async fn roll_up(db: &Db, bucket: i64, cutoff: i64, expired: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO node_samples (chain_id, node_id, at_ms, resolution_ms, up, height, cpu_permille, rss_bytes, \
+         disk_bytes, read_bytes, written_bytes, tx_committed, latency_sum_us, latency_count) \
+         SELECT chain_id, node_id, (at_ms / $1) * $1, $1, MIN(up), MAX(height), CAST(AVG(cpu_permille) AS BIGINT), \
+         MAX(rss_bytes), MAX(disk_bytes), MAX(read_bytes), MAX(written_bytes), MAX(tx_committed), \
+         MAX(latency_sum_us), MAX(latency_count) FROM node_samples \
+         WHERE resolution_ms = 0 AND at_ms < $2 GROUP BY 1, 2, 3",
+    )
+    .bind(bucket)
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM node_samples WHERE resolution_ms = 0 AND at_ms < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM node_samples WHERE at_ms < $1").bind(expired).execute(&mut *tx).await?;
+    tx.commit().await
+}

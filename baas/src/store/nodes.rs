@@ -68,3 +68,70 @@ pub async fn set_desired(db: &Db, chain: &str, node: &str, desired: &str, limits
         .await?;
     Ok(())
 }
+
+/// The build `node` of `chain` runs: its own, else its chain's (None:
+/// the bundled one).
+pub async fn build(db: &Db, chain: &str, node: &str) -> Result<Option<String>, sqlx::Error> {
+    let build: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT COALESCE(n.build, c.node_build) AS build FROM chains c \
+         LEFT JOIN nodes n ON n.chain_id = c.id AND n.node_id = $2 WHERE c.id = $1",
+    )
+    .bind(chain)
+    .bind(node)
+    .fetch_optional(db)
+    .await?;
+    Ok(build.flatten())
+}
+
+/// Records `version` as the build `node` of `chain` runs.
+pub async fn set_build(db: &Db, chain: &str, node: &str, version: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE nodes SET build = $1 WHERE chain_id = $2 AND node_id = $3")
+        .bind(version)
+        .bind(chain)
+        .bind(node)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Lets every node of `chain` run its chain's build.
+pub async fn clear_builds(db: &Db, chain: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE nodes SET build = NULL WHERE chain_id = $1").bind(chain).execute(db).await?;
+    Ok(())
+}
+
+/// Wants every node of `chain` stopped.
+pub async fn stop_all(db: &Db, chain: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE nodes SET desired = 'stopped' WHERE chain_id = $1").bind(chain).execute(db).await?;
+    Ok(())
+}
+
+/// Forgets `node` of `chain`.
+pub async fn remove(db: &Db, chain: &str, node: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM nodes WHERE chain_id = $1 AND node_id = $2").bind(chain).bind(node).execute(db).await?;
+    Ok(())
+}
+
+/// Forgets every node of `chain`.
+pub async fn remove_all(db: &Db, chain: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM nodes WHERE chain_id = $1").bind(chain).execute(db).await?;
+    Ok(())
+}
+
+/// Whether each recorded node of `chain` should run: (node, desired).
+pub async fn desired_of_chain(db: &Db, chain: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT node_id, desired FROM nodes WHERE chain_id = $1").bind(chain).fetch_all(db).await
+}
+
+/// Whether `node` of `chain` is still wanted running on a running chain.
+pub async fn wanted_running(db: &Db, chain: &str, node: &str) -> Result<bool, sqlx::Error> {
+    let found: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM nodes n JOIN chains c ON c.id = n.chain_id \
+         WHERE n.chain_id = $1 AND n.node_id = $2 AND n.desired = 'running' AND c.status = 'running'",
+    )
+    .bind(chain)
+    .bind(node)
+    .fetch_one(db)
+    .await?;
+    Ok(found > 0)
+}
