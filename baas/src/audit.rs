@@ -12,8 +12,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::Db;
@@ -26,23 +24,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Most entries one list call returns, and the page size of a verification.
 pub const PAGE: i64 = 1000;
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct AuditEntry {
-    pub seq: i64,
-    /// Milliseconds since the epoch.
-    pub at_ms: i64,
-    /// The caller's username, or "-" when the call carried no valid token.
-    pub actor: String,
-    pub tenant_id: Option<String>,
-    /// Method and route, e.g. "POST /api/chains/{chain}/nodes".
-    pub action: String,
-    /// The path as called.
-    pub target: String,
-    /// The HTTP status answered.
-    pub status: i32,
-    pub prev_hash: String,
-    pub hash: String,
-}
+pub use crate::store::audit_log::AuditEntry;
 
 impl AuditEntry {
     /// SHA-256 of the previous hash and this entry's fields, in a fixed
@@ -58,20 +40,6 @@ impl AuditEntry {
             self.status
         ]);
         hex::encode(Sha256::new().chain_update(self.prev_hash.as_bytes()).chain_update(fields.to_string()).finalize())
-    }
-
-    pub fn from_row(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
-        Ok(AuditEntry {
-            seq: row.try_get("seq")?,
-            at_ms: row.try_get("at_ms")?,
-            actor: row.try_get("actor")?,
-            tenant_id: row.try_get("tenant_id")?,
-            action: row.try_get("action")?,
-            target: row.try_get("target")?,
-            status: row.try_get("status")?,
-            prev_hash: row.try_get("prev_hash")?,
-            hash: row.try_get("hash")?,
-        })
     }
 }
 
@@ -112,10 +80,8 @@ pub async fn append(
     status: u16,
 ) -> ApiResult<()> {
     let _guard = state.audit_lock.lock().await;
-    let last =
-        sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&state.db).await?;
-    let (seq, prev_hash) = match last {
-        Some(row) => (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?),
+    let (seq, prev_hash) = match crate::store::audit_log::last(&state.db).await? {
+        Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
     };
     let mut entry = AuditEntry {
@@ -130,21 +96,7 @@ pub async fn append(
         hash: String::new(),
     };
     entry.hash = entry.compute_hash();
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at_ms, actor, tenant_id, action, target, status, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(entry.seq)
-    .bind(entry.at_ms)
-    .bind(&entry.actor)
-    .bind(&entry.tenant_id)
-    .bind(&entry.action)
-    .bind(&entry.target)
-    .bind(entry.status)
-    .bind(&entry.prev_hash)
-    .bind(&entry.hash)
-    .execute(&state.db)
-    .await?;
+    crate::store::audit_log::insert(&state.db, &entry).await?;
     Ok(())
 }
 
@@ -223,31 +175,21 @@ pub struct Verification {
 
 /// The entries `range` asks for, only `tenant`'s when one is given.
 pub async fn page(db: &Db, range: &Range, tenant: Option<&str>) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let sql = format!(
-        "SELECT * FROM audit_log WHERE seq > $1 AND at_ms >= $2 AND at_ms < $3 {} ORDER BY seq LIMIT $4",
-        if tenant.is_some() { "AND tenant_id = $5" } else { "" }
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(range.after_seq.unwrap_or(0))
-        .bind(range.from_ms.unwrap_or(0))
-        .bind(range.to_ms.unwrap_or(i64::MAX))
-        .bind(range.limit.unwrap_or(PAGE).clamp(1, PAGE));
-    if let Some(t) = tenant {
-        query = query.bind(t);
-    }
-    query.fetch_all(db).await?.iter().map(AuditEntry::from_row).collect()
+    let page = crate::store::audit_log::Page {
+        after_seq: range.after_seq.unwrap_or(0),
+        from_ms: range.from_ms.unwrap_or(0),
+        to_ms: range.to_ms.unwrap_or(i64::MAX),
+        limit: range.limit.unwrap_or(PAGE).clamp(1, PAGE),
+        tenant,
+    };
+    crate::store::audit_log::page(db, &page).await
 }
 
 /// Walks the whole chain from the first entry.
 pub async fn verify_chain(db: &Db) -> ApiResult<Verification> {
     let (mut seq, mut hash) = (0i64, GENESIS.to_string());
     loop {
-        let rows = sqlx::query("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(seq)
-            .bind(PAGE)
-            .fetch_all(db)
-            .await?;
-        let entries: Vec<AuditEntry> = rows.iter().map(AuditEntry::from_row).collect::<Result<_, _>>()?;
+        let entries = crate::store::audit_log::after(db, seq, PAGE).await?;
         if let Err(t) = check((seq, &hash), &entries) {
             return Ok(Verification { entries: t.seq - 1, last_hash: hash, first_tampered: Some(t) });
         }

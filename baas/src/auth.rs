@@ -3,7 +3,6 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use sqlx::Row;
 
 use crate::db::{now, Db};
 use crate::problem::Problem;
@@ -64,56 +63,37 @@ const LAST_USED_EVERY_SECS: i64 = 60;
 
 pub(crate) async fn caller_of(db: &Db, token: &str) -> Result<Caller, Problem> {
     let hash = token_hash(token);
-    let row = sqlx::query(
-        "SELECT u.id, u.username, u.role, u.tenant_id, t.expires_at, t.last_used_at, t.chain_user_id, \
-         cu.chain_id AS bound_chain, cu.revoked_at AS bound_revoked_at, c.tenant_id AS bound_tenant \
-         FROM tokens t JOIN users u ON u.id = t.user_id \
-         LEFT JOIN chain_users cu ON cu.id = t.chain_user_id LEFT JOIN chains c ON c.id = cu.chain_id \
-         WHERE t.token_hash = $1",
-    )
-    .bind(&hash)
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else {
+    let Some(row) = crate::store::tokens::holder(db, &hash).await? else {
         return Err(Problem::unauthorized("the bearer token is not known (revoked, or never issued); log in again"));
     };
     let at = now();
-    let expires_at: Option<i64> = row.try_get("expires_at")?;
-    if expires_at.is_some_and(|t| t <= at) {
+    if row.expires_at.is_some_and(|t| t <= at) {
         return Err(Problem::unauthorized(
             "the token has expired; log in again (or issue a new API token with POST /api/tokens)",
         ));
     }
-    let chain_user_id: Option<String> = row.try_get("chain_user_id")?;
     let mut caller = Caller {
-        user_id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        role: crate::role::of_row(&row)?,
-        tenant_id: row.try_get("tenant_id")?,
+        user_id: row.id,
+        username: row.username,
+        role: Role::try_from(row.role).map_err(Problem::internal)?,
+        tenant_id: row.tenant_id,
         bound: None,
     };
-    if let Some(user) = chain_user_id {
+    if let Some(user) = row.chain_user_id {
         // A token bound to a chain user is an application's: whoever issued
         // it, it transacts as that user on that user's chain, no more
         // (`bound_scope`), and dies with the user.
-        let revoked: Option<i64> = row.try_get("bound_revoked_at")?;
-        let chain: Option<String> = row.try_get("bound_chain")?;
-        let (None, Some(chain)) = (revoked, chain) else {
+        let (None, Some(chain)) = (row.bound_revoked_at, row.bound_chain) else {
             return Err(Problem::unauthorized(
                 "this token is bound to a chain user that was revoked or removed; bind a token to another chain user",
             ));
         };
         caller.role = Role::TenantMember;
-        caller.tenant_id = row.try_get("bound_tenant")?;
+        caller.tenant_id = row.bound_tenant;
         caller.bound = Some(Binding { chain_user_id: user, chain_id: chain });
     }
-    let last_used: Option<i64> = row.try_get("last_used_at")?;
-    if last_used.is_none_or(|t| t + LAST_USED_EVERY_SECS <= at) {
-        sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE token_hash = $2")
-            .bind(at)
-            .bind(&hash)
-            .execute(db)
-            .await?;
+    if row.last_used_at.is_none_or(|t| t + LAST_USED_EVERY_SECS <= at) {
+        crate::store::tokens::touch(db, &hash, at).await?;
     }
     Ok(caller)
 }
@@ -157,24 +137,22 @@ pub struct NewToken<'a> {
 /// its issuer's rights.
 pub async fn issue_token(db: &Db, new: NewToken<'_>) -> Result<String, Problem> {
     let token = new_token();
-    sqlx::query(
-        "INSERT INTO tokens (token_hash, user_id, kind, name, created_at, expires_at, chain_user_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(token_hash(&token))
-    .bind(new.user_id)
-    .bind(new.kind)
-    .bind(new.name)
-    .bind(now())
-    .bind(new.expires_at)
-    .bind(new.chain_user_id)
-    .execute(db)
-    .await?;
+    let hash = token_hash(&token);
+    let row = crate::store::tokens::NewRow {
+        hash: &hash,
+        user_id: new.user_id,
+        kind: new.kind,
+        name: new.name,
+        created_at: now(),
+        expires_at: new.expires_at,
+        chain_user_id: new.chain_user_id,
+    };
+    crate::store::tokens::insert(db, &row).await?;
     Ok(token)
 }
 
 pub async fn revoke_token(db: &Db, token: &str) -> Result<(), Problem> {
-    sqlx::query("DELETE FROM tokens WHERE token_hash = $1").bind(token_hash(token)).execute(db).await?;
+    crate::store::tokens::remove(db, &token_hash(token)).await?;
     Ok(())
 }
 

@@ -7,7 +7,6 @@
 //! is a draft. The monthly transaction quota is enforced on REST submits.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::{now, Db};
@@ -54,38 +53,20 @@ pub async fn record(
     class: &NodeClass,
     m: &Metered,
 ) -> Result<(), sqlx::Error> {
-    let hour = at_ms - at_ms.rem_euclid(HOUR_MS);
-    let name = class.name();
-    let updated = sqlx::query(
-        "UPDATE metered_usage SET node_ms = node_ms + $1, storage_byte_secs = storage_byte_secs + $2, \
-         transactions = transactions + $3 WHERE chain_id = $4 AND hour_ms = $5 AND resource_class = $6",
-    )
-    .bind(m.node_ms)
-    .bind(m.storage_byte_secs)
-    .bind(m.transactions)
-    .bind(chain)
-    .bind(hour)
-    .bind(&name)
-    .execute(db)
-    .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query(
-            "INSERT INTO metered_usage (tenant_id, chain_id, hour_ms, resource_class, cpu_millis, memory_mb, node_ms, \
-             storage_byte_secs, transactions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(tenant)
-        .bind(chain)
-        .bind(hour)
-        .bind(&name)
-        .bind(class.cpu_millis)
-        .bind(class.memory_mb)
-        .bind(m.node_ms)
-        .bind(m.storage_byte_secs)
-        .bind(m.transactions)
-        .execute(db)
-        .await?;
-    }
-    Ok(())
+    let hour_ms = at_ms - at_ms.rem_euclid(HOUR_MS);
+    let class_name = class.name();
+    let used = crate::store::metered_usage::Use {
+        tenant,
+        chain,
+        hour_ms,
+        class: &class_name,
+        cpu_millis: class.cpu_millis,
+        memory_mb: class.memory_mb,
+        node_ms: m.node_ms,
+        storage_byte_secs: m.storage_byte_secs,
+        transactions: m.transactions,
+    };
+    crate::store::metered_usage::add(db, &used).await
 }
 
 /// A calendar month (UTC) as "YYYY-MM" and its bounds in ms.
@@ -136,21 +117,9 @@ impl Month {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Plan {
-    /// Set from the path on PUT.
-    #[serde(default)]
-    pub name: String,
-    /// ISO 4217 code, e.g. "USD".
-    pub currency: String,
-    /// Prices in millionths of the currency unit.
-    pub cpu_hour_micros: i64,
-    pub memory_gb_hour_micros: i64,
-    pub storage_gb_hour_micros: i64,
-    pub per_1000_tx_micros: i64,
-    pub monthly_base_micros: i64,
-}
+pub use crate::store::invoices::{issue_invoice, issued_invoice};
+pub use crate::store::price_plans::{plan_named, plan_names, put_plan, Plan};
+pub use crate::store::tenants::{plan_of_tenant, set_tenant_plan};
 
 /// One month of one chain's use of one class, summed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -237,52 +206,22 @@ pub fn invoice(tenant: &str, month: Month, plan: &Plan, usage: &[UsageLine], sta
     }
 }
 
-pub async fn plan_named(db: &Db, name: &str) -> Result<Option<Plan>, Problem> {
-    let row = sqlx::query("SELECT * FROM price_plans WHERE name = $1").bind(name).fetch_optional(db).await?;
-    Ok(match row {
-        Some(r) => Some(Plan {
-            name: r.try_get("name")?,
-            currency: r.try_get("currency")?,
-            cpu_hour_micros: r.try_get("cpu_hour_micros")?,
-            memory_gb_hour_micros: r.try_get("memory_gb_hour_micros")?,
-            storage_gb_hour_micros: r.try_get("storage_gb_hour_micros")?,
-            per_1000_tx_micros: r.try_get("per_1000_tx_micros")?,
-            monthly_base_micros: r.try_get("monthly_base_micros")?,
-        }),
-        None => None,
-    })
-}
-
-/// The tenant's use over [from, to), per chain and class. (SUM of a
-/// BIGINT is NUMERIC on PostgreSQL: cast back for the Any driver.)
+/// The tenant's use over [from, to), per chain and class.
 pub async fn usage_between(db: &Db, tenant: &str, from_ms: i64, to_ms: i64) -> Result<Vec<UsageLine>, Problem> {
-    let rows = sqlx::query(
-        "SELECT u.chain_id, c.name, u.resource_class, u.cpu_millis, u.memory_mb, CAST(SUM(u.node_ms) AS BIGINT) AS node_ms, \
-         CAST(SUM(u.storage_byte_secs) AS BIGINT) AS storage, CAST(SUM(u.transactions) AS BIGINT) AS txs \
-         FROM metered_usage u \
-         JOIN chains c ON c.id = u.chain_id WHERE u.tenant_id = $1 AND u.hour_ms >= $2 AND u.hour_ms < $3 \
-         GROUP BY u.chain_id, c.name, u.resource_class, u.cpu_millis, u.memory_mb ORDER BY c.name, u.resource_class",
-    )
-    .bind(tenant)
-    .bind(from_ms)
-    .bind(to_ms)
-    .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(UsageLine {
-                chain_id: r.try_get("chain_id")?,
-                chain_name: r.try_get("name")?,
-                resource_class: r.try_get("resource_class")?,
-                cpu_millis: r.try_get("cpu_millis")?,
-                memory_mb: r.try_get("memory_mb")?,
-                node_hours: r.try_get::<i64, _>("node_ms")? as f64 / HOUR_MS as f64,
-                storage_gb_hours: r.try_get::<i64, _>("storage")? as f64 / GIB / 3600.0,
-                transactions: r.try_get("txs")?,
-            })
+    let summed = crate::store::metered_usage::summed_between(db, tenant, from_ms, to_ms).await?;
+    Ok(summed
+        .into_iter()
+        .map(|r| UsageLine {
+            chain_id: r.chain_id,
+            chain_name: r.name,
+            resource_class: r.resource_class,
+            cpu_millis: r.cpu_millis,
+            memory_mb: r.memory_mb,
+            node_hours: r.node_ms as f64 / HOUR_MS as f64,
+            storage_gb_hours: r.storage as f64 / GIB / 3600.0,
+            transactions: r.txs,
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Problem::from)
+        .collect())
 }
 
 /// Refuses a submit once the tenant's valid transactions this month reach
@@ -290,14 +229,7 @@ pub async fn usage_between(db: &Db, tenant: &str, from_ms: i64, to_ms: i64) -> R
 pub async fn check_transactions(db: &Db, tenant: &str) -> Result<(), Problem> {
     let Some(max) = crate::quotas::quota_of(db, tenant).await?.max_tx_per_month else { return Ok(()) };
     let month = Month::containing(now() * 1000);
-    let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(transactions), 0) AS BIGINT) AS txs FROM metered_usage WHERE tenant_id = $1 AND hour_ms >= $2",
-    )
-    .bind(tenant)
-    .bind(month.start_ms())
-    .fetch_one(db)
-    .await?;
-    let used: i64 = row.try_get("txs")?;
+    let used = crate::store::metered_usage::transactions_since(db, tenant, month.start_ms()).await?;
     if used >= max {
         return Err(Problem::too_many(
             format!(
@@ -334,68 +266,6 @@ pub struct TenantPlan {
     /// A plan's name (GET /api/plans).
     #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub plan: String,
-}
-
-/// The invoice issued for `tenant`'s `month` (its JSON), if one was.
-pub async fn issued_invoice(db: &Db, tenant: &str, month: &str) -> Result<Option<String>, Problem> {
-    let row = sqlx::query("SELECT body FROM invoices WHERE tenant_id = $1 AND month = $2")
-        .bind(tenant)
-        .bind(month)
-        .fetch_optional(db)
-        .await?;
-    Ok(row.map(|r| r.try_get("body")).transpose()?)
-}
-
-/// Keeps a past month's invoice as issued; an error when one was issued
-/// already (a concurrent first request: both computed the same).
-pub async fn issue_invoice(db: &Db, tenant: &str, month: &str, body: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO invoices (tenant_id, month, body, issued_at) VALUES ($1, $2, $3, $4)")
-        .bind(tenant)
-        .bind(month)
-        .bind(body)
-        .bind(crate::db::now())
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// The name of `tenant`'s price plan.
-pub async fn plan_of_tenant(db: &Db, tenant: &str) -> Result<String, Problem> {
-    let row = sqlx::query("SELECT plan FROM tenants WHERE id = $1").bind(tenant).fetch_one(db).await?;
-    Ok(row.try_get("plan")?)
-}
-
-pub async fn set_tenant_plan(db: &Db, tenant: &str, plan: &str) -> Result<(), Problem> {
-    sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2").bind(plan).bind(tenant).execute(db).await?;
-    Ok(())
-}
-
-/// Every price plan's name, in order.
-pub async fn plan_names(db: &Db) -> Result<Vec<String>, Problem> {
-    let rows = sqlx::query("SELECT name FROM price_plans ORDER BY name").fetch_all(db).await?;
-    Ok(rows.iter().map(|r| r.try_get("name")).collect::<Result<_, _>>()?)
-}
-
-/// Replaces the plan named `plan.name`.
-pub async fn put_plan(db: &Db, plan: &Plan) -> Result<(), Problem> {
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM price_plans WHERE name = $1").bind(&plan.name).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO price_plans (name, currency, cpu_hour_micros, memory_gb_hour_micros, storage_gb_hour_micros, \
-         per_1000_tx_micros, monthly_base_micros, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&plan.name)
-    .bind(&plan.currency)
-    .bind(plan.cpu_hour_micros)
-    .bind(plan.memory_gb_hour_micros)
-    .bind(plan.storage_gb_hour_micros)
-    .bind(plan.per_1000_tx_micros)
-    .bind(plan.monthly_base_micros)
-    .bind(crate::db::now())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub const PASSWORD_ENV: &str = "WEFT_BAAS_ADMIN_PASSWORD";
 
 /// Creates the admin if there are no users yet; returns whether it did.
 pub async fn ensure(db: &Db, from_env: Option<String>) -> anyhow::Result<bool> {
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await?;
+    let users = crate::store::users::count(db).await?;
     if users > 0 {
         return Ok(false);
     }

@@ -3,11 +3,11 @@
 //! or were deleted do not count.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::problem::Problem;
+use crate::store;
 use crate::templates::Demand;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -111,60 +111,39 @@ pub struct QuotaReport {
 }
 
 pub async fn quota_of(db: &Db, tenant: &str) -> Result<Quota, Problem> {
-    let row = sqlx::query(
-        "SELECT max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb, max_tx_per_month FROM quotas \
-         WHERE tenant_id = $1",
-    )
-    .bind(tenant)
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else { return Ok(Quota::DEFAULT) };
+    let Some(row) = store::quotas::load(db, tenant).await? else { return Ok(Quota::DEFAULT) };
     Ok(Quota {
-        max_chains: row.try_get("max_chains")?,
-        max_nodes: row.try_get("max_nodes")?,
-        max_cpu: row.try_get::<i64, _>("max_cpu_millis")? as f64 / 1000.0,
-        max_memory_mb: row.try_get("max_memory_mb")?,
-        max_disk_gb: row.try_get("max_disk_gb")?,
-        max_tx_per_month: row.try_get("max_tx_per_month")?,
+        max_chains: row.max_chains,
+        max_nodes: row.max_nodes,
+        max_cpu: row.max_cpu_millis as f64 / 1000.0,
+        max_memory_mb: row.max_memory_mb,
+        max_disk_gb: row.max_disk_gb,
+        max_tx_per_month: row.max_tx_per_month,
     })
 }
 
 /// Replaces `tenant`'s quota.
 pub async fn set(db: &Db, tenant: &str, quota: &Quota) -> Result<(), Problem> {
-    let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM quotas WHERE tenant_id = $1").bind(tenant).execute(&mut *tx).await?;
-    sqlx::query(
-        "INSERT INTO quotas (tenant_id, max_chains, max_nodes, max_cpu_millis, max_memory_mb, max_disk_gb, \
-         max_tx_per_month) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(tenant)
-    .bind(quota.max_chains)
-    .bind(quota.max_nodes)
-    .bind((quota.max_cpu * 1000.0).round() as i64)
-    .bind(quota.max_memory_mb)
-    .bind(quota.max_disk_gb)
-    .bind(quota.max_tx_per_month)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    let row = store::quotas::QuotaRow {
+        max_chains: quota.max_chains,
+        max_nodes: quota.max_nodes,
+        max_cpu_millis: (quota.max_cpu * 1000.0).round() as i64,
+        max_memory_mb: quota.max_memory_mb,
+        max_disk_gb: quota.max_disk_gb,
+        max_tx_per_month: quota.max_tx_per_month,
+    };
+    store::quotas::replace(db, tenant, &row).await?;
     Ok(())
 }
 
 pub async fn usage_of(db: &Db, tenant: &str) -> Result<Usage, Problem> {
-    let rows = sqlx::query(
-        "SELECT node_count, cpu_millis, memory_mb, disk_gb FROM chains \
-         WHERE tenant_id = $1 AND status IN ('creating', 'running', 'deleting')",
-    )
-    .bind(tenant)
-    .fetch_all(db)
-    .await?;
     let mut u = Usage::default();
-    for row in rows {
+    for chain in store::chains::demands_of_tenant(db, tenant).await? {
         u.chains += 1;
-        u.nodes = u.nodes.saturating_add(row.try_get::<i64, _>("node_count")?);
-        u.cpu += row.try_get::<i64, _>("cpu_millis")? as f64 / 1000.0;
-        u.memory_mb = u.memory_mb.saturating_add(row.try_get::<i64, _>("memory_mb")?);
-        u.disk_gb = u.disk_gb.saturating_add(row.try_get::<i64, _>("disk_gb")?);
+        u.nodes = u.nodes.saturating_add(chain.node_count);
+        u.cpu += chain.cpu_millis as f64 / 1000.0;
+        u.memory_mb = u.memory_mb.saturating_add(chain.memory_mb);
+        u.disk_gb = u.disk_gb.saturating_add(chain.disk_gb);
     }
     Ok(u)
 }
@@ -190,17 +169,13 @@ pub async fn enforce(db: &Db, tenant: &str, demand: &Demand, new_chain: bool) ->
 
 /// Adds `delta` (negative to release) to a chain's recorded demand.
 pub async fn add_to_chain(db: &Db, chain: &str, delta: &Demand, sign: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE chains SET node_count = node_count + $1, cpu_millis = cpu_millis + $2, memory_mb = memory_mb + $3, \
-         disk_gb = disk_gb + $4 WHERE id = $5",
-    )
-    .bind(sign * delta.nodes)
-    .bind(sign * (delta.cpu * 1000.0).round() as i64)
-    .bind(sign * delta.memory_mb)
-    .bind(sign * delta.disk_gb)
-    .bind(chain)
-    .execute(db)
-    .await?;
+    let delta = store::chains::Demanded {
+        node_count: sign * delta.nodes,
+        cpu_millis: sign * (delta.cpu * 1000.0).round() as i64,
+        memory_mb: sign * delta.memory_mb,
+        disk_gb: sign * delta.disk_gb,
+    };
+    store::chains::add_demand(db, chain, &delta).await?;
     Ok(())
 }
 

@@ -90,11 +90,6 @@ impl TryFrom<String> for Role {
     }
 }
 
-pub fn of_row(row: &sqlx::any::AnyRow) -> Result<Role, crate::problem::Problem> {
-    let role: String = sqlx::Row::try_get(row, "role")?;
-    Role::try_from(role).map_err(crate::problem::Problem::internal)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

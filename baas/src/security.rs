@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::db::Db;
 use crate::problem::{ApiResult, Problem};
+use crate::store::login_failures;
 
 /// Failures in a row before an account locks.
 pub const FREE_FAILURES: i64 = 5;
@@ -41,13 +41,7 @@ pub fn now_ms() -> i64 {
 /// is checked. Lockouts are per username *and* source address: failures
 /// from elsewhere cannot lock the account's owner out.
 pub async fn check_locked(db: &Db, username: &str, source: &str) -> ApiResult<()> {
-    let row = sqlx::query("SELECT failures, last_failure_ms FROM login_failures WHERE username = $1 AND source = $2")
-        .bind(username)
-        .bind(source)
-        .fetch_optional(db)
-        .await?;
-    let Some(row) = row else { return Ok(()) };
-    let (failures, last): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_ms")?);
+    let Some((failures, last)) = login_failures::of(db, username, source).await? else { return Ok(()) };
     let until = last.saturating_add(lock_secs(failures) * 1000);
     let left = until - now_ms();
     if left > 0 {
@@ -69,23 +63,7 @@ pub async fn check_locked(db: &Db, username: &str, source: &str) -> ApiResult<()
 pub async fn record_failure(db: &Db, username: &str, source: &str) -> ApiResult<()> {
     let now = now_ms();
     // Failures an hour apart are not "in a row": the count starts again.
-    sqlx::query(
-        "INSERT INTO login_failures (username, source, failures, last_failure_ms) VALUES ($1, $2, 1, $3) \
-         ON CONFLICT (username, source) DO UPDATE SET last_failure_ms = $3, failures = CASE \
-         WHEN login_failures.last_failure_ms < $4 THEN 1 ELSE login_failures.failures + 1 END",
-    )
-    .bind(username)
-    .bind(source)
-    .bind(now)
-    .bind(now - FORGET_AFTER_MS)
-    .execute(db)
-    .await?;
-    let failures: i64 = sqlx::query("SELECT failures FROM login_failures WHERE username = $1 AND source = $2")
-        .bind(username)
-        .bind(source)
-        .fetch_one(db)
-        .await?
-        .try_get("failures")?;
+    let failures = login_failures::count_failure(db, username, source, now, now - FORGET_AFTER_MS).await?;
     event(db, "failed-login", username, &format!("failure {failures} in a row from {source}")).await?;
     let lock = lock_secs(failures);
     if lock > 0 {
@@ -98,28 +76,18 @@ pub async fn record_failure(db: &Db, username: &str, source: &str) -> ApiResult<
 
 /// An admin lifts a lockout (every source's count for the username).
 pub async fn unlock(db: &Db, username: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(db).await?;
+    login_failures::clear_user(db, username).await?;
     Ok(())
 }
 
 /// A successful login clears its source's count.
 pub async fn reset(db: &Db, username: &str, source: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE username = $1 AND source = $2")
-        .bind(username)
-        .bind(source)
-        .execute(db)
-        .await?;
+    login_failures::clear(db, username, source).await?;
     Ok(())
 }
 
 pub async fn event(db: &Db, kind: &str, subject: &str, detail: &str) -> ApiResult<()> {
-    sqlx::query("INSERT INTO security_events (at_ms, kind, subject, detail) VALUES ($1, $2, $3, $4)")
-        .bind(now_ms())
-        .bind(kind)
-        .bind(subject)
-        .bind(detail)
-        .execute(db)
-        .await?;
+    crate::store::security_events::insert(db, now_ms(), kind, subject, detail).await?;
     Ok(())
 }
 
@@ -183,31 +151,13 @@ impl RateLimiter {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema, sqlx::FromRow)]
-pub struct SecurityEvent {
-    pub at_ms: i64,
-    /// failed-login | lockout | rate-limited
-    pub kind: String,
-    /// The username, or the token's hash prefix.
-    pub subject: String,
-    pub detail: String,
-}
+pub use crate::store::security_events::{events_since, SecurityEvent};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// From (ms since the epoch; default: the last 24 hours).
     pub from_ms: Option<i64>,
-}
-
-/// The latest 1000 security events since `from_ms`, newest first.
-pub async fn events_since(db: &Db, from_ms: i64) -> Result<Vec<SecurityEvent>, Problem> {
-    Ok(sqlx::query_as(
-        "SELECT at_ms, kind, subject, detail FROM security_events WHERE at_ms >= $1 ORDER BY at_ms DESC LIMIT 1000",
-    )
-    .bind(from_ms)
-    .fetch_all(db)
-    .await?)
 }
 
 #[cfg(test)]

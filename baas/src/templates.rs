@@ -3,7 +3,6 @@
 //! API, either for every tenant (by a platform admin) or for one tenant.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use utoipa::ToSchema;
 use weft_provision::{NodeRoleName, Template};
 
@@ -113,16 +112,10 @@ fn built_in() -> &'static [TemplateSummary] {
 /// Templates `tenant` may use: its own, then platform-wide, then built-in;
 /// a name defined nearer the tenant hides the same name further out.
 pub async fn visible(db: &Db, tenant: Option<&str>) -> Result<Vec<TemplateSummary>, Problem> {
-    let rows = sqlx::query("SELECT name, body, tenant_id FROM templates WHERE tenant_id IS NULL OR tenant_id = $1")
-        .bind(tenant.unwrap_or(""))
-        .fetch_all(db)
-        .await?;
+    let rows = crate::store::templates::of_tenant(db, tenant).await?;
     let mut out: Vec<TemplateSummary> = Vec::new();
     let mut defined: Vec<(u8, TemplateSummary)> = Vec::new();
-    for row in rows {
-        let name: String = row.try_get("name")?;
-        let body: String = row.try_get("body")?;
-        let owner: Option<String> = row.try_get("tenant_id")?;
+    for crate::store::templates::Stored { name, body, tenant_id: owner } in rows {
         // One stored before today's rules that no longer passes them is
         // left out (and said in the log), not a failure of every listing.
         let t = match Template::parse(&body, &name) {
@@ -155,32 +148,7 @@ pub async fn find(db: &Db, tenant: Option<&str>, name: &str) -> Result<(Template
     Ok((template, found.clone()))
 }
 
-/// Defines the template `name` (`body` its TOML) for `owner`'s tenant, or
-/// for every tenant with no owner.
-pub async fn insert(db: &Db, owner: Option<&str>, name: &str, body: &str) -> Result<(), Problem> {
-    sqlx::query("INSERT INTO templates (id, tenant_id, name, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(crate::secrets::new_id())
-        .bind(owner)
-        .bind(name)
-        .bind(body)
-        .bind(crate::db::now())
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// Removes the template `name` `owner` defined (None: the platform's);
-/// false when there was none.
-pub async fn remove(db: &Db, owner: Option<&str>, name: &str) -> Result<bool, Problem> {
-    let done = match owner {
-        Some(t) => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id = $2").bind(name).bind(t),
-        None => sqlx::query("DELETE FROM templates WHERE name = $1 AND tenant_id IS NULL").bind(name),
-    }
-    .execute(db)
-    .await?
-    .rows_affected();
-    Ok(done > 0)
-}
+pub use crate::store::templates::{insert, remove};
 
 #[cfg(test)]
 mod tests {

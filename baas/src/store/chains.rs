@@ -233,3 +233,40 @@ pub async fn spec(db: &Db, chain: &str) -> Result<String, sqlx::Error> {
 pub async fn running_specs(db: &Db) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT id, tenant_id, spec FROM chains WHERE status = 'running'").fetch_all(db).await
 }
+
+/// What one chain demands of its tenant's quota (CPU in thousandths).
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct Demanded {
+    pub node_count: i64,
+    pub cpu_millis: i64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+}
+
+/// The demands of `tenant`'s live chains (being made, running or being
+/// deleted).
+pub async fn demands_of_tenant(db: &Db, tenant: &str) -> Result<Vec<Demanded>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT node_count, cpu_millis, memory_mb, disk_gb FROM chains \
+         WHERE tenant_id = $1 AND status IN ('creating', 'running', 'deleting')",
+    )
+    .bind(tenant)
+    .fetch_all(db)
+    .await
+}
+
+/// Adds `delta` (negative parts to release) to `chain`'s recorded demand.
+pub async fn add_demand(db: &Db, chain: &str, delta: &Demanded) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE chains SET node_count = node_count + $1, cpu_millis = cpu_millis + $2, memory_mb = memory_mb + $3, \
+         disk_gb = disk_gb + $4 WHERE id = $5",
+    )
+    .bind(delta.node_count)
+    .bind(delta.cpu_millis)
+    .bind(delta.memory_mb)
+    .bind(delta.disk_gb)
+    .bind(chain)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -3,6 +3,7 @@
 //! job bodies.
 
 pub mod alarms;
+pub mod audit_log;
 pub mod backup_schedules;
 pub mod backups;
 pub mod benchmarks;
@@ -10,11 +11,18 @@ pub mod chain_users;
 pub mod chains;
 pub mod channels;
 pub mod host_samples;
+pub mod invoices;
 pub mod jobs;
+pub mod login_failures;
 pub mod material;
+pub mod metered_usage;
 pub mod node_builds;
 pub mod node_samples;
 pub mod nodes;
+pub mod price_plans;
+pub mod quotas;
+pub mod security_events;
+pub mod templates;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

@@ -44,3 +44,13 @@ pub async fn insert(db: &Db, tenant: &Tenant) -> Result<(), Problem> {
         .await?;
     Ok(())
 }
+
+/// The name of `tenant`'s price plan.
+pub async fn plan_of_tenant(db: &Db, tenant: &str) -> Result<String, Problem> {
+    Ok(sqlx::query_scalar("SELECT plan FROM tenants WHERE id = $1").bind(tenant).fetch_one(db).await?)
+}
+
+pub async fn set_tenant_plan(db: &Db, tenant: &str, plan: &str) -> Result<(), Problem> {
+    sqlx::query("UPDATE tenants SET plan = $1 WHERE id = $2").bind(plan).bind(tenant).execute(db).await?;
+    Ok(())
+}

@@ -138,3 +138,8 @@ pub async fn remove(db: &Db, id: &str) -> Result<(), Problem> {
     tx.commit().await?;
     Ok(())
 }
+
+/// How many users there are.
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+}
