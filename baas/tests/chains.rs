@@ -897,4 +897,36 @@ async fn channels_with_a_subset_of_the_orgs() {
     let height = net.channel_height("Org2", "second").await.unwrap();
     let config = weft_sdk::config::current(&gateway, height).await.unwrap();
     assert!(!config.nodes.iter().any(|n| n.node_id == "node1.org3"), "{:?}", config.nodes);
+
+    // An orderer added to Org2 later orders Org2's other channels too: each
+    // admits it by a configuration update, and it joins over Admin from
+    // that block, its state from a snapshot and its raft group the
+    // channel's own.
+    let orderer = json!({"org": "Org2", "roles": ["orderer"]});
+    let (s, v) = api.post(&format!("/api/chains/{chain}/nodes"), Some(&ann), orderer).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let job = wait_job(&api, &ann, v["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["steps"][4]["detail"], "joined first, second from a snapshot", "{job}");
+    let net = support::network(&server, &chain).await;
+    let added = net.manifest().nodes.iter().find(|n| n.id == "node1.org2").expect("the new orderer").clone();
+    let served = net.channels(&added).await.unwrap();
+    let second = served.iter().find(|c| c.channel_id == "second").expect("it serves second");
+    assert_eq!(second.roles, ["orderer"], "{served:?}");
+    let create =
+        json!({"function": "CreateAsset", "args": ["after-orderer", "blue", "5", "Tom", "100"], "channel": "second"});
+    let submit = format!("/api/chains/{chain}/contracts/asset-transfer/submit");
+    let (s, v) = api.post(&submit, Some(&ann), create).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
+    let block = v["block"].as_u64().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let listed = net.channels(&added).await.unwrap();
+        let height = listed.iter().find(|c| c.channel_id == "second").map_or(0, |c| c.height);
+        if height > block {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the new orderer stays at {height} on second, below {block}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -725,6 +725,8 @@ async fn the_explorer_decodes_blocks_and_auditors_export_transactions() {
 /// from the sealed keys, every node imports the backup's state, a peer
 /// reports the backup's height and state hash, what was committed after
 /// the backup is gone, and the raft group orders on from that height.
+/// A second channel (Org2 and Org3) comes back the same way, from its own
+/// snapshot in the backup (#23: a backup per channel).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     // The monitor looks once an hour: it does not restart the killed nodes.
@@ -735,14 +737,34 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     let (chain, job) = create_chain(&api, &ann, "dr", "raft-3").await;
     assert_eq!(job["status"], "succeeded", "{job}");
     let submit = deploy_and_create(&api, &ann, &chain, "kept1").await;
+    let (s, v) = api
+        .post(&format!("/api/chains/{chain}/channels"), Some(&ann), json!({"name": "second", "orgs": ["Org2", "Org3"]}))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(wait_job(&api, &ann, v["id"].as_str().unwrap()).await["status"], "succeeded");
+    let deploy = format!("/api/chains/{chain}/contracts/asset-transfer?version=1.0&channel=second");
+    let (s, v) = put_wasm(&api, &ann, &deploy, "application/wasm", weft_contract_wasm::ASSET_TRANSFER.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let on_second = |function: &str, args: &[&str]| json!({"function": function, "args": args, "channel": "second"});
+    let (s, v) = api.post(&submit, Some(&ann), on_second("CreateAsset", &["chan1", "red", "3", "Ann", "10"])).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
+
     let backups = format!("/api/chains/{chain}/backups");
     let (s, accepted) = api.post(&backups, Some(&ann), json!({})).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{accepted}");
     let job = wait_job(&api, &ann, accepted["job"]["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "succeeded", "{job}");
+    assert!(job["steps"][0]["detail"].as_str().unwrap().contains("; second at height"), "{job}");
+    assert!(job["steps"][2]["detail"].as_str().unwrap().contains("1 further channels'"), "{job}");
     let (_, list) = api.get(&backups, Some(&ann)).await;
     let (id, height) = (list[0]["id"].as_str().unwrap().to_string(), list[0]["height"].as_u64().unwrap());
+    let second = list[0]["channels"][0].clone();
+    assert_eq!(second["channel"], "second", "{list}");
+    let second_height = second["height"].as_u64().unwrap();
+    assert!(second_height >= 2, "the deployment and the asset are in it: {second}");
     create_asset(&api, &ann, &submit, "lost1").await;
+    let (s, v) = api.post(&submit, Some(&ann), on_second("CreateAsset", &["chanlost", "red", "3", "Ann", "10"])).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
 
     // The disaster.
     let chain_dir = dir.path().join("chains").join(&chain);
@@ -777,7 +799,10 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     let job = wait_job(&api, &ann, job["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert!(job["steps"][0]["detail"].as_str().unwrap().starts_with("2 key and certificate files restored"), "{job}");
-    assert!(job["steps"][4]["detail"].as_str().unwrap().contains("as backed up"), "{job}");
+    let rejoined = job["steps"][4]["detail"].as_str().unwrap();
+    assert!(rejoined.contains(&format!("second at height {second_height} on 2 nodes")), "{job}");
+    let verified = job["steps"][5]["detail"].as_str().unwrap();
+    assert!(verified.contains("as backed up") && verified.contains("second at height"), "{job}");
     server.material.certificate(&chain, &org2.client_certificate).await.expect("the lost certificate is back");
     let key = server.material.certificate(&chain, &org2.admin_key).await.expect("the lost admin key is back");
     assert!(key.contains("BEGIN WEFT SEALED PRIVATE KEY") && !key.contains("BEGIN PRIVATE KEY"), "still sealed");
@@ -793,6 +818,15 @@ async fn a_wiped_raft_chain_is_restored_from_a_backup() {
     let (s, v) = api.post(&submit, Some(&ann), create).await;
     assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
     assert_eq!(v["block"].as_u64(), Some(height), "the raft group orders on from the restored height: {v}");
+
+    // The second channel: its state as backed up, ordering on from there.
+    let (s, v) = api.post(&evaluate, Some(&ann), on_second("ReadAsset", &["chan1"])).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = api.post(&evaluate, Some(&ann), on_second("ReadAsset", &["chanlost"])).await;
+    assert_ne!(s, StatusCode::OK, "what came after the backup is gone on the second channel too: {v}");
+    let (s, v) = api.post(&submit, Some(&ann), on_second("CreateAsset", &["chan2", "red", "3", "Ann", "10"])).await;
+    assert_eq!((s, v["code"].as_str()), (StatusCode::OK, Some("VALID")), "{v}");
+    assert_eq!(v["block"].as_u64(), Some(second_height), "the second channel orders on from its restored height: {v}");
     server.stop().await.unwrap();
 }
 

@@ -328,8 +328,17 @@ impl NetworkDir {
     /// Has the node write a state snapshot at its current height (path in
     /// its data directory, height, state hash). Large states take a while.
     pub async fn snapshot(&self, node: &ManifestNode) -> Result<weft_proto::SnapshotResponse, NetworkError> {
+        self.snapshot_of(node, &self.manifest.channel).await
+    }
+
+    /// Has `node` write a state snapshot of `channel` (one it serves).
+    pub async fn snapshot_of(
+        &self,
+        node: &ManifestNode,
+        channel: &str,
+    ) -> Result<weft_proto::SnapshotResponse, NetworkError> {
         let mut c = self.admin_client(node)?;
-        let request = weft_proto::SnapshotRequest { channel_id: self.manifest.channel.clone() };
+        let request = weft_proto::SnapshotRequest { channel_id: channel.to_string() };
         let written = tokio::time::timeout(SNAPSHOT_TIMEOUT, c.snapshot(request)).await;
         answer(node, "write a snapshot", SNAPSHOT_TIMEOUT, written)
     }

@@ -119,6 +119,13 @@ impl NodeConfig {
     }
 }
 
+/// The file in a node's data directory holding a state snapshot an
+/// operator placed for `channel`: the node imports it (and deletes it) the
+/// next time it joins or rejoins `channel` from a snapshot.
+pub fn placed_snapshot(channel: &str) -> String {
+    format!("join-{channel}.snapshot")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,7 @@ pub async fn restore(
         snapshot,
         height: height.unwrap_or(0) as u64,
         state_hash: state_hash.unwrap_or_default(),
+        channels: crate::store::backups::load(&state.db, &chain.id, &req.backup).await?.channels.0,
     };
     no_job_running(&state, &chain.id).await?;
     let job = Job::start(&state.db, &chain.id, "restore", &STEPS).await?;

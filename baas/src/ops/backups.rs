@@ -2,7 +2,9 @@
 //! and transaction index at one height, with the block holding the
 //! configuration in force) and the chain's key material (every org's CA,
 //! admin and client credentials and every node's key and certificate),
-//! sealed with the master key. Each backup is verified before it counts:
+//! sealed with the master key; and a snapshot of each further channel of
+//! the chain, taken on a peer that serves it (`channels/<name>.snapshot`).
+//! Each backup is verified before it counts:
 //! `weft-node --check-snapshot` restores it into a throwaway ledger and the
 //! state hash it recomputes must equal the one the node reported. A backup
 //! restores to a new peer (`POST …/nodes {"from_backup": id}`), which
@@ -15,7 +17,7 @@ use weft_provision::NodeRoleName;
 use crate::ops::jobs::{AtStep, Job, StepError};
 use crate::problem::Problem;
 use crate::secrets::new_id;
-use crate::store::backups::{load, Backup};
+use crate::store::backups::{load, Backup, ChannelBackup};
 use crate::AppState;
 
 pub const STEPS: [&str; 3] = ["snapshot", "key material", "verify"];
@@ -96,7 +98,11 @@ async fn steps(
     let bytes = state.driver.take_snapshot(chain, node, &taken.path, &file).at_step(0)?;
     let hash = hex::encode(&taken.state_hash);
     crate::store::backups::set_taken(&state.db, id, taken.height, &hash, bytes).await.at_step(0)?;
-    job.done(0, &format!("height {}, {bytes} bytes, state {}", taken.height, &hash[..16])).await;
+    let channels = snapshot_channels(state, chain, &net, node, &dir).await.at_step(0)?;
+    crate::store::backups::set_channels(&state.db, id, &channels).await.at_step(0)?;
+    let more: String =
+        channels.iter().map(|c| format!("; {} at height {} on {}", c.channel, c.height, c.node_id)).collect();
+    job.done(0, &format!("height {}, {bytes} bytes, state {}{more}", taken.height, &hash[..16])).await;
 
     job.running(1, "sealing the chain's keys and certificates").await;
     let mut keys = state.material.key_material(chain).await.at_step(1)?;
@@ -106,28 +112,74 @@ async fn steps(
     job.done(1, &format!("{} files sealed with the master key", keys.len())).await;
 
     job.running(2, "restoring the snapshot into a scratch ledger").await;
+    check_snapshot(state, &file, taken.height, &hash).await.at_step(2)?;
+    for c in &channels {
+        let file = channel_file(&dir, &c.channel);
+        check_snapshot(state, &file, c.height, &c.state_hash).await.map_err(|e| (2, format!("{}: {e}", c.channel)))?;
+    }
+    let all = if channels.is_empty() { String::new() } else { format!(" (and {} further channels')", channels.len()) };
+    job.done(2, &format!("restored: height {} and state hash match{all}", taken.height)).await;
+    Ok(())
+}
+
+/// Where a backup keeps a further channel's snapshot.
+pub fn channel_file(dir: &std::path::Path, channel: &str) -> PathBuf {
+    dir.join("channels").join(format!("{channel}.snapshot"))
+}
+
+/// A snapshot of each of the chain's further channels, from `node` when
+/// it serves it, else from a peer of one of the channel's orgs.
+async fn snapshot_channels(
+    state: &AppState,
+    chain: &str,
+    net: &weft_provision::network::NetworkDir,
+    node: &weft_provision::ManifestNode,
+    dir: &std::path::Path,
+) -> Result<Vec<ChannelBackup>, String> {
+    let mut taken = Vec::new();
+    for (channel, orgs, _) in crate::store::channels::recorded(&state.db, chain).await.map_err(|p| p.detail)? {
+        let is_peer = |n: &&weft_provision::ManifestNode| n.roles.contains(&NodeRoleName::Peer);
+        let from = std::iter::once(node)
+            .chain(net.manifest().nodes.iter())
+            .filter(is_peer)
+            .find(|n| orgs.contains(&n.org))
+            .ok_or_else(|| format!("channel {channel} has no peer to take its snapshot"))?;
+        let written = net.snapshot_of(from, &channel).await.map_err(|e| format!("channel {channel}: {e}"))?;
+        let file = channel_file(dir, &channel);
+        std::fs::create_dir_all(file.parent().expect("in channels/"))
+            .map_err(|e| format!("creating channels/: {e}"))?;
+        let bytes = state.driver.take_snapshot(chain, from, &written.path, &file)?;
+        taken.push(ChannelBackup {
+            channel,
+            node_id: from.id.clone(),
+            height: written.height,
+            state_hash: hex::encode(&written.state_hash),
+            bytes,
+        });
+    }
+    Ok(taken)
+}
+
+/// `weft-node --check-snapshot`: the file restores into a scratch ledger
+/// at `height` with state `hash` (hex).
+async fn check_snapshot(state: &AppState, file: &std::path::Path, height: u64, hash: &str) -> Result<(), String> {
     let binary = state.driver.node_binary();
     let out = tokio::process::Command::new(&binary)
         .arg("--check-snapshot")
-        .arg(&file)
+        .arg(file)
         .output()
         .await
-        .map_err(|e| (2, format!("running {} --check-snapshot: {e}", binary.display())))?;
+        .map_err(|e| format!("running {} --check-snapshot: {e}", binary.display()))?;
     if !out.status.success() {
-        return Err((2, format!("the backup does not restore: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(format!("the backup does not restore: {}", String::from_utf8_lossy(&out.stderr).trim()));
     }
     let checked: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| (2, format!("unreadable check output: {e}")))?;
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("unreadable check output: {e}"))?;
     let (got_height, got_hash) = (checked["height"].as_u64(), checked["state_hash"].as_str().unwrap_or_default());
-    if got_height != Some(taken.height) || got_hash != hash {
-        return Err((
-            2,
-            format!(
-                "restored to height {got_height:?} with state {got_hash}, but the node reported height {} with state {hash}",
-                taken.height
-            ),
+    if got_height != Some(height) || got_hash != hash {
+        return Err(format!(
+            "restored to height {got_height:?} with state {got_hash}, but the node reported height {height} with state {hash}"
         ));
     }
-    job.done(2, &format!("restored: height {} and state hash match", taken.height)).await;
     Ok(())
 }

@@ -135,10 +135,11 @@ async fn join_peers(
     Ok(joined)
 }
 
-/// Adds `node`, a peer just added to the chain (`entry`, its entry in the
+/// Adds `node`, a node just added to the chain (`entry`, its entry in the
 /// main channel's configuration), to every other channel its org is a
-/// member of, as a peer, and joins it there from the block that admitted
-/// it. The channels joined; on a failure the node leaves those and is taken
+/// member of, with its roles there (an orderer of a raft chain orders
+/// them too: raft adds one orderer at a time), and joins it there from the
+/// block that admitted it. The channels joined; on a failure the node leaves those and is taken
 /// out of their configurations again, and the error says which channel
 /// stopped it.
 pub async fn join_org_channels(
@@ -213,21 +214,20 @@ async fn join_one(
     entry: &NodeConfig,
 ) -> Result<(), String> {
     let acting = acting_for(net, members, node)?;
-    let mut peer = entry.clone();
-    peer.roles = vec![NodeRole::Peer as i32];
+    let entry = entry.clone();
     let (_, number) = {
         let held = state.config_lock.lock().await;
         crate::ops::config_tx::update_channel(&held, net, channel, &acting, move |c| {
-            if c.nodes.iter().any(|n| n.node_id == peer.node_id) {
-                return Err(format!("{} is in the configuration already", peer.node_id));
+            if c.nodes.iter().any(|n| n.node_id == entry.node_id) {
+                return Err(format!("{} is in the configuration already", entry.node_id));
             }
-            c.nodes.push(peer);
+            c.nodes.push(entry);
             Ok(())
         })
         .await?
     };
     let block = config_block(net, &acting, channel, number).await?;
-    net.join_channel(node, &block, &[NodeRoleName::Peer], true).await.map(|_| ()).map_err(|e| e.to_string())
+    net.join_channel(node, &block, &node.roles, true).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
 const NOT_IN: &str = "not in the configuration";

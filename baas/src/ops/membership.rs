@@ -6,7 +6,7 @@
 //! that does not come up is taken out again.
 
 use weft_provision::network::NetworkDir;
-use weft_provision::{ManifestNode, NodeRequest, NodeRoleName};
+use weft_provision::{ManifestNode, NodeRequest};
 
 use crate::db::Db;
 use crate::ops::jobs::{AtStep, Job, StepError};
@@ -68,7 +68,9 @@ async fn add_steps(
         .place_home(chain, &node.id, &home)
         .map_err(|e| (0, format!("writing {}'s home: {e}", node.id), None))?;
     if let Some(file) = restore {
-        if let Err(e) = state.driver.place_snapshot(chain, &node, file, false) {
+        let main = state.material.manifest(chain).await.map(|m| m.channel).map_err(|e| e.to_string());
+        let placed = main.and_then(|channel| state.driver.place_snapshot(chain, &node, &channel, file, false));
+        if let Err(e) = placed {
             state.driver.remove_home(chain, &node.id);
             return Err((0, format!("placing the backup for {}: {e}", node.id), None));
         }
@@ -105,10 +107,6 @@ async fn add_steps(
     wait_healthy(state, chain, std::slice::from_ref(&node), job, 3).await.map_err(|e| (3, e, Some(node.clone())))?;
     job.done(3, &format!("{} serving", node.id)).await;
 
-    if !node.roles.contains(&NodeRoleName::Peer) {
-        job.skipped(4, "an orderer serves the main channel only").await;
-        return Ok(node.id);
-    }
     job.running(4, &format!("joining the other channels of {}", request.org)).await;
     match crate::ops::channel_orgs::join_org_channels(state, chain, &node, &prepared.channel_node).await {
         Ok(joined) if joined.is_empty() => job.skipped(4, &format!("{} is in no other channel", request.org)).await,

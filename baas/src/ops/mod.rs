@@ -17,5 +17,6 @@ pub mod jobs;
 pub mod membership;
 pub mod provision;
 pub mod restore;
+pub mod restore_channels;
 pub mod standby;
 pub mod upgrades;

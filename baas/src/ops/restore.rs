@@ -4,16 +4,20 @@
 //! is stopped, its data directory set aside (kept beside it, not deleted),
 //! the backup's state snapshot placed for it to import, and every node
 //! started again. Solo and raft orderers found their group afresh at the
-//! restored height; the job ends when every node serves and a peer reports
-//! the backup's height and state hash. PBFT chains are refused: their
+//! restored height; the chain's further channels are rejoined from their
+//! own snapshots in the backup (`restore_channels`); the job ends when
+//! every node serves and a peer of each channel reports the backup's
+//! height and state hash. PBFT chains are refused: their
 //! replicas' views and checkpoints are not in a state snapshot.
 
 use weft_provision::NodeRoleName;
 
 use crate::ops::jobs::{AtStep, Job, StepError};
+use crate::ops::restore_channels;
 use crate::AppState;
 
-pub const STEPS: [&str; 5] = ["key material", "stop nodes", "restore ledgers", "start nodes", "verify"];
+pub const STEPS: [&str; 6] =
+    ["key material", "stop nodes", "restore ledgers", "start nodes", "rejoin channels", "verify"];
 
 pub async fn run(state: AppState, chain: String, source: Source, job: Job) {
     match steps(&state, &chain, &source, &job).await {
@@ -40,6 +44,8 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
 
     let net = state.material.network(chain).await.at_step(1)?;
     let nodes = net.manifest().nodes.clone();
+    let backup_dir = source.snapshot.parent().expect("a backup's file is in its directory");
+    let channels = restore_channels::plan(state, chain, &net, backup_dir, &source.channels).await.at_step(1)?;
     let ops = state.node_ops.lock().await;
     job.running(1, &format!("stopping {} nodes", nodes.len())).await;
     for node in &nodes {
@@ -55,10 +61,12 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
     for node in &nodes {
         state
             .driver
-            .place_snapshot(chain, node, &source.snapshot, true)
+            .place_snapshot(chain, node, &net.manifest().channel, &source.snapshot, true)
             .map_err(|e| (2, format!("{}: {e}", node.id)))?;
     }
-    job.done(2, &format!("{} ledgers set aside as data.before-restore; snapshot placed", nodes.len())).await;
+    let placed = restore_channels::place(state, chain, &channels).at_step(2)?;
+    let more = if placed > 0 { format!(", {placed} of further channels") } else { String::new() };
+    job.done(2, &format!("{} ledgers set aside as data.before-restore; snapshots placed{more}", nodes.len())).await;
 
     job.running(3, "starting every node").await;
     for node in &nodes {
@@ -69,19 +77,27 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
     crate::ops::provision::wait_healthy(state, chain, &nodes, job, 3).await.at_step(3)?;
     job.done(3, &format!("{} nodes serving", nodes.len())).await;
 
-    job.running(4, "comparing a peer's state with the backup's").await;
-    let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((4, "no peer".to_string()))?;
-    let taken = net.snapshot(peer).await.at_step(4)?;
+    if channels.is_empty() {
+        job.skipped(4, "the chain has no further channel").await;
+    } else {
+        job.running(4, &format!("rejoining {} channels", channels.len())).await;
+        let rejoined = restore_channels::rejoin(&net, &channels).await.at_step(4)?;
+        job.done(4, &rejoined.join("; ")).await;
+    }
+
+    job.running(5, "comparing a peer's state with the backup's").await;
+    let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((5, "no peer".to_string()))?;
+    let taken = net.snapshot(peer).await.at_step(5)?;
     state.driver.remove_node_file(chain, peer, &taken.path);
     let hash = hex::encode(&taken.state_hash);
     if taken.height == source.height && hash != source.state_hash {
         return Err((
-            4,
+            5,
             format!("{} has state {hash} at height {}, the backup {}", peer.id, taken.height, source.state_hash),
         ));
     }
     if taken.height < source.height {
-        return Err((4, format!("{} is at height {}, below the backup's {}", peer.id, taken.height, source.height)));
+        return Err((5, format!("{} is at height {}, below the backup's {}", peer.id, taken.height, source.height)));
     }
     let detail = if taken.height == source.height {
         format!("{} at height {}, state {}: as backed up", peer.id, taken.height, &hash[..16])
@@ -91,7 +107,9 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
             peer.id, taken.height, source.height
         )
     };
-    job.done(4, &detail).await;
+    let others = restore_channels::verify(state, chain, &net, &channels).await.at_step(5)?;
+    let detail = std::iter::once(detail).chain(others).collect::<Vec<_>>().join("; ");
+    job.done(5, &detail).await;
     Ok(())
 }
 
@@ -117,4 +135,6 @@ pub struct Source {
     pub snapshot: std::path::PathBuf,
     pub height: u64,
     pub state_hash: String,
+    /// The further channels the backup holds a snapshot of.
+    pub channels: Vec<crate::store::backups::ChannelBackup>,
 }

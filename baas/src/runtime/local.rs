@@ -110,10 +110,11 @@ fn dir_size(dir: &Path) -> u64 {
 /// Puts `snapshot` where the node configured at `node_config` imports it at
 /// its next start (`join.snapshot` in its data directory); its
 /// configuration, for callers that go on changing it.
-fn place_for_import(node_config: &Path, snapshot: &Path) -> Result<NodeConfig, String> {
+fn place_for_import(node_config: &Path, channel: &str, snapshot: &Path) -> Result<NodeConfig, String> {
     let config = NodeConfig::load(node_config).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
-    std::fs::copy(snapshot, config.data_dir.join("join.snapshot")).map_err(|e| format!("placing the snapshot: {e}"))?;
+    let placed = config.data_dir.join(weft_provision::placed_snapshot(channel));
+    std::fs::copy(snapshot, placed).map_err(|e| format!("placing the snapshot: {e}"))?;
     Ok(config)
 }
 
@@ -283,7 +284,14 @@ impl Driver for LocalDriver {
         Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
     }
 
-    fn place_snapshot(&self, chain: &str, node: &ManifestNode, snapshot: &Path, set_aside: bool) -> Result<(), String> {
+    fn place_snapshot(
+        &self,
+        chain: &str,
+        node: &ManifestNode,
+        channel: &str,
+        snapshot: &Path,
+        set_aside: bool,
+    ) -> Result<(), String> {
         let config_path = self.config(chain, node);
         if set_aside {
             let data = NodeConfig::load(&config_path).map_err(|e| e.to_string())?.data_dir;
@@ -293,7 +301,7 @@ impl Driver for LocalDriver {
                 std::fs::rename(&data, &aside).map_err(|e| format!("setting {} aside: {e}", data.display()))?;
             }
         }
-        let mut config = place_for_import(&config_path, snapshot)?;
+        let mut config = place_for_import(&config_path, channel, snapshot)?;
         if set_aside && !config.join_from_snapshot {
             config.join_from_snapshot = true;
             config.save(&config_path).map_err(|e| e.to_string())?;

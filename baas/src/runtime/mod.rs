@@ -69,9 +69,18 @@ pub trait Driver: Send + Sync {
     /// Moves the snapshot the node wrote (`written`, as Admin.Snapshot
     /// named it) to `to`; its size.
     fn take_snapshot(&self, chain: &str, node: &ManifestNode, written: &str, to: &Path) -> Result<u64, String>;
-    /// Has the node import `snapshot` at its next start; with `set_aside`
-    /// its ledger is first moved to `data.before-restore`.
-    fn place_snapshot(&self, chain: &str, node: &ManifestNode, snapshot: &Path, set_aside: bool) -> Result<(), String>;
+    /// Has the node import `snapshot`, a state of `channel`, the next time
+    /// it joins (or at its next start rejoins) `channel` from a snapshot;
+    /// with `set_aside` its whole ledger, every channel's, is first moved
+    /// to `data.before-restore`.
+    fn place_snapshot(
+        &self,
+        chain: &str,
+        node: &ManifestNode,
+        channel: &str,
+        snapshot: &Path,
+        set_aside: bool,
+    ) -> Result<(), String>;
     /// Whether the chain has a home on this runtime.
     fn exists(&self, chain: &str) -> bool;
     /// Moves the chain's homes to the archive; where they went.

@@ -1,7 +1,7 @@
 //! The `backups` table: a chain's backups, their node, height, state hash,
 //! status and files.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::ToSchema;
 
@@ -26,6 +26,34 @@ pub struct Backup {
     /// The user who asked, or "schedule".
     pub created_by: String,
     pub created_at: i64,
+    /// The chain's other channels, each snapshotted on one of its peers.
+    #[sqlx(try_from = "String")]
+    pub channels: ChannelBackups,
+}
+
+/// One further channel's snapshot in a backup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelBackup {
+    pub channel: String,
+    /// The peer that wrote it.
+    pub node_id: String,
+    pub height: u64,
+    /// Hex SHA-256 of the channel's world state.
+    pub state_hash: String,
+    pub bytes: u64,
+}
+
+/// The `channels` column: JSON in the row, a list in the API.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct ChannelBackups(pub Vec<ChannelBackup>);
+
+impl TryFrom<String> for ChannelBackups {
+    type Error = serde_json::Error;
+
+    fn try_from(json: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&json)
+    }
 }
 
 pub async fn load(db: &Db, chain: &str, id: &str) -> Result<Backup, Problem> {
@@ -124,4 +152,14 @@ pub async fn verified_by(db: &Db, chain: &str, by: &str) -> Result<Vec<String>, 
     .bind(by)
     .fetch_all(db)
     .await
+}
+
+/// Records the further channels backup `id` holds.
+pub async fn set_channels(db: &Db, id: &str, channels: &[ChannelBackup]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE backups SET channels = $1 WHERE id = $2")
+        .bind(serde_json::to_string(channels).expect("plain data serialises"))
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -56,3 +56,14 @@ pub async fn remove(db: &crate::db::Db, chain: &str, name: &str) -> Result<(), s
     sqlx::query("DELETE FROM channels WHERE chain_id = $1 AND name = $2").bind(chain).bind(name).execute(db).await?;
     Ok(())
 }
+
+/// The genesis block of channel `name` of `chain`, as it was cut.
+pub async fn genesis(db: &crate::db::Db, chain: &str, name: &str) -> Result<Option<Vec<u8>>, Problem> {
+    let hex: Option<String> = sqlx::query_scalar("SELECT genesis_hex FROM channels WHERE chain_id = $1 AND name = $2")
+        .bind(chain)
+        .bind(name)
+        .fetch_optional(db)
+        .await?;
+    hex.map(|h| hex::decode(h).map_err(|e| Problem::internal(format!("channel {name}'s genesis block: {e}"))))
+        .transpose()
+}

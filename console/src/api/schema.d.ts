@@ -1163,6 +1163,8 @@ export interface components {
             /** Format: int64 */
             bytes?: number | null;
             chain_id: string;
+            /** @description The chain's other channels, each snapshotted on one of its peers. */
+            channels: components["schemas"]["ChannelBackups"];
             /** Format: int64 */
             created_at: number;
             /** @description The user who asked, or "schedule". */
@@ -1337,6 +1339,20 @@ export interface components {
             /** @description Certificate serial, hex. */
             serial: string;
         };
+        /** @description One further channel's snapshot in a backup. */
+        ChannelBackup: {
+            /** Format: int64 */
+            bytes: number;
+            channel: string;
+            /** Format: int64 */
+            height: number;
+            /** @description The peer that wrote it. */
+            node_id: string;
+            /** @description Hex SHA-256 of the channel's world state. */
+            state_hash: string;
+        };
+        /** @description The `channels` column: JSON in the row, a list in the API. */
+        ChannelBackups: components["schemas"]["ChannelBackup"][];
         ChannelView: {
             /**
              * Format: int64

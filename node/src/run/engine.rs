@@ -37,6 +37,7 @@ const PBFT_CHECKPOINT_INTERVAL: u64 = 10;
 pub fn start_ordering(
     me: &Me,
     channel_config: &weft_proto::ChannelConfig,
+    joined_at_genesis: bool,
     store_dir: &Path,
     chain: Arc<Chain>,
     metrics: Arc<Metrics>,
@@ -60,7 +61,13 @@ pub fn start_ordering(
                 };
                 let tick_ms = if params.tick_interval_ms == 0 { RAFT_TICK_MS } else { params.tick_interval_ms };
                 let limits = BatchLimits::from_config(&batch, tick_ms);
-                let founders = crate::channel_rules::orderer_ids(channel_config);
+                let mut founders = crate::channel_rules::orderer_ids(channel_config);
+                if !joined_at_genesis {
+                    // Joined from a later configuration block: the group
+                    // exists already and adds this orderer (its leader saw
+                    // the block); founding another would split the channel.
+                    founders.retain(|id| *id != me.node_id);
+                }
                 let stored = ConsensusStore::open(store_dir)?.load()?;
                 let cfg = RaftConfig::from_params(me.node_id.clone(), limits, &params);
                 let (engine, first) = Raft::new(cfg, &founders, &stored, chain.height())

@@ -1,5 +1,7 @@
 //! Joining a channel from a state snapshot: a node whose ledger is empty
-//! and whose node.toml says `join_from_snapshot` fetches a snapshot from
+//! and whose node.toml says `join_from_snapshot` (or that joins over Admin
+//! with `from_snapshot`) imports the snapshot placed in its data directory
+//! for the channel (`join-<channel>.snapshot`), else fetches one from
 //! another node of the channel (Deliver.StateSnapshot, over mutual TLS with
 //! its own certificate), imports it, and goes on from that height.
 //!
@@ -20,8 +22,29 @@ use weft_proto::connect::TrustRoots;
 use weft_proto::deliver_client::DeliverClient;
 use weft_proto::{ChannelConfig, SignedSnapshotTransferRequest, SnapshotTransferRequest};
 
-/// Imports a snapshot into `ledger` from the first node of `config` (other
-/// than `me`) that sends a whole one.
+/// The name older BaaS versions placed a snapshot under, for whichever
+/// channel it is of.
+const LEGACY_PLACED: &str = "join.snapshot";
+
+/// The channel a snapshot file is of, from its header.
+fn snapshot_channel(file: &Path) -> anyhow::Result<String> {
+    use prost::Message;
+    use std::io::Read;
+    let mut input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut len = [0u8; 4];
+    input.read_exact(&mut len).with_context(|| format!("{}: not a state snapshot (too short)", file.display()))?;
+    let len = u32::from_be_bytes(len) as usize;
+    anyhow::ensure!(len <= 64 << 20, "{}: not a state snapshot (a header of {len} bytes)", file.display());
+    let mut header = vec![0u8; len];
+    input.read_exact(&mut header).with_context(|| format!("{}: not a state snapshot (truncated)", file.display()))?;
+    let header = weft_proto::SnapshotHeader::decode(header.as_slice())
+        .with_context(|| format!("{}: not a state snapshot (its header does not decode)", file.display()))?;
+    Ok(header.channel_id)
+}
+
+/// Imports a snapshot into `ledger`: the one placed in the data directory
+/// for the channel, else from the first node of `config` (other than `me`)
+/// that sends a whole one.
 pub async fn from_snapshot(
     ledger: &Ledger,
     data_dir: &Path,
@@ -30,17 +53,25 @@ pub async fn from_snapshot(
     my_id: &str,
     roots: &TrustRoots,
 ) -> anyhow::Result<()> {
-    let file = data_dir.join("join.snapshot");
-    if file.exists() {
-        // Placed there by the operator (a backup restored to a new node):
-        // that state, not another node's.
-        tracing::info!(file = %file.display(), "joining from a state snapshot file placed in the data directory");
-        let input = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+    let file = data_dir.join(weft_provision::placed_snapshot(&config.channel_id));
+    for placed in [file.clone(), data_dir.join(LEGACY_PLACED)] {
+        if !placed.exists() {
+            continue;
+        }
+        // Placed there by the operator (a backup restored to a new node,
+        // or a whole chain restored): that state, not another node's.
+        let channel = snapshot_channel(&placed)?;
+        if channel != config.channel_id {
+            tracing::info!(file = %placed.display(), %channel, joining = %config.channel_id, "a placed state snapshot for another channel; left for it");
+            continue;
+        }
+        tracing::info!(file = %placed.display(), "joining from a state snapshot file placed in the data directory");
+        let input = std::fs::File::open(&placed).with_context(|| format!("opening {}", placed.display()))?;
         let imported = ledger.import_snapshot(std::io::BufReader::new(input)).with_context(|| {
-            format!("restoring {} (remove it to fetch a snapshot from another node instead)", file.display())
+            format!("restoring {} (remove it to fetch a snapshot from another node instead)", placed.display())
         })?;
         tracing::info!(height = imported.height(), "restored from the snapshot file; following blocks from here");
-        let _ = std::fs::remove_file(&file);
+        let _ = std::fs::remove_file(&placed);
         return Ok(());
     }
     let mut problems = Vec::new();

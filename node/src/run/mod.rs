@@ -195,10 +195,11 @@ impl NodeCore {
         let roles =
             roles_in(&config, &self.config.node_id, &self.config.org_id, roles).map_err(JoinError::BadRequest)?;
         let number = block.header.as_ref().map_or(0, |h| h.number);
-        if number > 0 && roles.contains(&NodeRoleName::Orderer) {
+        let consensus = config.consensus.map_or(0, |c| c.r#type);
+        if number > 0 && roles.contains(&NodeRoleName::Orderer) && consensus != weft_proto::ConsensusType::Raft as i32 {
             return Err(JoinError::BadRequest(format!(
-                "an orderer joins with the channel's genesis block (block {number} is later): its consensus log \
-                 starts there; join as a peer (--role peer) from this block"
+                "only a raft orderer joins from a later configuration block (block {number}): this channel's \
+                 orderers are fixed at its genesis block, so join with that one, or as a peer (--role peer)"
             )));
         }
         let joined = Joined { channel: channel.clone(), block, roles };

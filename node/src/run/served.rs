@@ -131,7 +131,9 @@ async fn open_trusted(
     let store_dir = joined::consensus_dir(node.data_dir, &joined.channel);
     let (ordering, p2p) = if is_orderer {
         std::fs::create_dir_all(&store_dir).with_context(|| format!("creating {}", store_dir.display()))?;
-        let (o, p) = engine::start_ordering(me, channel_config, &store_dir, chain.clone(), node.metrics.clone())?;
+        let at_genesis = joined.block.header.as_ref().map_or(0, |h| h.number) == 0;
+        let (o, p) =
+            engine::start_ordering(me, channel_config, at_genesis, &store_dir, chain.clone(), node.metrics.clone())?;
         (Some(o), p)
     } else if byzantine::speak_raft_from_env()? {
         (None, Some(engine::speak_raft(me, chain.clone(), stopped.clone())?))
