@@ -65,6 +65,10 @@ struct ServeArgs {
     /// Log filter, e.g. `info` or `info,weft_baas=debug`.
     #[arg(long, env = "WEFT_BAAS_LOG", default_value = "info")]
     log: String,
+    /// `text` (one line per event) or `json` (one object per line: time,
+    /// level, message and the event's fields flat: chain, node, job, …).
+    #[arg(long, value_name = "FORMAT", env = "WEFT_BAAS_LOG_FORMAT", default_value = "text")]
+    log_format: weft_provision::LogFormat,
     #[command(flatten)]
     monitor: MonitorArgs,
     /// Requests per second one bearer token may make (a burst of twice
@@ -187,6 +191,7 @@ async fn main() -> Result<()> {
                 cgroup_mount,
                 master_key_file,
                 log,
+                log_format,
                 monitor,
                 token_rate,
                 console_dir,
@@ -197,11 +202,15 @@ async fn main() -> Result<()> {
                 tls_key,
                 plain_http,
             } = *args;
-            tracing_subscriber::fmt()
+            let lines = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .init();
+                .with_writer(std::io::stderr);
+            match log_format {
+                weft_provision::LogFormat::Json => lines.json().flatten_event(true).with_span_list(false).init(),
+                weft_provision::LogFormat::Text => {
+                    lines.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init()
+                }
+            }
             let admin_password = std::env::var(first_admin::PASSWORD_ENV).ok();
             let config = Config {
                 database_url,

@@ -21,11 +21,14 @@ struct Baas {
 }
 
 impl Baas {
-    fn start(data: &std::path::Path) -> Baas {
+    /// A server on `data`, logging JSON lines to `log`.
+    fn start(data: &std::path::Path, log: &std::path::Path) -> Baas {
+        let log = std::fs::File::create(log).expect("the log file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_weft-baas"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--plain-http"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--log", "warn", "--log-format", "json", "--plain-http"])
             .arg("--data-dir")
             .arg(data)
+            .stderr(log)
             .arg("--node-binary")
             .arg(node_binary())
             .env("WEFT_BAAS_ADMIN_PASSWORD", ADMIN_PASSWORD)
@@ -60,7 +63,8 @@ impl Drop for Baas {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_job_undoes_the_job_on_restart() {
     let dir = support::Scratch::new();
-    let mut baas = Baas::start(dir.path());
+    let logs = support::Scratch::new();
+    let mut baas = Baas::start(dir.path(), &logs.path().join("first.log"));
     let api = baas.api();
     let admin = api.login("admin", ADMIN_PASSWORD).await;
     let (_, tenant) = api.post("/api/tenants", Some(&admin), json!({"name": "acme"})).await;
@@ -93,7 +97,8 @@ async fn a_server_killed_mid_job_undoes_the_job_on_restart() {
     baas.child.wait().unwrap();
     assert!(pids.iter().any(|p| weft_provision::local::alive(*p)), "started nodes outlive the killed server");
 
-    let baas = Baas::start(dir.path());
+    let second_log = logs.path().join("second.log");
+    let baas = Baas::start(dir.path(), &second_log);
     let api = baas.api();
     let admin = api.login("admin", ADMIN_PASSWORD).await;
     let (_, view) = api.get(&format!("/api/jobs/{job}"), Some(&admin)).await;
@@ -106,4 +111,16 @@ async fn a_server_killed_mid_job_undoes_the_job_on_restart() {
     for pid in pids {
         assert!(!weft_provision::local::alive(pid), "node pid {pid} still runs after the rollback");
     }
+
+    // --log-format json: one object per line, the event's fields flat.
+    let text = std::fs::read_to_string(&second_log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(|l| l["timestamp"].is_string() && l["level"].is_string()), "{text}");
+    let undone =
+        lines.iter().find(|l| l["job"] == job.as_str()).unwrap_or_else(|| panic!("no line names the job: {text}"));
+    assert_eq!((undone["level"].as_str(), undone["chain"].as_str()), (Some("WARN"), Some(chain.as_str())), "{undone}");
+    assert!(undone["message"].as_str().unwrap().contains("interrupted"), "{undone}");
 }

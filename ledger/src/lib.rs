@@ -22,7 +22,7 @@ mod store;
 pub mod testkit;
 
 pub use channel::{ChannelLedger, CommitSummary};
-pub use envelope::{decode_envelope, DecodedTx, TxBody};
+pub use envelope::{decode_envelope, DecodedTx, EnvelopeError, TxBody};
 pub use error::LedgerError;
 pub use keys::MAX_NAMESPACE_LEN;
 pub use reader::ChannelReader;

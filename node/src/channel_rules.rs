@@ -80,23 +80,35 @@ pub struct AccessPolicy<'a> {
 }
 
 impl AccessPolicy<'_> {
-    /// Ok when `identity` alone satisfies the policy; else a sentence
-    /// naming who, the policy and what to do.
-    pub fn admit(&self, identity: &Identity, channel_orgs: &[String]) -> Result<(), String> {
+    /// Ok when `identity` alone satisfies the policy; else who was
+    /// refused, by which policy (its message says what to do).
+    pub fn admit(&self, identity: &Identity, channel_orgs: &[String]) -> Result<(), NotAdmitted> {
         let signer = Signer { id: identity.id, org: identity.org.clone(), role: identity.role };
         if self.policy.is_satisfied_by(&[signer], channel_orgs) {
             return Ok(());
         }
-        Err(format!(
-            "{} of {} ({:?}) does not satisfy the channel's {} policy {}; a channel admin can change the policy by \
-             a configuration update",
-            identity.common_name,
-            identity.org,
-            identity.role,
-            self.acl.name(),
-            self.policy
-        ))
+        Err(NotAdmitted {
+            who: identity.common_name.clone(),
+            org: identity.org.clone(),
+            role: format!("{:?}", identity.role),
+            acl: self.acl.name(),
+            policy: self.policy.to_string(),
+        })
     }
+}
+
+/// A caller an access policy refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{who} of {org} ({role}) does not satisfy the channel's {acl} policy {policy}; a channel admin can change the \
+     policy by a configuration update"
+)]
+pub struct NotAdmitted {
+    pub who: String,
+    pub org: String,
+    pub role: String,
+    pub acl: &'static str,
+    pub policy: String,
 }
 
 fn policy(config: &ChannelConfig, name: &'static str) -> Result<Policy, RulesError> {

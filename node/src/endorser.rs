@@ -145,7 +145,7 @@ impl Endorser {
         let signature = Signature::from_bytes(&signed.signature).map_err(|_| EndorseError::BadSignature)?;
         identity.public_key.verify(&signed.proposal_bytes, &signature).map_err(|_| EndorseError::BadSignature)?;
         if let Some(access) = &ctx.access {
-            access.admit(&identity, ctx.channel_orgs).map_err(EndorseError::Forbidden)?;
+            access.admit(&identity, ctx.channel_orgs).map_err(|e| EndorseError::Forbidden(e.to_string()))?;
         }
         let expected = TxId::derive(&header.nonce, &creator.certificate_der);
         let tx_id = TxId::from_slice(&header.tx_id).filter(|id| *id == expected).ok_or(EndorseError::BadTxId)?;

@@ -23,4 +23,5 @@ pub use ledger_state::LedgerState;
 pub use prevalidate::{prevalidate, TxRules};
 
 pub mod grpc;
+pub mod json_log;
 pub mod run;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{reload, EnvFilter};
 use weft_node::run::{self, metrics, LogControl};
@@ -29,6 +29,11 @@ struct Args {
     /// restore.
     #[arg(long, value_name = "FILE")]
     check_snapshot: Option<PathBuf>,
+    /// `text` (one line per event) or `json` (one object per line: time,
+    /// level, message and the event's fields flat, with the node's id);
+    /// overrides node.toml's `log_format`.
+    #[arg(long, value_name = "FORMAT", env = "WEFT_LOG_FORMAT")]
+    log_format: Option<weft_provision::LogFormat>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,14 +60,19 @@ fn main() -> std::process::ExitCode {
     };
     let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| config.log_level.clone());
     let (layer, handle) = reload::Layer::new(EnvFilter::try_new(&filter).unwrap_or_else(|_| EnvFilter::new("info")));
-    tracing_subscriber::registry()
-        .with(layer)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_target(false)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())),
-        )
-        .init();
+    let lines = tracing_subscriber::fmt::layer().with_target(false);
+    let lines = match args.log_format.unwrap_or(config.log_format) {
+        weft_provision::LogFormat::Json => lines
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .with_writer(weft_node::json_log::Tagged::new(&config.node_id))
+            .boxed(),
+        weft_provision::LogFormat::Text => {
+            lines.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).boxed()
+        }
+    };
+    tracing_subscriber::registry().with(layer).with(lines).init();
     let current = Arc::new(std::sync::Mutex::new(filter));
     let log: LogControl = Arc::new(move |new: &str| {
         let parsed = EnvFilter::try_new(new).map_err(|e| e.to_string())?;
@@ -88,8 +98,8 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn serve(config: weft_provision::NodeConfig, log: LogControl) -> anyhow::Result<()> {
-    let grpc_addr = metrics::bind_addr(&config.listen.grpc).map_err(anyhow::Error::msg)?;
-    let metrics_addr = metrics::bind_addr(&config.listen.metrics).map_err(anyhow::Error::msg)?;
+    let grpc_addr = metrics::bind_addr(&config.listen.grpc)?;
+    let metrics_addr = metrics::bind_addr(&config.listen.metrics)?;
     let grpc =
         tokio::net::TcpListener::bind(grpc_addr).await.with_context(|| format!("binding gRPC on {grpc_addr}"))?;
     let http = tokio::net::TcpListener::bind(metrics_addr)

@@ -345,6 +345,7 @@ pub(crate) fn write_node(
         listen: listen.clone(),
         resources: spec.resources,
         log_level: "info".into(),
+        log_format: Default::default(),
         join_from_snapshot: spec.join_from_snapshot,
         anonymous_clients: false,
     };

@@ -42,6 +42,6 @@ pub use init::{home_ca, init, init_observed, node_home, InitOptions, InitStage, 
 pub use manifest::{Manifest, ManifestNode, ManifestOrg, MANIFEST_FILE};
 #[cfg(feature = "network")]
 pub use network::NetworkError;
-pub use node_config::{placed_snapshot, Listen, NodeConfig};
+pub use node_config::{placed_snapshot, Listen, LogFormat, NodeConfig, UnknownLogFormat};
 pub use sealed::{is_sealed, key_from_text, read_key, seal_in_place, write_key, KeySeal, Sealing};
 pub use template::{valid_id, ConsensusKind, NodeRoleName, OrgTemplate, Policies, Resources, Template};

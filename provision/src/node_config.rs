@@ -48,6 +48,10 @@ pub struct NodeConfig {
     pub resources: Resources,
     #[serde(default = "default_log")]
     pub log_level: String,
+    /// `text` (the default: one line per event, for people) or `json` (one
+    /// JSON object per line, for a log shipper).
+    #[serde(default, skip_serializing_if = "LogFormat::is_text")]
+    pub log_format: LogFormat,
     /// When its ledger is empty, start from a state snapshot fetched from
     /// another node of the channel instead of replaying every block (peers
     /// that join a long chain; orderers catch up through consensus).
@@ -60,6 +64,38 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub anonymous_clients: bool,
 }
+
+/// How a binary writes its log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    fn is_text(&self) -> bool {
+        *self == LogFormat::Text
+    }
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = UnknownLogFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(UnknownLogFormat(s.to_string())),
+        }
+    }
+}
+
+/// A log format that is neither `text` nor `json`.
+#[derive(Debug, thiserror::Error)]
+#[error("log format {0:?}: use \"text\" or \"json\"")]
+pub struct UnknownLogFormat(String);
 
 fn default_log() -> String {
     "info".into()

@@ -243,8 +243,8 @@ impl Template {
     }
 
     /// Whether the template describes a network that can run; the error says
-    /// which field is wrong and how.
-    pub fn check(&self) -> Result<(), String> {
+    /// which field is wrong and how (`parse` puts it in a `ProvisionError`).
+    fn check(&self) -> Result<(), String> {
         if self.name.trim().is_empty() {
             return Err("`name` must not be empty".into());
         }

@@ -40,6 +40,31 @@ fn channels_over_admin(net: &Net) {
     assert!(!ok && err.contains("no channel \"nope\"") && err.contains(&channel), "{err}");
 }
 
+/// node.toml's `log_format = "json"` (a top-level key: before the tables).
+fn log_json(net: &Net) {
+    let path = net.dir.join(&net.manifest.nodes[0].config);
+    let toml = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("log_format = \"json\"\n{toml}")).unwrap();
+}
+
+/// The node logged one JSON object per line, each naming the node, the
+/// event's fields flat (the channel on "ledger opened").
+fn logged_json(net: &Net) {
+    let node = &net.manifest.nodes[0].id;
+    let text = net.node_log(node);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 3, "{text}");
+    for line in &lines {
+        assert_eq!(line["node"], node.as_str(), "{line}");
+        assert!(line["timestamp"].is_string() && line["level"].is_string(), "{line}");
+    }
+    let opened = lines.iter().find(|l| l["message"] == "ledger opened").unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(opened["channel"], net.manifest.channel.as_str(), "{opened}");
+}
+
 fn call(function: &str, args: &[&str]) -> Call {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     Call::new("asset-transfer", function, &args)
@@ -52,9 +77,11 @@ fn code(e: &GatewayError) -> tonic::Code {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn solo_network_end_to_end() {
     let net = Net::init("solo-1");
+    log_json(&net);
     net.up();
     deploy_asset_transfer(&net);
     channels_over_admin(&net);
+    logged_json(&net);
     let gw = net.gateway("Org1");
 
     // (a) create, transfer, read; commit status and events.

@@ -113,6 +113,9 @@ pub fn verify_channel_request<M: Message + Default>(
 ) -> Result<(M, Arc<ServedChannel>), Status> {
     let (message, served, identity) = signed_for_channel(core, request, signature, who, channel)?;
     let view = served.chain.view();
-    view.rules.access(Acl::Readers).admit(&identity, &view.rules.orgs).map_err(Status::permission_denied)?;
+    view.rules
+        .access(Acl::Readers)
+        .admit(&identity, &view.rules.orgs)
+        .map_err(|e| Status::permission_denied(e.to_string()))?;
     Ok((message, served))
 }

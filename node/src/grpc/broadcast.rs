@@ -56,7 +56,10 @@ fn check_header(chain: &Chain, header: &ChannelHeader, envelope: &Envelope) -> R
         .public_key
         .verify(&envelope.payload, &signature)
         .map_err(|_| Status::unauthenticated("envelope signature does not verify against the creator's certificate"))?;
-    view.rules.access(Acl::Writers).admit(&identity, &view.rules.orgs).map_err(Status::permission_denied)?;
+    view.rules
+        .access(Acl::Writers)
+        .admit(&identity, &view.rules.orgs)
+        .map_err(|e| Status::permission_denied(e.to_string()))?;
     TxId::from_slice(&header.tx_id).ok_or_else(|| Status::invalid_argument("tx id is not 32 bytes"))
 }
 

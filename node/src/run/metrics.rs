@@ -220,10 +220,19 @@ pub async fn serve(
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
-pub fn bind_addr(text: &str) -> Result<SocketAddr, String> {
+/// A listen address that does not give a socket address.
+#[derive(Debug, thiserror::Error)]
+pub enum BindAddrError {
+    #[error("listen address {text:?}: {source}")]
+    Unresolved { text: String, source: std::io::Error },
+    #[error("listen address {0:?} resolves to nothing")]
+    Nothing(String),
+}
+
+pub fn bind_addr(text: &str) -> Result<SocketAddr, BindAddrError> {
     use std::net::ToSocketAddrs;
     text.to_socket_addrs()
-        .map_err(|e| format!("listen address {text:?}: {e}"))?
+        .map_err(|source| BindAddrError::Unresolved { text: text.to_string(), source })?
         .next()
-        .ok_or_else(|| format!("listen address {text:?} resolves to nothing"))
+        .ok_or_else(|| BindAddrError::Nothing(text.to_string()))
 }

@@ -37,43 +37,69 @@ pub struct Cgroups {
     base: PathBuf,
 }
 
+/// Why cgroup v2 limits cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("cgroup v2 is not mounted at {} ({source})", mount.display())]
+    NotMounted { mount: PathBuf, source: std::io::Error },
+    #[error("the {controller} controller is not available in {} (it offers: {offered})", mount.display())]
+    NoController { controller: &'static str, mount: PathBuf, offered: String },
+    #[error("cannot {doing} {} ({source})", path.display())]
+    Write { doing: String, path: PathBuf, source: std::io::Error },
+}
+
 impl Cgroups {
     /// Checks that `mount` (normally /sys/fs/cgroup) is a cgroup v2
     /// hierarchy offering the cpu and memory controllers, and enables them for
     /// a `weft` subtree. The error says why limits cannot be applied there.
-    pub fn open(mount: &Path) -> Result<Cgroups, String> {
+    pub fn open(mount: &Path) -> Result<Cgroups, CgroupError> {
         let controllers = std::fs::read_to_string(mount.join("cgroup.controllers"))
-            .map_err(|e| format!("cgroup v2 is not mounted at {} ({e})", mount.display()))?;
+            .map_err(|source| CgroupError::NotMounted { mount: mount.to_path_buf(), source })?;
         let have: Vec<&str> = controllers.split_whitespace().collect();
-        for needed in ["cpu", "memory"] {
-            if !have.contains(&needed) {
-                return Err(format!(
-                    "the {needed} controller is not available in {} (it offers: {})",
-                    mount.display(),
-                    controllers.trim()
-                ));
+        for controller in ["cpu", "memory"] {
+            if !have.contains(&controller) {
+                return Err(CgroupError::NoController {
+                    controller,
+                    mount: mount.to_path_buf(),
+                    offered: controllers.trim().to_string(),
+                });
             }
         }
         let enable = |dir: &Path| {
-            std::fs::write(dir.join("cgroup.subtree_control"), "+cpu +memory")
-                .map_err(|e| format!("cannot enable cpu and memory controllers in {} ({e})", dir.display()))
+            std::fs::write(dir.join("cgroup.subtree_control"), "+cpu +memory").map_err(|source| CgroupError::Write {
+                doing: "enable cpu and memory controllers in".into(),
+                path: dir.to_path_buf(),
+                source,
+            })
         };
         enable(mount)?;
         let base = mount.join("weft");
-        std::fs::create_dir_all(&base).map_err(|e| format!("cannot create {} ({e})", base.display()))?;
+        std::fs::create_dir_all(&base).map_err(|source| CgroupError::Write {
+            doing: "create".into(),
+            path: base.clone(),
+            source,
+        })?;
         enable(&base)?;
         Ok(Cgroups { base })
     }
 
     /// Puts `pid` into the group `name` (made if needed) limited to
     /// `resources`' CPU and memory.
-    pub fn apply(&self, name: &str, pid: u32, resources: &Resources) -> Result<PathBuf, String> {
+    pub fn apply(&self, name: &str, pid: u32, resources: &Resources) -> Result<PathBuf, CgroupError> {
         let dir = self.base.join(name);
         let write = |file: &str, value: String| {
-            std::fs::write(dir.join(file), &value)
-                .map_err(|e| format!("writing {value:?} to {} ({e})", dir.join(file).display()))
+            let path = dir.join(file);
+            std::fs::write(&path, &value).map_err(|source| CgroupError::Write {
+                doing: format!("write {value:?} to"),
+                path,
+                source,
+            })
         };
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {} ({e})", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|source| CgroupError::Write {
+            doing: "create".into(),
+            path: dir.clone(),
+            source,
+        })?;
         write("cpu.max", cpu_max(resources.cpu))?;
         write("memory.max", (resources.memory_mb * 1024 * 1024).to_string())?;
         write("cgroup.procs", pid.to_string())?;
@@ -97,7 +123,7 @@ fn cpu_max(cpu: f64) -> String {
 pub fn apply_limits(mount: &Path, group: &str, pid: u32, resources: &Resources) -> Limits {
     match Cgroups::open(mount).and_then(|c| c.apply(group, pid, resources)) {
         Ok(path) => Limits::Cgroup { path },
-        Err(reason) => Limits::NodeEnforced { reason },
+        Err(reason) => Limits::NodeEnforced { reason: reason.to_string() },
     }
 }
 
@@ -132,7 +158,7 @@ mod tests {
     fn missing_controller_is_named() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("cgroup.controllers"), "cpuset io pids\n").unwrap();
-        let err = Cgroups::open(dir.path()).unwrap_err();
+        let err = Cgroups::open(dir.path()).unwrap_err().to_string();
         assert!(err.contains("cpu controller") && err.contains("cpuset io pids"), "{err}");
     }
 

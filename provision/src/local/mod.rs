@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use cgroup::{apply_limits, Cgroups, Limits};
+pub use cgroup::{apply_limits, CgroupError, Cgroups, Limits};
 
 use crate::ProvisionError;
 
