@@ -20,6 +20,7 @@ pub mod hardening;
 mod layers;
 pub mod login_guard;
 pub mod material;
+pub mod metrics;
 pub mod monitor;
 pub mod names;
 pub mod ops;
@@ -69,6 +70,8 @@ pub struct AppState {
     pub config_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Background jobs (chain creation, membership changes).
     pub jobs: ops::jobs::JobRunner,
+    /// The server's own Prometheus metrics (`GET /metrics`).
+    pub metrics: std::sync::Arc<metrics::BaasMetrics>,
     /// Becomes true when the server stops: long-lived responses (event
     /// streams) end then, so the graceful shutdown does not wait on them.
     pub stopping: tokio::sync::watch::Receiver<bool>,

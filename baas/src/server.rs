@@ -149,6 +149,7 @@ impl Server {
             login_guard: crate::login_guard::LoginGuard::new(config.login_rate),
             rate_limiter: Arc::new(crate::security::RateLimiter::new(config.token_rate)),
             jobs: Default::default(),
+            metrics: Arc::default(),
             stopping: stopped.clone(),
         };
         let jobs = state.jobs.clone();

@@ -85,7 +85,8 @@ async fn create_asset(api: &Api, token: &str, submit: &str, asset: &str) {
 /// SIGKILLed raises a node-crashed alarm that reaches the tenant's webhook
 /// signed with its secret — refused by the receiver while the BaaS server
 /// restarts, so the delivery left pending is taken up by the next run —
-/// the node is restarted, and the alarm resolves.
+/// the node is restarted, and the alarm resolves. The server's `/metrics`
+/// counts what happened (#29).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     use axum::extract::State as AxState;
@@ -108,7 +109,7 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let users = [("ann", "tenant-admin"), ("max", "tenant-member")];
-    let Platform { server, api, tokens, scratch: _scratch, config, .. } =
+    let Platform { server, api, tokens, scratch: _scratch, config, admin, .. } =
         platform(quick_monitor(0), "hooli", &users).await;
     let (ann, max) = (tokens[0].clone(), tokens[1].clone());
 
@@ -189,6 +190,37 @@ async fn a_killed_node_raises_a_signed_alarm_and_is_restarted() {
     assert!(samples.iter().any(|x| x["up"] == false), "the crash is in the series: {samples:?}");
     assert!(samples.iter().any(|x| x["up"] == true && x["rss_bytes"].as_i64().unwrap_or(0) > 1 << 20), "{samples:?}");
     assert!(samples.iter().all(|x| x["node_id"] == "node0.org1"));
+
+    // The server's own metrics (#29): OpenMetrics text for platform admins.
+    let scrape = |token: Option<&str>| {
+        let mut request = api.http.get(format!("{}/metrics", api.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        async move {
+            let resp = request.send().await.unwrap();
+            let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
+            (resp.status(), ctype, resp.text().await.unwrap())
+        }
+    };
+    assert_eq!(scrape(None).await.0, StatusCode::UNAUTHORIZED);
+    let (s, _, text) = scrape(Some(&ann)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{text}");
+    assert!(text.contains("platform admins"), "{text}");
+    let (s, ctype, text) = scrape(Some(&admin)).await;
+    assert_eq!(s, StatusCode::OK, "{text}");
+    assert!(ctype.unwrap().starts_with("application/openmetrics-text"));
+    for series in [
+        "weft_baas_webhook_deliveries_total{outcome=\"delivered\"}",
+        "weft_baas_monitor_rounds_total{outcome=\"ok\"}",
+        "weft_baas_jobs{kind=\"create\",status=\"succeeded\"} 1\n",
+        "weft_baas_chains{status=\"running\"} 1\n",
+        "weft_baas_http_requests_total{route=\"/api/chains/{chain}/alarms\",method=\"GET\",status=\"200\"}",
+        "weft_baas_http_request_duration_seconds_count{route=\"/api/chains/{chain}/metrics\"}",
+    ] {
+        assert!(text.contains(series), "no {series} in:\n{text}");
+    }
+    assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF: {text}");
     server.stop().await.unwrap();
 }
 

@@ -24,6 +24,7 @@ pub mod explorer;
 pub mod hosts;
 pub mod jobs;
 pub mod json;
+pub mod metrics;
 pub mod nodes;
 pub mod quotas;
 pub mod rest_gateway;
@@ -282,7 +283,9 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/chains/{chain}/config", post(channel_settings::update))
         .route("/api/audit", get(audit::list))
         .route("/api/audit/verify", get(audit::verify))
+        .route("/metrics", get(metrics::scrape))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::audit::record))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count))
         .layer(axum::extract::DefaultBodyLimit::max(crate::api::json::MAX_BODY_BYTES))
 }
 

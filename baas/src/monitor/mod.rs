@@ -123,7 +123,9 @@ pub fn start(state: AppState, config: MonitorConfig) {
                 _ = ticker.tick() => {}
                 _ = stopping.wait_for(|s| *s) => break,
             }
-            if let Err(e) = round(&state, &config, &mut memory).await {
+            let done = round(&state, &config, &mut memory).await;
+            state.metrics.monitor_round(done.is_ok());
+            if let Err(e) = done {
                 tracing::warn!(error = %e.detail, "monitoring round failed");
             }
         }

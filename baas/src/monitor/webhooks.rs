@@ -203,6 +203,7 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
             reqwest::Url::parse(&url).map_err(|e| e.to_string()).and_then(|u| state.webhook_egress.check_literal(&u))
         {
             record("failed", attempt, format!("{url}: {why}")).await;
+            state.metrics.webhook_delivery("failed");
             tracing::warn!(%webhook, %alarm, %why, "webhook delivery refused");
             return;
         }
@@ -218,6 +219,7 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
         let error = match result {
             Ok(r) if r.status().is_success() => {
                 record("delivered", attempt, String::new()).await;
+                state.metrics.webhook_delivery("delivered");
                 tracing::info!(%webhook, %alarm, attempt, "alarm delivered");
                 return;
             }
@@ -233,6 +235,9 @@ async fn send(state: &AppState, target: Target, attempt: Attempt) {
         };
         let last = attempt == ATTEMPTS;
         record(if last { "failed" } else { "pending" }, attempt, error.clone()).await;
+        if last {
+            state.metrics.webhook_delivery("failed");
+        }
         tracing::info!(%webhook, %alarm, attempt, %error, retry_in = ?(!last).then_some(wait), "alarm delivery failed");
         if !last {
             // A server stopping leaves the delivery pending for its next

@@ -270,3 +270,8 @@ pub async fn add_demand(db: &Db, chain: &str, delta: &Demanded) -> Result<(), sq
     .await?;
     Ok(())
 }
+
+/// How many chains there are in each status.
+pub async fn status_counts(db: &Db) -> Result<Vec<(String, i64)>, Problem> {
+    Ok(sqlx::query_as("SELECT status, COUNT(*) FROM chains GROUP BY status ORDER BY status").fetch_all(db).await?)
+}

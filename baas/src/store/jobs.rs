@@ -173,3 +173,10 @@ pub async fn running_on(db: &Db, chain: &str) -> Result<Option<(String, String)>
         .fetch_optional(db)
         .await
 }
+
+/// How many jobs there are of each kind and status.
+pub async fn counts(db: &Db) -> Result<Vec<(String, String, i64)>, Problem> {
+    Ok(sqlx::query_as("SELECT kind, status, COUNT(*) FROM jobs GROUP BY kind, status ORDER BY kind, status")
+        .fetch_all(db)
+        .await?)
+}
