@@ -72,6 +72,8 @@ pub struct AppState {
     pub jobs: ops::jobs::JobRunner,
     /// The server's own Prometheus metrics (`GET /metrics`).
     pub metrics: std::sync::Arc<metrics::BaasMetrics>,
+    /// Marked by the monitor loop each round, for `/api/health`.
+    pub heartbeat: std::sync::Arc<monitor::heartbeat::Heartbeat>,
     /// Becomes true when the server stops: long-lived responses (event
     /// streams) end then, so the graceful shutdown does not wait on them.
     pub stopping: tokio::sync::watch::Receiver<bool>,

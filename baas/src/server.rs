@@ -150,6 +150,7 @@ impl Server {
             rate_limiter: Arc::new(crate::security::RateLimiter::new(config.token_rate)),
             jobs: Default::default(),
             metrics: Arc::default(),
+            heartbeat: Arc::default(),
             stopping: stopped.clone(),
         };
         let jobs = state.jobs.clone();

@@ -33,7 +33,10 @@ async fn accounts_tenants_and_who_may_do_what_survive_a_restart(db: TestDb) {
     let api = Api::new(&server);
 
     // Open routes, and the document describing the rest.
-    assert_eq!(api.get("/api/health", None).await.0, StatusCode::OK);
+    let (s, health) = api.get("/api/health", None).await;
+    assert_eq!(s, StatusCode::OK, "{health}");
+    assert_eq!((health["status"].as_str(), health["database"].as_str()), (Some("ok"), Some("ok")), "{health}");
+    assert!(health["monitor"].as_str().unwrap().starts_with("ok: "), "the monitor loop goes round: {health}");
     let (s, doc) = api.get("/api/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(doc["paths"]["/api/tenants/{tenant}/users"]["post"].is_object(), "{doc}");

@@ -50,7 +50,8 @@ pub async fn register(
     let reports = reports(&path).await.map_err(Problem::unprocessable)?;
     let sha256 = sha256_file(&path).map_err(Problem::unprocessable)?;
     let inserted =
-        crate::ops::builds::register(&state.db, &req.version, &req.path, &sha256, &reports, &caller.username).await;
+        crate::store::node_builds::insert(&state.db, &req.version, &req.path, &sha256, &reports, &caller.username)
+            .await;
     if inserted.is_err() {
         return Err(Problem::conflict(format!("a build {:?} is registered already", req.version)));
     }
@@ -62,5 +63,5 @@ pub async fn register(
 #[utoipa::path(get, path = "/api/node-builds", tag = "upgrades", security(("bearer" = [])),
     responses((status = 200, body = [NodeBuild]), (status = 401, body = Problem)))]
 pub async fn list(State(state): State<AppState>, _caller: Caller) -> ApiResult<Json<Vec<NodeBuild>>> {
-    Ok(Json(crate::ops::builds::registered(&state.db).await?))
+    Ok(Json(crate::store::node_builds::all(&state.db).await?))
 }

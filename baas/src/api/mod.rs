@@ -35,6 +35,8 @@ pub mod tokens;
 pub mod upgrades;
 pub mod webhooks;
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -166,13 +168,30 @@ impl Modify for BearerAuth {
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Health {
+    /// ok | unavailable (answered with 503: a check below failed)
     pub status: &'static str,
     pub version: &'static str,
+    /// "ok", or why the database does not answer.
+    pub database: String,
+    /// "ok: …" with when its last round ended, or why it looks dead.
+    pub monitor: String,
 }
 
-#[utoipa::path(get, path = "/api/health", tag = "platform", responses((status = 200, body = Health)))]
-pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok", version: env!("CARGO_PKG_VERSION") })
+/// Whether the server can serve: its database answers and its monitor
+/// loop goes round. For load balancers and orchestrators; no token.
+#[utoipa::path(get, path = "/api/health", tag = "platform",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let database = crate::store::reachable(&state.db).await.map(|()| "ok".to_string());
+    let monitor = state.heartbeat.verdict();
+    let ok = database.is_ok() && monitor.is_ok();
+    let health = Health {
+        status: if ok { "ok" } else { "unavailable" },
+        version: env!("CARGO_PKG_VERSION"),
+        database: database.unwrap_or_else(|e| format!("the database does not answer: {e}")),
+        monitor: monitor.unwrap_or_else(|e| e),
+    };
+    (if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(health))
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {

@@ -10,6 +10,7 @@
 
 mod alarms;
 pub mod egress;
+pub mod heartbeat;
 pub mod host;
 mod metering;
 mod repair;
@@ -116,6 +117,7 @@ pub fn start(state: AppState, config: MonitorConfig) {
     let mut stopping = state.stopping.clone();
     tokio::spawn(async move {
         let mut memory = Memory::default();
+        state.heartbeat.started(config.every);
         let mut ticker = tokio::time::interval(config.every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -124,6 +126,7 @@ pub fn start(state: AppState, config: MonitorConfig) {
                 _ = stopping.wait_for(|s| *s) => break,
             }
             let done = round(&state, &config, &mut memory).await;
+            state.heartbeat.round_done();
             state.metrics.monitor_round(done.is_ok());
             if let Err(e) = done {
                 tracing::warn!(error = %e.detail, "monitoring round failed");

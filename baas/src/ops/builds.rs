@@ -54,23 +54,6 @@ pub async fn find(state: &AppState, version: &str) -> Result<Option<NodeBuild>, 
     Ok(Some(build))
 }
 
-/// Registers a build; an error when `version` is registered already.
-pub async fn register(
-    db: &crate::db::Db,
-    version: &str,
-    path: &str,
-    sha256: &str,
-    reports: &str,
-    by: &str,
-) -> Result<(), sqlx::Error> {
-    crate::store::node_builds::insert(db, version, path, sha256, reports, by).await
-}
-
-/// Every registered build, oldest first.
-pub async fn registered(db: &crate::db::Db) -> Result<Vec<NodeBuild>, sqlx::Error> {
-    crate::store::node_builds::all(db).await
-}
-
 /// The build `node` of `chain` runs (or would start on): its own, else
 /// its chain's, else bundled.
 pub async fn build_of_node(state: &AppState, chain: &str, node: &str) -> Result<String, String> {

@@ -27,3 +27,8 @@ pub mod tenants;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
+
+/// Whether the database answers a query.
+pub async fn reachable(db: &crate::db::Db) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(db).await.map(|_| ())
+}

@@ -631,6 +631,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Whether the server can serve: its database answers and its monitor
+         *     loop goes round. For load balancers and orchestrators; no token.
+         */
         get: operations["get_health"];
         put?: never;
         post?: never;
@@ -1441,6 +1445,11 @@ export interface components {
             role?: string | null;
         };
         Health: {
+            /** @description "ok", or why the database does not answer. */
+            database: string;
+            /** @description "ok: …" with when its last round ended, or why it looks dead. */
+            monitor: string;
+            /** @description ok | unavailable (answered with 503: a check below failed) */
             status: string;
             version: string;
         };
@@ -6283,6 +6292,14 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
                 };
             };
         };
