@@ -25,7 +25,7 @@ use crate::{Ledger, LedgerError};
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 2;
 /// Largest record accepted on import, so a corrupt length cannot make us
 /// allocate gigabytes.
-const MAX_RECORD_BYTES: usize = 64 << 20;
+const MAX_RECORD_BYTES: usize = weft_proto::MAX_SNAPSHOT_RECORD_BYTES;
 
 /// Running sha256 over state entries in key order.
 #[derive(Default)]

@@ -19,12 +19,14 @@ mod block_hash;
 #[cfg(feature = "grpc")]
 pub mod connect;
 mod ids;
+mod snapshot_file;
 mod transaction;
 
 pub use block_hash::{block_hash, data_hash, new_block};
 pub use generated::*;
 pub use ids::{BlockNumber, ChannelId, InvalidChannelId, TxId};
 pub use prost::Message;
+pub use snapshot_file::{read_snapshot_header, SnapshotHeaderError, MAX_SNAPSHOT_RECORD_BYTES};
 pub use transaction::{prepare_payload, AssembleError};
 
 /// Largest gRPC message a node or client sends or accepts: contract

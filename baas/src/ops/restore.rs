@@ -87,26 +87,10 @@ async fn steps(state: &AppState, chain: &str, source: &Source, job: &Job) -> Res
 
     job.running(5, "comparing a peer's state with the backup's").await;
     let peer = nodes.iter().find(|n| n.roles.contains(&NodeRoleName::Peer)).ok_or((5, "no peer".to_string()))?;
-    let taken = net.snapshot(peer).await.at_step(5)?;
-    state.driver.remove_node_file(chain, peer, &taken.path);
-    let hash = hex::encode(&taken.state_hash);
-    if taken.height == source.height && hash != source.state_hash {
-        return Err((
-            5,
-            format!("{} has state {hash} at height {}, the backup {}", peer.id, taken.height, source.state_hash),
-        ));
-    }
-    if taken.height < source.height {
-        return Err((5, format!("{} is at height {}, below the backup's {}", peer.id, taken.height, source.height)));
-    }
-    let detail = if taken.height == source.height {
-        format!("{} at height {}, state {}: as backed up", peer.id, taken.height, &hash[..16])
-    } else {
-        format!(
-            "{} already at height {} (the backup's was {}): transactions came in",
-            peer.id, taken.height, source.height
-        )
-    };
+    let main = &net.manifest().channel;
+    let detail = restore_channels::peer_has(state, chain, &net, peer, main, source.height, &source.state_hash)
+        .await
+        .at_step(5)?;
     let others = restore_channels::verify(state, chain, &net, &channels).await.at_step(5)?;
     let detail = std::iter::once(detail).chain(others).collect::<Vec<_>>().join("; ");
     job.done(5, &detail).await;

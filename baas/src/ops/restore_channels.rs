@@ -86,21 +86,11 @@ fn nodes_of(net: &NetworkDir, config: &ChannelConfig) -> Vec<(ManifestNode, bool
 }
 
 /// The block with the configuration in force that a snapshot file carries
-/// in its header (a length-prefixed `SnapshotHeader`).
+/// in its header.
 fn config_block_of(file: &Path) -> Result<Block, String> {
-    use std::io::Read;
     let bad = |why: String| format!("{}: {why}", file.display());
-    let mut input = std::fs::File::open(file).map_err(|e| bad(e.to_string()))?;
-    let mut len = [0u8; 4];
-    input.read_exact(&mut len).map_err(|e| bad(format!("not a state snapshot ({e})")))?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len > 64 << 20 {
-        return Err(bad(format!("not a state snapshot (a header of {len} bytes)")));
-    }
-    let mut header = vec![0u8; len];
-    input.read_exact(&mut header).map_err(|e| bad(format!("not a state snapshot ({e})")))?;
-    let header: weft_proto::SnapshotHeader =
-        prost::Message::decode(header.as_slice()).map_err(|e| bad(format!("the header does not decode: {e}")))?;
+    let input = std::fs::File::open(file).map_err(|e| bad(e.to_string()))?;
+    let header = weft_proto::read_snapshot_header(std::io::BufReader::new(input)).map_err(|e| bad(e.to_string()))?;
     prost::Message::decode(header.config_block.as_slice())
         .map_err(|e| bad(format!("the header's configuration block does not decode: {e}")))
 }
@@ -163,16 +153,35 @@ pub async fn verify(state: &AppState, chain: &str, net: &NetworkDir, plans: &[Pl
             .map(|(n, _)| n)
             .find(|n| n.roles.contains(&NodeRoleName::Peer))
             .ok_or_else(|| format!("channel {} has no peer", plan.channel))?;
-        let taken = net.snapshot_of(peer, &plan.channel).await.map_err(|e| format!("{}: {e}", plan.channel))?;
-        state.driver.remove_node_file(chain, peer, &taken.path);
-        let hash = hex::encode(&taken.state_hash);
-        if taken.height < b.height || (taken.height == b.height && hash != b.state_hash) {
-            return Err(format!(
-                "{} on {} is at height {} with state {hash}, the backup at {} with {}",
-                plan.channel, peer.id, taken.height, b.height, b.state_hash
-            ));
-        }
-        seen.push(format!("{} at height {} on {}", plan.channel, taken.height, peer.id));
+        seen.push(peer_has(state, chain, net, peer, &plan.channel, b.height, &b.state_hash).await?);
     }
     Ok(seen)
+}
+
+/// `peer` reports `channel` at the backup's `height` with its state hash
+/// (hex), or past that height (transactions came in since); a line saying
+/// which, or why not.
+pub async fn peer_has(
+    state: &AppState,
+    chain: &str,
+    net: &NetworkDir,
+    peer: &ManifestNode,
+    channel: &str,
+    height: u64,
+    state_hash: &str,
+) -> Result<String, String> {
+    let taken = net.snapshot_of(peer, channel).await.map_err(|e| format!("{channel}: {e}"))?;
+    state.driver.remove_node_file(chain, peer, &taken.path);
+    let hash = hex::encode(&taken.state_hash);
+    let at = format!("{channel} at height {} on {}", taken.height, peer.id);
+    if taken.height < height {
+        return Err(format!("{at}, below the backup's {height}"));
+    }
+    if taken.height > height {
+        return Ok(format!("{at} (the backup's was {height}): transactions came in"));
+    }
+    if hash != state_hash {
+        return Err(format!("{at} has state {hash}, the backup {state_hash}"));
+    }
+    Ok(format!("{at}, state {}: as backed up", &hash[..16]))
 }

@@ -28,17 +28,9 @@ const LEGACY_PLACED: &str = "join.snapshot";
 
 /// The channel a snapshot file is of, from its header.
 fn snapshot_channel(file: &Path) -> anyhow::Result<String> {
-    use prost::Message;
-    use std::io::Read;
-    let mut input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let mut len = [0u8; 4];
-    input.read_exact(&mut len).with_context(|| format!("{}: not a state snapshot (too short)", file.display()))?;
-    let len = u32::from_be_bytes(len) as usize;
-    anyhow::ensure!(len <= 64 << 20, "{}: not a state snapshot (a header of {len} bytes)", file.display());
-    let mut header = vec![0u8; len];
-    input.read_exact(&mut header).with_context(|| format!("{}: not a state snapshot (truncated)", file.display()))?;
-    let header = weft_proto::SnapshotHeader::decode(header.as_slice())
-        .with_context(|| format!("{}: not a state snapshot (its header does not decode)", file.display()))?;
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let header = weft_proto::read_snapshot_header(std::io::BufReader::new(input))
+        .with_context(|| format!("{}", file.display()))?;
     Ok(header.channel_id)
 }
 
